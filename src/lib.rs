@@ -1,0 +1,8 @@
+//! smsgate — an on-premises SMS gateway.
+//!
+//! The crate is built in layers that only look down (see `docs/ARCHITECTURE.md`):
+//! layer 0 holds the pure [`pdu`] codec; the AT engine, the simulated modem network, the
+//! store, the modem actors, dispatch and the HTTP API build on it. `main.rs` is only the
+//! command line.
+
+pub mod pdu;

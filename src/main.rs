@@ -1,0 +1,19 @@
+//! The `smsgate` command line. Parsing arguments and choosing the exit code happen here;
+//! everything else is in the library.
+
+mod cli;
+
+use clap::Parser;
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let args = cli::Cli::parse();
+    match cli::run(args) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            // One line, naming the field and offset for PDU errors (see cli::pdu).
+            eprintln!("error: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
