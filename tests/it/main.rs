@@ -1,0 +1,14 @@
+//! The one integration-test binary (see Cargo.toml `[[test]]`). Modules:
+// Test code: a panic is how a test fails.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+mod cli_pdu; // `smsgate pdu encode|decode|count`: the JSON contract, exit codes, stderr
+mod pdu_boundaries; // segment boundaries: 160/161, 153·k, 152·k, 70/71, 67·k, 66·k, escapes, emoji
+mod pdu_properties; // property tests: round trips, segment sizes, minimal counts
+mod pdu_robustness; // random and mutated bytes never panic the decoder
+mod support; // helpers shared by the modules above

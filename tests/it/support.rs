@@ -1,0 +1,46 @@
+//! Helpers shared by the test modules: decode a set of SUBMIT PDUs back into one text.
+
+use smsgate::pdu::reassembly::{Accepted, Part};
+use smsgate::pdu::{Content, EncodedPdu, PduModePdu, Reassembler, Submit, Tpdu};
+use std::time::{Duration, SystemTime};
+
+/// Decodes an SMS-SUBMIT PDU from its hex, failing the test on anything else.
+pub fn decode_submit(pdu: &EncodedPdu) -> Submit {
+    let decoded = PduModePdu::decode_hex(&pdu.hex).unwrap_or_else(|e| panic!("{}: {e}", pdu.hex));
+    match decoded.tpdu {
+        Tpdu::Submit(s) => s,
+        other => panic!("expected a submit, got {other:?}"),
+    }
+}
+
+/// Decodes and reassembles the segments of one message, as a receiving handset would.
+pub fn reassemble(pdus: &[EncodedPdu]) -> Content {
+    let submits: Vec<Submit> = pdus.iter().map(decode_submit).collect();
+    if submits.len() == 1 {
+        return submits[0].user_data.content();
+    }
+    let mut reassembler = Reassembler::new(Duration::from_secs(60));
+    let now = SystemTime::UNIX_EPOCH;
+    let mut result = None;
+    for s in submits {
+        let concat = s
+            .user_data
+            .header
+            .as_ref()
+            .and_then(|h| h.concat())
+            .expect("every segment of a multi-part message carries a concatenation IE");
+        let part = Part {
+            originator: s.destination.to_string(),
+            reference: concat.reference,
+            total: concat.total,
+            seq: concat.seq,
+            alphabet: s.user_data.alphabet,
+            charset: s.user_data.charset(),
+            body: s.user_data.body.clone(),
+        };
+        if let Accepted::Complete(done) = reassembler.accept(part, now).expect("consistent parts") {
+            result = Some(done.content);
+        }
+    }
+    result.expect("the last part completes the message")
+}
