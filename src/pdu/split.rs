@@ -403,6 +403,21 @@ fn plan_octets(data: &[u8], width: RefWidth) -> SegmentPlan {
     }
 }
 
+/// How good a GSM 7-bit plan is: fewest segments first, then fewest septets on the air
+/// (headers included) — a locking table that makes every national letter one septet beats
+/// a single-shift table that makes it two, once the longer header has paid for itself.
+fn cost(plan: &SegmentPlan) -> (usize, usize) {
+    let concatenated = plan.segments.len() > 1;
+    let header = header_octets(plan.charset, concatenated, plan.ref_width);
+    let header_septets = if header == 0 {
+        0
+    } else {
+        header_septets(header)
+    };
+    let septets: usize = plan.segments.iter().map(|s| s.len() + header_septets).sum();
+    (plan.segments.len(), septets)
+}
+
 /// The national charset (among the allowed languages) that needs the fewest segments.
 fn best_national(text: &str, policy: &SegmentPolicy) -> Result<Option<SegmentPlan>, EncodeError> {
     let mut best: Option<SegmentPlan> = None;
@@ -423,15 +438,7 @@ fn best_national(text: &str, policy: &SegmentPolicy) -> Result<Option<SegmentPla
             let Some(plan) = plan_gsm7(text, Charset { locking, single }, policy.ref_width)? else {
                 continue;
             };
-            let better = best.as_ref().is_none_or(|b| {
-                (
-                    plan.segments.len(),
-                    header_octets(plan.charset, false, policy.ref_width),
-                ) < (
-                    b.segments.len(),
-                    header_octets(b.charset, false, policy.ref_width),
-                )
-            });
+            let better = best.as_ref().is_none_or(|b| cost(&plan) < cost(b));
             if better {
                 best = Some(plan);
             }

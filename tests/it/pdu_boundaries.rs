@@ -210,3 +210,80 @@ fn binary_data_splits_at_134_or_133_octets() {
     let plan = SegmentPlan::new(Payload::Binary(&data[..140]), &p).unwrap();
     assert_eq!(plan.segments.len(), 1);
 }
+
+mod national_languages {
+    use super::*;
+    use smsgate::pdu::{Charset, NationalLanguage};
+
+    fn plan(text: &str, languages: &[NationalLanguage]) -> SegmentPlan {
+        let policy = SegmentPolicy {
+            national_languages: languages.to_vec(),
+            ..SegmentPolicy::default()
+        };
+        SegmentPlan::new(Payload::Text(text), &policy).unwrap()
+    }
+
+    const TURKISH: &str = "Sayın müşterimiz, siparişiniz yola çıktı. Kargo takip numaranız 4711, \
+                           teslimat yarın öğleden sonra. İyi günler dileriz.";
+
+    #[test]
+    fn turkish_tables_are_chosen_when_they_save_segments() {
+        assert!(TURKISH.chars().count() > 70);
+        assert_eq!(plan(TURKISH, &[]).alphabet, Alphabet::Ucs2);
+        assert_eq!(plan(TURKISH, &[]).segments.len(), 2);
+        let national = plan(TURKISH, &[NationalLanguage::Turkish]);
+        assert_eq!(national.alphabet, Alphabet::Gsm7);
+        assert_eq!(national.segments.len(), 1);
+        assert_eq!(national.charset.locking, Some(NationalLanguage::Turkish));
+    }
+
+    #[test]
+    fn a_national_table_that_saves_nothing_is_not_used() {
+        // Short enough for one UCS-2 segment: the national table would save nothing, and
+        // UCS-2 is understood by every handset.
+        let short = "Siparişiniz yola çıktı.";
+        assert_eq!(
+            plan(short, &[NationalLanguage::Turkish]).alphabet,
+            Alphabet::Ucs2
+        );
+    }
+
+    #[test]
+    fn turkish_pdus_carry_the_language_ies_and_decode_back() {
+        let national = plan(TURKISH, &[NationalLanguage::Turkish]);
+        let options = SubmitOptions {
+            destination: Some(Address::parse("+905321234567").unwrap()),
+            ..SubmitOptions::default()
+        };
+        let pdus = build_submits(&national, &options).unwrap();
+        let submit = decode_submit(&pdus[0]);
+        assert_eq!(submit.user_data.charset(), national.charset);
+        assert_eq!(reassemble(&pdus), Content::Text(TURKISH.to_string()));
+    }
+
+    #[test]
+    fn spanish_single_shift_alone_covers_accented_vowels() {
+        let text = "¿Cuándo llegará el envío? Mañana por la mañana, según la compañía de transporte. Gracias.";
+        let national = plan(text, &[NationalLanguage::Spanish]);
+        assert_eq!(national.alphabet, Alphabet::Gsm7);
+        assert_eq!(
+            national.charset,
+            Charset {
+                locking: None,
+                single: Some(NationalLanguage::Spanish)
+            }
+        );
+        assert_eq!(national.segments.len(), 1);
+    }
+
+    #[test]
+    fn the_calculator_names_the_tables_it_chose() {
+        let policy = SegmentPolicy {
+            national_languages: vec![NationalLanguage::Turkish, NationalLanguage::Portuguese],
+            ..SegmentPolicy::default()
+        };
+        let info = segment_info(Payload::Text(TURKISH), &policy).unwrap();
+        assert_eq!(info.locking_shift, Some("turkish"));
+        assert_eq!(info.segments, 1);
+    }
+}
