@@ -11,4 +11,5 @@ mod cli_pdu; // `smsgate pdu encode|decode|count`: the JSON contract, exit codes
 mod pdu_boundaries; // segment boundaries: 160/161, 153·k, 152·k, 70/71, 67·k, 66·k, escapes, emoji
 mod pdu_properties; // property tests: round trips, segment sizes, minimal counts
 mod pdu_robustness; // random and mutated bytes never panic the decoder
+mod pdu_vectors; // real PDU vectors, hex ⇄ fields, from tests/it/data/pdu_vectors.json
 mod support; // helpers shared by the modules above
