@@ -6,3 +6,4 @@
 //! command line.
 
 pub mod pdu;
+pub mod telemetry;
