@@ -5,5 +5,6 @@
 //! store, the modem actors, dispatch and the HTTP API build on it. `main.rs` is only the
 //! command line.
 
+pub mod at;
 pub mod pdu;
 pub mod telemetry;
