@@ -6,5 +6,6 @@
 //! command line.
 
 pub mod at;
+pub mod modem;
 pub mod pdu;
 pub mod telemetry;

@@ -27,9 +27,7 @@ impl Expectation {
     /// `AT+CMGS=23` answers `+CMGS`, `AT^SYSINFO` answers `^SYSINFO`.
     pub fn for_command(command: &str) -> Self {
         let body = command.get(2..).unwrap_or_default();
-        let name_end = body
-            .find(['=', '?', ';'])
-            .unwrap_or(body.len());
+        let name_end = body.find(['=', '?', ';']).unwrap_or(body.len());
         let name = body.get(..name_end).unwrap_or_default();
         let answer_name =
             (name.starts_with('+') || name.starts_with('^')).then(|| name.to_ascii_uppercase());

@@ -16,7 +16,8 @@
 //!   URCs are never dropped while fewer than [`URC_BACKLOG`] are waiting; the engine keeps
 //!   reading (and answering commands) while the consumer is slow.
 //! - Every line written and read is traced at debug level as `w: …` / `r: …` (target
-//!   `smsgate::at`), the format of the transcripts in `docs/modems.md`.
+//!   `smsgate::at`), the format of the transcripts in `docs/modems.md` — except secrets:
+//!   the argument of `AT+CPIN=` (and other password commands) is never logged.
 
 use super::classify::{classify, Expectation, LineClass};
 use super::error::AtError;
@@ -355,7 +356,7 @@ impl Engine {
                     };
                 let mut expectation = Expectation::for_command(&request.command);
                 expectation.body = request.body.clone();
-                debug!("w: {}", request.command);
+                debug!("w: {}", redacted(&request.command));
                 let line = format!("{}\r", request.command);
                 if let Err(e) = write_within(writer, line.as_bytes(), deadline).await {
                     let _ = request.reply.send(Err(e));
@@ -555,6 +556,20 @@ impl Engine {
     }
 }
 
+/// The command as it may appear in a log: PINs, PUKs and passwords are hidden.
+fn redacted(command: &str) -> std::borrow::Cow<'_, str> {
+    let upper = command.to_ascii_uppercase();
+    let secret = ["AT+CPIN=", "AT+CLCK=", "AT+CPWD=", "AT^CPIN="];
+    match secret.iter().find(|p| upper.starts_with(*p)) {
+        Some(prefix) => format!(
+            "{}<redacted>",
+            command.get(..prefix.len()).unwrap_or_default()
+        )
+        .into(),
+        None => command.into(),
+    }
+}
+
 async fn reserve(sender: Option<&mpsc::Sender<Urc>>) -> Option<mpsc::Permit<'_, Urc>> {
     sender?.reserve().await.ok()
 }
@@ -578,5 +593,17 @@ async fn write_within<W: AsyncWrite + Unpin>(
         Err(_) => Err(AtError::Timeout(
             deadline.saturating_duration_since(Instant::now()),
         )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redacted;
+
+    #[test]
+    fn pins_never_reach_the_trace() {
+        assert_eq!(redacted("AT+CPIN=\"1234\""), "AT+CPIN=<redacted>");
+        assert_eq!(redacted("at+cpin=\"1234\",\"5678\""), "at+cpin=<redacted>");
+        assert_eq!(redacted("AT+CPIN?"), "AT+CPIN?");
     }
 }

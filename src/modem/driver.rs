@@ -1,0 +1,582 @@
+//! One actor per modem: it opens the port, initialises the modem, keeps it healthy and
+//! turns what it receives into events; senders use the [`Modem`] handle.
+//!
+//! The supervisor task loops: connect → initialise → session → recover. A session ends
+//! when the port closes or the modem falls silent (a health poll missed even after a
+//! resynchronisation, or a send found it broken). Recovery climbs a ladder: reopen the
+//! port; on the second failure in a row also reset the modem with `AT+CFUN=1,1`; after
+//! that keep retrying with exponential backoff (capped), reporting `down`. SIM problems
+//! (missing, PUK, wrong PIN) are reported as `sim_error` and re-checked only slowly —
+//! never by entering the PIN again.
+//!
+//! Invariants: the state on the `watch` channel is `ready` only while an initialised
+//! session runs and the modem is registered; a send is refused unless `ready`; every
+//! segment of one message goes out through this modem in order, with no other message's
+//! segment in between (a send lock); a hung or unplugged modem never holds a caller
+//! forever (every AT command has a deadline).
+
+use super::errors::{classify_send_error, ErrorClass};
+use super::init::{self, InitConfig, InitError};
+use super::port::{Link, PortError, PortSpec};
+use super::receive::{self, ModemEvent};
+use super::status::{ModemState, ModemStatus};
+use crate::at::{self, AtClient, AtError, Deadlines, EngineConfig, Param, Urc};
+use crate::pdu::EncodedPdu;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use thiserror::Error;
+use tokio::sync::{mpsc, watch};
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+use tracing::{info, warn, Instrument};
+
+/// The future a [`Connector`] returns.
+pub type ConnectFuture<'a> =
+    Pin<Box<dyn Future<Output = Result<Box<dyn Link>, PortError>> + Send + 'a>>;
+
+/// Opens the byte stream to a modem: a [`PortSpec`], or anything else (the in-process
+/// simulator, a test duplex).
+pub trait Connector: Send + Sync + 'static {
+    /// Opens a fresh link.
+    fn connect(&self) -> ConnectFuture<'_>;
+    /// For logs.
+    fn describe(&self) -> String;
+}
+
+impl Connector for PortSpec {
+    fn connect(&self) -> ConnectFuture<'_> {
+        Box::pin(self.open(Duration::from_secs(5)))
+    }
+
+    fn describe(&self) -> String {
+        self.to_string()
+    }
+}
+
+/// A connector from a closure, e.g. `|| sim.connect(0)`.
+pub struct FnConnector<F>(pub String, pub F);
+
+impl<F, L> Connector for FnConnector<F>
+where
+    F: Fn() -> L + Send + Sync + 'static,
+    L: Link,
+{
+    fn connect(&self) -> ConnectFuture<'_> {
+        let link: Box<dyn Link> = Box::new((self.1)());
+        Box::pin(async move { Ok(link) })
+    }
+
+    fn describe(&self) -> String {
+        self.0.clone()
+    }
+}
+
+/// Settings of one modem.
+#[derive(Debug, Clone)]
+pub struct ModemConfig {
+    /// Name used in logs, metrics and the API.
+    pub name: String,
+    /// The initialisation sequence's settings (PIN, `+CNMI` variants, storage).
+    pub init: InitConfig,
+    /// AT deadlines.
+    pub deadlines: Deadlines,
+    /// How often signal and registration are polled.
+    pub health_interval: Duration,
+    /// How often stored messages are swept with `+CMGL` (URCs get lost).
+    pub sweep_interval: Duration,
+    /// First and longest wait between recovery attempts.
+    pub backoff: (Duration, Duration),
+    /// How long a SIM problem waits before it is looked at again.
+    pub sim_recheck: Duration,
+    /// Wait after `AT+CFUN=1,1` before reopening the port.
+    pub reset_wait: Duration,
+}
+
+impl ModemConfig {
+    /// Defaults for a modem called `name`.
+    pub fn new(name: impl Into<String>) -> Self {
+        Self {
+            name: name.into(),
+            init: InitConfig::default(),
+            deadlines: Deadlines::default(),
+            health_interval: Duration::from_secs(30),
+            sweep_interval: Duration::from_secs(120),
+            backoff: (Duration::from_secs(1), Duration::from_secs(60)),
+            sim_recheck: Duration::from_secs(300),
+            reset_wait: Duration::from_secs(15),
+        }
+    }
+}
+
+/// Why a send failed.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum SendError {
+    /// The modem is not ready (initialising, down, SIM problem, not registered).
+    #[error("modem {modem} is not ready: {state:?}")]
+    NotReady {
+        /// Which modem.
+        modem: String,
+        /// Its state.
+        state: ModemState,
+    },
+    /// The modem refused or the link failed. `sent` holds the TP-MRs of the segments that
+    /// did go out before the failure.
+    #[error("segment {segment} failed on modem {modem} ({class:?}): {error}")]
+    Failed {
+        /// Which modem.
+        modem: String,
+        /// Index of the failed segment.
+        segment: usize,
+        /// TP-MRs of the segments sent before it.
+        sent: Vec<u8>,
+        /// What the failure means.
+        class: ErrorClass,
+        /// The engine's error.
+        error: AtError,
+    },
+}
+
+struct Shared {
+    name: Arc<str>,
+    client: Mutex<Option<AtClient>>,
+    status: watch::Sender<ModemStatus>,
+    /// Serialises whole messages, so segments of two messages never interleave.
+    send_lock: tokio::sync::Mutex<()>,
+    /// A send found the modem broken: the session should recover it.
+    broken: tokio::sync::Notify,
+}
+
+impl Shared {
+    fn set_state(&self, state: ModemState) {
+        self.status.send_if_modified(|s| {
+            if s.state == state {
+                return false;
+            }
+            info!(modem = %self.name, ?state, "state");
+            s.state = state;
+            true
+        });
+    }
+
+    fn client(&self) -> Option<AtClient> {
+        self.client.lock().ok().and_then(|c| c.clone())
+    }
+
+    fn set_client(&self, client: Option<AtClient>) {
+        if let Ok(mut c) = self.client.lock() {
+            *c = client;
+        }
+    }
+}
+
+/// The handle to a running modem actor.
+pub struct Modem {
+    shared: Arc<Shared>,
+    cancel: CancellationToken,
+    task: JoinHandle<()>,
+}
+
+impl Modem {
+    /// Starts the actor; received messages and reports go to `events`.
+    pub fn start(
+        config: ModemConfig,
+        connector: impl Connector,
+        events: mpsc::Sender<ModemEvent>,
+    ) -> Self {
+        let name: Arc<str> = Arc::from(config.name.as_str());
+        let (status, _) = watch::channel(ModemStatus {
+            name: config.name.clone(),
+            state: ModemState::Initialising,
+            identity: Default::default(),
+            smsc: None,
+            network: Default::default(),
+            cnmi: None,
+            last_message_ref: None,
+        });
+        let shared = Arc::new(Shared {
+            name: name.clone(),
+            client: Mutex::new(None),
+            status,
+            send_lock: tokio::sync::Mutex::new(()),
+            broken: tokio::sync::Notify::new(),
+        });
+        let cancel = CancellationToken::new();
+        let supervisor = Supervisor {
+            config,
+            connector: Box::new(connector),
+            shared: shared.clone(),
+            events,
+            cancel: cancel.clone(),
+        };
+        let span = tracing::info_span!("modem", modem = %name);
+        let task = tokio::spawn(supervisor.run().instrument(span));
+        Self {
+            shared,
+            cancel,
+            task,
+        }
+    }
+
+    /// The modem's name.
+    pub fn name(&self) -> &str {
+        &self.shared.name
+    }
+
+    /// The current status.
+    pub fn status(&self) -> ModemStatus {
+        self.shared.status.borrow().clone()
+    }
+
+    /// A receiver that sees every status change.
+    pub fn watch(&self) -> watch::Receiver<ModemStatus> {
+        self.shared.status.subscribe()
+    }
+
+    /// Waits until the modem leaves `initialising` (ready or not), bounded by `limit`.
+    pub async fn settled(&self, limit: Duration) -> ModemState {
+        let mut rx = self.watch();
+        let wait = async {
+            let _ = rx.wait_for(|s| s.state != ModemState::Initialising).await;
+        };
+        let _ = tokio::time::timeout(limit, wait).await;
+        self.status().state
+    }
+
+    /// Sends the segments of one message, in order, and returns their TP-MRs.
+    pub async fn send_segments(&self, pdus: &[EncodedPdu]) -> Result<Vec<u8>, SendError> {
+        let _whole_message = self.shared.send_lock.lock().await;
+        let mut refs = Vec::with_capacity(pdus.len());
+        for (segment, pdu) in pdus.iter().enumerate() {
+            let state = self.shared.status.borrow().state.clone();
+            let client = match (state.accepts_traffic(), self.shared.client()) {
+                (true, Some(client)) => client,
+                _ if segment == 0 => {
+                    return Err(SendError::NotReady {
+                        modem: self.shared.name.to_string(),
+                        state,
+                    })
+                }
+                // The modem went away mid-message: report which segments made it.
+                _ => {
+                    return Err(SendError::Failed {
+                        modem: self.shared.name.to_string(),
+                        segment,
+                        sent: refs,
+                        class: ErrorClass::RetryElsewhere,
+                        error: AtError::Closed,
+                    })
+                }
+            };
+            let command = format!("AT+CMGS={}", pdu.tpdu_length);
+            match client.command_with_body(&command, &pdu.hex).await {
+                Ok(response) => {
+                    let mr = response
+                        .info("+CMGS")
+                        .and_then(|p| p.first().and_then(Param::int))
+                        .and_then(|mr| u8::try_from(mr).ok());
+                    // A modem that answers OK without `+CMGS: <mr>` sent it but gives us no
+                    // reference to match a report with; 0 stands in and the report is lost.
+                    let mr = mr.unwrap_or_else(|| {
+                        warn!(modem = %self.shared.name, "+CMGS answered without a message reference");
+                        0
+                    });
+                    self.shared
+                        .status
+                        .send_modify(|s| s.last_message_ref = Some(mr));
+                    refs.push(mr);
+                }
+                Err(error) => {
+                    let class = classify_send_error(&error);
+                    warn!(modem = %self.shared.name, segment, ?class, %error, "send failed");
+                    if class == ErrorClass::ModemBroken {
+                        self.shared.broken.notify_one();
+                    }
+                    return Err(SendError::Failed {
+                        modem: self.shared.name.to_string(),
+                        segment,
+                        sent: refs,
+                        class,
+                        error,
+                    });
+                }
+            }
+        }
+        Ok(refs)
+    }
+
+    /// Runs a raw AT command (diagnostics: `smsgate modem at`).
+    pub async fn raw(&self, command: &str) -> Result<at::Response, AtError> {
+        let client = self.shared.client().ok_or(AtError::Closed)?;
+        client.command_in(command, at::Class::Slow).await
+    }
+
+    /// Stops the actor: lets a running send finish (its deadline bounds it), closes the port.
+    pub async fn shutdown(self) {
+        self.cancel.cancel();
+        let _ = self.shared.send_lock.lock().await;
+        self.shared.set_client(None);
+        let _ = self.task.await;
+    }
+}
+
+struct Supervisor {
+    config: ModemConfig,
+    connector: Box<dyn Connector>,
+    shared: Arc<Shared>,
+    events: mpsc::Sender<ModemEvent>,
+    cancel: CancellationToken,
+}
+
+/// How a session ended.
+enum SessionEnd {
+    Cancelled,
+    /// The port closed or failed.
+    LinkLost(String),
+    /// The modem stopped answering.
+    Silent(String),
+    /// The modem rebooted by itself (`RDY`…): initialise again on the same port.
+    Restarted,
+}
+
+impl Supervisor {
+    async fn run(self) {
+        let mut failures: u32 = 0;
+        let mut reset_next = false;
+        while !self.cancel.is_cancelled() {
+            self.shared.set_state(ModemState::Initialising);
+            let link = match self.connector.connect().await {
+                Ok(link) => link,
+                Err(e) => {
+                    self.shared.set_state(ModemState::Down(e.to_string()));
+                    failures += 1;
+                    if !self.pause(self.backoff(failures)).await {
+                        break;
+                    }
+                    continue;
+                }
+            };
+            let engine_config = EngineConfig {
+                name: self.config.name.clone(),
+                deadlines: self.config.deadlines,
+                ..EngineConfig::default()
+            };
+            let (client, urcs, engine) = at::spawn(link, engine_config);
+            if reset_next {
+                reset_next = false;
+                if self.reset(&client).await {
+                    drop(client);
+                    engine.abort();
+                    continue;
+                }
+            }
+            let end = match init::initialise(&client, &self.config.init).await {
+                Ok(found) => {
+                    failures = 0;
+                    self.shared.status.send_modify(|s| {
+                        s.identity = found.identity.clone();
+                        s.smsc = found.smsc.clone();
+                        s.cnmi = found.cnmi.clone();
+                    });
+                    self.shared.set_client(Some(client.clone()));
+                    let end = self.session(&client, urcs, found.needs_ack).await;
+                    self.shared.set_client(None);
+                    end
+                }
+                Err(e) if e.needs_person() => {
+                    warn!(error = %e, "SIM needs attention");
+                    self.shared.set_state(ModemState::SimError(e.to_string()));
+                    drop(client);
+                    engine.abort();
+                    if !self.pause(self.config.sim_recheck).await {
+                        break;
+                    }
+                    continue;
+                }
+                Err(InitError::NoAnswer) => SessionEnd::Silent("no answer to AT".to_string()),
+                Err(e) => SessionEnd::LinkLost(e.to_string()),
+            };
+            drop(client);
+            engine.abort();
+            match end {
+                SessionEnd::Cancelled => break,
+                SessionEnd::Restarted => {
+                    info!("modem restarted by itself; initialising again");
+                    continue;
+                }
+                SessionEnd::LinkLost(why) | SessionEnd::Silent(why) => {
+                    failures += 1;
+                    warn!(failures, "session ended: {why}");
+                    self.shared.set_state(ModemState::Down(why));
+                    // Second failure in a row: a reopened port was not enough.
+                    reset_next = failures == 2;
+                    let wait = if failures == 1 {
+                        Duration::ZERO
+                    } else {
+                        self.backoff(failures)
+                    };
+                    if !self.pause(wait).await {
+                        break;
+                    }
+                }
+            }
+        }
+        self.shared
+            .set_state(ModemState::Down("stopped".to_string()));
+    }
+
+    fn backoff(&self, failures: u32) -> Duration {
+        let (first, max) = self.config.backoff;
+        first
+            .saturating_mul(1u32 << failures.saturating_sub(1).min(16))
+            .min(max)
+    }
+
+    /// Sleeps unless cancelled; false when cancelled.
+    async fn pause(&self, wait: Duration) -> bool {
+        tokio::select! {
+            () = self.cancel.cancelled() => false,
+            () = tokio::time::sleep(wait) => true,
+        }
+    }
+
+    /// `AT+CFUN=1,1`: a full modem reset. True when it was accepted (the caller reopens
+    /// the port after `reset_wait`, as USB modems re-enumerate).
+    async fn reset(&self, client: &AtClient) -> bool {
+        let _ = client.resync().await;
+        match client.command_in("AT+CFUN=1,1", at::Class::Slow).await {
+            Ok(_) => {
+                warn!("modem reset with AT+CFUN=1,1");
+                self.pause(self.config.reset_wait).await;
+                true
+            }
+            Err(e) => {
+                warn!("AT+CFUN=1,1 failed: {e}");
+                false
+            }
+        }
+    }
+
+    async fn session(
+        &self,
+        client: &AtClient,
+        mut urcs: mpsc::Receiver<Urc>,
+        needs_ack: bool,
+    ) -> SessionEnd {
+        let name = self.shared.name.clone();
+        if let Err(e) = receive::sweep(client, &name, &self.events).await {
+            warn!("initial +CMGL sweep failed: {e}");
+        }
+        if let Err(end) = self.check_health(client).await {
+            return end;
+        }
+        let mut health = tokio::time::interval(self.config.health_interval);
+        let mut sweep = tokio::time::interval(self.config.sweep_interval);
+        health.reset();
+        sweep.reset();
+        loop {
+            tokio::select! {
+                () = self.cancel.cancelled() => return SessionEnd::Cancelled,
+                () = self.shared.broken.notified() => {
+                    if let Err(end) = self.check_health(client).await {
+                        return end;
+                    }
+                }
+                urc = urcs.recv() => {
+                    let Some(urc) = urc else { return SessionEnd::LinkLost("port closed".to_string()) };
+                    if let Some(end) = self.on_urc(client, urc, needs_ack).await {
+                        return end;
+                    }
+                }
+                _ = health.tick() => {
+                    if let Err(end) = self.check_health(client).await {
+                        return end;
+                    }
+                }
+                _ = sweep.tick() => {
+                    match receive::sweep(client, &name, &self.events).await {
+                        Ok(0) => {}
+                        Ok(n) => info!(count = n, "sweep found messages the URCs did not announce"),
+                        Err(e) => warn!("+CMGL sweep failed: {e}"),
+                    }
+                }
+            }
+        }
+    }
+
+    /// Polls signal and registration; a silent modem gets one resynchronisation first.
+    async fn check_health(&self, client: &AtClient) -> Result<(), SessionEnd> {
+        let network = match init::poll_network(client).await {
+            Ok(n) => n,
+            Err(AtError::Closed | AtError::Io(_)) => {
+                return Err(SessionEnd::LinkLost("port closed".to_string()))
+            }
+            Err(first) => {
+                warn!("health poll failed ({first}); resynchronising");
+                let _ = client.resync().await;
+                match init::poll_network(client).await {
+                    Ok(n) => n,
+                    Err(e) => {
+                        return Err(SessionEnd::Silent(format!("health poll failed twice: {e}")))
+                    }
+                }
+            }
+        };
+        let registered = network.registration.is_some_and(|r| r.can_send());
+        self.shared
+            .status
+            .send_modify(|s| s.network = network.clone());
+        self.shared.set_state(if registered {
+            ModemState::Ready
+        } else {
+            ModemState::Degraded(format!("not registered ({:?})", network.registration))
+        });
+        Ok(())
+    }
+
+    async fn on_urc(&self, client: &AtClient, urc: Urc, needs_ack: bool) -> Option<SessionEnd> {
+        let name = &self.shared.name;
+        match urc {
+            Urc::MessageStored { index, .. } | Urc::StatusReportStored { index, .. } => {
+                if let Err(e) = receive::take_stored(client, name, index, &self.events).await {
+                    warn!(index, "reading a stored message failed: {e}");
+                }
+            }
+            Urc::Message { pdu, .. } | Urc::StatusReport { pdu, .. } => {
+                let event = receive::event_for(name, &pdu);
+                let delivered = self.events.send(event).await.is_ok();
+                // Acknowledge even an undecodable PDU: unacknowledged, the network would
+                // deliver the same bad PDU again and again. Not acknowledging is how we
+                // refuse a message when nobody can take it.
+                if needs_ack && delivered {
+                    if let Err(e) = client.command("AT+CNMA").await {
+                        warn!("+CNMA failed (the network may deliver again): {e}");
+                    }
+                }
+            }
+            Urc::Registration { stat, .. } => {
+                let registration = crate::modem::status::Registration::from_stat(stat);
+                self.shared
+                    .status
+                    .send_modify(|s| s.network.registration = Some(registration));
+                self.shared.set_state(if registration.can_send() {
+                    ModemState::Ready
+                } else {
+                    ModemState::Degraded(format!("not registered ({registration:?})"))
+                });
+            }
+            Urc::Signal { rssi } => self.shared.status.send_modify(|s| {
+                s.network.rssi = Some(rssi).filter(|&r| r != 99);
+                s.network.signal_dbm = crate::modem::status::csq_to_dbm(rssi);
+            }),
+            Urc::Restarted => return Some(SessionEnd::Restarted),
+            Urc::SimState(state) if !state.eq_ignore_ascii_case("READY") => {
+                return Some(SessionEnd::LinkLost(format!("SIM state changed: {state}")))
+            }
+            Urc::SimState(_) => {}
+            Urc::Other(line) => tracing::debug!(%line, "unhandled unsolicited line"),
+        }
+        None
+    }
+}

@@ -1,0 +1,26 @@
+//! Modems (layer 2): one actor per device that opens its port, initialises it, keeps it
+//! healthy, sends SMS-SUBMIT PDUs with `+CMGS` and turns what it receives — messages and
+//! status reports — into events.
+//!
+//! - [`port`] — serial and TCP ports (the only place a serial port is opened);
+//! - [`init`] — the initialisation sequence and the network poll;
+//! - [`driver`] — the actor and its [`Modem`] handle;
+//! - [`receive`] — stored and routed messages → [`ModemEvent`];
+//! - [`errors`] — what a `+CMS ERROR` means for the message and the modem;
+//! - [`status`] — identity, network and health state.
+//!
+//! Never imports SQLite, HTTP, the dispatcher or other modems: the daemon wires modems to
+//! those through events and the send handle.
+
+pub mod driver;
+pub mod errors;
+pub mod init;
+pub mod port;
+pub mod receive;
+pub mod status;
+
+pub use driver::{Connector, FnConnector, Modem, ModemConfig, SendError};
+pub use errors::ErrorClass;
+pub use port::PortSpec;
+pub use receive::ModemEvent;
+pub use status::{ModemState, ModemStatus};

@@ -1,0 +1,202 @@
+//! Turning what a modem holds or routes into [`ModemEvent`]s: reading stored messages
+//! (`+CMGR`, `+CMGL`), decoding their PDUs, and the events themselves.
+//!
+//! Invariant: a stored message is deleted from the modem only after its event was handed
+//! to the consumer; a PDU that does not decode is still handed over (raw, with the error),
+//! so nothing received is lost to a decoder gap.
+
+use crate::at::{AtClient, AtError, Class, Param, Response};
+use crate::pdu::{Address, Deliver, PduModePdu, StatusReport, Tpdu};
+use std::sync::Arc;
+use tokio::sync::mpsc;
+use tracing::warn;
+
+/// Something a modem received.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ModemEvent {
+    /// One SMS-DELIVER (one segment of a message; reassembly is the inbox's job).
+    Received {
+        /// The modem's name.
+        modem: Arc<str>,
+        /// SMSC that delivered it.
+        smsc: Option<Address>,
+        /// The decoded TPDU.
+        deliver: Deliver,
+        /// The PDU as the modem printed it (for storage and diagnosis).
+        raw: String,
+    },
+    /// A status report for a message this modem sent.
+    StatusReport {
+        /// The modem's name.
+        modem: Arc<str>,
+        /// The decoded report.
+        report: StatusReport,
+        /// The PDU as printed.
+        raw: String,
+    },
+    /// A PDU that did not decode (kept, never dropped).
+    Undecodable {
+        /// The modem's name.
+        modem: Arc<str>,
+        /// The PDU line.
+        raw: String,
+        /// The decoder's error (field and offset).
+        error: String,
+    },
+}
+
+/// Decodes one PDU line into the event it stands for.
+pub fn event_for(modem: &Arc<str>, raw: &str) -> ModemEvent {
+    match PduModePdu::decode_hex(raw) {
+        Ok(PduModePdu {
+            smsc,
+            tpdu: Tpdu::Deliver(deliver),
+        }) => ModemEvent::Received {
+            modem: modem.clone(),
+            smsc,
+            deliver,
+            raw: raw.to_string(),
+        },
+        Ok(PduModePdu {
+            tpdu: Tpdu::StatusReport(report),
+            ..
+        }) => ModemEvent::StatusReport {
+            modem: modem.clone(),
+            report,
+            raw: raw.to_string(),
+        },
+        Ok(PduModePdu {
+            tpdu: Tpdu::Submit(_),
+            ..
+        }) => ModemEvent::Undecodable {
+            modem: modem.clone(),
+            raw: raw.to_string(),
+            error: "an SMS-SUBMIT (a sent message stored on the SIM), not an inbound message"
+                .to_string(),
+        },
+        Err(e) => {
+            warn!(modem = %modem, error = %e, "undecodable inbound PDU");
+            ModemEvent::Undecodable {
+                modem: modem.clone(),
+                raw: raw.to_string(),
+                error: e.to_string(),
+            }
+        }
+    }
+}
+
+/// The `(index, pdu)` pairs of a `+CMGL` answer in PDU mode.
+pub fn listed_messages(response: &Response) -> Vec<(u32, String)> {
+    let mut out = Vec::new();
+    let mut lines = response.lines.iter().peekable();
+    while let Some(line) = lines.next() {
+        let Some(("+CMGL", params)) = crate::at::params::split_info(line) else {
+            continue;
+        };
+        let index = params
+            .first()
+            .and_then(Param::int)
+            .and_then(|i| u32::try_from(i).ok());
+        let is_pdu_next = lines
+            .peek()
+            .is_some_and(|l| crate::at::params::split_info(l).is_none());
+        if let (Some(index), true) = (index, is_pdu_next) {
+            if let Some(pdu) = lines.next() {
+                out.push((index, pdu.trim().to_string()));
+            }
+        }
+    }
+    out
+}
+
+/// Reads the message at `index`, hands it over, deletes it. A missing index (already read
+/// by a sweep) is not an error.
+pub async fn take_stored(
+    at: &AtClient,
+    modem: &Arc<str>,
+    index: u32,
+    events: &mpsc::Sender<ModemEvent>,
+) -> Result<(), AtError> {
+    let response = match at
+        .command_in(&format!("AT+CMGR={index}"), Class::Slow)
+        .await
+    {
+        Ok(r) => r,
+        Err(AtError::Cms(code)) if code.number() == Some(321) => return Ok(()),
+        Err(e) => return Err(e),
+    };
+    // `+CMGR: <stat>,[<alpha>],<length>` then the PDU line; an empty slot answers OK alone.
+    let pdu = response
+        .lines
+        .iter()
+        .skip_while(|l| !l.starts_with("+CMGR"))
+        .nth(1)
+        .cloned();
+    if let Some(pdu) = pdu {
+        if events.send(event_for(modem, pdu.trim())).await.is_err() {
+            return Ok(()); // nobody listens: keep the message on the modem
+        }
+    }
+    at.command(&format!("AT+CMGD={index}")).await.map(|_| ())
+}
+
+/// Lists every stored message (`AT+CMGL=4`), hands each over and deletes it. Modems lose
+/// URCs (a `+CMTI` during a reset, a full buffer), so this runs at start and periodically.
+pub async fn sweep(
+    at: &AtClient,
+    modem: &Arc<str>,
+    events: &mpsc::Sender<ModemEvent>,
+) -> Result<usize, AtError> {
+    let response = at.command_in("AT+CMGL=4", Class::Slow).await?;
+    let messages = listed_messages(&response);
+    let count = messages.len();
+    for (index, pdu) in messages {
+        if events.send(event_for(modem, &pdu)).await.is_err() {
+            return Ok(count);
+        }
+        at.command(&format!("AT+CMGD={index}")).await?;
+    }
+    Ok(count)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cmgl_pairs_indices_with_pdus() {
+        let response = Response {
+            lines: vec![
+                "+CMGL: 1,0,,24".into(),
+                "07911326040000F0040B911346610089F60000208062917314080CC8329BFD065DDF72363904"
+                    .into(),
+                "+CMGL: 4,1,,5".into(),
+                "0006D6".into(),
+                "+CMGL: 9,1,,5".into(), // cut off: no PDU line
+            ],
+        };
+        let listed = listed_messages(&response);
+        assert_eq!(listed.len(), 2);
+        assert_eq!(listed[1], (4, "0006D6".to_string()));
+    }
+
+    #[test]
+    fn events_by_pdu_type() {
+        let modem: Arc<str> = Arc::from("m0");
+        let deliver =
+            "07911326040000F0040B911346610089F60000208062917314080CC8329BFD065DDF72363904";
+        assert!(matches!(
+            event_for(&modem, deliver),
+            ModemEvent::Received { .. }
+        ));
+        let report = "0006D60B911326880736F4111011719551401110117195714000";
+        assert!(matches!(
+            event_for(&modem, report),
+            ModemEvent::StatusReport { .. }
+        ));
+        assert!(matches!(
+            event_for(&modem, "07ZZ"),
+            ModemEvent::Undecodable { .. }
+        ));
+    }
+}
