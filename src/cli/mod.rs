@@ -1,5 +1,6 @@
 //! Command-line definitions (clap derive) and dispatch to the subcommands.
 
+mod modem;
 mod pdu;
 
 use clap::{Parser, Subcommand};
@@ -17,11 +18,24 @@ enum Command {
     /// Encode, decode and count SMS PDUs (3GPP TS 23.040 / 27.005 PDU mode).
     #[command(subcommand)]
     Pdu(pdu::PduCommand),
+    /// Drive one modem directly: probe, send, listen, raw AT.
+    #[command(subcommand)]
+    Modem(modem::ModemCommand),
 }
 
 /// Runs the chosen subcommand.
 pub fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Pdu(command) => pdu::run(command),
+        Command::Modem(command) => {
+            smsgate::telemetry::init("warn");
+            runtime()?.block_on(modem::run(command))
+        }
     }
+}
+
+fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    Ok(tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?)
 }

@@ -18,7 +18,7 @@
 use super::errors::{classify_send_error, ErrorClass};
 use super::init::{self, InitConfig, InitError};
 use super::port::{Link, PortError, PortSpec};
-use super::receive::{self, ModemEvent};
+use super::receive::{self, ModemEvent, ReceivePolicy};
 use super::status::{ModemState, ModemStatus};
 use crate::at::{self, AtClient, AtError, Deadlines, EngineConfig, Param, Urc};
 use crate::pdu::EncodedPdu;
@@ -92,6 +92,8 @@ pub struct ModemConfig {
     pub sim_recheck: Duration,
     /// Wait after `AT+CFUN=1,1` before reopening the port.
     pub reset_wait: Duration,
+    /// What the actor takes off the modem.
+    pub receive: ReceivePolicy,
 }
 
 impl ModemConfig {
@@ -106,6 +108,7 @@ impl ModemConfig {
             backoff: (Duration::from_secs(1), Duration::from_secs(60)),
             sim_recheck: Duration::from_secs(300),
             reset_wait: Duration::from_secs(15),
+            receive: ReceivePolicy::All,
         }
     }
 }
@@ -465,7 +468,8 @@ impl Supervisor {
         needs_ack: bool,
     ) -> SessionEnd {
         let name = self.shared.name.clone();
-        if let Err(e) = receive::sweep(client, &name, &self.events).await {
+        let policy = self.config.receive;
+        if let Err(e) = receive::sweep(client, &name, policy, &self.events).await {
             warn!("initial +CMGL sweep failed: {e}");
         }
         if let Err(end) = self.check_health(client).await {
@@ -495,7 +499,7 @@ impl Supervisor {
                     }
                 }
                 _ = sweep.tick() => {
-                    match receive::sweep(client, &name, &self.events).await {
+                    match receive::sweep(client, &name, policy, &self.events).await {
                         Ok(0) => {}
                         Ok(n) => info!(count = n, "sweep found messages the URCs did not announce"),
                         Err(e) => warn!("+CMGL sweep failed: {e}"),
@@ -539,12 +543,20 @@ impl Supervisor {
         let name = &self.shared.name;
         match urc {
             Urc::MessageStored { index, .. } | Urc::StatusReportStored { index, .. } => {
-                if let Err(e) = receive::take_stored(client, name, index, &self.events).await {
+                if let Err(e) =
+                    receive::take_stored(client, name, index, self.config.receive, &self.events)
+                        .await
+                {
                     warn!(index, "reading a stored message failed: {e}");
                 }
             }
             Urc::Message { pdu, .. } | Urc::StatusReport { pdu, .. } => {
                 let event = receive::event_for(name, &pdu);
+                if !self.config.receive.takes(&event) {
+                    // Not acknowledged: with phase 2+ the network delivers it again later.
+                    warn!("a routed message arrived while not receiving; not acknowledged");
+                    return None;
+                }
                 let delivered = self.events.send(event).await.is_ok();
                 // Acknowledge even an undecodable PDU: unacknowledged, the network would
                 // deliver the same bad PDU again and again. Not acknowledging is how we

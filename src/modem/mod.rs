@@ -22,5 +22,5 @@ pub mod status;
 pub use driver::{Connector, FnConnector, Modem, ModemConfig, SendError};
 pub use errors::ErrorClass;
 pub use port::PortSpec;
-pub use receive::ModemEvent;
+pub use receive::{ModemEvent, ReceivePolicy};
 pub use status::{ModemState, ModemStatus};

@@ -45,6 +45,29 @@ pub enum ModemEvent {
     },
 }
 
+/// What a modem actor takes off the modem.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ReceivePolicy {
+    /// Messages and status reports (the daemon).
+    #[default]
+    All,
+    /// Status reports only; messages stay on the modem (`smsgate modem send --wait-report`).
+    ReportsOnly,
+    /// Nothing; everything stays on the modem (`smsgate modem probe`).
+    Nothing,
+}
+
+impl ReceivePolicy {
+    /// Whether this event may be taken (handed over and deleted from the modem).
+    pub fn takes(self, event: &ModemEvent) -> bool {
+        match self {
+            ReceivePolicy::All => true,
+            ReceivePolicy::ReportsOnly => matches!(event, ModemEvent::StatusReport { .. }),
+            ReceivePolicy::Nothing => false,
+        }
+    }
+}
+
 /// Decodes one PDU line into the event it stands for.
 pub fn event_for(modem: &Arc<str>, raw: &str) -> ModemEvent {
     match PduModePdu::decode_hex(raw) {
@@ -115,8 +138,12 @@ pub async fn take_stored(
     at: &AtClient,
     modem: &Arc<str>,
     index: u32,
+    policy: ReceivePolicy,
     events: &mpsc::Sender<ModemEvent>,
 ) -> Result<(), AtError> {
+    if policy == ReceivePolicy::Nothing {
+        return Ok(());
+    }
     let response = match at
         .command_in(&format!("AT+CMGR={index}"), Class::Slow)
         .await
@@ -132,10 +159,12 @@ pub async fn take_stored(
         .skip_while(|l| !l.starts_with("+CMGR"))
         .nth(1)
         .cloned();
-    if let Some(pdu) = pdu {
-        if events.send(event_for(modem, pdu.trim())).await.is_err() {
-            return Ok(()); // nobody listens: keep the message on the modem
-        }
+    let Some(pdu) = pdu else {
+        return Ok(()); // an empty slot
+    };
+    let event = event_for(modem, pdu.trim());
+    if !policy.takes(&event) || events.send(event).await.is_err() {
+        return Ok(()); // not ours to take, or nobody listens: it stays on the modem
     }
     at.command(&format!("AT+CMGD={index}")).await.map(|_| ())
 }
@@ -145,18 +174,26 @@ pub async fn take_stored(
 pub async fn sweep(
     at: &AtClient,
     modem: &Arc<str>,
+    policy: ReceivePolicy,
     events: &mpsc::Sender<ModemEvent>,
 ) -> Result<usize, AtError> {
+    if policy == ReceivePolicy::Nothing {
+        return Ok(0);
+    }
     let response = at.command_in("AT+CMGL=4", Class::Slow).await?;
-    let messages = listed_messages(&response);
-    let count = messages.len();
-    for (index, pdu) in messages {
-        if events.send(event_for(modem, &pdu)).await.is_err() {
-            return Ok(count);
+    let mut taken = 0;
+    for (index, pdu) in listed_messages(&response) {
+        let event = event_for(modem, &pdu);
+        if !policy.takes(&event) {
+            continue;
+        }
+        if events.send(event).await.is_err() {
+            break;
         }
         at.command(&format!("AT+CMGD={index}")).await?;
+        taken += 1;
     }
-    Ok(count)
+    Ok(taken)
 }
 
 #[cfg(test)]
