@@ -174,7 +174,7 @@ async fn send(args: SendArgs) -> anyhow::Result<()> {
         "segments": segments,
     });
     if args.wait_report.is_some() {
-        out["status_reports"] = Value::Array(reports);
+        out = with(out, "status_reports", Value::Array(reports));
     }
     println!("{out}");
     modem.shutdown().await;
@@ -219,6 +219,14 @@ async fn listen(args: ListenArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Adds a field to a JSON object (a no-op on anything else).
+fn with(mut object: Value, key: &str, value: Value) -> Value {
+    if let Value::Object(map) = &mut object {
+        map.insert(key.to_string(), value);
+    }
+    object
+}
+
 fn content_text(content: &Content) -> String {
     match content {
         Content::Text(t) => t.clone(),
@@ -244,10 +252,8 @@ fn listen_line(reassembler: &mut Reassembler, event: ModemEvent) -> Option<Value
                 .and_then(|h| h.concat())
                 .filter(|c| c.total > 1);
             let Some(concat) = concat else {
-                let mut v = base;
-                v["text"] = json!(content_text(&ud.content()));
-                v["parts"] = json!(1);
-                return Some(v);
+                let v = with(base, "text", json!(content_text(&ud.content())));
+                return Some(with(v, "parts", json!(1)));
             };
             let part = Part {
                 originator: from,
@@ -260,10 +266,8 @@ fn listen_line(reassembler: &mut Reassembler, event: ModemEvent) -> Option<Value
             };
             match reassembler.accept(part, SystemTime::now()) {
                 Ok(Accepted::Complete(done)) => {
-                    let mut v = base;
-                    v["text"] = json!(content_text(&done.content));
-                    v["parts"] = json!(concat.total);
-                    Some(v)
+                    let v = with(base, "text", json!(content_text(&done.content)));
+                    Some(with(v, "parts", json!(concat.total)))
                 }
                 Ok(_) => None,
                 Err(e) => Some(json!({"type": "inconsistent-part", "error": e.to_string()})),
