@@ -6,4 +6,5 @@
 //! command line.
 
 pub mod pdu;
+pub mod sim;
 pub mod telemetry;
