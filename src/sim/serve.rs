@@ -112,8 +112,9 @@ pub(crate) fn serve_pty(
 ) -> std::io::Result<PtyGuard> {
     use tokio_serial::SerialPort;
     inner.check(modem).map_err(std::io::Error::other)?;
-    let (master, mut slave) = tokio_serial::SerialStream::pair().map_err(std::io::Error::other)?;
-    let _ = slave.set_exclusive(false);
+    // The slave is neither TIOCEXCL'd nor flock'd here, so the host may open it
+    // exclusively, as serialport does by default.
+    let (master, slave) = tokio_serial::SerialStream::pair().map_err(std::io::Error::other)?;
     let tty = slave
         .name()
         .map(PathBuf::from)
