@@ -8,4 +8,5 @@
 pub mod at;
 pub mod modem;
 pub mod pdu;
+pub mod sim;
 pub mod telemetry;

@@ -1,0 +1,368 @@
+//! The control API of `smsgate simulate`: a small axum router to look at the simulated
+//! modems and to drive them from tests and demos — inject inbound messages and URCs,
+//! change faults and latency, read the sink. Bound to loopback only.
+//!
+//! This is the one place outside `http/` that uses axum: it is a test fixture's control
+//! plane, not the product's API (see `docs/ARCHITECTURE.md`). Never imports `at/`,
+//! `modem/`, `http/` or anything else above layer 1. Invariants: every error is JSON
+//! `{"error": "...", "field": "..."}` with a 4xx status; nothing binds to a non-loopback
+//! address.
+
+use super::config::{Faults, InboundEncoding, InboundOptions, Latency};
+use super::{Counters, SimError, SimNetwork};
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::{Deserialize, Serialize};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Where a modem is served.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Endpoint {
+    /// The pty symlink.
+    pub pty: Option<PathBuf>,
+    /// The TCP address.
+    pub tcp: Option<SocketAddr>,
+}
+
+/// Errors of the control server.
+#[derive(Debug, thiserror::Error)]
+pub enum ControlError {
+    /// The address is not a loopback address.
+    #[error("the control API binds to loopback only (127.0.0.1 or ::1), not {0}")]
+    NotLoopback(SocketAddr),
+    /// Binding or serving failed.
+    #[error("control API on {addr}: {source}")]
+    Io {
+        /// The address.
+        addr: SocketAddr,
+        /// The error.
+        source: std::io::Error,
+    },
+}
+
+/// Refuses non-loopback addresses.
+pub fn check_loopback(addr: SocketAddr) -> Result<(), ControlError> {
+    if addr.ip().is_loopback() {
+        Ok(())
+    } else {
+        Err(ControlError::NotLoopback(addr))
+    }
+}
+
+#[derive(Clone)]
+struct AppState {
+    network: SimNetwork,
+    endpoints: Arc<Vec<Endpoint>>,
+}
+
+/// The control router; `endpoints[i]` says where modem `i` is served.
+pub fn router(network: SimNetwork, endpoints: Vec<Endpoint>) -> Router {
+    Router::new()
+        .route("/modems", get(list_modems))
+        .route("/modems/{index}/inbound", post(inbound))
+        .route("/modems/{index}/faults", post(faults))
+        .route("/modems/{index}/urc", post(urc))
+        .route("/sink", get(sink))
+        .fallback(not_found)
+        .with_state(AppState {
+            network,
+            endpoints: Arc::new(endpoints),
+        })
+}
+
+/// Binds `addr` (loopback only) and serves `router` until `shutdown` completes.
+pub async fn serve(
+    router: Router,
+    addr: SocketAddr,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> Result<(), ControlError> {
+    check_loopback(addr)?;
+    let io = |source| ControlError::Io { addr, source };
+    let listener = tokio::net::TcpListener::bind(addr).await.map_err(io)?;
+    axum::serve(listener, router)
+        .with_graceful_shutdown(shutdown)
+        .await
+        .map_err(io)
+}
+
+/// A JSON error with a 4xx status.
+#[derive(Debug)]
+struct ApiError {
+    status: StatusCode,
+    error: String,
+    field: Option<String>,
+}
+
+impl ApiError {
+    fn bad(field: &str, error: impl ToString) -> Self {
+        Self {
+            status: StatusCode::BAD_REQUEST,
+            error: error.to_string(),
+            field: Some(field.to_string()),
+        }
+    }
+}
+
+impl From<SimError> for ApiError {
+    fn from(error: SimError) -> Self {
+        match &error {
+            SimError::NoSuchModem { .. } => Self {
+                status: StatusCode::NOT_FOUND,
+                error: error.to_string(),
+                field: Some("index".into()),
+            },
+            SimError::InvalidParameter { field, .. } => Self::bad(field, &error),
+            SimError::NoRuntime => Self::bad("index", &error),
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        #[derive(Serialize)]
+        struct Body {
+            error: String,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            field: Option<String>,
+        }
+        (
+            self.status,
+            Json(Body {
+                error: self.error,
+                field: self.field,
+            }),
+        )
+            .into_response()
+    }
+}
+
+async fn not_found() -> ApiError {
+    ApiError {
+        status: StatusCode::NOT_FOUND,
+        error: "no such resource".into(),
+        field: None,
+    }
+}
+
+/// Parses a JSON body; errors name the field when serde does.
+fn parse_json<T: for<'de> Deserialize<'de>>(body: &Bytes) -> Result<T, ApiError> {
+    serde_json::from_slice(body).map_err(|e| {
+        let message = e.to_string();
+        let field = message
+            .split('`')
+            .nth(1)
+            .filter(|f| f.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'))
+            .unwrap_or("body")
+            .to_string();
+        ApiError {
+            status: StatusCode::UNPROCESSABLE_ENTITY,
+            error: message,
+            field: Some(field),
+        }
+    })
+}
+
+fn modem_index(state: &AppState, index: &str) -> Result<usize, ApiError> {
+    let index: usize = index
+        .parse()
+        .map_err(|_| ApiError::bad("index", "a modem index is a number"))?;
+    if index >= state.network.modem_count() {
+        return Err(SimError::NoSuchModem {
+            modem: index,
+            count: state.network.modem_count(),
+        }
+        .into());
+    }
+    Ok(index)
+}
+
+#[derive(Serialize)]
+struct ModemView {
+    index: usize,
+    msisdn: String,
+    pty: Option<PathBuf>,
+    tcp: Option<SocketAddr>,
+    counters: Counters,
+}
+
+async fn list_modems(State(state): State<AppState>) -> Json<Vec<ModemView>> {
+    let network = &state.network;
+    Json(
+        (0..network.modem_count())
+            .map(|index| {
+                let endpoint = state.endpoints.get(index).cloned().unwrap_or_default();
+                ModemView {
+                    index,
+                    msisdn: network.msisdn(index),
+                    pty: endpoint.pty,
+                    tcp: endpoint.tcp,
+                    counters: network.counters(index),
+                }
+            })
+            .collect(),
+    )
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct InboundRequest {
+    from: String,
+    text: String,
+    #[serde(default)]
+    encoding: InboundEncoding,
+    class: Option<u8>,
+    reference: Option<u16>,
+}
+
+async fn inbound(
+    State(state): State<AppState>,
+    Path(index): Path<String>,
+    body: Bytes,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let index = modem_index(&state, &index)?;
+    let request: InboundRequest = parse_json(&body)?;
+    let segments = state.network.inject_inbound(
+        index,
+        &request.from,
+        &request.text,
+        InboundOptions {
+            encoding: request.encoding,
+            class: request.class,
+            reference: request.reference,
+        },
+    )?;
+    Ok(Json(serde_json::json!({ "segments": segments })))
+}
+
+/// `latency_ms`: a number, or `[min, max]`.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum LatencyMs {
+    Fixed(u64),
+    Range([u64; 2]),
+}
+
+/// Fields left out keep their current value.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FaultsRequest {
+    failure_rate: Option<f64>,
+    failure_codes: Option<Vec<u16>>,
+    #[serde(default, with = "double_option")]
+    hang_after: Option<Option<u64>>,
+    #[serde(default, with = "double_option")]
+    noise_interval_ms: Option<Option<u64>>,
+    urc_mid_response: Option<bool>,
+    no_sim: Option<bool>,
+    latency_ms: Option<LatencyMs>,
+}
+
+/// `null` clears an optional fault; a missing field keeps it.
+mod double_option {
+    use serde::{Deserialize, Deserializer};
+
+    pub(super) fn deserialize<'de, D, T>(d: D) -> Result<Option<Option<T>>, D::Error>
+    where
+        D: Deserializer<'de>,
+        T: Deserialize<'de>,
+    {
+        Option::<T>::deserialize(d).map(Some)
+    }
+}
+
+#[derive(Serialize)]
+struct FaultsView {
+    failure_rate: f64,
+    failure_codes: Vec<u16>,
+    hang_after: Option<u64>,
+    noise_interval_ms: Option<u128>,
+    urc_mid_response: bool,
+    no_sim: bool,
+}
+
+async fn faults(
+    State(state): State<AppState>,
+    Path(index): Path<String>,
+    body: Bytes,
+) -> Result<Json<FaultsView>, ApiError> {
+    let index = modem_index(&state, &index)?;
+    let request: FaultsRequest = parse_json(&body)?;
+    let mut faults: Faults = state.network.faults(index).unwrap_or_default();
+    if let Some(rate) = request.failure_rate {
+        if !(0.0..=1.0).contains(&rate) {
+            return Err(ApiError::bad("failure_rate", "a probability from 0 to 1"));
+        }
+        faults.failure_rate = rate;
+    }
+    if let Some(codes) = request.failure_codes {
+        faults.failure_codes = codes;
+    }
+    if let Some(hang) = request.hang_after {
+        faults.hang_after = hang;
+    }
+    if let Some(noise) = request.noise_interval_ms {
+        if noise == Some(0) {
+            return Err(ApiError::bad("noise_interval_ms", "must be above 0"));
+        }
+        faults.noise_interval = noise.map(Duration::from_millis);
+    }
+    if let Some(mid) = request.urc_mid_response {
+        faults.urc_mid_response = mid;
+    }
+    if let Some(no_sim) = request.no_sim {
+        faults.no_sim = no_sim;
+    }
+    match request.latency_ms {
+        Some(LatencyMs::Fixed(ms)) => state
+            .network
+            .set_latency(index, Latency::Fixed(Duration::from_millis(ms))),
+        Some(LatencyMs::Range([min, max])) if min <= max => state.network.set_latency(
+            index,
+            Latency::Range(Duration::from_millis(min), Duration::from_millis(max)),
+        ),
+        Some(LatencyMs::Range(_)) => {
+            return Err(ApiError::bad("latency_ms", "min is above max"));
+        }
+        None => {}
+    }
+    state.network.set_faults(index, faults.clone());
+    Ok(Json(FaultsView {
+        failure_rate: faults.failure_rate,
+        failure_codes: faults.failure_codes,
+        hang_after: faults.hang_after,
+        noise_interval_ms: faults.noise_interval.map(|d| d.as_millis()),
+        urc_mid_response: faults.urc_mid_response,
+        no_sim: faults.no_sim,
+    }))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct UrcRequest {
+    line: String,
+}
+
+async fn urc(
+    State(state): State<AppState>,
+    Path(index): Path<String>,
+    body: Bytes,
+) -> Result<StatusCode, ApiError> {
+    let index = modem_index(&state, &index)?;
+    let request: UrcRequest = parse_json(&body)?;
+    if request.line.contains(['\r', '\n']) {
+        return Err(ApiError::bad("line", "one line, without CR or LF"));
+    }
+    state.network.inject_urc(index, &request.line);
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn sink(State(state): State<AppState>) -> Json<Vec<super::SinkMessage>> {
+    Json(state.network.sink())
+}
