@@ -347,6 +347,10 @@ impl Supervisor {
     async fn run(self) {
         let mut failures: u32 = 0;
         let mut reset_next = false;
+        // Once the SIM has refused the configured PIN it is never entered again by this
+        // actor: every retry would burn one of the SIM's attempts and end in PUK. Re-checks
+        // still look, in case a person unlocked or replaced the SIM.
+        let mut init_config = self.config.init.clone();
         while !self.cancel.is_cancelled() {
             self.shared.set_state(ModemState::Initialising);
             let link = match self.connector.connect().await {
@@ -374,7 +378,7 @@ impl Supervisor {
                     continue;
                 }
             }
-            let end = match init::initialise(&client, &self.config.init).await {
+            let end = match init::initialise(&client, &init_config).await {
                 Ok(found) => {
                     failures = 0;
                     self.shared.status.send_modify(|s| {
@@ -389,7 +393,17 @@ impl Supervisor {
                 }
                 Err(e) if e.needs_person() => {
                     warn!(error = %e, "SIM needs attention");
-                    self.shared.set_state(ModemState::SimError(e.to_string()));
+                    let state = if e == InitError::WrongPin
+                        || (e == InitError::PinRequired
+                            && init_config.pin.is_none()
+                            && self.config.init.pin.is_some())
+                    {
+                        init_config.pin = None;
+                        ModemState::SimError(InitError::WrongPin.to_string())
+                    } else {
+                        ModemState::SimError(e.to_string())
+                    };
+                    self.shared.set_state(state);
                     drop(client);
                     engine.abort();
                     if !self.pause(self.config.sim_recheck).await {

@@ -1,5 +1,6 @@
 //! Helpers shared by the test modules: decode a set of SUBMIT PDUs back into one text.
 
+use smsgate::modem::ModemEvent;
 use smsgate::pdu::reassembly::{Accepted, Part};
 use smsgate::pdu::{Content, EncodedPdu, PduModePdu, Reassembler, Submit, Tpdu};
 use std::time::{Duration, SystemTime};
@@ -43,4 +44,35 @@ pub fn reassemble(pdus: &[EncodedPdu]) -> Content {
         }
     }
     result.expect("the last part completes the message")
+}
+
+/// Reassembles the segments a modem received (in any order) into one content.
+pub fn reassemble_events(events: &[ModemEvent]) -> Content {
+    let mut reassembler = Reassembler::new(Duration::from_secs(60));
+    let mut result = None;
+    for event in events {
+        let ModemEvent::Received { deliver, .. } = event else {
+            panic!("not a received message: {event:?}")
+        };
+        let ud = &deliver.user_data;
+        let Some(concat) = ud.header.as_ref().and_then(|h| h.concat()) else {
+            return ud.content();
+        };
+        let part = Part {
+            originator: deliver.originator.to_string(),
+            reference: concat.reference,
+            total: concat.total,
+            seq: concat.seq,
+            alphabet: ud.alphabet,
+            charset: ud.charset(),
+            body: ud.body.clone(),
+        };
+        if let Accepted::Complete(done) = reassembler
+            .accept(part, SystemTime::UNIX_EPOCH)
+            .expect("consistent")
+        {
+            result = Some(done.content);
+        }
+    }
+    result.expect("all parts arrived")
 }

@@ -1,0 +1,427 @@
+//! The modem driver against the simulated modem network, in process (duplex), under paused
+//! tokio time: initialisation, sending single and multipart messages between simulated
+//! modems, inbound via each `+CNMI` routing, status reports, faults and recovery.
+
+use crate::support::reassemble_events;
+use smsgate::modem::{
+    init::InitConfig, ErrorClass, FnConnector, Modem, ModemConfig, ModemEvent, ModemState,
+    SendError,
+};
+use smsgate::pdu::{
+    build_submits, Address, Content, EncodedPdu, Payload, SegmentPlan, SegmentPolicy, SubmitOptions,
+};
+use smsgate::sim::{Faults, NetworkConfig, SimModemConfig, SimNetwork, SinkConfig};
+use std::time::Duration;
+use tokio::sync::mpsc;
+
+const SETTLE: Duration = Duration::from_secs(120);
+
+fn start(
+    net: &SimNetwork,
+    index: usize,
+    config: ModemConfig,
+) -> (Modem, mpsc::Receiver<ModemEvent>) {
+    let (tx, rx) = mpsc::channel(256);
+    let net = net.clone();
+    let connector = FnConnector(format!("sim{index}"), move || net.connect(index));
+    (Modem::start(config, connector, tx), rx)
+}
+
+fn fast_config(name: &str) -> ModemConfig {
+    let mut c = ModemConfig::new(name);
+    c.health_interval = Duration::from_secs(5);
+    c.sweep_interval = Duration::from_secs(60);
+    c.reset_wait = Duration::from_secs(2);
+    c
+}
+
+fn pdus(to: &str, text: &str, status_report: bool) -> Vec<EncodedPdu> {
+    let plan = SegmentPlan::new(Payload::Text(text), &SegmentPolicy::default()).unwrap();
+    let options = SubmitOptions {
+        destination: Some(Address::parse(to).unwrap()),
+        status_report,
+        reference: 4242,
+        ..SubmitOptions::default()
+    };
+    build_submits(&plan, &options).unwrap()
+}
+
+async fn next_event(events: &mut mpsc::Receiver<ModemEvent>) -> ModemEvent {
+    tokio::time::timeout(Duration::from_secs(300), events.recv())
+        .await
+        .expect("an event within 300 s (paused time)")
+        .expect("the modem actor is running")
+}
+
+#[tokio::test(start_paused = true)]
+async fn initialises_and_reports_identity_and_network() {
+    let net = SimNetwork::with_modems(1);
+    let (modem, _events) = start(&net, 0, fast_config("m0"));
+    assert_eq!(modem.settled(SETTLE).await, ModemState::Ready);
+    let status = modem.status();
+    assert!(
+        status
+            .identity
+            .imei
+            .as_deref()
+            .is_some_and(|i| i.len() == 15),
+        "{status:?}"
+    );
+    assert_eq!(
+        status.identity.msisdn.as_deref(),
+        Some(net.msisdn(0).as_str())
+    );
+    assert_eq!(status.cnmi.as_deref(), Some("2,1,0,2,0"));
+    assert!(status.network.signal_dbm.is_some());
+    modem.shutdown().await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_message_between_two_simulated_modems_arrives_via_cmti() {
+    let net = SimNetwork::with_modems(2);
+    let (sender, _e0) = start(&net, 0, fast_config("m0"));
+    let (receiver, mut inbox) = start(&net, 1, fast_config("m1"));
+    assert_eq!(sender.settled(SETTLE).await, ModemState::Ready);
+    assert_eq!(receiver.settled(SETTLE).await, ModemState::Ready);
+    let refs = sender
+        .send_segments(&pdus(&net.msisdn(1), "hello over the air", false))
+        .await
+        .unwrap();
+    assert_eq!(refs.len(), 1);
+    match next_event(&mut inbox).await {
+        ModemEvent::Received { deliver, .. } => {
+            assert_eq!(deliver.originator.to_string(), net.msisdn(0));
+            assert_eq!(
+                deliver.user_data.content(),
+                Content::Text("hello over the air".into())
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+    sender.shutdown().await;
+    receiver.shutdown().await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn multipart_ucs2_with_emoji_arrives_intact_in_order() {
+    let net = SimNetwork::with_modems(2);
+    let (sender, _e0) = start(&net, 0, fast_config("m0"));
+    let (receiver, mut inbox) = start(&net, 1, fast_config("m1"));
+    sender.settled(SETTLE).await;
+    receiver.settled(SETTLE).await;
+    let text = "Доставка сегодня 🚚 между 10:00 и 12:00. ".repeat(5);
+    let segments = pdus(&net.msisdn(1), &text, false);
+    assert!(segments.len() >= 3);
+    let refs = sender.send_segments(&segments).await.unwrap();
+    assert_eq!(refs.len(), segments.len());
+    let mut events = Vec::new();
+    for _ in 0..segments.len() {
+        events.push(next_event(&mut inbox).await);
+    }
+    assert_eq!(reassemble_events(&events), Content::Text(text));
+}
+
+#[tokio::test(start_paused = true)]
+async fn direct_routing_with_cmt_is_acknowledged_and_not_delivered_twice() {
+    let net = SimNetwork::with_modems(2);
+    let mut direct = fast_config("m1");
+    direct.init = InitConfig {
+        cnmi: vec!["2,2,0,1,0".into()],
+        ..InitConfig::default()
+    };
+    let (sender, _e0) = start(&net, 0, fast_config("m0"));
+    let (receiver, mut inbox) = start(&net, 1, direct);
+    sender.settled(SETTLE).await;
+    receiver.settled(SETTLE).await;
+    assert_eq!(receiver.status().cnmi.as_deref(), Some("2,2,0,1,0"));
+    sender
+        .send_segments(&pdus(&net.msisdn(1), "direct", false))
+        .await
+        .unwrap();
+    assert!(matches!(
+        next_event(&mut inbox).await,
+        ModemEvent::Received { .. }
+    ));
+    // Unacknowledged +CMT would be delivered again after 15 s: nothing may come.
+    let again = tokio::time::timeout(Duration::from_secs(60), inbox.recv()).await;
+    assert!(again.is_err(), "delivered twice: {again:?}");
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_modem_that_cannot_route_directly_gets_a_store_variant() {
+    let net = SimNetwork::new(NetworkConfig {
+        modems: vec![SimModemConfig {
+            reject_direct_routing: true,
+            ..SimModemConfig::default()
+        }],
+        sink: SinkConfig::default(),
+        seed: 1,
+    });
+    let mut config = fast_config("m0");
+    config.init.cnmi = vec!["2,2,0,1,0".into(), "2,1,0,2,0".into()];
+    let (modem, _events) = start(&net, 0, config);
+    assert_eq!(modem.settled(SETTLE).await, ModemState::Ready);
+    assert_eq!(modem.status().cnmi.as_deref(), Some("2,1,0,2,0"));
+}
+
+#[tokio::test(start_paused = true)]
+async fn status_reports_come_back_with_the_message_reference_via_cdsi_and_cds() {
+    for cnmi in ["2,1,0,2,0", "2,1,0,1,0"] {
+        let net = SimNetwork::with_modems(2);
+        let mut config = fast_config("m0");
+        config.init.cnmi = vec![cnmi.into()];
+        let (sender, mut events) = start(&net, 0, config);
+        let (receiver, _inbox) = start(&net, 1, fast_config("m1"));
+        sender.settled(SETTLE).await;
+        receiver.settled(SETTLE).await;
+        let refs = sender
+            .send_segments(&pdus(&net.msisdn(1), "report me", true))
+            .await
+            .unwrap();
+        match next_event(&mut events).await {
+            ModemEvent::StatusReport { report, .. } => {
+                assert_eq!(report.message_ref, refs[0], "{cnmi}");
+                assert_eq!(report.recipient.to_string(), net.msisdn(1));
+                assert_eq!(report.status, 0);
+            }
+            other => panic!("{cnmi}: {other:?}"),
+        }
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn message_references_wrap_at_255() {
+    let net = SimNetwork::with_modems(1);
+    let (modem, _events) = start(&net, 0, fast_config("m0"));
+    modem.settled(SETTLE).await;
+    let mut refs = Vec::new();
+    for i in 0..260 {
+        let r = modem
+            .send_segments(&pdus("+4915112345678", &format!("n{i}"), false))
+            .await
+            .unwrap();
+        refs.extend(r);
+    }
+    for pair in refs.windows(2) {
+        assert_eq!(pair[1], pair[0].wrapping_add(1), "{refs:?}");
+    }
+    assert_eq!(modem.status().last_message_ref, refs.last().copied());
+    assert_eq!(net.sink().len(), 260);
+}
+
+#[tokio::test(start_paused = true)]
+async fn cms_errors_are_classified_for_the_dispatcher() {
+    for (code, class) in [
+        (1u16, ErrorClass::Permanent),
+        (42, ErrorClass::RetryElsewhere),
+        (500, ErrorClass::RetryHere),
+    ] {
+        let net = SimNetwork::with_modems(1);
+        let (modem, _events) = start(&net, 0, fast_config("m0"));
+        modem.settled(SETTLE).await;
+        net.set_faults(
+            0,
+            Faults {
+                failure_rate: 1.0,
+                failure_codes: vec![code],
+                ..Faults::default()
+            },
+        );
+        match modem
+            .send_segments(&pdus("+4915112345678", "x", false))
+            .await
+        {
+            Err(SendError::Failed {
+                class: got,
+                segment: 0,
+                ..
+            }) => assert_eq!(got, class, "code {code}"),
+            other => panic!("code {code}: {other:?}"),
+        }
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_hung_modem_is_detected_and_recovered_by_reopening_the_port() {
+    let net = SimNetwork::with_modems(1);
+    let (modem, _events) = start(&net, 0, fast_config("m0"));
+    assert_eq!(modem.settled(SETTLE).await, ModemState::Ready);
+    let mut states = modem.watch();
+    net.set_faults(
+        0,
+        Faults {
+            hang_after: Some(0),
+            ..Faults::default()
+        },
+    );
+    // The next health poll finds it silent…
+    let down = tokio::time::timeout(
+        SETTLE,
+        states.wait_for(|s| matches!(s.state, ModemState::Down(_))),
+    )
+    .await
+    .is_ok();
+    assert!(down, "the hang was not detected");
+    // …and reopening the port (which clears the hang) brings it back.
+    net.set_faults(0, Faults::default());
+    let ready = tokio::time::timeout(SETTLE, states.wait_for(|s| s.state == ModemState::Ready))
+        .await
+        .is_ok();
+    assert!(ready, "not recovered: {:?}", modem.status().state);
+    modem
+        .send_segments(&pdus("+4915112345678", "after recovery", false))
+        .await
+        .unwrap();
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_send_to_a_hung_modem_fails_within_its_deadline_instead_of_hanging() {
+    let net = SimNetwork::with_modems(1);
+    let (modem, _events) = start(&net, 0, fast_config("m0"));
+    modem.settled(SETTLE).await;
+    net.set_faults(
+        0,
+        Faults {
+            hang_after: Some(0),
+            ..Faults::default()
+        },
+    );
+    let result = tokio::time::timeout(
+        Duration::from_secs(600),
+        modem.send_segments(&pdus("+1555", "x", false)),
+    )
+    .await;
+    match result {
+        Ok(Err(SendError::Failed { class, .. })) => assert_eq!(class, ErrorClass::ModemBroken),
+        Ok(Err(SendError::NotReady { .. })) => {}
+        other => panic!("{other:?}"),
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_sim_pin_is_entered_once_and_a_wrong_one_is_not_retried() {
+    let locked = |pin: &str| {
+        SimNetwork::new(NetworkConfig {
+            modems: vec![SimModemConfig {
+                pin: Some(pin.to_string()),
+                ..SimModemConfig::default()
+            }],
+            sink: SinkConfig::default(),
+            seed: 7,
+        })
+    };
+    let net = locked("1234");
+    let mut config = fast_config("m0");
+    config.init.pin = Some("1234".into());
+    let (modem, _events) = start(&net, 0, config.clone());
+    assert_eq!(modem.settled(SETTLE).await, ModemState::Ready);
+
+    let net = locked("1234");
+    config.init.pin = Some("0000".into());
+    let (modem, _events) = start(&net, 0, config.clone());
+    assert!(matches!(
+        modem.settled(SETTLE).await,
+        ModemState::SimError(_)
+    ));
+    // An hour of periodic SIM re-checks later the SIM still asks for its PIN, not its PUK:
+    // the wrong PIN was entered once (three wrong entries lock the simulated SIM, as real
+    // ones do).
+    tokio::time::sleep(Duration::from_secs(3600)).await;
+    assert!(
+        matches!(modem.status().state, ModemState::SimError(ref why) if why.contains("refused") && !why.contains("PUK")),
+        "{:?}",
+        modem.status().state
+    );
+
+    let net = locked("1234");
+    config.init.pin = None;
+    let (modem, _events) = start(&net, 0, config);
+    assert!(
+        matches!(modem.settled(SETTLE).await, ModemState::SimError(ref why) if why.contains("PIN"))
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn no_sim_is_a_sim_error() {
+    let net = SimNetwork::new(NetworkConfig {
+        modems: vec![SimModemConfig {
+            faults: Faults {
+                no_sim: true,
+                ..Faults::default()
+            },
+            ..SimModemConfig::default()
+        }],
+        sink: SinkConfig::default(),
+        seed: 1,
+    });
+    let (modem, _events) = start(&net, 0, fast_config("m0"));
+    assert!(
+        matches!(modem.settled(SETTLE).await, ModemState::SimError(ref why) if why.contains("SIM"))
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn noise_and_urcs_mid_response_do_not_disturb_sending_or_receiving() {
+    let noisy = Faults {
+        noise_interval: Some(Duration::from_millis(300)),
+        urc_mid_response: true,
+        ..Faults::default()
+    };
+    let net = SimNetwork::with_modems(2);
+    net.set_faults(0, noisy.clone());
+    net.set_faults(1, noisy);
+    let (sender, _e0) = start(&net, 0, fast_config("m0"));
+    let (receiver, mut inbox) = start(&net, 1, fast_config("m1"));
+    assert_eq!(sender.settled(SETTLE).await, ModemState::Ready);
+    assert_eq!(receiver.settled(SETTLE).await, ModemState::Ready);
+    for i in 0..5 {
+        sender
+            .send_segments(&pdus(&net.msisdn(1), &format!("noisy {i}"), false))
+            .await
+            .unwrap();
+    }
+    for i in 0..5 {
+        match next_event(&mut inbox).await {
+            ModemEvent::Received { deliver, .. } => {
+                assert_eq!(
+                    deliver.user_data.content(),
+                    Content::Text(format!("noisy {i}"))
+                )
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn messages_stored_while_nobody_listened_are_swept_at_start() {
+    let net = SimNetwork::with_modems(1);
+    net.inject_inbound(
+        0,
+        "+4915112345678",
+        "waiting on the SIM",
+        Default::default(),
+    )
+    .unwrap();
+    net.inject_inbound(0, "MyBank", "second", Default::default())
+        .unwrap();
+    let (modem, mut inbox) = start(&net, 0, fast_config("m0"));
+    modem.settled(SETTLE).await;
+    let mut texts = Vec::new();
+    for _ in 0..2 {
+        if let ModemEvent::Received { deliver, .. } = next_event(&mut inbox).await {
+            texts.push((deliver.originator.to_string(), deliver.user_data.content()));
+        }
+    }
+    texts.sort_by(|a, b| a.0.cmp(&b.0));
+    assert_eq!(
+        texts,
+        vec![
+            (
+                "+4915112345678".to_string(),
+                Content::Text("waiting on the SIM".into())
+            ),
+            ("MyBank".to_string(), Content::Text("second".into())),
+        ]
+    );
+}
