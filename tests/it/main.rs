@@ -9,6 +9,7 @@
 
 mod at_engine; // the AT engine against byte-exact scripts, URCs mid-command, deadlines
 mod cli_pdu; // `smsgate pdu encode|decode|count`: the JSON contract, exit codes, stderr
+mod hardware; // hardware tests (ignored without SMSGATE_TEST_MODEM) and their simulator twins
 mod modem_driver; // the modem driver against the simulated network: send, receive, reports, faults, recovery
 mod pdu_boundaries; // segment boundaries: 160/161, 153·k, 152·k, 70/71, 67·k, 66·k, escapes, emoji
 mod pdu_properties; // property tests: round trips, segment sizes, minimal counts
