@@ -246,28 +246,15 @@ fn listen_line(reassembler: &mut Reassembler, event: ModemEvent) -> Option<Value
                 "timestamp": deliver.timestamp.to_string(),
                 "class": deliver.dcs.class,
             });
-            let concat = ud
-                .header
-                .as_ref()
-                .and_then(|h| h.concat())
-                .filter(|c| c.total > 1);
-            let Some(concat) = concat else {
+            let Some(part) = Part::from_deliver(&deliver) else {
                 let v = with(base, "text", json!(content_text(&ud.content())));
                 return Some(with(v, "parts", json!(1)));
             };
-            let part = Part {
-                originator: from,
-                reference: concat.reference,
-                total: concat.total,
-                seq: concat.seq,
-                alphabet: ud.alphabet,
-                charset: ud.charset(),
-                body: ud.body.clone(),
-            };
+            let total = part.total;
             match reassembler.accept(part, SystemTime::now()) {
                 Ok(Accepted::Complete(done)) => {
                     let v = with(base, "text", json!(content_text(&done.content)));
-                    Some(with(v, "parts", json!(concat.total)))
+                    Some(with(v, "parts", json!(total)))
                 }
                 Ok(_) => None,
                 Err(e) => Some(json!({"type": "inconsistent-part", "error": e.to_string()})),

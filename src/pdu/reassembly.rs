@@ -14,6 +14,7 @@
 
 use super::dcs::Alphabet;
 use super::gsm7::Charset;
+use super::tpdu::Deliver;
 use super::user_data::{decode_units, Content};
 use std::collections::{BTreeMap, HashMap};
 use std::time::{Duration, SystemTime};
@@ -36,6 +37,24 @@ pub struct Part {
     pub charset: Charset,
     /// Unpacked septets or octets.
     pub body: Vec<u8>,
+}
+
+impl Part {
+    /// The part an SMS-DELIVER carries, if it is one segment of a concatenated message
+    /// (`None` for a message complete in itself).
+    pub fn from_deliver(deliver: &Deliver) -> Option<Part> {
+        let ud = &deliver.user_data;
+        let concat = ud.header.as_ref()?.concat().filter(|c| c.total > 1)?;
+        Some(Part {
+            originator: deliver.originator.to_string(),
+            reference: concat.reference,
+            total: concat.total,
+            seq: concat.seq,
+            alphabet: ud.alphabet,
+            charset: ud.charset(),
+            body: ud.body.clone(),
+        })
+    }
 }
 
 /// The key of a set of parts.

@@ -54,18 +54,8 @@ pub fn reassemble_events(events: &[ModemEvent]) -> Content {
         let ModemEvent::Received { deliver, .. } = event else {
             panic!("not a received message: {event:?}")
         };
-        let ud = &deliver.user_data;
-        let Some(concat) = ud.header.as_ref().and_then(|h| h.concat()) else {
-            return ud.content();
-        };
-        let part = Part {
-            originator: deliver.originator.to_string(),
-            reference: concat.reference,
-            total: concat.total,
-            seq: concat.seq,
-            alphabet: ud.alphabet,
-            charset: ud.charset(),
-            body: ud.body.clone(),
+        let Some(part) = Part::from_deliver(deliver) else {
+            return deliver.user_data.content();
         };
         if let Accepted::Complete(done) = reassembler
             .accept(part, SystemTime::UNIX_EPOCH)
