@@ -1,6 +1,7 @@
 //! Command-line definitions (clap derive) and dispatch to the subcommands.
 
 mod pdu;
+mod simulate;
 
 use clap::{Parser, Subcommand};
 
@@ -17,11 +18,15 @@ enum Command {
     /// Encode, decode and count SMS PDUs (3GPP TS 23.040 / 27.005 PDU mode).
     #[command(subcommand)]
     Pdu(pdu::PduCommand),
+    /// Run the simulated modem network: modems on pseudo-terminals and/or TCP, a JSON log
+    /// of every segment, and a loopback HTTP control API.
+    Simulate(simulate::SimulateArgs),
 }
 
 /// Runs the chosen subcommand.
 pub fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Pdu(command) => pdu::run(command),
+        Command::Simulate(args) => simulate::run(args),
     }
 }

@@ -8,6 +8,7 @@
 )]
 
 mod cli_pdu; // `smsgate pdu encode|decode|count`: the JSON contract, exit codes, stderr
+mod cli_simulate; // `smsgate simulate` as a process: stdout lines, TCP, pty links, log, SIGTERM, bad arguments
 mod pdu_boundaries; // segment boundaries: 160/161, 153·k, 152·k, 70/71, 67·k, 66·k, escapes, emoji
 mod pdu_properties; // property tests: round trips, segment sizes, minimal counts
 mod pdu_robustness; // random and mutated bytes never panic the decoder
