@@ -2,6 +2,7 @@
 
 mod modem;
 mod pdu;
+mod simulate;
 
 use clap::{Parser, Subcommand};
 
@@ -21,6 +22,9 @@ enum Command {
     /// Drive one modem directly: probe, send, listen, raw AT.
     #[command(subcommand)]
     Modem(modem::ModemCommand),
+    /// Run the simulated modem network: modems on pseudo-terminals and/or TCP, a JSON log
+    /// of every segment, and a loopback HTTP control API.
+    Simulate(simulate::SimulateArgs),
 }
 
 /// Runs the chosen subcommand.
@@ -31,6 +35,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             smsgate::telemetry::init("warn");
             runtime()?.block_on(modem::run(command))
         }
+        Command::Simulate(args) => simulate::run(args),
     }
 }
 

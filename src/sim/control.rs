@@ -77,19 +77,23 @@ pub fn router(network: SimNetwork, endpoints: Vec<Endpoint>) -> Router {
         })
 }
 
-/// Binds `addr` (loopback only) and serves `router` until `shutdown` completes.
-pub async fn serve(
-    router: Router,
-    addr: SocketAddr,
-    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
-) -> Result<(), ControlError> {
+/// Binds the control API's listener: loopback addresses only.
+pub async fn bind(addr: SocketAddr) -> Result<tokio::net::TcpListener, ControlError> {
     check_loopback(addr)?;
-    let io = |source| ControlError::Io { addr, source };
-    let listener = tokio::net::TcpListener::bind(addr).await.map_err(io)?;
+    tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|source| ControlError::Io { addr, source })
+}
+
+/// Serves `router` on `listener` until `shutdown` completes.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    router: Router,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
     axum::serve(listener, router)
         .with_graceful_shutdown(shutdown)
         .await
-        .map_err(io)
 }
 
 /// A JSON error with a 4xx status.
