@@ -34,6 +34,16 @@ impl Param {
         }
     }
 
+    /// The value as written, whatever its kind: `"SM"` → `SM`, `8931…` → `8931…`
+    /// (identifiers such as ICCIDs arrive unquoted and parse as numbers).
+    pub fn value(&self) -> Option<String> {
+        match self {
+            Param::Int(n) => Some(n.to_string()),
+            Param::Str(s) | Param::Raw(s) => Some(s.clone()),
+            Param::Empty => None,
+        }
+    }
+
     /// The text of a string or raw token.
     pub fn text(&self) -> Option<&str> {
         match self {
@@ -140,6 +150,21 @@ mod tests {
         assert_eq!(parse("READY"), vec![Raw("READY".into())]);
         assert_eq!(parse("\"unterminated"), vec![Raw("\"unterminated".into())]);
         assert_eq!(parse("12ab,3").first().and_then(Param::text), Some("12ab"));
+    }
+
+    #[test]
+    fn unquoted_identifiers_keep_their_digits() {
+        // A 19-digit ICCID fits an i64, a 20-digit one does not: both come back as written.
+        assert_eq!(
+            parse("8931440301234567890")[0].value().as_deref(),
+            Some("8931440301234567890")
+        );
+        assert_eq!(
+            parse("89314403012345678901")[0].value().as_deref(),
+            Some("89314403012345678901")
+        );
+        assert_eq!(parse("\"SM\"")[0].value().as_deref(), Some("SM"));
+        assert_eq!(Param::Empty.value(), None);
     }
 
     #[test]

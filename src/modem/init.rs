@@ -238,7 +238,7 @@ async fn read_identity(at: &AtClient) -> Identity {
     let value = |r: Result<Response, AtError>, name: &str| -> Option<String> {
         let r = r.ok()?;
         r.info(name)
-            .and_then(|p| p.first().and_then(Param::text).map(str::to_string))
+            .and_then(|p| p.first().and_then(Param::value))
             .or_else(|| r.plain_line().map(str::to_string))
             .map(|s| s.trim().to_string())
             .filter(|s| !s.is_empty())
