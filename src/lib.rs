@@ -6,8 +6,11 @@
 //! command line.
 
 pub mod at;
+pub mod dispatch;
 pub mod message;
 pub mod modem;
 pub mod pdu;
+pub mod route;
 pub mod sim;
+pub mod store;
 pub mod telemetry;

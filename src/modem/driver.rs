@@ -293,7 +293,7 @@ impl Modem {
                 Err(error) => {
                     let class = classify_send_error(&error);
                     warn!(modem = %self.shared.name, segment, ?class, %error, "send failed");
-                    if class == ErrorClass::ModemBroken {
+                    if class == ErrorClass::RouteBroken {
                         self.shared.broken.notify_one();
                     }
                     return Err(SendError::Failed {

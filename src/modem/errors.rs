@@ -9,22 +9,7 @@
 
 use crate::at::AtError;
 
-/// What to do after a failed send.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ErrorClass {
-    /// The message cannot be delivered by any route (bad number, barred, rejected).
-    Permanent,
-    /// A passing failure: the same modem may succeed in a moment.
-    RetryHere,
-    /// This modem cannot send now (no network, SMSC unknown, congestion): use another.
-    RetryElsewhere,
-    /// The modem needs recovery (SIM gone, ME failure, no answer).
-    ModemBroken,
-    /// The PDU went out and no answer came: it may or may not have been sent. Never resend
-    /// blindly (an OTP sent twice is worse than one sent late).
-    Ambiguous,
-}
+pub use crate::route::ErrorClass;
 
 /// Classifies a `+CMS ERROR` code.
 pub fn classify_cms(code: u16) -> ErrorClass {
@@ -40,7 +25,7 @@ pub fn classify_cms(code: u16) -> ErrorClass {
         // …SC busy, no SC subscription, SC system failure, SC ID invalid: another route.
         192..=195 => RetryElsewhere,
         // ME failure, SIM problems, memory failure.
-        300 | 310 | 311 | 312 | 313 | 315 | 316 | 317 | 318 | 320 => ModemBroken,
+        300 | 310 | 311 | 312 | 313 | 315 | 316 | 317 | 318 | 320 => RouteBroken,
         // SMS service reserved, SIM busy, unknown error (often transient on USB sticks).
         301 | 314 | 500 => RetryHere,
         // Operation not allowed/supported, SMSC unknown, no network service.
@@ -59,16 +44,16 @@ pub fn classify_send_error(error: &AtError) -> ErrorClass {
     match error {
         AtError::Cms(code) => code.number().map_or(ErrorClass::RetryHere, classify_cms),
         AtError::Cme(code) => match code.number() {
-            Some(10..=18) => ErrorClass::ModemBroken,
+            Some(10..=18) => ErrorClass::RouteBroken,
             Some(30 | 31) => ErrorClass::RetryElsewhere,
             _ => ErrorClass::RetryHere,
         },
         AtError::Error | AtError::CallResult(_) => ErrorClass::RetryHere,
         // No prompt: nothing was sent; the modem is not answering properly.
-        AtError::NoPrompt(_) => ErrorClass::ModemBroken,
+        AtError::NoPrompt(_) => ErrorClass::RouteBroken,
         // The PDU was written and no answer came.
         AtError::Timeout(_) => ErrorClass::Ambiguous,
-        AtError::Closed | AtError::Io(_) => ErrorClass::ModemBroken,
+        AtError::Closed | AtError::Io(_) => ErrorClass::RouteBroken,
         AtError::InvalidCommand(_) => ErrorClass::Permanent,
     }
 }
@@ -84,7 +69,7 @@ mod tests {
         assert_eq!(classify_cms(1), ErrorClass::Permanent); // unassigned number
         assert_eq!(classify_cms(42), ErrorClass::RetryElsewhere); // congestion
         assert_eq!(classify_cms(500), ErrorClass::RetryHere);
-        assert_eq!(classify_cms(310), ErrorClass::ModemBroken); // SIM not inserted
+        assert_eq!(classify_cms(310), ErrorClass::RouteBroken); // SIM not inserted
         assert_eq!(classify_cms(331), ErrorClass::RetryElsewhere); // no network service
         assert_eq!(classify_cms(304), ErrorClass::Permanent);
         assert_eq!(classify_cms(600), ErrorClass::RetryHere);
@@ -98,7 +83,7 @@ mod tests {
         );
         assert_eq!(
             classify_send_error(&AtError::NoPrompt(Duration::from_secs(1))),
-            ErrorClass::ModemBroken
+            ErrorClass::RouteBroken
         );
         assert_eq!(
             classify_send_error(&AtError::Cms(ErrorCode::Text(

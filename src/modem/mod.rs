@@ -7,7 +7,8 @@
 //! - [`driver`] — the actor and its [`Modem`] handle;
 //! - [`receive`] — stored and routed messages → [`ModemEvent`];
 //! - [`errors`] — what a `+CMS ERROR` means for the message and the modem;
-//! - [`status`] — identity, network and health state.
+//! - [`status`] — identity, network and health state;
+//! - [`route`] — a modem as a dispatch route, with its rate limits.
 //!
 //! Never imports SQLite, HTTP, the dispatcher or other modems: the daemon wires modems to
 //! those through events and the send handle.
@@ -17,10 +18,12 @@ pub mod errors;
 pub mod init;
 pub mod port;
 pub mod receive;
+pub mod route;
 pub mod status;
 
 pub use driver::{Connector, FnConnector, Modem, ModemConfig, SendError};
 pub use errors::ErrorClass;
 pub use port::PortSpec;
 pub use receive::{ModemEvent, ReceivePolicy};
+pub use route::{Limits, ModemRoute, RouteSettings};
 pub use status::{ModemState, ModemStatus};

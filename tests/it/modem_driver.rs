@@ -292,7 +292,7 @@ async fn a_send_to_a_hung_modem_fails_within_its_deadline_instead_of_hanging() {
     )
     .await;
     match result {
-        Ok(Err(SendError::Failed { class, .. })) => assert_eq!(class, ErrorClass::ModemBroken),
+        Ok(Err(SendError::Failed { class, .. })) => assert_eq!(class, ErrorClass::RouteBroken),
         Ok(Err(SendError::NotReady { .. })) => {}
         other => panic!("{other:?}"),
     }

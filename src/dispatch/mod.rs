@@ -1,0 +1,18 @@
+//! Dispatch (layer 3): lease → choose a route → send → record, plus status reports.
+//!
+//! - [`balancer`] — the strategies, a pure function of route snapshots;
+//! - [`retry`] — what a failure means for the message, a pure function;
+//! - [`runner`] — the loop that ties the store to the routes;
+//! - [`reports`] — status reports from modems into the store.
+//!
+//! Knows routes only through the [`crate::route::Route`] trait: never a concrete modem or
+//! provider type, never HTTP.
+
+pub mod balancer;
+pub mod reports;
+pub mod retry;
+pub mod runner;
+
+pub use balancer::{Balancer, Strategy};
+pub use retry::{Decision, RetryPolicy};
+pub use runner::{default_in_flight, DispatchSettings, Dispatcher};

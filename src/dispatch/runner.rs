@@ -1,0 +1,335 @@
+//! The dispatcher loop: lease due messages, choose a route for each, send, record the
+//! outcome. One task; each send runs in its own task so a slow modem never holds up the
+//! others.
+//!
+//! It leases only as many messages as routes have free slots, so a message is `sending`
+//! only while a route is actually working on it (or for the lease time after a crash).
+//! A message no route can take right now is released back to the queue without counting
+//! an attempt. Woken by new work (`Dispatcher::wake`), by a finished send, and by a poll
+//! interval (for schedules, retries and expiry).
+//!
+//! Invariants: every leased message ends the round recorded — sent, retried, failed,
+//! expired or released; a store error leaves it `sending` until its lease runs out and
+//! `reclaim_expired_leases` returns it, so nothing is lost to a failed write; on shutdown
+//! no new lease is taken and running sends finish (their AT deadlines bound them).
+
+use super::balancer::{Balancer, Candidate, Strategy};
+use super::retry::{Decision, RetryPolicy};
+use crate::message::{now_millis, InFlightPolicy, Millis, SmsType};
+use crate::route::{OutboundMessage, OutboundSegment, Route, RouteSnapshot};
+use crate::store::{Leased, SegmentRef, Store};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::Notify;
+use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
+use tracing::{debug, error, info, warn, Instrument};
+
+/// Dispatcher settings.
+#[derive(Debug, Clone)]
+pub struct DispatchSettings {
+    /// Balancing strategy.
+    pub strategy: Strategy,
+    /// Retry policy.
+    pub retry: RetryPolicy,
+    /// How long a lease lasts before a crashed send is taken back.
+    pub lease_for: Duration,
+    /// How often to look for due work when nothing wakes the loop.
+    pub poll_interval: Duration,
+    /// In-flight policy per SMS type, for reclaiming expired leases.
+    pub in_flight: fn(SmsType) -> InFlightPolicy,
+    /// Delay before a message no route could take is offered again.
+    pub no_route_delay: Duration,
+}
+
+impl Default for DispatchSettings {
+    fn default() -> Self {
+        Self {
+            strategy: Strategy::LeastLoaded,
+            retry: RetryPolicy::default(),
+            lease_for: Duration::from_secs(300),
+            poll_interval: Duration::from_millis(200),
+            in_flight: default_in_flight,
+            no_route_delay: Duration::from_secs(1),
+        }
+    }
+}
+
+/// At-most-once for OTP, at-least-once for everything else.
+pub fn default_in_flight(sms_type: SmsType) -> InFlightPolicy {
+    match sms_type {
+        SmsType::Otp => InFlightPolicy::AtMostOnce,
+        _ => InFlightPolicy::AtLeastOnce,
+    }
+}
+
+/// A handle to wake the dispatcher after new work was stored.
+#[derive(Clone, Default)]
+pub struct Dispatcher {
+    wake: Arc<Notify>,
+}
+
+impl Dispatcher {
+    /// Starts the loop; it stops leasing when `cancel` fires and ends when running sends
+    /// have finished.
+    pub fn spawn(
+        store: Store,
+        routes: Vec<Arc<dyn Route>>,
+        settings: DispatchSettings,
+        cancel: CancellationToken,
+    ) -> (Dispatcher, tokio::task::JoinHandle<()>) {
+        let dispatcher = Dispatcher::default();
+        let runner = Runner {
+            store,
+            routes,
+            balancer: Balancer::new(settings.strategy),
+            settings,
+            wake: dispatcher.wake.clone(),
+        };
+        let task = tokio::spawn(
+            runner
+                .run(cancel)
+                .instrument(tracing::info_span!("dispatch")),
+        );
+        (dispatcher, task)
+    }
+
+    /// New work was stored: look now rather than at the next poll.
+    pub fn wake(&self) {
+        self.wake.notify_one();
+    }
+}
+
+struct Runner {
+    store: Store,
+    routes: Vec<Arc<dyn Route>>,
+    balancer: Balancer,
+    settings: DispatchSettings,
+    wake: Arc<Notify>,
+}
+
+impl Runner {
+    async fn run(mut self, cancel: CancellationToken) {
+        let mut sends: JoinSet<()> = JoinSet::new();
+        let mut last_housekeeping: Millis = 0;
+        while !cancel.is_cancelled() {
+            let now = now_millis();
+            if now - last_housekeeping >= 1000 {
+                last_housekeeping = now;
+                self.housekeeping(now).await;
+            }
+            self.round(now, &mut sends).await;
+            tokio::select! {
+                () = cancel.cancelled() => break,
+                () = self.wake.notified() => {}
+                Some(_) = sends.join_next(), if !sends.is_empty() => {}
+                () = tokio::time::sleep(self.settings.poll_interval) => {}
+            }
+        }
+        info!(
+            running = sends.len(),
+            "dispatcher stopping; letting running sends finish"
+        );
+        while sends.join_next().await.is_some() {}
+    }
+
+    async fn housekeeping(&self, now: Millis) {
+        match self.store.expire_due(now).await {
+            Ok(ids) if !ids.is_empty() => info!(
+                count = ids.len(),
+                "messages expired before they could be sent"
+            ),
+            Ok(_) => {}
+            Err(e) => warn!("expiring due messages failed: {e}"),
+        }
+        match self
+            .store
+            .reclaim_expired_leases(self.settings.in_flight, now)
+            .await
+        {
+            Ok(r) if r.requeued + r.failed > 0 => warn!(
+                requeued = r.requeued,
+                failed = r.failed,
+                "reclaimed expired leases"
+            ),
+            Ok(_) => {}
+            Err(e) => warn!("reclaiming leases failed: {e}"),
+        }
+    }
+
+    /// One leasing round: as many messages as there are free route slots.
+    async fn round(&mut self, now: Millis, sends: &mut JoinSet<()>) {
+        let mut snapshots: Vec<RouteSnapshot> = self.routes.iter().map(|r| r.snapshot()).collect();
+        let free: usize = snapshots
+            .iter()
+            .filter(|s| s.ready)
+            .map(|s| s.concurrency.saturating_sub(s.in_flight))
+            .sum();
+        if free == 0 {
+            return;
+        }
+        let leased = match self.store.lease(now, free, self.settings.lease_for).await {
+            Ok(leased) => leased,
+            Err(e) => {
+                error!("leasing failed: {e}");
+                return;
+            }
+        };
+        for message in leased {
+            self.assign(message, now, &mut snapshots, sends).await;
+        }
+    }
+
+    async fn assign(
+        &mut self,
+        message: Leased,
+        now: Millis,
+        snapshots: &mut [RouteSnapshot],
+        sends: &mut JoinSet<()>,
+    ) {
+        if message.expire_at.is_some_and(|at| at <= now) {
+            log_store(
+                self.store.record_expired(message.id, now).await,
+                "recording expiry",
+            );
+            return;
+        }
+        let candidate = Candidate {
+            recipient: &message.recipient,
+            segments: message.segments.len(),
+            avoid: message
+                .last_route
+                .as_deref()
+                .filter(|_| message.attempts > 0),
+            only: message.provider.as_deref(),
+        };
+        let Some(index) = self.balancer.choose(snapshots, &candidate) else {
+            self.no_route(&message, now, snapshots).await;
+            return;
+        };
+        let (Some(route), Some(snapshot)) =
+            (self.routes.get(index).cloned(), snapshots.get_mut(index))
+        else {
+            return;
+        };
+        // Count it at once, so this round does not hand the same slot out twice.
+        snapshot.in_flight += 1;
+        let store = self.store.clone();
+        let retry = self.settings.retry;
+        let span = tracing::info_span!("send", message = %message.id, route = route.name());
+        sends.spawn(send_one(store, route, message, retry).instrument(span));
+    }
+
+    /// No route can take the message now: fail it when none ever could, else release it.
+    async fn no_route(&self, message: &Leased, now: Millis, snapshots: &[RouteSnapshot]) {
+        let unknown_provider = message
+            .provider
+            .as_deref()
+            .filter(|p| !snapshots.iter().any(|s| s.name == *p));
+        let unserved = !snapshots
+            .iter()
+            .any(|s| s.prefixes.is_empty() || s.longest_prefix(&message.recipient).is_some());
+        let permanent = match (unknown_provider, unserved) {
+            (Some(p), _) => Some(format!("no route named {p:?}")),
+            (None, true) => Some(format!("no route serves {}", message.recipient)),
+            _ => None,
+        };
+        match permanent {
+            Some(reason) => log_store(
+                self.store
+                    .record_failed(message.id, None, &reason, now)
+                    .await,
+                "failing",
+            ),
+            None => {
+                let delay = i64::try_from(self.settings.no_route_delay.as_millis()).unwrap_or(1000);
+                debug!(message = %message.id, "no route free for it now");
+                log_store(
+                    self.store.release(message.id, now + delay, now).await,
+                    "releasing",
+                );
+            }
+        }
+    }
+}
+
+async fn send_one(store: Store, route: Arc<dyn Route>, message: Leased, retry: RetryPolicy) {
+    let outbound = OutboundMessage {
+        id: message.id,
+        recipient: message.recipient.clone(),
+        body: message.body.clone(),
+        sms_type: message.sms_type,
+        expire_at: message.expire_at,
+        segments: message
+            .segments
+            .iter()
+            .map(|s| OutboundSegment {
+                seq: s.seq,
+                pdu_hex: s.pdu_hex.clone(),
+                tpdu_length: s.tpdu_length,
+            })
+            .collect(),
+    };
+    let result = route.send(&outbound).await;
+    let now = now_millis();
+    match result {
+        Ok(receipts) => {
+            let refs = receipts
+                .into_iter()
+                .map(|r| SegmentRef {
+                    seq: r.seq,
+                    message_ref: r.message_ref,
+                    provider_id: r.provider_id,
+                })
+                .collect();
+            log_store(
+                store.record_sent(message.id, route.name(), refs, now).await,
+                "recording a send",
+            );
+        }
+        Err(e) => {
+            let attempt = message.attempts + 1;
+            let decision = retry.decide(
+                e.class,
+                attempt,
+                message.sms_type,
+                &e.message,
+                now,
+                rand::random(),
+            );
+            match decision {
+                Decision::Fail(reason) => {
+                    warn!(%reason, "message failed");
+                    log_store(
+                        store
+                            .record_failed(message.id, Some(route.name()), &reason, now)
+                            .await,
+                        "failing",
+                    );
+                }
+                Decision::Retry { at, .. } if message.expire_at.is_some_and(|exp| exp <= at) => {
+                    log_store(
+                        store.record_expired(message.id, now).await,
+                        "recording expiry",
+                    );
+                }
+                Decision::Retry { at, .. } => {
+                    debug!(error = %e, retry_in_ms = at - now, "will retry");
+                    log_store(
+                        store
+                            .record_retry(message.id, Some(route.name()), &e.message, at, now)
+                            .await,
+                        "recording a retry",
+                    );
+                }
+            }
+        }
+    }
+}
+
+fn log_store<T>(result: Result<T, crate::store::StoreError>, what: &str) {
+    if let Err(e) = result {
+        // The message stays `sending`; its lease runs out and it is reclaimed.
+        error!("store failed while {what}: {e}");
+    }
+}
