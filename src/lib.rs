@@ -11,6 +11,7 @@ pub mod message;
 pub mod modem;
 pub mod pdu;
 pub mod route;
+pub mod service;
 pub mod sim;
 pub mod store;
 pub mod telemetry;

@@ -18,7 +18,7 @@ const MAX_MODEMS: usize = 256;
 
 #[derive(Debug, Args)]
 pub struct SimulateArgs {
-    /// Number of simulated modems (MSISDNs +15550000001, +15550000002, …).
+    /// Number of simulated modems (MSISDNs +12025550101, +12025550102, …).
     #[arg(long, default_value_t = 1)]
     modems: usize,
     /// Serve modem i on a pseudo-terminal linked as DIR/modem<i>.

@@ -414,7 +414,7 @@ mod tests {
         assert_eq!(run(&mut m, "AT+CMEE=2;+FOO"), "\r\n+CME ERROR: unknown\r\n");
         assert_eq!(
             run(&mut m, "AT+CNUM"),
-            "\r\n+CNUM: ,\"+15550000001\",145\r\n\r\nOK\r\n"
+            "\r\n+CNUM: ,\"+12025550101\",145\r\n\r\nOK\r\n"
         );
         assert!(execute(&mut m, "garbage").is_none());
     }

@@ -63,10 +63,12 @@ pub struct SimModemConfig {
 }
 
 impl SimModemConfig {
-    /// The defaults for modem `index`: MSISDN `+1555000{index+1:04}`.
+    /// The defaults for modem `index`: MSISDN `+1202555{0101+index:04}` — numbers in the
+    /// 555-01xx range North America keeps for fiction, yet valid to phone-number
+    /// libraries, so the HTTP API (which validates E.164) accepts them.
     pub fn default_for(index: usize) -> Self {
         Self {
-            msisdn: format!("+1555000{:04}", index + 1),
+            msisdn: format!("+1202555{:04}", 101 + index),
             latency: Latency::default(),
             pin: None,
             faults: Faults::default(),

@@ -78,7 +78,7 @@ fn runs_until_sigterm_serving_tcp_and_pty_with_a_log() {
         lines.push(serde_json::from_str::<serde_json::Value>(&line).unwrap());
     }
     assert_eq!(lines[1]["modem"], 1);
-    assert_eq!(lines[1]["msisdn"], "+15550000002");
+    assert_eq!(lines[1]["msisdn"], "+12025550102");
     assert_eq!(lines[1]["tcp"], format!("127.0.0.1:{}", base + 1));
     let pty = lines[0]["pty"].as_str().unwrap().to_string();
     assert!(std::fs::symlink_metadata(&pty)

@@ -221,7 +221,7 @@ async fn init_dialogue_with_echo_on() {
     assert!(port.cmd("AT+CCID").await.starts_with("\r\n+CCID: 89"));
     assert_eq!(
         port.cmd("AT+CNUM").await,
-        "\r\n+CNUM: ,\"+15550000001\",145\r\n\r\nOK\r\n"
+        "\r\n+CNUM: ,\"+12025550101\",145\r\n\r\nOK\r\n"
     );
     assert_eq!(port.cmd("AT+CFUN?").await, "\r\n+CFUN: 1\r\n\r\nOK\r\n");
     assert_eq!(port.cmd("AT+CREG?").await, "\r\n+CREG: 0,1\r\n\r\nOK\r\n");
@@ -319,7 +319,7 @@ async fn send_to_another_modem_arrives_via_cmti_then_cmgr() {
     let Tpdu::Deliver(deliver) = &pdu.tpdu else {
         unreachable!()
     };
-    assert_eq!(deliver.originator.to_string(), "+15550000001");
+    assert_eq!(deliver.originator.to_string(), "+12025550101");
     assert_eq!(pdu.smsc.as_ref().unwrap().to_string(), "+15550009999");
     // Read now.
     assert!(b.cmd("AT+CMGR=0").await.starts_with("\r\n+CMGR: 1,,"));
@@ -793,7 +793,7 @@ async fn text_mode_send_and_read() {
     assert_eq!(a.response().await, "\r\n+CMGS: 0\r\n\r\nOK\r\n");
     let listing = b.cmd("AT+CMGL=\"ALL\"").await;
     assert!(
-        listing.starts_with("\r\n+CMGL: 0,\"REC UNREAD\",\"+15550000001\",,\""),
+        listing.starts_with("\r\n+CMGL: 0,\"REC UNREAD\",\"+12025550101\",,\""),
         "{listing:?}"
     );
     assert!(
@@ -901,7 +901,7 @@ async fn control_api() {
     )
     .await;
     assert_eq!(status, StatusCode::OK);
-    assert_eq!(body[0]["msisdn"], "+15550000001");
+    assert_eq!(body[0]["msisdn"], "+12025550101");
     assert_eq!(body[0]["pty"], "/tmp/modem0");
     assert_eq!(body[1]["counters"]["commands"], 0);
 
@@ -1093,7 +1093,7 @@ async fn tcp_serving_each_connection_is_a_new_session() {
 #[test]
 fn default_config() {
     let config = SimModemConfig::default_for(11);
-    assert_eq!(config.msisdn, "+15550000012");
+    assert_eq!(config.msisdn, "+12025550112");
     assert_eq!(config.storage_capacity, 30);
     assert_eq!(config.signal_rssi, 20);
     assert_eq!(config.latency, Latency::Fixed(Duration::ZERO));

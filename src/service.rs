@@ -1,0 +1,536 @@
+//! The application façade (layer 4) every front end uses: validate a send request, prepare
+//! its PDUs, store it durably, wake the dispatcher; read messages, batches and modems.
+//!
+//! Validation happens here and only here, and every failure names the request field it
+//! concerns (`to[3].number`, `expire_at`), so the HTTP layer can answer 400 with it. Never
+//! imports axum, SQL or AT: it speaks to the store, the dispatcher and the modem handles.
+//!
+//! Invariants: a message reaches the store only with a valid E.164 recipient, a text that
+//! encodes into at most `max_segments` segments, and consistent dates; what `send` returns
+//! is durable (the store committed it) — that is the 202's promise.
+
+use crate::dispatch::Dispatcher;
+use crate::message::{now_millis, MessageId, MessageStatus, MessageType, Millis, SmsType};
+use crate::modem::{ModemRoute, ModemStatus};
+use crate::pdu::{
+    build_submits, Address, EncodingChoice, Payload, RefWidth, SegmentInfo, SegmentPlan,
+    SegmentPolicy, SubmitOptions, ValidityPeriod,
+};
+use crate::route::{Route, RouteSnapshot};
+use crate::store::{
+    BatchSummary, ListFilter, MessageDetail, MessageSummary, NewBatch, NewMessage, NewSegment,
+    Store, StoreError,
+};
+use serde::Serialize;
+use std::sync::Arc;
+use thiserror::Error;
+
+/// Most recipients one request may carry.
+pub const MAX_RECIPIENTS: usize = 10_000;
+
+/// Why a request failed.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum ServiceError {
+    /// The caller's mistake; `field` names the offending request field.
+    #[error("{field}: {reason}")]
+    Invalid {
+        /// Dotted path of the field.
+        field: String,
+        /// What is wrong.
+        reason: String,
+    },
+    /// No such message or batch.
+    #[error("{0} not found")]
+    NotFound(String),
+    /// The request conflicts with the message's state (e.g. cancelling a sent message).
+    #[error("{0}")]
+    Conflict(String),
+    /// Something on our side failed (the store); the request may be retried.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl ServiceError {
+    fn invalid(field: impl Into<String>, reason: impl Into<String>) -> Self {
+        ServiceError::Invalid {
+            field: field.into(),
+            reason: reason.into(),
+        }
+    }
+}
+
+impl From<StoreError> for ServiceError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::NotFound => ServiceError::NotFound("message".into()),
+            StoreError::Conflict(why) => ServiceError::Conflict(why),
+            other => ServiceError::Internal(other.to_string()),
+        }
+    }
+}
+
+/// One recipient as given.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RecipientInput {
+    /// The number, E.164 or national.
+    pub number: String,
+    /// ISO 3166 region for a national number (`US`, `DE`).
+    pub country_code: Option<String>,
+    /// Display name (kept in metadata).
+    pub name: Option<String>,
+}
+
+/// A send request, as every front end builds it.
+#[derive(Debug, Clone, Default)]
+pub struct SendRequest {
+    /// Recipients (1 ..= 10 000).
+    pub to: Vec<RecipientInput>,
+    /// The text (hex for `binary`).
+    pub message: String,
+    /// Text, unicode, binary or flash.
+    pub message_type: MessageType,
+    /// Transactional, promotional, OTP.
+    pub sms_type: SmsType,
+    /// An explicit route.
+    pub provider: Option<String>,
+    /// Not before.
+    pub schedule_at: Option<Millis>,
+    /// Not after.
+    pub expire_at: Option<Millis>,
+    /// Higher first.
+    pub priority: Option<i32>,
+    /// Where to report status changes.
+    pub callback_url: Option<String>,
+    /// The caller's id; also an idempotency key.
+    pub custom_id: Option<String>,
+    /// Anything the caller wants back.
+    pub metadata: Option<serde_json::Value>,
+    /// `Idempotency-Key` header (wins over `custom_id`).
+    pub idempotency_key: Option<String>,
+    /// Batch name (send-batch).
+    pub batch_name: Option<String>,
+}
+
+/// One accepted message.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AcceptedMessage {
+    /// Its id.
+    pub id: MessageId,
+    /// E.164 recipient.
+    pub to: String,
+    /// `queued` or `scheduled`.
+    pub status: MessageStatus,
+    /// `gsm7`, `ucs2` or `8bit`.
+    pub encoding: String,
+    /// Segment count.
+    pub segments: usize,
+}
+
+/// What `send` returns.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SendOutcome {
+    /// The batch the messages belong to.
+    pub batch_id: String,
+    /// An idempotent replay of an earlier request: nothing new was stored.
+    pub replayed: bool,
+    /// One per recipient, in order.
+    pub messages: Vec<AcceptedMessage>,
+}
+
+/// Service settings.
+#[derive(Debug, Clone)]
+pub struct ServiceSettings {
+    /// Longest message, in segments.
+    pub max_segments: usize,
+    /// Region for national numbers given without `country_code`.
+    pub default_region: Option<String>,
+    /// Ask for status reports on every segment.
+    pub status_reports: bool,
+}
+
+impl Default for ServiceSettings {
+    fn default() -> Self {
+        Self {
+            max_segments: 10,
+            default_region: None,
+            status_reports: true,
+        }
+    }
+}
+
+/// The façade.
+#[derive(Clone)]
+pub struct Service {
+    store: Store,
+    dispatcher: Dispatcher,
+    modems: Vec<Arc<ModemRoute>>,
+    routes: Vec<Arc<dyn Route>>,
+    settings: ServiceSettings,
+}
+
+/// A modem as `GET /api/modems` shows it.
+#[derive(Debug, Clone, Serialize)]
+pub struct ModemView {
+    /// Status (state, identity, network…).
+    #[serde(flatten)]
+    pub status: ModemStatus,
+    /// Balancing view (in flight, allowance, segments sent).
+    pub route: RouteSnapshot,
+}
+
+impl Service {
+    /// Builds the façade.
+    pub fn new(
+        store: Store,
+        dispatcher: Dispatcher,
+        modems: Vec<Arc<ModemRoute>>,
+        routes: Vec<Arc<dyn Route>>,
+        settings: ServiceSettings,
+    ) -> Self {
+        Self {
+            store,
+            dispatcher,
+            modems,
+            routes,
+            settings,
+        }
+    }
+
+    /// Validates, prepares and durably stores a send request.
+    pub async fn send(&self, request: SendRequest) -> Result<SendOutcome, ServiceError> {
+        let now = now_millis();
+        let prepared = self.prepare(&request, now)?;
+        let batch = NewBatch {
+            name: request.batch_name.clone(),
+            idempotency_key: request
+                .idempotency_key
+                .clone()
+                .or_else(|| request.custom_id.clone()),
+            callback_url: request.callback_url.clone(),
+        };
+        let summaries: Vec<(String, String, usize)> = prepared
+            .iter()
+            .map(|m| (m.recipient.clone(), m.encoding.clone(), m.segments.len()))
+            .collect();
+        let accepted = self.store.enqueue(batch, prepared, now).await?;
+        if !accepted.replayed {
+            self.dispatcher.wake();
+        }
+        let status = match request.schedule_at {
+            Some(at) if at > now => MessageStatus::Scheduled,
+            _ => MessageStatus::Queued,
+        };
+        let messages = accepted
+            .ids
+            .iter()
+            .zip(summaries)
+            .map(|(id, (to, encoding, segments))| AcceptedMessage {
+                id: *id,
+                to,
+                status,
+                encoding,
+                segments,
+            })
+            .collect();
+        Ok(SendOutcome {
+            batch_id: accepted.batch_id,
+            replayed: accepted.replayed,
+            messages,
+        })
+    }
+
+    fn prepare(&self, request: &SendRequest, now: Millis) -> Result<Vec<NewMessage>, ServiceError> {
+        if request.to.is_empty() {
+            return Err(ServiceError::invalid(
+                "to",
+                "at least one recipient is required",
+            ));
+        }
+        if request.to.len() > MAX_RECIPIENTS {
+            return Err(ServiceError::invalid(
+                "to",
+                format!("at most {MAX_RECIPIENTS} recipients per request"),
+            ));
+        }
+        if request.message.is_empty() {
+            return Err(ServiceError::invalid("message", "must not be empty"));
+        }
+        if let Some(expire) = request.expire_at {
+            if expire <= now {
+                return Err(ServiceError::invalid("expire_at", "is in the past"));
+            }
+            if request.schedule_at.is_some_and(|s| s >= expire) {
+                return Err(ServiceError::invalid(
+                    "expire_at",
+                    "must be after schedule_at",
+                ));
+            }
+        }
+        if let Some(url) = &request.callback_url {
+            if !(url.starts_with("http://") || url.starts_with("https://")) {
+                return Err(ServiceError::invalid(
+                    "callback_url",
+                    "must be an http(s) URL",
+                ));
+            }
+        }
+        let binary;
+        let payload = match request.message_type {
+            MessageType::Binary => {
+                binary = hex::decode(request.message.trim()).map_err(|e| {
+                    ServiceError::invalid("message", format!("binary messages are hex: {e}"))
+                })?;
+                Payload::Binary(&binary)
+            }
+            _ => Payload::Text(&request.message),
+        };
+        let policy = SegmentPolicy {
+            encoding: match request.message_type {
+                MessageType::Unicode => EncodingChoice::Ucs2,
+                MessageType::Binary => EncodingChoice::Eight,
+                MessageType::Text | MessageType::Flash => EncodingChoice::Auto,
+            },
+            national_languages: Vec::new(),
+            ref_width: RefWidth::Sixteen,
+        };
+        let plan = SegmentPlan::new(payload, &policy)
+            .map_err(|e| ServiceError::invalid("message", e.to_string()))?;
+        if plan.segments.len() > self.settings.max_segments {
+            return Err(ServiceError::invalid(
+                "message",
+                format!(
+                    "needs {} segments; at most {} are allowed",
+                    plan.segments.len(),
+                    self.settings.max_segments
+                ),
+            ));
+        }
+        // The network drops the message at expire_at too: the PDU carries it as TP-VP.
+        let validity = request.expire_at.map(|at| {
+            ValidityPeriod::from_minutes(
+                u32::try_from((at - now).max(0) / 60_000).unwrap_or(u32::MAX),
+            )
+        });
+        let priority = request
+            .priority
+            .unwrap_or(0)
+            .saturating_add(match request.sms_type {
+                SmsType::Otp => 1_000_000,
+                _ => 0,
+            });
+        let encoding = plan.alphabet.name().to_string();
+        let mut messages = Vec::with_capacity(request.to.len());
+        for (i, recipient) in request.to.iter().enumerate() {
+            let e164 = self
+                .normalise(recipient)
+                .map_err(|reason| ServiceError::Invalid {
+                    field: format!("to[{i}].number"),
+                    reason,
+                })?;
+            let options = SubmitOptions {
+                destination: Some(Address::parse(&e164).map_err(|e| {
+                    ServiceError::invalid(format!("to[{i}].number"), e.to_string())
+                })?),
+                smsc: None,
+                class: (request.message_type == MessageType::Flash).then_some(0),
+                status_report: self.settings.status_reports,
+                validity,
+                reject_duplicates: false,
+                reference: rand::random(),
+            };
+            let pdus = build_submits(&plan, &options)
+                .map_err(|e| ServiceError::invalid("message", e.to_string()))?;
+            let segments = pdus
+                .into_iter()
+                .enumerate()
+                .map(|(k, p)| NewSegment {
+                    seq: u16::try_from(k + 1).unwrap_or(u16::MAX),
+                    pdu_hex: p.hex,
+                    tpdu_length: u16::try_from(p.tpdu_length).unwrap_or(u16::MAX),
+                })
+                .collect();
+            let metadata = match (&request.metadata, &recipient.name) {
+                (meta, None) => meta.clone(),
+                (Some(serde_json::Value::Object(map)), Some(name)) => {
+                    let mut map = map.clone();
+                    map.insert("recipient_name".into(), name.clone().into());
+                    Some(serde_json::Value::Object(map))
+                }
+                (_, Some(name)) => Some(serde_json::json!({ "recipient_name": name })),
+            };
+            messages.push(NewMessage {
+                recipient: e164,
+                body: request.message.clone(),
+                message_type: request.message_type,
+                sms_type: request.sms_type,
+                encoding: encoding.clone(),
+                priority,
+                schedule_at: request.schedule_at,
+                expire_at: request.expire_at,
+                provider: request.provider.clone(),
+                callback_url: request.callback_url.clone(),
+                custom_id: request.custom_id.clone(),
+                metadata,
+                segments,
+            });
+        }
+        Ok(messages)
+    }
+
+    /// E.164 form of a recipient, or why not.
+    pub fn normalise(&self, recipient: &RecipientInput) -> Result<String, String> {
+        normalise_number(
+            &recipient.number,
+            recipient
+                .country_code
+                .as_deref()
+                .or(self.settings.default_region.as_deref()),
+        )
+    }
+
+    /// The segment calculator for a text.
+    pub fn segments(
+        &self,
+        text: &str,
+        message_type: MessageType,
+    ) -> Result<SegmentInfo, ServiceError> {
+        let policy = SegmentPolicy {
+            encoding: if message_type == MessageType::Unicode {
+                EncodingChoice::Ucs2
+            } else {
+                EncodingChoice::Auto
+            },
+            ..SegmentPolicy::default()
+        };
+        crate::pdu::segment_info(Payload::Text(text), &policy)
+            .map_err(|e| ServiceError::invalid("message", e.to_string()))
+    }
+
+    /// One message with its segments and events.
+    pub async fn message(&self, id: MessageId) -> Result<MessageDetail, ServiceError> {
+        self.store
+            .get(id)
+            .await?
+            .ok_or_else(|| ServiceError::NotFound(format!("message {id}")))
+    }
+
+    /// Messages matching a filter, newest first.
+    pub async fn list(&self, filter: ListFilter) -> Result<Vec<MessageSummary>, ServiceError> {
+        Ok(self.store.list(filter).await?)
+    }
+
+    /// Cancels a message that has not been sent yet.
+    pub async fn cancel(&self, id: MessageId) -> Result<MessageStatus, ServiceError> {
+        self.store
+            .cancel(id, now_millis())
+            .await
+            .map_err(|e| match e {
+                StoreError::NotFound => ServiceError::NotFound(format!("message {id}")),
+                StoreError::Conflict(_) => {
+                    ServiceError::Conflict(format!("message {id} is already being sent or done"))
+                }
+                other => other.into(),
+            })
+    }
+
+    /// A batch's progress.
+    pub async fn batch(&self, id: &str) -> Result<BatchSummary, ServiceError> {
+        self.store
+            .batch(id)
+            .await?
+            .ok_or_else(|| ServiceError::NotFound(format!("batch {id}")))
+    }
+
+    /// Every modem's status and balancing view.
+    pub fn modems(&self) -> Vec<ModemView> {
+        self.modems
+            .iter()
+            .map(|m| ModemView {
+                status: m.modem().status(),
+                route: m.snapshot(),
+            })
+            .collect()
+    }
+
+    /// Whether at least one route can send now.
+    pub fn ready(&self) -> bool {
+        self.routes.iter().any(|r| r.snapshot().ready)
+    }
+
+    /// Messages waiting or being sent.
+    pub async fn queue_depth(&self) -> Result<u64, ServiceError> {
+        Ok(self.store.queue_depth().await?)
+    }
+}
+
+/// Parses `number` (E.164, or national with `region`) into E.164, or says why not.
+pub fn normalise_number(number: &str, region: Option<&str>) -> Result<String, String> {
+    let trimmed = number.trim();
+    if trimmed.is_empty() {
+        return Err("is empty".into());
+    }
+    let region = match region {
+        Some(code) => Some(
+            code.trim()
+                .to_ascii_uppercase()
+                .parse::<phonenumber::country::Id>()
+                .map_err(|_| format!("unknown country code {code:?}"))?,
+        ),
+        None => None,
+    };
+    if !trimmed.starts_with('+') && region.is_none() {
+        return Err(
+            "not in E.164 form (+ and country code); give country_code for a national number"
+                .into(),
+        );
+    }
+    let parsed =
+        phonenumber::parse(region, trimmed).map_err(|e| format!("not a phone number: {e}"))?;
+    if !phonenumber::is_valid(&parsed) {
+        return Err("not a valid number for its country".into());
+    }
+    Ok(parsed.format().mode(phonenumber::Mode::E164).to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_normalise_to_e164() {
+        assert_eq!(
+            normalise_number("+49 151 12345678", None).as_deref(),
+            Ok("+4915112345678")
+        );
+        assert_eq!(
+            normalise_number("0151 12345678", Some("de")).as_deref(),
+            Ok("+4915112345678")
+        );
+        assert_eq!(
+            normalise_number("(202) 555-0125", Some("US")).as_deref(),
+            Ok("+12025550125")
+        );
+        assert!(normalise_number("0151 12345678", None)
+            .unwrap_err()
+            .contains("country_code"));
+        assert!(normalise_number("+49 1", None).is_err());
+        assert!(normalise_number("hello", Some("DE")).is_err());
+        assert!(normalise_number("+4915112345678", Some("XX"))
+            .unwrap_err()
+            .contains("country"));
+        assert!(normalise_number("  ", None).is_err());
+    }
+
+    #[test]
+    fn every_default_simulator_number_is_accepted_by_the_api() {
+        // Regression: the simulator once numbered its modems +1555…, which no phone-number
+        // library accepts, so a new user's first API call to a simulated modem failed.
+        for i in 0..256 {
+            let msisdn = crate::sim::SimModemConfig::default_for(i).msisdn;
+            assert_eq!(
+                normalise_number(&msisdn, None).as_deref(),
+                Ok(msisdn.as_str())
+            );
+        }
+    }
+}
