@@ -7,6 +7,7 @@
 
 pub mod at;
 pub mod dispatch;
+pub mod http;
 pub mod message;
 pub mod modem;
 pub mod pdu;

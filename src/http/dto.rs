@@ -1,0 +1,218 @@
+//! Request and response bodies of the SMS endpoints, in the shapes of the seed API
+//! (`shared/seeds/004`), and their conversion to the service's types.
+
+use super::error::ApiError;
+use crate::message::{parse_rfc3339, MessageType, Millis, SmsType};
+use crate::service::{RecipientInput, SendRequest};
+use serde::Deserialize;
+
+/// `to`: a list of `{number, country_code?, name?}`, a list of strings, or one string.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+pub enum Recipients {
+    /// `"+49151…"`
+    One(String),
+    /// `["+49151…", {"number": "…"}]`
+    Many(Vec<RecipientDto>),
+}
+
+/// One recipient: a string or an object.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+pub enum RecipientDto {
+    /// `"+49151…"`
+    Number(String),
+    /// `{"number": "…", "country_code": "DE", "name": "…"}`
+    Full {
+        /// The number.
+        number: String,
+        /// ISO region for a national number.
+        #[serde(default)]
+        country_code: Option<String>,
+        /// Display name.
+        #[serde(default)]
+        name: Option<String>,
+    },
+}
+
+impl From<RecipientDto> for RecipientInput {
+    fn from(r: RecipientDto) -> Self {
+        match r {
+            RecipientDto::Number(number) => RecipientInput {
+                number,
+                ..RecipientInput::default()
+            },
+            RecipientDto::Full {
+                number,
+                country_code,
+                name,
+            } => RecipientInput {
+                number,
+                country_code,
+                name,
+            },
+        }
+    }
+}
+
+/// `POST /api/sms/send`. The seed's `from_number` is accepted and ignored (like any unknown
+/// field): the sender is the modem's SIM, or the provider's configured `from`.
+#[derive(Debug, Deserialize)]
+pub struct SendBody {
+    /// Recipients.
+    pub to: Recipients,
+    /// The text.
+    pub message: String,
+    /// `text` | `unicode` | `binary` | `flash`.
+    #[serde(default)]
+    pub message_type: MessageType,
+    /// `transactional` | `promotional` (`marketing`) | `otp`.
+    #[serde(default)]
+    pub sms_type: SmsType,
+    /// An explicit route (a modem name, or a provider).
+    #[serde(default)]
+    pub provider: Option<String>,
+    /// RFC 3339.
+    #[serde(default)]
+    pub schedule_at: Option<String>,
+    /// RFC 3339.
+    #[serde(default)]
+    pub expire_at: Option<String>,
+    /// Higher first.
+    #[serde(default)]
+    pub priority: Option<i32>,
+    /// Status callbacks.
+    #[serde(default)]
+    pub callback_url: Option<String>,
+    /// The caller's id (also an idempotency key).
+    #[serde(default)]
+    pub custom_id: Option<String>,
+    /// Returned as given.
+    #[serde(default)]
+    pub metadata: Option<serde_json::Value>,
+}
+
+/// `POST /api/sms/send-batch`.
+#[derive(Debug, Deserialize)]
+pub struct BatchBody {
+    /// Batch name.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// Recipients (up to 10 000).
+    pub recipients: Vec<RecipientDto>,
+    /// The text.
+    pub message: String,
+    /// See [`SendBody`].
+    #[serde(default)]
+    pub message_type: MessageType,
+    /// See [`SendBody`].
+    #[serde(default)]
+    pub sms_type: SmsType,
+    /// RFC 3339.
+    #[serde(default)]
+    pub schedule_at: Option<String>,
+    /// When false and `schedule_at` is set, the batch waits for it (the default).
+    #[serde(default)]
+    pub send_immediately: Option<bool>,
+    /// Status callbacks.
+    #[serde(default)]
+    pub callback_url: Option<String>,
+    /// RFC 3339.
+    #[serde(default)]
+    pub expire_at: Option<String>,
+    /// Higher first.
+    #[serde(default)]
+    pub priority: Option<i32>,
+    /// Returned as given.
+    #[serde(default)]
+    pub metadata: Option<serde_json::Value>,
+}
+
+pub(crate) fn time_field(field: &str, value: Option<&str>) -> Result<Option<Millis>, ApiError> {
+    value
+        .map(|v| {
+            parse_rfc3339(v)
+                .ok_or_else(|| ApiError::invalid(field, format!("{v:?} is not an RFC 3339 time")))
+        })
+        .transpose()
+}
+
+impl SendBody {
+    /// The service request.
+    pub fn into_request(self, idempotency_key: Option<String>) -> Result<SendRequest, ApiError> {
+        let to = match self.to {
+            Recipients::One(number) => vec![RecipientInput {
+                number,
+                ..RecipientInput::default()
+            }],
+            Recipients::Many(list) => list.into_iter().map(RecipientInput::from).collect(),
+        };
+        Ok(SendRequest {
+            to,
+            message: self.message,
+            message_type: self.message_type,
+            sms_type: self.sms_type,
+            provider: self.provider,
+            schedule_at: time_field("schedule_at", self.schedule_at.as_deref())?,
+            expire_at: time_field("expire_at", self.expire_at.as_deref())?,
+            priority: self.priority,
+            callback_url: self.callback_url,
+            custom_id: self.custom_id,
+            metadata: self.metadata,
+            idempotency_key,
+            batch_name: None,
+        })
+    }
+}
+
+impl BatchBody {
+    /// The service request.
+    pub fn into_request(self, idempotency_key: Option<String>) -> Result<SendRequest, ApiError> {
+        let schedule_at = match self.send_immediately {
+            Some(true) => None,
+            _ => time_field("schedule_at", self.schedule_at.as_deref())?,
+        };
+        Ok(SendRequest {
+            to: self
+                .recipients
+                .into_iter()
+                .map(RecipientInput::from)
+                .collect(),
+            message: self.message,
+            message_type: self.message_type,
+            sms_type: self.sms_type,
+            provider: None,
+            schedule_at,
+            expire_at: time_field("expire_at", self.expire_at.as_deref())?,
+            priority: self.priority,
+            callback_url: self.callback_url,
+            custom_id: None,
+            metadata: self.metadata,
+            idempotency_key,
+            batch_name: self.name,
+        })
+    }
+}
+
+/// Rewrites integer `…_at` fields (Unix milliseconds) of a JSON value as RFC 3339 strings,
+/// recursively: the store keeps integers, the API shows times.
+pub fn with_rfc3339_times(value: serde_json::Value) -> serde_json::Value {
+    use serde_json::Value;
+    match value {
+        Value::Object(map) => Value::Object(
+            map.into_iter()
+                .map(|(k, v)| {
+                    let v = match (&v, k == "at" || k.ends_with("_at")) {
+                        (Value::Number(n), true) => n.as_i64().map_or(v.clone(), |ms| {
+                            Value::String(crate::message::format_millis(ms))
+                        }),
+                        _ => with_rfc3339_times(v),
+                    };
+                    (k, v)
+                })
+                .collect(),
+        ),
+        Value::Array(items) => Value::Array(items.into_iter().map(with_rfc3339_times).collect()),
+        other => other,
+    }
+}

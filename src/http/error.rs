@@ -1,0 +1,151 @@
+//! The one error type of the HTTP API and its JSON shape:
+//! `{"error": {"code": "invalid_request", "message": "…", "field": "to[0].number"}}`.
+//!
+//! The caller's mistakes are 4xx with the field named; internal failures are 500 with a
+//! generic message (the detail goes to the log, not to the client).
+
+use crate::service::ServiceError;
+use axum::extract::{FromRequest, Request};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde::de::DeserializeOwned;
+use serde_json::json;
+
+/// An API error.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiError {
+    /// HTTP status.
+    pub status: StatusCode,
+    /// Machine-readable code.
+    pub code: &'static str,
+    /// For people.
+    pub message: String,
+    /// The request field concerned, if any.
+    pub field: Option<String>,
+}
+
+impl ApiError {
+    /// 400 naming `field`.
+    pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self {
+            status: StatusCode::BAD_REQUEST,
+            code: "invalid_request",
+            message: message.into(),
+            field: Some(field.into()),
+        }
+    }
+
+    /// 404.
+    pub fn not_found(message: impl Into<String>) -> Self {
+        Self {
+            status: StatusCode::NOT_FOUND,
+            code: "not_found",
+            message: message.into(),
+            field: None,
+        }
+    }
+
+    /// 401.
+    pub fn unauthorized() -> Self {
+        Self {
+            status: StatusCode::UNAUTHORIZED,
+            code: "unauthorized",
+            message: "a valid API key is required (Authorization: Bearer … or X-API-Key)".into(),
+            field: None,
+        }
+    }
+
+    /// 403.
+    pub fn forbidden(scope: &str) -> Self {
+        Self {
+            status: StatusCode::FORBIDDEN,
+            code: "forbidden",
+            message: format!("this API key lacks the {scope:?} scope"),
+            field: None,
+        }
+    }
+}
+
+impl From<ServiceError> for ApiError {
+    fn from(e: ServiceError) -> Self {
+        match e {
+            ServiceError::Invalid { field, reason } => ApiError::invalid(field, reason),
+            ServiceError::NotFound(what) => ApiError::not_found(format!("{what} not found")),
+            ServiceError::Conflict(why) => ApiError {
+                status: StatusCode::CONFLICT,
+                code: "conflict",
+                message: why,
+                field: None,
+            },
+            ServiceError::Internal(detail) => {
+                tracing::error!(%detail, "internal error answering a request");
+                ApiError {
+                    status: StatusCode::INTERNAL_SERVER_ERROR,
+                    code: "internal",
+                    message: "internal error; the request may be retried".into(),
+                    field: None,
+                }
+            }
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let body =
+            json!({"error": {"code": self.code, "message": self.message, "field": self.field}});
+        (self.status, Json(body)).into_response()
+    }
+}
+
+/// A JSON body whose errors come back in our shape, naming the field (`to[2].number`).
+pub struct AppJson<T>(pub T);
+
+impl<S, T> FromRequest<S> for AppJson<T>
+where
+    S: Send + Sync,
+    T: DeserializeOwned,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let is_json = req
+            .headers()
+            .get(axum::http::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|ct| ct.starts_with("application/json"));
+        if !is_json {
+            return Err(ApiError {
+                status: StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                code: "unsupported_media_type",
+                message: "send a JSON body with Content-Type: application/json".into(),
+                field: None,
+            });
+        }
+        let bytes = axum::body::Bytes::from_request(req, state)
+            .await
+            .map_err(|e| ApiError {
+                status: e.status(),
+                code: if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                    "payload_too_large"
+                } else {
+                    "invalid_request"
+                },
+                message: e.body_text(),
+                field: None,
+            })?;
+        let mut de = serde_json::Deserializer::from_slice(&bytes);
+        serde_path_to_error::deserialize(&mut de)
+            .map(AppJson)
+            .map_err(|e| {
+                let path = e.path().to_string();
+                let field = if path == "." {
+                    "body".to_string()
+                } else {
+                    path
+                };
+                ApiError::invalid(field, e.into_inner().to_string())
+            })
+    }
+}

@@ -1,0 +1,82 @@
+//! The HTTP API (layer 5): axum routers, one file per resource, request/response shapes,
+//! the one [`ApiError`], API-key auth and the middleware stack (body limit, timeout, CORS).
+//!
+//! The only module that knows axum or JSON DTOs; it speaks to the [`Service`] only —
+//! never to the store, modems or AT.
+
+mod dto;
+pub mod error;
+mod sms;
+mod system;
+
+pub use error::ApiError;
+
+use crate::service::Service;
+use axum::extract::DefaultBodyLimit;
+use axum::Router;
+use std::time::Duration;
+use tower_http::cors::{AllowOrigin, CorsLayer};
+use tower_http::timeout::TimeoutLayer;
+
+/// What every handler sees.
+#[derive(Clone)]
+pub struct AppState {
+    /// The application façade.
+    pub service: Service,
+}
+
+/// HTTP settings.
+#[derive(Debug, Clone)]
+pub struct HttpSettings {
+    /// Largest request body.
+    pub max_body_bytes: usize,
+    /// Longest a request may take.
+    pub request_timeout: Duration,
+    /// Origins allowed by CORS (none: no CORS headers).
+    pub cors_origins: Vec<String>,
+}
+
+impl Default for HttpSettings {
+    fn default() -> Self {
+        Self {
+            max_body_bytes: 8 * 1024 * 1024,
+            request_timeout: Duration::from_secs(30),
+            cors_origins: Vec::new(),
+        }
+    }
+}
+
+/// The whole API.
+pub fn router(state: AppState, settings: &HttpSettings) -> Router {
+    let api = Router::new()
+        .merge(sms::send_router())
+        .merge(sms::read_router())
+        .merge(system::read_router())
+        .merge(system::probe_router())
+        .fallback(|| async { ApiError::not_found("no such endpoint") })
+        .with_state(state)
+        .layer(DefaultBodyLimit::max(settings.max_body_bytes))
+        .layer(TimeoutLayer::with_status_code(
+            axum::http::StatusCode::REQUEST_TIMEOUT,
+            settings.request_timeout,
+        ));
+    if settings.cors_origins.is_empty() {
+        return api;
+    }
+    let origins: Vec<axum::http::HeaderValue> = settings
+        .cors_origins
+        .iter()
+        .filter_map(|o| o.parse().ok())
+        .collect();
+    api.layer(
+        CorsLayer::new()
+            .allow_origin(AllowOrigin::list(origins))
+            .allow_methods([axum::http::Method::GET, axum::http::Method::POST])
+            .allow_headers([
+                axum::http::header::CONTENT_TYPE,
+                axum::http::header::AUTHORIZATION,
+                axum::http::HeaderName::from_static("x-api-key"),
+                axum::http::HeaderName::from_static("idempotency-key"),
+            ]),
+    )
+}

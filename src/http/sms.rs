@@ -1,0 +1,167 @@
+//! `/api/sms…` and `/api/batches/{id}`: send, send a batch, list, show, cancel.
+
+use super::dto::{time_field, with_rfc3339_times, BatchBody, SendBody};
+use super::error::{ApiError, AppJson};
+use super::AppState;
+use crate::message::{MessageId, MessageStatus, SmsType};
+use crate::service::SendOutcome;
+use crate::store::ListFilter;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::Deserialize;
+use serde_json::json;
+
+/// Routes that send (scope `send`).
+pub fn send_router() -> Router<AppState> {
+    Router::new()
+        .route("/api/sms/send", post(send))
+        .route("/api/sms/send-batch", post(send_batch))
+        .route("/api/sms/{id}/cancel", post(cancel))
+}
+
+/// Routes that read (scope `read`).
+pub fn read_router() -> Router<AppState> {
+    Router::new()
+        .route("/api/sms", get(list))
+        .route("/api/sms/{id}", get(show))
+        .route("/api/batches/{id}", get(batch))
+}
+
+fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
+    match headers.get("idempotency-key") {
+        None => Ok(None),
+        Some(v) => match v.to_str() {
+            Ok(s) if !s.trim().is_empty() && s.len() <= 255 => Ok(Some(s.trim().to_string())),
+            _ => Err(ApiError::invalid(
+                "Idempotency-Key",
+                "1–255 visible characters",
+            )),
+        },
+    }
+}
+
+fn accepted(outcome: SendOutcome) -> Response {
+    let body = json!({
+        "batch_id": outcome.batch_id,
+        "status": "accepted",
+        "replayed": outcome.replayed,
+        "total": outcome.messages.len(),
+        "messages": outcome.messages,
+    });
+    (StatusCode::ACCEPTED, Json(body)).into_response()
+}
+
+async fn send(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    AppJson(body): AppJson<SendBody>,
+) -> Result<Response, ApiError> {
+    let request = body.into_request(idempotency_key(&headers)?)?;
+    Ok(accepted(state.service.send(request).await?))
+}
+
+async fn send_batch(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    AppJson(body): AppJson<BatchBody>,
+) -> Result<Response, ApiError> {
+    let request = body.into_request(idempotency_key(&headers)?)?;
+    Ok(accepted(state.service.send(request).await?))
+}
+
+fn message_id(raw: &str) -> Result<MessageId, ApiError> {
+    raw.parse::<i64>()
+        .ok()
+        .filter(|n| *n > 0)
+        .map(MessageId)
+        .ok_or_else(|| ApiError::not_found(format!("message {raw}")))
+}
+
+async fn show(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let detail = state.service.message(message_id(&id)?).await?;
+    let value = serde_json::to_value(detail).map_err(|e| ApiError::invalid("id", e.to_string()))?;
+    Ok(Json(with_rfc3339_times(value)))
+}
+
+async fn cancel(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let id = message_id(&id)?;
+    let status: MessageStatus = state.service.cancel(id).await?;
+    Ok(Json(json!({"id": id, "status": status})))
+}
+
+async fn batch(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let summary = state.service.batch(&id).await?;
+    let value =
+        serde_json::to_value(summary).map_err(|e| ApiError::invalid("id", e.to_string()))?;
+    Ok(Json(with_rfc3339_times(value)))
+}
+
+/// `GET /api/sms` query.
+#[derive(Debug, Deserialize)]
+pub struct ListQuery {
+    status: Option<String>,
+    sms_type: Option<String>,
+    batch_id: Option<String>,
+    date_from: Option<String>,
+    date_to: Option<String>,
+    limit: Option<usize>,
+    offset: Option<usize>,
+}
+
+async fn list(
+    State(state): State<AppState>,
+    query: Result<Query<ListQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let Query(q) = query.map_err(|e| ApiError::invalid("query", e.body_text()))?;
+    let status = q
+        .status
+        .as_deref()
+        .map(|s| {
+            MessageStatus::parse(s)
+                .ok_or_else(|| ApiError::invalid("status", format!("unknown status {s:?}")))
+        })
+        .transpose()?;
+    let sms_type = q
+        .sms_type
+        .as_deref()
+        .map(|s| {
+            SmsType::parse(s)
+                .ok_or_else(|| ApiError::invalid("sms_type", format!("unknown sms_type {s:?}")))
+        })
+        .transpose()?;
+    let limit = q.limit.unwrap_or(50);
+    if limit == 0 || limit > 1000 {
+        return Err(ApiError::invalid("limit", "1–1000"));
+    }
+    let filter = ListFilter {
+        status,
+        sms_type,
+        batch_id: q.batch_id,
+        date_from: time_field("date_from", q.date_from.as_deref())?,
+        date_to: time_field("date_to", q.date_to.as_deref())?,
+        limit,
+        offset: q.offset.unwrap_or(0),
+    };
+    let messages = state.service.list(filter).await?;
+    let count = messages.len();
+    let value =
+        serde_json::to_value(messages).map_err(|e| ApiError::invalid("query", e.to_string()))?;
+    Ok(Json(json!({
+        "messages": with_rfc3339_times(value),
+        "count": count,
+        "limit": limit,
+        "offset": q.offset.unwrap_or(0),
+    })))
+}

@@ -1,0 +1,41 @@
+//! `/api/modems`, `/healthz`, `/readyz`.
+
+use super::AppState;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+use axum::routing::get;
+use axum::{Json, Router};
+use serde_json::json;
+
+/// `/api/modems` (scope `read`).
+pub fn read_router() -> Router<AppState> {
+    Router::new().route("/api/modems", get(modems))
+}
+
+/// `/healthz` and `/readyz` (no key needed: load balancers and systemd probe them).
+pub fn probe_router() -> Router<AppState> {
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
+}
+
+async fn modems(State(state): State<AppState>) -> Json<serde_json::Value> {
+    Json(json!({ "modems": state.service.modems() }))
+}
+
+async fn healthz() -> Json<serde_json::Value> {
+    Json(json!({"status": "ok"}))
+}
+
+/// Ready when at least one route can send.
+async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
+    let ready = state.service.ready();
+    let depth = state.service.queue_depth().await.ok();
+    let status = if ready {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    (status, Json(json!({"ready": ready, "queue_depth": depth})))
+}
