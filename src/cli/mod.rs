@@ -2,6 +2,7 @@
 
 mod modem;
 mod pdu;
+mod serve;
 mod simulate;
 
 use clap::{Parser, Subcommand};
@@ -19,6 +20,8 @@ enum Command {
     /// Encode, decode and count SMS PDUs (3GPP TS 23.040 / 27.005 PDU mode).
     #[command(subcommand)]
     Pdu(pdu::PduCommand),
+    /// Run the gateway daemon: modems (or the simulator), queue, dispatcher, HTTP API.
+    Serve(serve::ServeArgs),
     /// Drive one modem directly: probe, send, listen, raw AT.
     #[command(subcommand)]
     Modem(modem::ModemCommand),
@@ -31,6 +34,7 @@ enum Command {
 pub fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Pdu(command) => pdu::run(command),
+        Command::Serve(args) => serve::run(args),
         Command::Modem(command) => {
             smsgate::telemetry::init("warn");
             runtime()?.block_on(modem::run(command))

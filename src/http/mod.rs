@@ -4,6 +4,7 @@
 //! The only module that knows axum or JSON DTOs; it speaks to the [`Service`] only —
 //! never to the store, modems or AT.
 
+pub mod auth;
 mod dto;
 pub mod error;
 mod sms;
@@ -11,6 +12,7 @@ mod system;
 
 pub use error::ApiError;
 
+use crate::config::{ApiKey, Scope};
 use crate::service::Service;
 use axum::extract::DefaultBodyLimit;
 use axum::Router;
@@ -34,6 +36,8 @@ pub struct HttpSettings {
     pub request_timeout: Duration,
     /// Origins allowed by CORS (none: no CORS headers).
     pub cors_origins: Vec<String>,
+    /// API keys (none: the API is open, and the daemon listens on loopback only).
+    pub api_keys: Vec<ApiKey>,
 }
 
 impl Default for HttpSettings {
@@ -42,16 +46,21 @@ impl Default for HttpSettings {
             max_body_bytes: 8 * 1024 * 1024,
             request_timeout: Duration::from_secs(30),
             cors_origins: Vec::new(),
+            api_keys: Vec::new(),
         }
     }
 }
 
 /// The whole API.
 pub fn router(state: AppState, settings: &HttpSettings) -> Router {
+    let auth = auth::Auth::new(settings.api_keys.clone());
     let api = Router::new()
-        .merge(sms::send_router())
-        .merge(sms::read_router())
-        .merge(system::read_router())
+        .merge(auth::require(sms::send_router(), auth.clone(), Scope::Send))
+        .merge(auth::require(
+            sms::read_router().merge(system::read_router()),
+            auth,
+            Scope::Read,
+        ))
         .merge(system::probe_router())
         .fallback(|| async { ApiError::not_found("no such endpoint") })
         .with_state(state)

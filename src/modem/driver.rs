@@ -178,7 +178,7 @@ impl Shared {
 pub struct Modem {
     shared: Arc<Shared>,
     cancel: CancellationToken,
-    task: JoinHandle<()>,
+    task: tokio::sync::Mutex<Option<JoinHandle<()>>>,
 }
 
 impl Modem {
@@ -317,10 +317,17 @@ impl Modem {
 
     /// Stops the actor: lets a running send finish (its deadline bounds it), closes the port.
     pub async fn shutdown(self) {
+        self.stop().await;
+    }
+
+    /// Like [`Modem::shutdown`], through a shared reference (the daemon holds modems in `Arc`s).
+    pub async fn stop(&self) {
         self.cancel.cancel();
         let _ = self.shared.send_lock.lock().await;
         self.shared.set_client(None);
-        let _ = self.task.await;
+        if let Some(task) = self.task.lock().await.take() {
+            let _ = task.await;
+        }
     }
 }
 

@@ -1,0 +1,52 @@
+//! `smsgate serve [--config FILE]`: the daemon. Without a config file it runs on two
+//! simulated modems with SQLite at `./smsgate.db` and HTTP on `127.0.0.1:8080`, and says so
+//! in its first log lines.
+
+use anyhow::Context;
+use clap::Args;
+use smsgate::config::Config;
+use smsgate::daemon::{shutdown_signal, Daemon};
+use std::path::PathBuf;
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// TOML configuration (docs/configuration.md). Default: simulated modems, ./smsgate.db.
+    #[arg(long, env = "SMSGATE_CONFIG")]
+    config: Option<PathBuf>,
+}
+
+pub fn run(args: ServeArgs) -> anyhow::Result<()> {
+    smsgate::telemetry::init("info");
+    let config = Config::load(args.config.as_deref()).map_err(|e| anyhow::anyhow!("config: {e}"))?;
+    match &args.config {
+        Some(path) => tracing::info!("configuration from {}", path.display()),
+        None => tracing::info!("no --config given: using the defaults (docs/configuration.md)"),
+    }
+    if config.uses_simulator() {
+        tracing::info!(
+            "no [[modems]] configured: running on {} simulated modems (latency {}–{} ms); set [simulator] modems = 0 to disable",
+            config.simulator.modems,
+            config.simulator.latency_ms.0,
+            config.simulator.latency_ms.1
+        );
+    }
+    tracing::info!(
+        "storage: SQLite at {} (durability {})",
+        config.storage.path.display(),
+        config.storage.durability
+    );
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the runtime")?;
+    runtime.block_on(async {
+        let daemon = Daemon::start(&config).await?;
+        if let Some(sim) = &daemon.simulator {
+            for i in 0..sim.modem_count() {
+                tracing::info!("simulated modem sim{i} has number {}", sim.msisdn(i));
+            }
+        }
+        daemon.serve(shutdown_signal()).await?;
+        anyhow::Ok(())
+    })
+}

@@ -1,0 +1,300 @@
+//! The daemon (layer 5): wires configuration, store, modems (real or simulated),
+//! dispatcher, status reports and the HTTP API together, and shuts them down in order.
+//!
+//! Start-up: open the store and recover what a crash left `sending` (re-queued, or failed
+//! for OTP — the in-flight policy); start the modems; start the dispatcher and the
+//! status-report consumer; serve HTTP. Shutdown on SIGTERM/SIGINT, in this order: stop
+//! accepting HTTP requests (in-flight requests finish), stop leasing (running sends finish
+//! within their AT deadlines), close the modem ports, exit 0.
+//!
+//! Holds no business rules: every decision lives in the layers below.
+
+use crate::config::{self, Config};
+use crate::dispatch::{self, DispatchSettings, Dispatcher, RetryPolicy};
+use crate::http::{self, AppState, HttpSettings};
+use crate::message::{now_millis, InFlightPolicy, SmsType};
+use crate::modem::{
+    FnConnector, Limits, Modem, ModemConfig, ModemEvent, ModemRoute, PortSpec, ReceivePolicy, RouteSettings,
+};
+use crate::route::Route;
+use crate::service::{Service, ServiceSettings};
+use crate::sim::{Latency, NetworkConfig, SimModemConfig, SimNetwork, SinkConfig};
+use crate::store::{Store, StoreOptions};
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+use thiserror::Error;
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+use tracing::{info, warn};
+
+/// Why the daemon could not start.
+#[derive(Debug, Error)]
+pub enum DaemonError {
+    /// The store could not be opened.
+    #[error("storage {path}: {source}")]
+    Store {
+        /// The database path.
+        path: String,
+        /// Why.
+        source: crate::store::StoreError,
+    },
+    /// The HTTP port could not be bound.
+    #[error("cannot listen on {addr}: {source}")]
+    Listen {
+        /// The address.
+        addr: std::net::SocketAddr,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// A modem port specification is unusable.
+    #[error("modems[{index}].port: {reason}")]
+    Port {
+        /// Which modem.
+        index: usize,
+        /// Why.
+        reason: String,
+    },
+}
+
+/// The in-flight policy as the store wants it (a plain function), from the configuration.
+fn in_flight_policy(general: InFlightPolicy, otp: InFlightPolicy) -> fn(SmsType) -> InFlightPolicy {
+    use InFlightPolicy::{AtLeastOnce as Least, AtMostOnce as Most};
+    match (general, otp) {
+        (Least, Most) => |t| if t == SmsType::Otp { Most } else { Least },
+        (Least, Least) => |_| Least,
+        (Most, Most) => |_| Most,
+        (Most, Least) => |t| if t == SmsType::Otp { Least } else { Most },
+    }
+}
+
+/// A running daemon's parts, for tests and for `run`.
+pub struct Daemon {
+    /// The façade (what HTTP uses).
+    pub service: Service,
+    /// The simulated network, when running on it.
+    pub simulator: Option<SimNetwork>,
+    modems: Vec<Arc<ModemRoute>>,
+    cancel: CancellationToken,
+    dispatcher_task: tokio::task::JoinHandle<()>,
+    reports_task: tokio::task::JoinHandle<()>,
+    http: HttpSettings,
+    listen: std::net::SocketAddr,
+}
+
+impl Daemon {
+    /// Opens the store, recovers, starts modems and the dispatcher. Does not serve HTTP yet.
+    pub async fn start(config: &Config) -> Result<Daemon, DaemonError> {
+        let path = config.storage.path.display().to_string();
+        let options = StoreOptions {
+            durability: match config.storage.durability {
+                config::Durability::Full => crate::store::Durability::Full,
+                config::Durability::Normal => crate::store::Durability::Normal,
+            },
+            group_commit_max: config.storage.group_commit_max,
+        };
+        let store = Store::open(&config.storage.path, options)
+            .await
+            .map_err(|source| DaemonError::Store { path: path.clone(), source })?;
+        let policy = in_flight_policy(config.dispatch.in_flight, config.dispatch.otp_in_flight);
+        match store.recover(policy, now_millis()).await {
+            Ok(r) if r.requeued + r.failed > 0 => warn!(
+                requeued = r.requeued,
+                failed = r.failed,
+                "recovered messages that were being sent when the daemon stopped"
+            ),
+            Ok(_) => {}
+            Err(source) => return Err(DaemonError::Store { path, source }),
+        }
+
+        let (events_tx, events_rx) = mpsc::channel::<ModemEvent>(1024);
+        let (modems, simulator) = start_modems(config, events_tx)?;
+        let routes: Vec<Arc<dyn Route>> = modems.iter().map(|m| m.clone() as Arc<dyn Route>).collect();
+
+        let cancel = CancellationToken::new();
+        let d = &config.dispatch;
+        let settings = DispatchSettings {
+            strategy: match d.strategy {
+                config::Strategy::RoundRobin => dispatch::Strategy::RoundRobin,
+                config::Strategy::LeastLoaded => dispatch::Strategy::LeastLoaded,
+                config::Strategy::Weighted => dispatch::Strategy::Weighted,
+                config::Strategy::Prefix => dispatch::Strategy::Prefix,
+                config::Strategy::Sticky => dispatch::Strategy::Sticky,
+            },
+            retry: RetryPolicy {
+                max_attempts: d.max_attempts,
+                initial: Duration::from_millis(d.backoff_initial_ms),
+                max: Duration::from_millis(d.backoff_max_ms),
+                jitter: d.jitter,
+            },
+            lease_for: Duration::from_secs(d.lease_seconds),
+            poll_interval: Duration::from_millis(d.poll_interval_ms),
+            in_flight: policy,
+            no_route_delay: Duration::from_secs(1),
+        };
+        let (dispatcher, dispatcher_task) = Dispatcher::spawn(store.clone(), routes.clone(), settings, cancel.child_token());
+        let window = Duration::from_secs(d.report_window_hours.saturating_mul(3600));
+        let reports_task = tokio::spawn(dispatch::reports::consume(store.clone(), events_rx, window));
+
+        let service = Service::new(
+            store,
+            dispatcher,
+            modems.clone(),
+            routes,
+            ServiceSettings {
+                max_segments: config.server.max_segments,
+                default_region: config.server.default_region.clone(),
+                status_reports: d.status_reports,
+            },
+        );
+        Ok(Daemon {
+            service,
+            simulator,
+            modems,
+            cancel,
+            dispatcher_task,
+            reports_task,
+            http: HttpSettings {
+                max_body_bytes: config.server.max_body_bytes,
+                request_timeout: Duration::from_millis(config.server.request_timeout_ms),
+                cors_origins: config.server.cors_origins.clone(),
+                api_keys: config.api_keys.clone(),
+            },
+            listen: config.server.listen,
+        })
+    }
+
+    /// The HTTP router of this daemon.
+    pub fn router(&self) -> axum::Router {
+        http::router(
+            AppState {
+                service: self.service.clone(),
+            },
+            &self.http,
+        )
+    }
+
+    /// Serves HTTP until `shutdown` resolves, then stops everything in order.
+    pub async fn serve(self, shutdown: impl Future<Output = ()> + Send + 'static) -> Result<(), DaemonError> {
+        let listener = tokio::net::TcpListener::bind(self.listen)
+            .await
+            .map_err(|source| DaemonError::Listen { addr: self.listen, source })?;
+        let addr = listener.local_addr().unwrap_or(self.listen);
+        info!("HTTP API on http://{addr}");
+        let app = self.router();
+        let served = axum::serve(listener, app).with_graceful_shutdown(shutdown).await;
+        if let Err(e) = served {
+            warn!("HTTP server ended with an error: {e}");
+        }
+        info!("stopping: HTTP closed; letting running sends finish");
+        self.stop().await;
+        Ok(())
+    }
+
+    /// Stops the dispatcher (running sends finish), then the modems.
+    pub async fn stop(self) {
+        self.cancel.cancel();
+        let _ = self.dispatcher_task.await;
+        for modem in &self.modems {
+            modem.modem().stop().await;
+        }
+        drop(self.service);
+        self.reports_task.abort();
+        info!("stopped");
+    }
+}
+
+fn start_modems(
+    config: &Config,
+    events: mpsc::Sender<ModemEvent>,
+) -> Result<(Vec<Arc<ModemRoute>>, Option<SimNetwork>), DaemonError> {
+    // Until the inbox exists, modems take only status reports off the SIM: inbound
+    // messages stay stored on the modem instead of being read and dropped.
+    let receive = ReceivePolicy::ReportsOnly;
+    if config.uses_simulator() {
+        let sim = &config.simulator;
+        let latency = match sim.latency_ms {
+            (a, b) if a == b => Latency::Fixed(Duration::from_millis(a)),
+            (a, b) => Latency::Range(Duration::from_millis(a), Duration::from_millis(b)),
+        };
+        let network = SimNetwork::new(NetworkConfig {
+            modems: (0..sim.modems)
+                .map(|i| SimModemConfig {
+                    latency: latency.clone(),
+                    ..SimModemConfig::default_for(i)
+                })
+                .collect(),
+            sink: SinkConfig {
+                fail_prefixes: sim.fail_prefixes.clone(),
+            },
+            seed: sim.seed,
+        });
+        let modems = (0..sim.modems)
+            .map(|i| {
+                let mut modem_config = ModemConfig::new(format!("sim{i}"));
+                modem_config.receive = receive;
+                let net = network.clone();
+                let connector = FnConnector(format!("simulator modem {i} ({})", network.msisdn(i)), move || net.connect(i));
+                let modem = Modem::start(modem_config, connector, events.clone());
+                Arc::new(ModemRoute::new(modem, RouteSettings { weight: 1, ..RouteSettings::default() }))
+            })
+            .collect();
+        return Ok((modems, Some(network)));
+    }
+    let mut modems = Vec::new();
+    for (index, entry) in config.modems.iter().enumerate().filter(|(_, m)| m.enabled) {
+        let spec = if entry.port.starts_with("tcp://") {
+            PortSpec::parse(&entry.port).map_err(|e| DaemonError::Port { index, reason: e.to_string() })?
+        } else {
+            PortSpec::Serial {
+                path: entry.port.clone(),
+                baud: entry.baud,
+                flow: crate::modem::port::FlowControl::None,
+            }
+        };
+        let mut modem_config = ModemConfig::new(entry.name.clone());
+        modem_config.receive = receive;
+        modem_config.init.pin = entry.pin.as_ref().map(|p| p.expose().to_string());
+        if let Some(cnmi) = &entry.cnmi {
+            modem_config.init.cnmi = cnmi.clone();
+        }
+        info!(modem = %entry.name, port = %spec, "starting modem");
+        let modem = Modem::start(modem_config, spec, events.clone());
+        modems.push(Arc::new(ModemRoute::new(
+            modem,
+            RouteSettings {
+                limits: Limits {
+                    per_minute: entry.per_minute,
+                    per_hour: entry.per_hour,
+                    per_day: entry.per_day,
+                },
+                weight: entry.weight,
+                cost_per_segment: entry.cost_per_segment,
+                prefixes: entry.prefixes.clone(),
+            },
+        )));
+    }
+    Ok((modems, None))
+}
+
+/// Resolves on SIGTERM or SIGINT.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => info!("SIGINT received"),
+        () = terminate => info!("SIGTERM received"),
+    }
+}

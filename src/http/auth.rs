@@ -1,0 +1,74 @@
+//! API keys: `Authorization: Bearer <key>` or `X-API-Key: <key>`, checked against the
+//! configured SHA-256 hashes in constant time, with a scope per route group (`send`, `otp`,
+//! `read`; `admin` implies all). With no key configured the API is open — the daemon then
+//! only listens on loopback (the configuration refuses anything else).
+
+use super::error::ApiError;
+use super::AppState;
+use crate::config::{ApiKey, Scope};
+use axum::extract::Request;
+use axum::http::HeaderMap;
+use axum::middleware::{self, Next};
+use axum::response::IntoResponse;
+use axum::Router;
+use std::sync::Arc;
+
+/// The configured keys.
+#[derive(Clone, Default)]
+pub struct Auth {
+    keys: Arc<Vec<ApiKey>>,
+}
+
+impl Auth {
+    /// From the configuration.
+    pub fn new(keys: Vec<ApiKey>) -> Self {
+        Self { keys: Arc::new(keys) }
+    }
+
+    /// Whether `headers` carry a key with `scope` (always, when no key is configured).
+    pub fn check(&self, headers: &HeaderMap, scope: Scope) -> Result<(), ApiError> {
+        if self.keys.is_empty() {
+            return Ok(());
+        }
+        let presented = presented_key(headers).ok_or_else(ApiError::unauthorized)?;
+        let key = self.keys.iter().find(|k| k.matches(presented)).ok_or_else(ApiError::unauthorized)?;
+        if key.allows(scope) {
+            Ok(())
+        } else {
+            Err(ApiError::forbidden(scope_name(scope)))
+        }
+    }
+}
+
+fn scope_name(scope: Scope) -> &'static str {
+    match scope {
+        Scope::Send => "send",
+        Scope::Otp => "otp",
+        Scope::Read => "read",
+        Scope::Admin => "admin",
+    }
+}
+
+fn presented_key(headers: &HeaderMap) -> Option<&str> {
+    let bearer = headers
+        .get(axum::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
+        .map(str::trim);
+    bearer
+        .or_else(|| headers.get("x-api-key").and_then(|v| v.to_str().ok()).map(str::trim))
+        .filter(|k| !k.is_empty())
+}
+
+/// Requires `scope` on every route of `router`.
+pub fn require(router: Router<AppState>, auth: Auth, scope: Scope) -> Router<AppState> {
+    router.route_layer(middleware::from_fn(move |request: Request, next: Next| {
+        let auth = auth.clone();
+        async move {
+            match auth.check(request.headers(), scope) {
+                Ok(()) => next.run(request).await,
+                Err(e) => e.into_response(),
+            }
+        }
+    }))
+}
