@@ -10,4 +10,5 @@ pub mod message;
 pub mod modem;
 pub mod pdu;
 pub mod sim;
+pub mod store;
 pub mod telemetry;

@@ -1,0 +1,272 @@
+//! The store (layer 1): the only user of rusqlite. Messages, their segments and events,
+//! batches, the outbound queue (enqueue / lease / outcomes / recovery) and status-report
+//! correlation, in one SQLite database in WAL mode.
+//!
+//! - [`types`] — options, `StoreError`, what goes in and what comes out;
+//! - `writer` — the group-commit writer thread and the reader threads;
+//! - `schema` + `migrations/*.sql` — the schema, versioned with `PRAGMA user_version`;
+//! - `queue` — enqueue, lease, outcomes, recovery; every status change and its event;
+//! - `reports` — status-report correlation and the segment → message roll-up;
+//! - `query` — reads.
+//!
+//! Never imports HTTP, modems, the dispatcher or anything above layer 1; uses only
+//! `message` and `pdu` (for `DeliveryStatus`).
+//!
+//! Invariants:
+//! - **Durable before answered.** Every write runs on the one writer thread inside a group
+//!   transaction and is answered only after that transaction's `COMMIT` returned
+//!   (`synchronous=FULL` under [`Durability::Full`]): an `Ok` from [`Store::enqueue`] means
+//!   the messages survive a crash of the process or the machine.
+//! - **One job, one savepoint.** A job that fails rolls back alone; the rest of its group
+//!   commits.
+//! - **The state machine.** Every status change goes through `MessageStatus::can_become`,
+//!   writes an `events` row in the same transaction, and an illegal one is refused with
+//!   [`StoreError::Conflict`].
+//! - **Nothing in flight is lost.** A `sending` message ends sent, queued again, failed or
+//!   expired — by an outcome, [`Store::reclaim_expired_leases`], or [`Store::recover`] at
+//!   start-up.
+//! - Reads run on their own connections and threads and never wait for the writer.
+
+mod query;
+mod queue;
+mod reports;
+mod schema;
+pub mod types;
+mod writer;
+
+pub use types::{
+    Accepted, BatchSummary, Durability, Event, Leased, ListFilter, MessageDetail, MessageSummary,
+    NewBatch, NewMessage, NewSegment, Recovered, SegmentDetail, SegmentRef, StoreError,
+    StoreOptions, StoredSegment, LIST_LIMIT_MAX,
+};
+
+use crate::message::{InFlightPolicy, MessageId, MessageStatus, Millis, SmsType};
+use crate::pdu::tpdu::DeliveryStatus;
+use queue::Reclaim;
+use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::mpsc;
+use writer::{Guard, ReadJob, WriteJob};
+
+/// A handle to the store; cheap to clone. The threads end (and a temporary database is
+/// removed) when the last clone is dropped.
+#[derive(Clone)]
+pub struct Store {
+    // Field order matters: the senders drop before the guard, which joins the threads.
+    writer: mpsc::Sender<Box<dyn WriteJob>>,
+    reader: mpsc::Sender<ReadJob>,
+    _guard: Arc<Guard>,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store").finish_non_exhaustive()
+    }
+}
+
+static TEMP_COUNTER: AtomicU64 = AtomicU64::new(0);
+
+impl Store {
+    /// Opens (creating and migrating) the database at `path`.
+    pub async fn open(path: &Path, options: StoreOptions) -> Result<Store, StoreError> {
+        Self::start(path, options, false).await
+    }
+
+    /// A private database for tests: a temporary file (WAL needs a file), removed when the
+    /// last handle is dropped. `Durability::Normal`.
+    pub async fn open_memory() -> Result<Store, StoreError> {
+        let n = TEMP_COUNTER.fetch_add(1, Ordering::Relaxed);
+        let name = format!(
+            "smsgate-store-{}-{n}-{}.db",
+            std::process::id(),
+            hex::encode(rand::random::<[u8; 6]>())
+        );
+        let path = std::env::temp_dir().join(name);
+        let options = StoreOptions {
+            durability: Durability::Normal,
+            ..StoreOptions::default()
+        };
+        Self::start(&path, options, true).await
+    }
+
+    async fn start(path: &Path, options: StoreOptions, temp: bool) -> Result<Store, StoreError> {
+        let threads =
+            writer::start(path, options.durability, options.group_commit_max, temp).await?;
+        Ok(Store {
+            writer: threads.writer,
+            reader: threads.reader,
+            _guard: threads.guard,
+        })
+    }
+
+    /// Accepts a batch: `queued` (or `scheduled` when `schedule_at > now`), durable on
+    /// return. A known idempotency key returns the earlier accept with `replayed` and stores
+    /// nothing.
+    pub async fn enqueue(
+        &self,
+        batch: NewBatch,
+        messages: Vec<NewMessage>,
+        now: Millis,
+    ) -> Result<Accepted, StoreError> {
+        writer::write(&self.writer, move |c| {
+            queue::enqueue(c, &batch, &messages, now)
+        })
+        .await
+    }
+
+    /// Leases up to `limit` due messages (highest priority, then oldest): they become
+    /// `sending` until `now + lease_for`.
+    pub async fn lease(
+        &self,
+        now: Millis,
+        limit: usize,
+        lease_for: Duration,
+    ) -> Result<Vec<Leased>, StoreError> {
+        writer::write(&self.writer, move |c| {
+            queue::lease(c, now, limit, lease_for)
+        })
+        .await
+    }
+
+    /// Queued or scheduled messages whose `expire_at <= now` become `expired`.
+    pub async fn expire_due(&self, now: Millis) -> Result<Vec<MessageId>, StoreError> {
+        writer::write(&self.writer, move |c| queue::expire_due(c, now)).await
+    }
+
+    /// `sending → sent`; the segments get the route, their references and `sent_at`.
+    pub async fn record_sent(
+        &self,
+        id: MessageId,
+        route: &str,
+        refs: Vec<SegmentRef>,
+        now: Millis,
+    ) -> Result<(), StoreError> {
+        let route = route.to_owned();
+        writer::write(&self.writer, move |c| {
+            queue::record_sent(c, id, &route, &refs, now)
+        })
+        .await
+    }
+
+    /// `sending → queued` for another attempt at `next_attempt_at`; attempts + 1, the error
+    /// kept.
+    pub async fn record_retry(
+        &self,
+        id: MessageId,
+        route: Option<&str>,
+        error: &str,
+        next_attempt_at: Millis,
+        now: Millis,
+    ) -> Result<(), StoreError> {
+        let route = route.map(str::to_owned);
+        let error = error.to_owned();
+        writer::write(&self.writer, move |c| {
+            queue::record_retry(c, id, route.as_deref(), &error, next_attempt_at, now)
+        })
+        .await
+    }
+
+    /// `→ failed` (permanent error or attempts exhausted).
+    pub async fn record_failed(
+        &self,
+        id: MessageId,
+        route: Option<&str>,
+        error: &str,
+        now: Millis,
+    ) -> Result<(), StoreError> {
+        let route = route.map(str::to_owned);
+        let error = error.to_owned();
+        writer::write(&self.writer, move |c| {
+            queue::record_failed(c, id, route.as_deref(), &error, now)
+        })
+        .await
+    }
+
+    /// `sending / queued → expired`.
+    pub async fn record_expired(&self, id: MessageId, now: Millis) -> Result<(), StoreError> {
+        writer::write(&self.writer, move |c| queue::record_expired(c, id, now)).await
+    }
+
+    /// `queued / scheduled → cancelled`; `NotFound`, or `Conflict` once sending or later.
+    pub async fn cancel(&self, id: MessageId, now: Millis) -> Result<MessageStatus, StoreError> {
+        writer::write(&self.writer, move |c| queue::cancel(c, id, now)).await
+    }
+
+    /// Records a status report (see `reports`): the message and its status after the
+    /// update, or `None` when no segment matches (log-worthy, not an error).
+    #[allow(clippy::too_many_arguments)]
+    pub async fn record_status_report(
+        &self,
+        route: &str,
+        message_ref: u8,
+        recipient: &str,
+        tp_st: u8,
+        status: DeliveryStatus,
+        now: Millis,
+        window: Duration,
+    ) -> Result<Option<(MessageId, MessageStatus)>, StoreError> {
+        let route = route.to_owned();
+        let recipient = recipient.to_owned();
+        writer::write(&self.writer, move |c| {
+            reports::record_status_report(
+                c,
+                &route,
+                message_ref,
+                &recipient,
+                tp_st,
+                status,
+                now,
+                window,
+            )
+        })
+        .await
+    }
+
+    /// Start-up: every `sending` message is queued again (at-least-once) or failed
+    /// "interrupted by restart" (at-most-once), by the policy of its SMS type.
+    pub async fn recover(
+        &self,
+        policy: fn(SmsType) -> InFlightPolicy,
+        now: Millis,
+    ) -> Result<Recovered, StoreError> {
+        writer::write(&self.writer, move |c| {
+            queue::reclaim(c, Reclaim::All, policy, now)
+        })
+        .await
+    }
+
+    /// While running: the same for `sending` messages whose lease ran out before `now`.
+    pub async fn reclaim_expired_leases(
+        &self,
+        policy: fn(SmsType) -> InFlightPolicy,
+        now: Millis,
+    ) -> Result<Recovered, StoreError> {
+        writer::write(&self.writer, move |c| {
+            queue::reclaim(c, Reclaim::ExpiredLeases, policy, now)
+        })
+        .await
+    }
+
+    /// One message with its segments and events.
+    pub async fn get(&self, id: MessageId) -> Result<Option<MessageDetail>, StoreError> {
+        writer::read(&self.reader, move |c| query::get(c, id)).await
+    }
+
+    /// Messages matching the filter, newest first.
+    pub async fn list(&self, filter: ListFilter) -> Result<Vec<MessageSummary>, StoreError> {
+        writer::read(&self.reader, move |c| query::list(c, &filter)).await
+    }
+
+    /// A batch with its count per status.
+    pub async fn batch(&self, id: &str) -> Result<Option<BatchSummary>, StoreError> {
+        let id = id.to_owned();
+        writer::read(&self.reader, move |c| query::batch(c, &id)).await
+    }
+
+    /// Messages queued, scheduled or sending.
+    pub async fn queue_depth(&self) -> Result<u64, StoreError> {
+        writer::read(&self.reader, query::queue_depth).await
+    }
+}
