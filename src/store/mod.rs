@@ -1,276 +1,277 @@
-//! STUB of the store API for the dispatch branch; replaced by the real store at merge.
-#![allow(missing_docs, clippy::unused_async, dead_code)]
-use crate::message::*;
-use crate::pdu::DeliveryStatus;
+//! The store (layer 1): the only user of rusqlite. Messages, their segments and events,
+//! batches, the outbound queue (enqueue / lease / outcomes / recovery) and status-report
+//! correlation, in one SQLite database in WAL mode.
+//!
+//! - [`types`] — options, `StoreError`, what goes in and what comes out;
+//! - `writer` — the group-commit writer thread and the reader threads;
+//! - `schema` + `migrations/*.sql` — the schema, versioned with `PRAGMA user_version`;
+//! - `queue` — enqueue, lease, outcomes, recovery; every status change and its event;
+//! - `reports` — status-report correlation and the segment → message roll-up;
+//! - `query` — reads.
+//!
+//! Never imports HTTP, modems, the dispatcher or anything above layer 1; uses only
+//! `message` and `pdu` (for `DeliveryStatus`).
+//!
+//! Invariants:
+//! - **Durable before answered.** Every write runs on the one writer thread inside a group
+//!   transaction and is answered only after that transaction's `COMMIT` returned
+//!   (`synchronous=FULL` under [`Durability::Full`]): an `Ok` from [`Store::enqueue`] means
+//!   the messages survive a crash of the process or the machine.
+//! - **One job, one savepoint.** A job that fails rolls back alone; the rest of its group
+//!   commits.
+//! - **The state machine.** Every status change goes through `MessageStatus::can_become`,
+//!   writes an `events` row in the same transaction, and an illegal one is refused with
+//!   [`StoreError::Conflict`].
+//! - **Nothing in flight is lost.** A `sending` message ends sent, queued again, failed or
+//!   expired — by an outcome, [`Store::reclaim_expired_leases`], or [`Store::recover`] at
+//!   start-up.
+//! - Reads run on their own connections and threads and never wait for the writer.
+
+mod query;
+mod queue;
+mod reports;
+mod schema;
+pub mod types;
+mod writer;
+
+pub use types::{
+    Accepted, BatchSummary, Durability, Event, Leased, ListFilter, MessageDetail, MessageSummary,
+    NewBatch, NewMessage, NewSegment, Recovered, SegmentDetail, SegmentRef, StoreError,
+    StoreOptions, StoredSegment, LIST_LIMIT_MAX,
+};
+
+use crate::message::{InFlightPolicy, MessageId, MessageStatus, Millis, SmsType};
+use crate::pdu::tpdu::DeliveryStatus;
+use queue::Reclaim;
 use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Durability {
-    #[default]
-    Full,
-    Normal,
-}
-#[derive(Debug, Clone)]
-pub struct StoreOptions {
-    pub durability: Durability,
-    pub group_commit_max: usize,
-}
-#[derive(Debug, thiserror::Error)]
-pub enum StoreError {
-    #[error("database: {0}")]
-    Sqlite(String),
-    #[error("migration {version}: {reason}")]
-    Migration { version: u32, reason: String },
-    #[error("not found")]
-    NotFound,
-    #[error("conflict: {0}")]
-    Conflict(String),
-    #[error("store closed")]
-    Closed,
-}
+use tokio::sync::mpsc;
+use writer::{Guard, ReadJob, WriteJob};
+
+/// A handle to the store; cheap to clone. The threads end (and a temporary database is
+/// removed) when the last clone is dropped.
 #[derive(Clone)]
-pub struct Store;
-#[derive(Debug, Clone)]
-pub struct NewSegment {
-    pub seq: u16,
-    pub pdu_hex: String,
-    pub tpdu_length: u16,
+pub struct Store {
+    // Field order matters: the senders drop before the guard, which joins the threads.
+    writer: mpsc::Sender<Box<dyn WriteJob>>,
+    reader: mpsc::Sender<ReadJob>,
+    _guard: Arc<Guard>,
 }
-#[derive(Debug, Clone)]
-pub struct NewMessage {
-    pub recipient: String,
-    pub body: String,
-    pub message_type: MessageType,
-    pub sms_type: SmsType,
-    pub encoding: String,
-    pub priority: i32,
-    pub schedule_at: Option<Millis>,
-    pub expire_at: Option<Millis>,
-    pub provider: Option<String>,
-    pub callback_url: Option<String>,
-    pub custom_id: Option<String>,
-    pub metadata: Option<serde_json::Value>,
-    pub segments: Vec<NewSegment>,
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store").finish_non_exhaustive()
+    }
 }
-#[derive(Debug, Clone, Default)]
-pub struct NewBatch {
-    pub name: Option<String>,
-    pub idempotency_key: Option<String>,
-    pub callback_url: Option<String>,
-}
-#[derive(Debug, Clone)]
-pub struct Accepted {
-    pub batch_id: String,
-    pub ids: Vec<MessageId>,
-    pub replayed: bool,
-}
-#[derive(Debug, Clone)]
-pub struct StoredSegment {
-    pub seq: u16,
-    pub pdu_hex: String,
-    pub tpdu_length: u16,
-}
-#[derive(Debug, Clone)]
-pub struct Leased {
-    pub id: MessageId,
-    pub recipient: String,
-    pub body: String,
-    pub message_type: MessageType,
-    pub sms_type: SmsType,
-    pub encoding: String,
-    pub priority: i32,
-    pub provider: Option<String>,
-    pub attempts: u32,
-    pub expire_at: Option<Millis>,
-    pub created_at: Millis,
-    pub last_route: Option<String>,
-    pub segments: Vec<StoredSegment>,
-}
-#[derive(Debug, Clone)]
-pub struct SegmentRef {
-    pub seq: u16,
-    pub message_ref: Option<u8>,
-    pub provider_id: Option<String>,
-}
-#[derive(Debug, Clone, Default)]
-pub struct ListFilter {
-    pub status: Option<MessageStatus>,
-    pub sms_type: Option<SmsType>,
-    pub batch_id: Option<String>,
-    pub date_from: Option<Millis>,
-    pub date_to: Option<Millis>,
-    pub limit: usize,
-    pub offset: usize,
-}
-#[derive(Debug, Clone, serde::Serialize)]
-pub struct MessageSummary {
-    pub id: MessageId,
-    pub batch_id: String,
-    pub recipient: String,
-    pub status: MessageStatus,
-    pub sms_type: SmsType,
-    pub message_type: MessageType,
-    pub encoding: String,
-    pub segments: u16,
-    pub priority: i32,
-    pub custom_id: Option<String>,
-    pub route: Option<String>,
-    pub attempts: u32,
-    pub error: Option<String>,
-    pub created_at: Millis,
-    pub updated_at: Millis,
-    pub schedule_at: Option<Millis>,
-    pub expire_at: Option<Millis>,
-    pub sent_at: Option<Millis>,
-    pub final_at: Option<Millis>,
-}
-#[derive(Debug, Clone, serde::Serialize)]
-pub struct SegmentDetail {
-    pub seq: u16,
-    pub route: Option<String>,
-    pub message_ref: Option<u8>,
-    pub provider_id: Option<String>,
-    pub status: String,
-    pub tp_st: Option<u8>,
-    pub sent_at: Option<Millis>,
-    pub report_at: Option<Millis>,
-}
-#[derive(Debug, Clone, serde::Serialize)]
-pub struct Event {
-    pub at: Millis,
-    pub status: MessageStatus,
-    pub route: Option<String>,
-    pub detail: Option<String>,
-}
-#[derive(Debug, Clone, serde::Serialize)]
-pub struct MessageDetail {
-    #[serde(flatten)]
-    pub summary: MessageSummary,
-    pub body: String,
-    pub metadata: Option<serde_json::Value>,
-    pub callback_url: Option<String>,
-    pub provider: Option<String>,
-    pub segments_detail: Vec<SegmentDetail>,
-    pub events: Vec<Event>,
-}
-#[derive(Debug, Clone, serde::Serialize)]
-pub struct BatchSummary {
-    pub id: String,
-    pub name: Option<String>,
-    pub created_at: Millis,
-    pub total: u64,
-    pub by_status: std::collections::BTreeMap<String, u64>,
-}
-#[derive(Debug, Clone, Copy, Default)]
-pub struct Recovered {
-    pub requeued: usize,
-    pub failed: usize,
-}
+
+static TEMP_COUNTER: AtomicU64 = AtomicU64::new(0);
+
 impl Store {
-    pub async fn open(_path: &Path, _options: StoreOptions) -> Result<Store, StoreError> {
-        Err(StoreError::Closed)
+    /// Opens (creating and migrating) the database at `path`.
+    pub async fn open(path: &Path, options: StoreOptions) -> Result<Store, StoreError> {
+        Self::start(path, options, false).await
     }
+
+    /// A private database for tests: a temporary file (WAL needs a file), removed when the
+    /// last handle is dropped. `Durability::Normal`.
     pub async fn open_memory() -> Result<Store, StoreError> {
-        Err(StoreError::Closed)
+        let n = TEMP_COUNTER.fetch_add(1, Ordering::Relaxed);
+        let name = format!(
+            "smsgate-store-{}-{n}-{}.db",
+            std::process::id(),
+            hex::encode(rand::random::<[u8; 6]>())
+        );
+        let path = std::env::temp_dir().join(name);
+        let options = StoreOptions {
+            durability: Durability::Normal,
+            ..StoreOptions::default()
+        };
+        Self::start(&path, options, true).await
     }
+
+    async fn start(path: &Path, options: StoreOptions, temp: bool) -> Result<Store, StoreError> {
+        let threads =
+            writer::start(path, options.durability, options.group_commit_max, temp).await?;
+        Ok(Store {
+            writer: threads.writer,
+            reader: threads.reader,
+            _guard: threads.guard,
+        })
+    }
+
+    /// Accepts a batch: `queued` (or `scheduled` when `schedule_at > now`), durable on
+    /// return. A known idempotency key returns the earlier accept with `replayed` and stores
+    /// nothing.
     pub async fn enqueue(
         &self,
-        _b: NewBatch,
-        _m: Vec<NewMessage>,
-        _now: Millis,
+        batch: NewBatch,
+        messages: Vec<NewMessage>,
+        now: Millis,
     ) -> Result<Accepted, StoreError> {
-        Err(StoreError::Closed)
+        writer::write(&self.writer, move |c| {
+            queue::enqueue(c, &batch, &messages, now)
+        })
+        .await
     }
+
+    /// Leases up to `limit` due messages (highest priority, then oldest): they become
+    /// `sending` until `now + lease_for`.
     pub async fn lease(
         &self,
-        _now: Millis,
-        _limit: usize,
-        _lease_for: Duration,
+        now: Millis,
+        limit: usize,
+        lease_for: Duration,
     ) -> Result<Vec<Leased>, StoreError> {
-        Err(StoreError::Closed)
+        writer::write(&self.writer, move |c| {
+            queue::lease(c, now, limit, lease_for)
+        })
+        .await
     }
-    pub async fn expire_due(&self, _now: Millis) -> Result<Vec<MessageId>, StoreError> {
-        Err(StoreError::Closed)
+
+    /// Queued or scheduled messages whose `expire_at <= now` become `expired`.
+    pub async fn expire_due(&self, now: Millis) -> Result<Vec<MessageId>, StoreError> {
+        writer::write(&self.writer, move |c| queue::expire_due(c, now)).await
     }
+
+    /// `sending → sent`; the segments get the route, their references and `sent_at`.
     pub async fn record_sent(
         &self,
-        _id: MessageId,
-        _route: &str,
-        _refs: Vec<SegmentRef>,
-        _now: Millis,
+        id: MessageId,
+        route: &str,
+        refs: Vec<SegmentRef>,
+        now: Millis,
     ) -> Result<(), StoreError> {
-        Err(StoreError::Closed)
+        let route = route.to_owned();
+        writer::write(&self.writer, move |c| {
+            queue::record_sent(c, id, &route, &refs, now)
+        })
+        .await
     }
+
+    /// `sending → queued` for another attempt at `next_attempt_at`; attempts + 1, the error
+    /// kept.
     pub async fn record_retry(
         &self,
-        _id: MessageId,
-        _route: Option<&str>,
-        _error: &str,
-        _next: Millis,
-        _now: Millis,
+        id: MessageId,
+        route: Option<&str>,
+        error: &str,
+        next_attempt_at: Millis,
+        now: Millis,
     ) -> Result<(), StoreError> {
-        Err(StoreError::Closed)
+        let route = route.map(str::to_owned);
+        let error = error.to_owned();
+        writer::write(&self.writer, move |c| {
+            queue::record_retry(c, id, route.as_deref(), &error, next_attempt_at, now)
+        })
+        .await
     }
-    pub async fn release(
-        &self,
-        _id: MessageId,
-        _next: Millis,
-        _now: Millis,
-    ) -> Result<(), StoreError> {
-        Err(StoreError::Closed)
+
+    /// `sending → queued` without counting an attempt (no route could take it this round).
+    pub async fn release(&self, id: MessageId, next_attempt_at: Millis, now: Millis) -> Result<(), StoreError> {
+        writer::write(&self.writer, move |c| queue::release(c, id, next_attempt_at, now)).await
     }
+
+    /// `→ failed` (permanent error or attempts exhausted).
     pub async fn record_failed(
         &self,
-        _id: MessageId,
-        _route: Option<&str>,
-        _error: &str,
-        _now: Millis,
+        id: MessageId,
+        route: Option<&str>,
+        error: &str,
+        now: Millis,
     ) -> Result<(), StoreError> {
-        Err(StoreError::Closed)
+        let route = route.map(str::to_owned);
+        let error = error.to_owned();
+        writer::write(&self.writer, move |c| {
+            queue::record_failed(c, id, route.as_deref(), &error, now)
+        })
+        .await
     }
-    pub async fn record_expired(&self, _id: MessageId, _now: Millis) -> Result<(), StoreError> {
-        Err(StoreError::Closed)
+
+    /// `sending / queued → expired`.
+    pub async fn record_expired(&self, id: MessageId, now: Millis) -> Result<(), StoreError> {
+        writer::write(&self.writer, move |c| queue::record_expired(c, id, now)).await
     }
-    pub async fn cancel(&self, _id: MessageId, _now: Millis) -> Result<MessageStatus, StoreError> {
-        Err(StoreError::Closed)
+
+    /// `queued / scheduled → cancelled`; `NotFound`, or `Conflict` once sending or later.
+    pub async fn cancel(&self, id: MessageId, now: Millis) -> Result<MessageStatus, StoreError> {
+        writer::write(&self.writer, move |c| queue::cancel(c, id, now)).await
     }
+
+    /// Records a status report (see `reports`): the message and its status after the
+    /// update, or `None` when no segment matches (log-worthy, not an error).
     #[allow(clippy::too_many_arguments)]
     pub async fn record_status_report(
         &self,
-        _route: &str,
-        _mr: u8,
-        _recipient: &str,
-        _tp_st: u8,
-        _status: DeliveryStatus,
-        _now: Millis,
-        _window: Duration,
+        route: &str,
+        message_ref: u8,
+        recipient: &str,
+        tp_st: u8,
+        status: DeliveryStatus,
+        now: Millis,
+        window: Duration,
     ) -> Result<Option<(MessageId, MessageStatus)>, StoreError> {
-        Err(StoreError::Closed)
+        let route = route.to_owned();
+        let recipient = recipient.to_owned();
+        writer::write(&self.writer, move |c| {
+            reports::record_status_report(
+                c,
+                &route,
+                message_ref,
+                &recipient,
+                tp_st,
+                status,
+                now,
+                window,
+            )
+        })
+        .await
     }
+
+    /// Start-up: every `sending` message is queued again (at-least-once) or failed
+    /// "interrupted by restart" (at-most-once), by the policy of its SMS type.
     pub async fn recover(
         &self,
-        _p: fn(SmsType) -> InFlightPolicy,
-        _now: Millis,
+        policy: fn(SmsType) -> InFlightPolicy,
+        now: Millis,
     ) -> Result<Recovered, StoreError> {
-        Err(StoreError::Closed)
+        writer::write(&self.writer, move |c| {
+            queue::reclaim(c, Reclaim::All, policy, now)
+        })
+        .await
     }
+
+    /// While running: the same for `sending` messages whose lease ran out before `now`.
     pub async fn reclaim_expired_leases(
         &self,
-        _p: fn(SmsType) -> InFlightPolicy,
-        _now: Millis,
+        policy: fn(SmsType) -> InFlightPolicy,
+        now: Millis,
     ) -> Result<Recovered, StoreError> {
-        Err(StoreError::Closed)
+        writer::write(&self.writer, move |c| {
+            queue::reclaim(c, Reclaim::ExpiredLeases, policy, now)
+        })
+        .await
     }
-    pub async fn get(&self, _id: MessageId) -> Result<Option<MessageDetail>, StoreError> {
-        Err(StoreError::Closed)
+
+    /// One message with its segments and events.
+    pub async fn get(&self, id: MessageId) -> Result<Option<MessageDetail>, StoreError> {
+        writer::read(&self.reader, move |c| query::get(c, id)).await
     }
-    pub async fn list(&self, _f: ListFilter) -> Result<Vec<MessageSummary>, StoreError> {
-        Err(StoreError::Closed)
+
+    /// Messages matching the filter, newest first.
+    pub async fn list(&self, filter: ListFilter) -> Result<Vec<MessageSummary>, StoreError> {
+        writer::read(&self.reader, move |c| query::list(c, &filter)).await
     }
-    pub async fn batch(&self, _id: &str) -> Result<Option<BatchSummary>, StoreError> {
-        Err(StoreError::Closed)
+
+    /// A batch with its count per status.
+    pub async fn batch(&self, id: &str) -> Result<Option<BatchSummary>, StoreError> {
+        let id = id.to_owned();
+        writer::read(&self.reader, move |c| query::batch(c, &id)).await
     }
+
+    /// Messages queued, scheduled or sending.
     pub async fn queue_depth(&self) -> Result<u64, StoreError> {
-        Err(StoreError::Closed)
+        writer::read(&self.reader, query::queue_depth).await
     }
 }

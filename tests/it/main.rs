@@ -18,4 +18,5 @@ mod pdu_properties; // property tests: round trips, segment sizes, minimal count
 mod pdu_robustness; // random and mutated bytes never panic the decoder
 mod pdu_vectors; // real PDU vectors, hex ⇄ fields, from tests/it/data/pdu_vectors.json
 mod sim; // the simulated modem network in raw AT bytes: dialogue, routing, reports, faults, pty, TCP, control API
+mod store; // the store: lease order, outcomes and events, idempotency, report correlation, recovery, durability, SIGKILL mid-enqueue
 mod support; // helpers shared by the modules above

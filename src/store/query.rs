@@ -1,0 +1,239 @@
+//! Reads: one message with its segments and events, lists, batch summaries, queue depth.
+//!
+//! Runs on a reader connection (its own thread, `query_only`) inside one read transaction,
+//! so a detail's message, segments and events are one consistent snapshot. Never imports
+//! anything above `message`; never writes.
+//! Invariants: lists are newest first (`created_at DESC, id DESC`) and never longer than
+//! [`LIST_LIMIT_MAX`]; filters are bound parameters, never SQL text.
+
+use super::types::{
+    parse_message_type, parse_sms_type, parse_status, BatchSummary, Event, ListFilter,
+    MessageDetail, MessageSummary, SegmentDetail, StoreError, LIST_LIMIT_MAX,
+};
+use crate::message::{MessageId, Millis};
+use rusqlite::types::Value;
+use rusqlite::{params, params_from_iter, Connection, OptionalExtension, Row};
+use std::collections::BTreeMap;
+
+/// The summary columns, in the order [`summary_from_row`] reads them.
+const SUMMARY_COLUMNS: &str = "id, batch_id, recipient, status, sms_type, message_type, encoding,
+    segments, priority, custom_id, route, attempts, error, created_at, updated_at, schedule_at,
+    expire_at, sent_at, final_at";
+
+/// The raw text columns that need parsing after the row is read.
+struct RawSummary {
+    summary: MessageSummary,
+    status: String,
+    sms_type: String,
+    message_type: String,
+}
+
+fn summary_from_row(r: &Row<'_>) -> rusqlite::Result<RawSummary> {
+    let status: String = r.get(3)?;
+    let sms_type: String = r.get(4)?;
+    let message_type: String = r.get(5)?;
+    Ok(RawSummary {
+        summary: MessageSummary {
+            id: MessageId(r.get(0)?),
+            batch_id: r.get(1)?,
+            recipient: r.get(2)?,
+            // Placeholders, replaced by `RawSummary::parse`.
+            status: crate::message::MessageStatus::Queued,
+            sms_type: crate::message::SmsType::Transactional,
+            message_type: crate::message::MessageType::Text,
+            encoding: r.get(6)?,
+            segments: r.get(7)?,
+            priority: r.get(8)?,
+            custom_id: r.get(9)?,
+            route: r.get(10)?,
+            attempts: r.get(11)?,
+            error: r.get(12)?,
+            created_at: r.get(13)?,
+            updated_at: r.get(14)?,
+            schedule_at: r.get(15)?,
+            expire_at: r.get(16)?,
+            sent_at: r.get(17)?,
+            final_at: r.get(18)?,
+        },
+        status,
+        sms_type,
+        message_type,
+    })
+}
+
+impl RawSummary {
+    fn parse(self) -> Result<MessageSummary, StoreError> {
+        Ok(MessageSummary {
+            status: parse_status(&self.status)?,
+            sms_type: parse_sms_type(&self.sms_type)?,
+            message_type: parse_message_type(&self.message_type)?,
+            ..self.summary
+        })
+    }
+}
+
+/// One message with its segments and events.
+pub fn get(conn: &Connection, id: MessageId) -> Result<Option<MessageDetail>, StoreError> {
+    let sql = format!(
+        "SELECT {SUMMARY_COLUMNS}, body, metadata, callback_url, provider FROM messages WHERE id = ?1"
+    );
+    let row = conn
+        .prepare_cached(&sql)?
+        .query_row([id.0], |r| {
+            Ok((
+                summary_from_row(r)?,
+                r.get::<_, String>(19)?,
+                r.get::<_, Option<String>>(20)?,
+                r.get::<_, Option<String>>(21)?,
+                r.get::<_, Option<String>>(22)?,
+            ))
+        })
+        .optional()?;
+    let Some((raw, body, metadata, callback_url, provider)) = row else {
+        return Ok(None);
+    };
+    let metadata = metadata
+        .map(|text| serde_json::from_str(&text))
+        .transpose()
+        .map_err(|e| StoreError::Sqlite(format!("message {id}: metadata: {e}")))?;
+    let segments_detail = conn
+        .prepare_cached(
+            "SELECT seq, route, message_ref, provider_id, status, tp_st, sent_at, report_at
+             FROM segments WHERE message_id = ?1 ORDER BY seq",
+        )?
+        .query_map([id.0], |r| {
+            Ok(SegmentDetail {
+                seq: r.get(0)?,
+                route: r.get(1)?,
+                message_ref: r.get(2)?,
+                provider_id: r.get(3)?,
+                status: r.get(4)?,
+                tp_st: r.get(5)?,
+                sent_at: r.get(6)?,
+                report_at: r.get(7)?,
+            })
+        })?
+        .collect::<Result<Vec<_>, _>>()?;
+    let events = conn
+        .prepare_cached(
+            "SELECT at, status, route, detail FROM events WHERE message_id = ?1 ORDER BY id",
+        )?
+        .query_map([id.0], |r| {
+            Ok((
+                r.get::<_, Millis>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, Option<String>>(2)?,
+                r.get::<_, Option<String>>(3)?,
+            ))
+        })?
+        .collect::<Result<Vec<_>, _>>()?
+        .into_iter()
+        .map(|(at, status, route, detail)| {
+            Ok(Event {
+                at,
+                status: parse_status(&status)?,
+                route,
+                detail,
+            })
+        })
+        .collect::<Result<Vec<_>, StoreError>>()?;
+    Ok(Some(MessageDetail {
+        summary: raw.parse()?,
+        body,
+        metadata,
+        callback_url,
+        provider,
+        segments_detail,
+        events,
+    }))
+}
+
+/// Messages matching the filter, newest first.
+pub fn list(conn: &Connection, filter: &ListFilter) -> Result<Vec<MessageSummary>, StoreError> {
+    let mut clauses: Vec<&str> = Vec::new();
+    let mut values: Vec<Value> = Vec::new();
+    if let Some(status) = filter.status {
+        clauses.push("status = ?");
+        values.push(Value::Text(status.as_str().into()));
+    }
+    if let Some(sms_type) = filter.sms_type {
+        clauses.push("sms_type = ?");
+        values.push(Value::Text(sms_type.as_str().into()));
+    }
+    if let Some(batch_id) = &filter.batch_id {
+        clauses.push("batch_id = ?");
+        values.push(Value::Text(batch_id.clone()));
+    }
+    if let Some(from) = filter.date_from {
+        clauses.push("created_at >= ?");
+        values.push(Value::Integer(from));
+    }
+    if let Some(to) = filter.date_to {
+        clauses.push("created_at <= ?");
+        values.push(Value::Integer(to));
+    }
+    let filter_sql = if clauses.is_empty() {
+        String::new()
+    } else {
+        format!("WHERE {}", clauses.join(" AND "))
+    };
+    let limit = filter.limit.min(LIST_LIMIT_MAX);
+    values.push(Value::Integer(i64::try_from(limit).unwrap_or(0)));
+    values.push(Value::Integer(
+        i64::try_from(filter.offset).unwrap_or(i64::MAX),
+    ));
+    let sql = format!(
+        "SELECT {SUMMARY_COLUMNS} FROM messages {filter_sql}
+         ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?"
+    );
+    conn.prepare_cached(&sql)?
+        .query_map(params_from_iter(values), summary_from_row)?
+        .collect::<Result<Vec<_>, _>>()?
+        .into_iter()
+        .map(RawSummary::parse)
+        .collect()
+}
+
+/// A batch with its count per status.
+pub fn batch(conn: &Connection, id: &str) -> Result<Option<BatchSummary>, StoreError> {
+    let found: Option<(String, Option<String>, Millis)> = conn
+        .prepare_cached("SELECT id, name, created_at FROM batches WHERE id = ?1")?
+        .query_row([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .optional()?;
+    let Some((id, name, created_at)) = found else {
+        return Ok(None);
+    };
+    let mut by_status = BTreeMap::new();
+    let mut total = 0u64;
+    let rows = conn
+        .prepare_cached(
+            "SELECT status, count(*) FROM messages WHERE batch_id = ?1 GROUP BY status",
+        )?
+        .query_map(params![id], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?))
+        })?
+        .collect::<Result<Vec<_>, _>>()?;
+    for (status, count) in rows {
+        let count = u64::try_from(count).unwrap_or(0);
+        total += count;
+        by_status.insert(status, count);
+    }
+    Ok(Some(BatchSummary {
+        id,
+        name,
+        created_at,
+        total,
+        by_status,
+    }))
+}
+
+/// Messages not yet through: queued, scheduled or sending.
+pub fn queue_depth(conn: &Connection) -> Result<u64, StoreError> {
+    let depth: i64 = conn
+        .prepare_cached(
+            "SELECT (SELECT count(*) FROM messages WHERE status IN ('queued', 'scheduled'))
+                  + (SELECT count(*) FROM messages WHERE status = 'sending')",
+        )?
+        .query_row([], |r| r.get(0))?;
+    Ok(u64::try_from(depth).unwrap_or(0))
+}

@@ -1,0 +1,652 @@
+//! The outbound queue: enqueue, lease, outcomes (sent / retry / failed / expired /
+//! cancelled) and recovery of leases that were never answered.
+//!
+//! Every function runs on the writer's connection inside the job's savepoint, so what it
+//! changes commits or rolls back as one. Never imports anything above `message`.
+//! Invariants: every status change goes through [`transition`], which asks
+//! [`MessageStatus::can_become`], refuses anything else with `StoreError::Conflict`, and
+//! writes the `events` row in the same transaction; a message is leased only while due
+//! (queued, or scheduled and `schedule_at <= now`; `next_attempt_at <= now`; not expired);
+//! a `sending` message is never lost: it ends sent / queued / failed / expired.
+
+use super::types::{
+    message_type_str, parse_message_type, parse_sms_type, Accepted, Leased, NewBatch, NewMessage,
+    Recovered, SegmentRef, StoreError, StoredSegment,
+};
+use crate::message::{InFlightPolicy, MessageId, MessageStatus, Millis, SmsType};
+use rusqlite::{params, Connection, OptionalExtension};
+
+/// A new batch id: `b_` and 24 lower-case hex digits from the OS-seeded RNG.
+pub fn new_batch_id() -> String {
+    format!("b_{}", hex::encode(rand::random::<[u8; 12]>()))
+}
+
+/// Converts a duration to milliseconds, saturating.
+pub fn duration_millis(d: std::time::Duration) -> Millis {
+    Millis::try_from(d.as_millis()).unwrap_or(Millis::MAX)
+}
+
+/// The status of a message, or `NotFound`.
+pub fn status_of(conn: &Connection, id: MessageId) -> Result<MessageStatus, StoreError> {
+    let text: Option<String> = conn
+        .prepare_cached("SELECT status FROM messages WHERE id = ?1")?
+        .query_row([id.0], |r| r.get(0))
+        .optional()?;
+    let text = text.ok_or(StoreError::NotFound)?;
+    MessageStatus::parse(&text)
+        .ok_or_else(|| StoreError::Sqlite(format!("message {id}: unknown status {text:?}")))
+}
+
+/// Moves a message to `to` if the state machine allows it (and, when `only_from` is given,
+/// only from one of those), writing the event row. Returns the status it had.
+pub fn transition(
+    conn: &Connection,
+    id: MessageId,
+    only_from: Option<&[MessageStatus]>,
+    to: MessageStatus,
+    route: Option<&str>,
+    detail: Option<&str>,
+    now: Millis,
+) -> Result<MessageStatus, StoreError> {
+    let from = status_of(conn, id)?;
+    let allowed = from.can_become(to) && only_from.is_none_or(|list| list.contains(&from));
+    if !allowed {
+        return Err(StoreError::Conflict(format!(
+            "message {id} is {from} and cannot become {to}"
+        )));
+    }
+    conn.prepare_cached(
+        "UPDATE messages SET status = ?2, updated_at = ?3,
+                final_at = CASE WHEN ?4 THEN ?3 ELSE final_at END
+         WHERE id = ?1",
+    )?
+    .execute(params![id.0, to.as_str(), now, to.is_final()])?;
+    insert_event(conn, id, to, route, detail, now)?;
+    Ok(from)
+}
+
+fn insert_event(
+    conn: &Connection,
+    id: MessageId,
+    status: MessageStatus,
+    route: Option<&str>,
+    detail: Option<&str>,
+    now: Millis,
+) -> Result<(), StoreError> {
+    conn.prepare_cached(
+        "INSERT INTO events (message_id, at, status, route, detail) VALUES (?1, ?2, ?3, ?4, ?5)",
+    )?
+    .execute(params![id.0, now, status.as_str(), route, detail])?;
+    Ok(())
+}
+
+/// Stores a batch of messages (or, for a known idempotency key, returns the earlier ids).
+pub fn enqueue(
+    conn: &Connection,
+    batch: &NewBatch,
+    messages: &[NewMessage],
+    now: Millis,
+) -> Result<Accepted, StoreError> {
+    if let Some(key) = &batch.idempotency_key {
+        let earlier: Option<String> = conn
+            .prepare_cached("SELECT id FROM batches WHERE idempotency_key = ?1")?
+            .query_row([key], |r| r.get(0))
+            .optional()?;
+        if let Some(batch_id) = earlier {
+            let ids = conn
+                .prepare_cached("SELECT id FROM messages WHERE batch_id = ?1 ORDER BY batch_pos")?
+                .query_map([&batch_id], |r| r.get(0).map(MessageId))?
+                .collect::<Result<Vec<_>, _>>()?;
+            return Ok(Accepted {
+                batch_id,
+                ids,
+                replayed: true,
+            });
+        }
+    }
+    let batch_id = new_batch_id();
+    conn.prepare_cached(
+        "INSERT INTO batches (id, name, idempotency_key, callback_url, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5)",
+    )?
+    .execute(params![
+        batch_id,
+        batch.name,
+        batch.idempotency_key,
+        batch.callback_url,
+        now
+    ])?;
+    let mut insert_message = conn.prepare_cached(
+        "INSERT INTO messages (batch_id, batch_pos, recipient, body, message_type, sms_type,
+            encoding, priority, status, schedule_at, expire_at, provider, callback_url, custom_id,
+            metadata, segments, created_at, updated_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?17)",
+    )?;
+    let mut insert_segment = conn.prepare_cached(
+        "INSERT INTO segments (message_id, seq, pdu_hex, tpdu_length) VALUES (?1, ?2, ?3, ?4)",
+    )?;
+    let mut ids = Vec::with_capacity(messages.len());
+    for (pos, m) in messages.iter().enumerate() {
+        let status = if m.schedule_at.is_some_and(|at| at > now) {
+            MessageStatus::Scheduled
+        } else {
+            MessageStatus::Queued
+        };
+        let metadata = m
+            .metadata
+            .as_ref()
+            .map(serde_json::to_string)
+            .transpose()
+            .map_err(|e| StoreError::Sqlite(format!("metadata: {e}")))?;
+        let segment_count = u16::try_from(m.segments.len())
+            .map_err(|_| StoreError::Conflict("more than 65535 segments".into()))?;
+        insert_message.execute(params![
+            batch_id,
+            i64::try_from(pos).unwrap_or(i64::MAX),
+            m.recipient,
+            m.body,
+            message_type_str(m.message_type),
+            m.sms_type.as_str(),
+            m.encoding,
+            m.priority,
+            status.as_str(),
+            m.schedule_at,
+            m.expire_at,
+            m.provider,
+            m.callback_url,
+            m.custom_id,
+            metadata,
+            segment_count,
+            now
+        ])?;
+        let id = MessageId(conn.last_insert_rowid());
+        for s in &m.segments {
+            insert_segment.execute(params![id.0, s.seq, s.pdu_hex, s.tpdu_length])?;
+        }
+        insert_event(conn, id, status, None, Some("accepted"), now)?;
+        ids.push(id);
+    }
+    Ok(Accepted {
+        batch_id,
+        ids,
+        replayed: false,
+    })
+}
+
+/// The lease query: the partial index `messages_due` has the same `status IN (…)` term and
+/// the same order, so SQLite walks the index and stops after `limit` matches. `INDEXED BY`
+/// pins it (the planner would otherwise pick `messages_status_created` and sort), and makes
+/// the statement fail to prepare should the index ever stop being usable.
+const DUE: &str = "SELECT id FROM messages INDEXED BY messages_due
+     WHERE status IN ('queued', 'scheduled')
+       AND (status = 'queued' OR schedule_at <= ?1)
+       AND next_attempt_at <= ?1
+       AND (expire_at IS NULL OR expire_at > ?1)
+     ORDER BY priority DESC, id
+     LIMIT ?2";
+
+/// Leases up to `limit` due messages: they become `sending` until `now + lease_for`.
+pub fn lease(
+    conn: &Connection,
+    now: Millis,
+    limit: usize,
+    lease_for: std::time::Duration,
+) -> Result<Vec<Leased>, StoreError> {
+    let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+    let ids = conn
+        .prepare_cached(DUE)?
+        .query_map(params![now, limit], |r| r.get(0).map(MessageId))?
+        .collect::<Result<Vec<_>, _>>()?;
+    let until = now.saturating_add(duration_millis(lease_for));
+    let mut set_lease =
+        conn.prepare_cached("UPDATE messages SET lease_until = ?2 WHERE id = ?1")?;
+    let mut leased = Vec::with_capacity(ids.len());
+    for id in ids {
+        transition(
+            conn,
+            id,
+            None,
+            MessageStatus::Sending,
+            None,
+            Some("leased"),
+            now,
+        )?;
+        set_lease.execute(params![id.0, until])?;
+        leased.push(load_leased(conn, id)?);
+    }
+    Ok(leased)
+}
+
+fn load_leased(conn: &Connection, id: MessageId) -> Result<Leased, StoreError> {
+    let segments = conn
+        .prepare_cached(
+            "SELECT seq, pdu_hex, tpdu_length FROM segments WHERE message_id = ?1 ORDER BY seq",
+        )?
+        .query_map([id.0], |r| {
+            Ok(StoredSegment {
+                seq: r.get(0)?,
+                pdu_hex: r.get(1)?,
+                tpdu_length: r.get(2)?,
+            })
+        })?
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut stmt = conn.prepare_cached(
+        "SELECT recipient, body, message_type, sms_type, encoding, priority, provider, attempts,
+                expire_at, created_at, route
+         FROM messages WHERE id = ?1",
+    )?;
+    let row = stmt
+        .query_row([id.0], |r| {
+            Ok((
+                (
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, String>(2)?,
+                    r.get::<_, String>(3)?,
+                    r.get::<_, String>(4)?,
+                ),
+                (
+                    r.get::<_, i32>(5)?,
+                    r.get::<_, Option<String>>(6)?,
+                    r.get::<_, u32>(7)?,
+                    r.get::<_, Option<Millis>>(8)?,
+                    r.get::<_, Millis>(9)?,
+                    r.get::<_, Option<String>>(10)?,
+                ),
+            ))
+        })
+        .optional()?
+        .ok_or(StoreError::NotFound)?;
+    let ((recipient, body, message_type, sms_type, encoding), rest) = row;
+    let (priority, provider, attempts, expire_at, created_at, last_route) = rest;
+    Ok(Leased {
+        id,
+        recipient,
+        body,
+        message_type: parse_message_type(&message_type)?,
+        sms_type: parse_sms_type(&sms_type)?,
+        encoding,
+        priority,
+        provider,
+        attempts,
+        expire_at,
+        created_at,
+        last_route,
+        segments,
+    })
+}
+
+/// Queued or scheduled messages whose `expire_at` passed become `expired`.
+pub fn expire_due(conn: &Connection, now: Millis) -> Result<Vec<MessageId>, StoreError> {
+    let ids = conn
+        .prepare_cached(
+            "SELECT id FROM messages
+             WHERE status IN ('queued', 'scheduled') AND expire_at IS NOT NULL AND expire_at <= ?1
+             ORDER BY id",
+        )?
+        .query_map([now], |r| r.get(0).map(MessageId))?
+        .collect::<Result<Vec<_>, _>>()?;
+    for &id in &ids {
+        transition(
+            conn,
+            id,
+            None,
+            MessageStatus::Expired,
+            None,
+            Some("expire_at passed before it was sent"),
+            now,
+        )?;
+    }
+    Ok(ids)
+}
+
+/// `sending → sent`: every segment gets the route and `sent_at`, and its reference.
+pub fn record_sent(
+    conn: &Connection,
+    id: MessageId,
+    route: &str,
+    refs: &[SegmentRef],
+    now: Millis,
+) -> Result<(), StoreError> {
+    transition(conn, id, None, MessageStatus::Sent, Some(route), None, now)?;
+    conn.prepare_cached(
+        "UPDATE messages SET route = ?2, sent_at = ?3, lease_until = NULL, error = NULL
+         WHERE id = ?1",
+    )?
+    .execute(params![id.0, route, now])?;
+    conn.prepare_cached(
+        "UPDATE segments SET status = 'sent', route = ?2, sent_at = ?3 WHERE message_id = ?1",
+    )?
+    .execute(params![id.0, route, now])?;
+    let mut set_ref = conn.prepare_cached(
+        "UPDATE segments SET message_ref = ?3, provider_id = ?4 WHERE message_id = ?1 AND seq = ?2",
+    )?;
+    for r in refs {
+        if set_ref.execute(params![id.0, r.seq, r.message_ref, r.provider_id])? == 0 {
+            return Err(StoreError::Conflict(format!(
+                "message {id} has no segment {}",
+                r.seq
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// `sending → queued` for another attempt at `next_attempt_at`.
+pub fn record_retry(
+    conn: &Connection,
+    id: MessageId,
+    route: Option<&str>,
+    error: &str,
+    next_attempt_at: Millis,
+    now: Millis,
+) -> Result<(), StoreError> {
+    transition(
+        conn,
+        id,
+        Some(&[MessageStatus::Sending]),
+        MessageStatus::Queued,
+        route,
+        Some(error),
+        now,
+    )?;
+    conn.prepare_cached(
+        "UPDATE messages SET attempts = attempts + 1, error = ?2, route = coalesce(?3, route),
+                next_attempt_at = ?4, lease_until = NULL
+         WHERE id = ?1",
+    )?
+    .execute(params![id.0, error, route, next_attempt_at])?;
+    Ok(())
+}
+
+/// `sending → queued` without counting an attempt: the dispatcher leased the message but
+/// no route could take it this round (all busy or rate-limited).
+pub fn release(conn: &Connection, id: MessageId, next_attempt_at: Millis, now: Millis) -> Result<(), StoreError> {
+    transition(
+        conn,
+        id,
+        Some(&[MessageStatus::Sending]),
+        MessageStatus::Queued,
+        None,
+        Some("no route free; offered again"),
+        now,
+    )?;
+    conn.prepare_cached("UPDATE messages SET next_attempt_at = ?2, lease_until = NULL WHERE id = ?1")?
+        .execute(params![id.0, next_attempt_at])?;
+    Ok(())
+}
+
+/// `→ failed` (a permanent error, or attempts exhausted).
+pub fn record_failed(
+    conn: &Connection,
+    id: MessageId,
+    route: Option<&str>,
+    error: &str,
+    now: Millis,
+) -> Result<(), StoreError> {
+    let from = transition(
+        conn,
+        id,
+        None,
+        MessageStatus::Failed,
+        route,
+        Some(error),
+        now,
+    )?;
+    let attempted = i64::from(from == MessageStatus::Sending);
+    conn.prepare_cached(
+        "UPDATE messages SET attempts = attempts + ?4, error = ?2, route = coalesce(?3, route),
+                lease_until = NULL
+         WHERE id = ?1",
+    )?
+    .execute(params![id.0, error, route, attempted])?;
+    Ok(())
+}
+
+/// `sending / queued / scheduled → expired`.
+pub fn record_expired(conn: &Connection, id: MessageId, now: Millis) -> Result<(), StoreError> {
+    transition(
+        conn,
+        id,
+        None,
+        MessageStatus::Expired,
+        None,
+        Some("expire_at passed before it was sent"),
+        now,
+    )?;
+    conn.prepare_cached("UPDATE messages SET lease_until = NULL WHERE id = ?1")?
+        .execute([id.0])?;
+    Ok(())
+}
+
+/// `queued / scheduled → cancelled`; `Conflict` once it is sending or later.
+pub fn cancel(conn: &Connection, id: MessageId, now: Millis) -> Result<MessageStatus, StoreError> {
+    transition(
+        conn,
+        id,
+        None,
+        MessageStatus::Cancelled,
+        None,
+        Some("cancelled"),
+        now,
+    )?;
+    Ok(MessageStatus::Cancelled)
+}
+
+/// Which `sending` messages to give back.
+#[derive(Debug, Clone, Copy)]
+pub enum Reclaim {
+    /// Every one (start-up: nothing can be in flight).
+    All,
+    /// Those whose lease ran out before `now`.
+    ExpiredLeases,
+}
+
+/// Gives back `sending` messages by the in-flight policy of their SMS type: queued again
+/// (at-least-once) or failed (at-most-once). Returns the counts.
+pub fn reclaim(
+    conn: &Connection,
+    which: Reclaim,
+    policy: fn(SmsType) -> InFlightPolicy,
+    now: Millis,
+) -> Result<Recovered, StoreError> {
+    let sql = match which {
+        Reclaim::All => "SELECT id, sms_type FROM messages WHERE status = 'sending' ORDER BY id",
+        Reclaim::ExpiredLeases => {
+            "SELECT id, sms_type FROM messages
+             WHERE status = 'sending' AND (lease_until IS NULL OR lease_until < ?1) ORDER BY id"
+        }
+    };
+    let mut stmt = conn.prepare_cached(sql)?;
+    let rows = if matches!(which, Reclaim::All) {
+        stmt.query_map([], |r| Ok((MessageId(r.get(0)?), r.get::<_, String>(1)?)))?
+            .collect::<Result<Vec<_>, _>>()?
+    } else {
+        stmt.query_map([now], |r| {
+            Ok((MessageId(r.get(0)?), r.get::<_, String>(1)?))
+        })?
+        .collect::<Result<Vec<_>, _>>()?
+    };
+    drop(stmt);
+    let (requeue_detail, fail_detail) = match which {
+        Reclaim::All => ("requeued after restart", "interrupted by restart"),
+        Reclaim::ExpiredLeases => ("requeued: lease expired", "lease expired"),
+    };
+    let mut done = Recovered::default();
+    for (id, sms_type) in rows {
+        match policy(parse_sms_type(&sms_type)?) {
+            InFlightPolicy::AtLeastOnce => {
+                transition(
+                    conn,
+                    id,
+                    None,
+                    MessageStatus::Queued,
+                    None,
+                    Some(requeue_detail),
+                    now,
+                )?;
+                conn.prepare_cached(
+                    "UPDATE messages SET attempts = attempts + 1, error = ?2, next_attempt_at = ?3,
+                            lease_until = NULL
+                     WHERE id = ?1",
+                )?
+                .execute(params![id.0, requeue_detail, now])?;
+                done.requeued += 1;
+            }
+            InFlightPolicy::AtMostOnce => {
+                transition(
+                    conn,
+                    id,
+                    None,
+                    MessageStatus::Failed,
+                    None,
+                    Some(fail_detail),
+                    now,
+                )?;
+                conn.prepare_cached(
+                    "UPDATE messages SET attempts = attempts + 1, error = ?2, lease_until = NULL
+                     WHERE id = ?1",
+                )?
+                .execute(params![id.0, fail_detail])?;
+                done.failed += 1;
+            }
+        }
+    }
+    Ok(done)
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use crate::message::MessageType;
+    use crate::store::schema;
+    use crate::store::types::{Durability, NewSegment};
+
+    pub(crate) fn conn() -> Connection {
+        let conn = Connection::open_in_memory().unwrap();
+        schema::configure_writer(&conn, Durability::Normal).unwrap();
+        schema::migrate(&conn).unwrap();
+        conn
+    }
+
+    pub(crate) fn message(recipient: &str, priority: i32, segments: u16) -> NewMessage {
+        NewMessage {
+            recipient: recipient.into(),
+            body: "hello".into(),
+            message_type: MessageType::Text,
+            sms_type: SmsType::Transactional,
+            encoding: "gsm7".into(),
+            priority,
+            schedule_at: None,
+            expire_at: None,
+            provider: None,
+            callback_url: None,
+            custom_id: None,
+            metadata: None,
+            segments: (1..=segments)
+                .map(|seq| NewSegment {
+                    seq,
+                    pdu_hex: format!("00{seq:02X}"),
+                    tpdu_length: 1,
+                })
+                .collect(),
+        }
+    }
+
+    fn plan(conn: &Connection, sql: &str) -> String {
+        let mut stmt = conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).unwrap();
+        let rows = stmt
+            .query_map(params![0, 0], |r| r.get::<_, String>(3))
+            .unwrap()
+            .collect::<Result<Vec<_>, _>>()
+            .unwrap();
+        rows.join("; ")
+    }
+
+    #[test]
+    fn the_lease_query_walks_the_partial_due_index_without_sorting() {
+        let conn = conn();
+        let plan = plan(&conn, DUE);
+        assert!(plan.contains("messages_due"), "{plan}");
+        assert!(!plan.contains("TEMP B-TREE"), "{plan}");
+    }
+
+    #[test]
+    fn status_reports_are_correlated_through_their_index() {
+        let conn = conn();
+        let sql = super::super::reports::MATCH
+            .replace("?5", "'x'")
+            .replace("?3", "0")
+            .replace("?4", "0");
+        let plan = plan(&conn, &sql);
+        assert!(plan.contains("segments_correlation"), "{plan}");
+    }
+
+    #[test]
+    fn an_illegal_transition_is_refused_and_writes_no_event() {
+        let conn = conn();
+        let accepted = enqueue(&conn, &NewBatch::default(), &[message("+1555", 0, 1)], 1).unwrap();
+        let id = accepted.ids[0];
+        let err = transition(&conn, id, None, MessageStatus::Delivered, None, None, 2).unwrap_err();
+        assert!(matches!(err, StoreError::Conflict(_)), "{err:?}");
+        let events: i64 = conn
+            .query_row(
+                "SELECT count(*) FROM events WHERE message_id = ?1",
+                [id.0],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(events, 1, "only the accept");
+        assert!(matches!(
+            transition(
+                &conn,
+                MessageId(999),
+                None,
+                MessageStatus::Queued,
+                None,
+                None,
+                2
+            ),
+            Err(StoreError::NotFound)
+        ));
+    }
+
+    #[test]
+    fn record_retry_only_returns_a_lease() {
+        let conn = conn();
+        let mut m = message("+1555", 0, 1);
+        m.schedule_at = Some(100);
+        let id = enqueue(&conn, &NewBatch::default(), &[m], 1).unwrap().ids[0];
+        // scheduled → queued is a transition, but not a retry.
+        let err = record_retry(&conn, id, None, "x", 0, 2).unwrap_err();
+        assert!(matches!(err, StoreError::Conflict(_)), "{err:?}");
+    }
+
+    #[test]
+    fn release_returns_a_lease_without_counting_an_attempt() {
+        let conn = conn();
+        let id = enqueue(&conn, &NewBatch::default(), &[message("+1555", 0, 1)], 1).unwrap().ids[0];
+        let leased = lease(&conn, 2, 10, std::time::Duration::from_secs(60)).unwrap();
+        assert_eq!(leased.len(), 1);
+        release(&conn, id, 50, 3).unwrap();
+        // Not due before 50, and no attempt counted when it comes back.
+        assert!(lease(&conn, 49, 10, std::time::Duration::from_secs(60)).unwrap().is_empty());
+        let again = lease(&conn, 50, 10, std::time::Duration::from_secs(60)).unwrap();
+        assert_eq!(again.len(), 1);
+        assert_eq!(again[0].attempts, 0);
+        // Only a leased message can be released.
+        assert!(matches!(release(&conn, id, 0, 4), Ok(())));
+        assert!(matches!(release(&conn, id, 0, 5), Err(StoreError::Conflict(_))));
+    }
+
+    #[test]
+    fn batch_ids_have_the_documented_shape() {
+        let id = new_batch_id();
+        assert_eq!(id.len(), 26);
+        assert!(id.starts_with("b_"));
+        assert!(id[2..]
+            .chars()
+            .all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase()));
+        assert_ne!(id, new_batch_id());
+    }
+}

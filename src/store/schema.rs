@@ -1,0 +1,120 @@
+//! The schema and its migrations, versioned with `PRAGMA user_version`, and the pragmas
+//! every connection gets.
+//!
+//! Owns: `migrations/*.sql` (applied in order, each in its own transaction together with the
+//! new `user_version`, so a failed migration leaves the previous version intact) and the
+//! connection set-up (WAL, `synchronous`, foreign keys, busy timeout).
+//! Never imports anything above `message`.
+//! Invariants: migrations are append-only — a released file is never edited; a database
+//! newer than this binary is refused, never downgraded.
+
+use super::types::{Durability, StoreError};
+use rusqlite::Connection;
+
+/// The migrations, in order: version `i + 1` is `MIGRATIONS[i]`.
+const MIGRATIONS: &[&str] = &[include_str!("migrations/0001_init.sql")];
+
+/// The schema version this binary writes.
+pub fn latest_version() -> u32 {
+    u32::try_from(MIGRATIONS.len()).unwrap_or(u32::MAX)
+}
+
+/// How long a connection waits for a lock before `SQLITE_BUSY`.
+const BUSY_TIMEOUT_MS: u32 = 5_000;
+
+/// Pragmas for the one write connection: WAL, durability, foreign keys, busy timeout.
+pub fn configure_writer(conn: &Connection, durability: Durability) -> Result<(), StoreError> {
+    let mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
+    // An in-memory database answers "memory"; every file database must be in WAL.
+    if !mode.eq_ignore_ascii_case("wal") && !mode.eq_ignore_ascii_case("memory") {
+        return Err(StoreError::Sqlite(format!(
+            "journal_mode WAL refused (got {mode})"
+        )));
+    }
+    let sync = match durability {
+        Durability::Full => "FULL",
+        Durability::Normal => "NORMAL",
+    };
+    conn.execute_batch(&format!(
+        "PRAGMA synchronous = {sync};
+         PRAGMA foreign_keys = ON;
+         PRAGMA busy_timeout = {BUSY_TIMEOUT_MS};
+         PRAGMA temp_store = MEMORY;"
+    ))?;
+    Ok(())
+}
+
+/// Pragmas for a read connection: read only, busy timeout.
+pub fn configure_reader(conn: &Connection) -> Result<(), StoreError> {
+    conn.execute_batch(&format!(
+        "PRAGMA foreign_keys = ON;
+         PRAGMA busy_timeout = {BUSY_TIMEOUT_MS};
+         PRAGMA query_only = ON;"
+    ))?;
+    Ok(())
+}
+
+/// Brings the schema up to [`latest_version`]; returns the version found before.
+pub fn migrate(conn: &Connection) -> Result<u32, StoreError> {
+    let found: u32 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    let latest = latest_version();
+    if found > latest {
+        return Err(StoreError::Migration {
+            version: found,
+            reason: format!("the database is newer than this binary (which knows {latest})"),
+        });
+    }
+    for (index, sql) in MIGRATIONS.iter().enumerate() {
+        let version = u32::try_from(index + 1).unwrap_or(u32::MAX);
+        if version <= found {
+            continue;
+        }
+        let failed = |e: rusqlite::Error| StoreError::Migration {
+            version,
+            reason: e.to_string(),
+        };
+        conn.execute_batch("BEGIN IMMEDIATE").map_err(failed)?;
+        let applied = conn
+            .execute_batch(sql)
+            .and_then(|()| conn.execute_batch(&format!("PRAGMA user_version = {version}")));
+        match applied {
+            Ok(()) => conn.execute_batch("COMMIT").map_err(failed)?,
+            Err(e) => {
+                let _ = conn.execute_batch("ROLLBACK");
+                return Err(failed(e));
+            }
+        }
+    }
+    Ok(found)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn migrates_a_new_database_once() {
+        let conn = Connection::open_in_memory().unwrap();
+        configure_writer(&conn, Durability::Normal).unwrap();
+        assert_eq!(migrate(&conn).unwrap(), 0);
+        assert_eq!(migrate(&conn).unwrap(), latest_version());
+        let tables: i64 = conn
+            .query_row(
+                "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name IN ('batches','messages','segments','events')",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(tables, 4);
+    }
+
+    #[test]
+    fn refuses_a_database_from_the_future() {
+        let conn = Connection::open_in_memory().unwrap();
+        conn.execute_batch("PRAGMA user_version = 99").unwrap();
+        match migrate(&conn) {
+            Err(StoreError::Migration { version: 99, .. }) => {}
+            other => panic!("{other:?}"),
+        }
+    }
+}

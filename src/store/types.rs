@@ -1,0 +1,381 @@
+//! The store's public data types: options, the error enum, what goes in (`NewBatch`,
+//! `NewMessage`, `NewSegment`, `SegmentRef`, `ListFilter`) and what comes out (`Accepted`,
+//! `Leased`, `MessageSummary`, `MessageDetail`, `BatchSummary`, `Recovered`).
+//!
+//! Owns no behaviour beyond defaults and conversions; never imports rusqlite types into a
+//! public signature (the one exception is `From<rusqlite::Error> for StoreError`, which
+//! flattens the error to text so callers never name rusqlite).
+
+use crate::message::{MessageId, MessageStatus, MessageType, Millis, SmsType};
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+/// How hard a commit waits for the disk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Durability {
+    /// `synchronous=FULL`: a commit survives a power cut (the WAL is fsynced per commit).
+    #[default]
+    Full,
+    /// `synchronous=NORMAL`: a commit survives a crash of the process, and of the machine
+    /// up to the last checkpoint.
+    Normal,
+}
+
+/// How a store is opened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StoreOptions {
+    /// Commit durability.
+    pub durability: Durability,
+    /// The most jobs the writer puts into one transaction (group commit).
+    pub group_commit_max: usize,
+}
+
+impl Default for StoreOptions {
+    fn default() -> Self {
+        StoreOptions {
+            durability: Durability::Full,
+            group_commit_max: 512,
+        }
+    }
+}
+
+/// What can go wrong in the store.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// SQLite reported an error (the text is SQLite's).
+    #[error("database: {0}")]
+    Sqlite(String),
+    /// A schema migration failed; the database is left at the previous version.
+    #[error("migration {version}: {reason}")]
+    Migration {
+        /// The version that failed.
+        version: u32,
+        /// Why.
+        reason: String,
+    },
+    /// No such message.
+    #[error("not found")]
+    NotFound,
+    /// The change contradicts the current state (an illegal transition, a duplicate).
+    #[error("conflict: {0}")]
+    Conflict(String),
+    /// The store's threads are gone.
+    #[error("store closed")]
+    Closed,
+}
+
+impl From<rusqlite::Error> for StoreError {
+    fn from(e: rusqlite::Error) -> Self {
+        StoreError::Sqlite(e.to_string())
+    }
+}
+
+/// One SMS-SUBMIT of a message, as it will be written to the modem.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewSegment {
+    /// 1-based position in the message.
+    pub seq: u16,
+    /// The PDU-mode hex for `AT+CMGS`.
+    pub pdu_hex: String,
+    /// The `<length>` of `AT+CMGS`.
+    pub tpdu_length: u16,
+}
+
+/// A message to accept.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewMessage {
+    /// E.164 recipient.
+    pub recipient: String,
+    /// The text, or hex for binary messages.
+    pub body: String,
+    /// The API's message type.
+    pub message_type: MessageType,
+    /// The API's SMS type.
+    pub sms_type: SmsType,
+    /// `"gsm7"`, `"ucs2"` or `"8bit"`.
+    pub encoding: String,
+    /// Higher goes first.
+    pub priority: i32,
+    /// Not before this time (status `scheduled` while in the future).
+    pub schedule_at: Option<Millis>,
+    /// Not after this time (then `expired`).
+    pub expire_at: Option<Millis>,
+    /// A route the client asked for explicitly.
+    pub provider: Option<String>,
+    /// Where to report status changes.
+    pub callback_url: Option<String>,
+    /// The client's own id.
+    pub custom_id: Option<String>,
+    /// The client's metadata, stored as JSON.
+    pub metadata: Option<serde_json::Value>,
+    /// The segments, in order.
+    pub segments: Vec<NewSegment>,
+}
+
+/// The batch a set of messages is accepted in.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct NewBatch {
+    /// A name for humans.
+    pub name: Option<String>,
+    /// When given and already seen, the earlier accept is returned and nothing is stored.
+    pub idempotency_key: Option<String>,
+    /// The batch's callback URL.
+    pub callback_url: Option<String>,
+}
+
+/// The answer to `enqueue`: durable when returned.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Accepted {
+    /// `"b_"` + 24 lower-case hex digits.
+    pub batch_id: String,
+    /// The message ids, in input order.
+    pub ids: Vec<MessageId>,
+    /// True when the idempotency key matched an earlier accept (ids are the earlier ones).
+    pub replayed: bool,
+}
+
+/// A stored segment, as a route sends it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredSegment {
+    /// 1-based position.
+    pub seq: u16,
+    /// The PDU-mode hex.
+    pub pdu_hex: String,
+    /// The `AT+CMGS` length.
+    pub tpdu_length: u16,
+}
+
+/// A message handed to the dispatcher by `lease`; it is `sending` until an outcome is
+/// recorded or the lease runs out.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Leased {
+    /// The message.
+    pub id: MessageId,
+    /// E.164 recipient.
+    pub recipient: String,
+    /// Text or hex.
+    pub body: String,
+    /// Message type.
+    pub message_type: MessageType,
+    /// SMS type.
+    pub sms_type: SmsType,
+    /// `"gsm7"`, `"ucs2"` or `"8bit"`.
+    pub encoding: String,
+    /// Priority.
+    pub priority: i32,
+    /// The route the client asked for.
+    pub provider: Option<String>,
+    /// Attempts before this one.
+    pub attempts: u32,
+    /// Not after this time.
+    pub expire_at: Option<Millis>,
+    /// When it was accepted.
+    pub created_at: Millis,
+    /// The route of the previous attempt.
+    pub last_route: Option<String>,
+    /// The segments, in order.
+    pub segments: Vec<StoredSegment>,
+}
+
+/// What a route said about one sent segment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SegmentRef {
+    /// 1-based position.
+    pub seq: u16,
+    /// The modem's TP-MR from `+CMGS`.
+    pub message_ref: Option<u8>,
+    /// A cloud provider's message id.
+    pub provider_id: Option<String>,
+}
+
+/// Which messages `list` returns.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListFilter {
+    /// Only this status.
+    pub status: Option<MessageStatus>,
+    /// Only this SMS type.
+    pub sms_type: Option<SmsType>,
+    /// Only this batch.
+    pub batch_id: Option<String>,
+    /// Created at or after.
+    pub date_from: Option<Millis>,
+    /// Created at or before.
+    pub date_to: Option<Millis>,
+    /// At most this many (capped at 1000).
+    pub limit: usize,
+    /// Skip this many.
+    pub offset: usize,
+}
+
+impl Default for ListFilter {
+    fn default() -> Self {
+        ListFilter {
+            status: None,
+            sms_type: None,
+            batch_id: None,
+            date_from: None,
+            date_to: None,
+            limit: 50,
+            offset: 0,
+        }
+    }
+}
+
+/// The largest page `list` returns.
+pub const LIST_LIMIT_MAX: usize = 1000;
+
+/// One message in a list.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct MessageSummary {
+    /// Id.
+    pub id: MessageId,
+    /// Batch.
+    pub batch_id: String,
+    /// E.164 recipient.
+    pub recipient: String,
+    /// Current status.
+    pub status: MessageStatus,
+    /// SMS type.
+    pub sms_type: SmsType,
+    /// Message type.
+    pub message_type: MessageType,
+    /// Encoding.
+    pub encoding: String,
+    /// Number of segments.
+    pub segments: u16,
+    /// Priority.
+    pub priority: i32,
+    /// The client's id.
+    pub custom_id: Option<String>,
+    /// The route of the latest attempt.
+    pub route: Option<String>,
+    /// Attempts so far.
+    pub attempts: u32,
+    /// The latest error.
+    pub error: Option<String>,
+    /// Accepted at.
+    pub created_at: Millis,
+    /// Last change.
+    pub updated_at: Millis,
+    /// Not before.
+    pub schedule_at: Option<Millis>,
+    /// Not after.
+    pub expire_at: Option<Millis>,
+    /// Accepted by the network at.
+    pub sent_at: Option<Millis>,
+    /// Reached a final status at.
+    pub final_at: Option<Millis>,
+}
+
+/// One segment of a message, with its delivery state.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SegmentDetail {
+    /// 1-based position.
+    pub seq: u16,
+    /// The route it went through.
+    pub route: Option<String>,
+    /// TP-MR.
+    pub message_ref: Option<u8>,
+    /// Provider's id.
+    pub provider_id: Option<String>,
+    /// `"pending"`, `"sent"`, `"delivered"` or `"failed"`.
+    pub status: String,
+    /// The latest TP-ST reported.
+    pub tp_st: Option<u8>,
+    /// Sent at.
+    pub sent_at: Option<Millis>,
+    /// The latest report at.
+    pub report_at: Option<Millis>,
+}
+
+/// One status change of a message.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Event {
+    /// When.
+    pub at: Millis,
+    /// The status entered.
+    pub status: MessageStatus,
+    /// Through which route.
+    pub route: Option<String>,
+    /// Why.
+    pub detail: Option<String>,
+}
+
+/// Everything about one message.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct MessageDetail {
+    /// The list view's fields.
+    #[serde(flatten)]
+    pub summary: MessageSummary,
+    /// Text or hex.
+    pub body: String,
+    /// The client's metadata.
+    pub metadata: Option<serde_json::Value>,
+    /// Callback URL.
+    pub callback_url: Option<String>,
+    /// The route the client asked for.
+    pub provider: Option<String>,
+    /// The segments.
+    pub segments_detail: Vec<SegmentDetail>,
+    /// The status changes, oldest first.
+    pub events: Vec<Event>,
+}
+
+/// A batch and how its messages are doing.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct BatchSummary {
+    /// `b_…`.
+    pub id: String,
+    /// Name.
+    pub name: Option<String>,
+    /// Accepted at.
+    pub created_at: Millis,
+    /// Number of messages.
+    pub total: u64,
+    /// Count per status name (only statuses that occur).
+    pub by_status: BTreeMap<String, u64>,
+}
+
+/// What `recover` / `reclaim_expired_leases` did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Recovered {
+    /// Back to `queued` (at-least-once).
+    pub requeued: usize,
+    /// Marked `failed` (at-most-once).
+    pub failed: usize,
+}
+
+/// The database name of a message type (the same as its serde name).
+pub(crate) fn message_type_str(t: MessageType) -> &'static str {
+    match t {
+        MessageType::Text => "text",
+        MessageType::Unicode => "unicode",
+        MessageType::Binary => "binary",
+        MessageType::Flash => "flash",
+    }
+}
+
+/// Reads [`message_type_str`]'s names back.
+pub(crate) fn parse_message_type(s: &str) -> Result<MessageType, StoreError> {
+    Ok(match s {
+        "text" => MessageType::Text,
+        "unicode" => MessageType::Unicode,
+        "binary" => MessageType::Binary,
+        "flash" => MessageType::Flash,
+        other => {
+            return Err(StoreError::Sqlite(format!(
+                "unknown message_type {other:?}"
+            )))
+        }
+    })
+}
+
+/// Reads an SMS type from a row.
+pub(crate) fn parse_sms_type(s: &str) -> Result<SmsType, StoreError> {
+    SmsType::parse(s).ok_or_else(|| StoreError::Sqlite(format!("unknown sms_type {s:?}")))
+}
+
+/// Reads a status from a row.
+pub(crate) fn parse_status(s: &str) -> Result<MessageStatus, StoreError> {
+    MessageStatus::parse(s).ok_or_else(|| StoreError::Sqlite(format!("unknown status {s:?}")))
+}

@@ -1,0 +1,365 @@
+//! The group-commit writer thread and the reader threads.
+//!
+//! Owns the one write connection. Async callers send a job over a bounded channel and await
+//! a oneshot; the writer takes the first waiting job, drains up to `group_commit_max` more
+//! that are already waiting, runs them in ONE transaction with a `SAVEPOINT` per job (a job
+//! that fails rolls back alone), commits once, and only then answers every job. Reads run
+//! on their own connections and threads (WAL lets them proceed while the writer commits).
+//! Never imports anything above `message`.
+//! Invariants: a job is answered `Ok` only after the `COMMIT` that contains it returned; if
+//! the commit fails every job of the group gets the error; no job runs outside a
+//! transaction; the threads end when the last `Store` handle is dropped.
+
+use super::schema;
+use super::types::{Durability, StoreError};
+use rusqlite::{Connection, OpenFlags};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use tokio::sync::{mpsc, oneshot};
+
+/// How many jobs may wait for the writer before callers wait to send.
+const WRITE_QUEUE: usize = 8_192;
+/// How many reads may wait for a reader.
+const READ_QUEUE: usize = 1_024;
+/// Reader threads (each with its own connection).
+pub const READERS: usize = 2;
+
+/// A unit of work for the writer: run inside a savepoint, answer after the commit.
+pub trait WriteJob: Send {
+    /// Runs the job inside its savepoint. Returns false when the transaction can no longer
+    /// be trusted (a savepoint could not be rolled back): the whole group is then abandoned.
+    fn run(&mut self, conn: &Connection) -> bool;
+    /// Answers the caller once the group's fate is known.
+    fn answer(self: Box<Self>, committed: Result<(), String>);
+}
+
+struct TypedJob<T, F> {
+    work: Option<F>,
+    outcome: Option<Result<T, StoreError>>,
+    reply: oneshot::Sender<Result<T, StoreError>>,
+}
+
+impl<T, F> WriteJob for TypedJob<T, F>
+where
+    T: Send,
+    F: FnOnce(&Connection) -> Result<T, StoreError> + Send,
+{
+    fn run(&mut self, conn: &Connection) -> bool {
+        let Some(work) = self.work.take() else {
+            return true;
+        };
+        if let Err(e) = conn.execute_batch("SAVEPOINT job") {
+            self.outcome = Some(Err(e.into()));
+            return true;
+        }
+        match work(conn) {
+            Ok(value) => match conn.execute_batch("RELEASE job") {
+                Ok(()) => {
+                    self.outcome = Some(Ok(value));
+                    true
+                }
+                Err(e) => {
+                    self.outcome = Some(Err(e.into()));
+                    conn.execute_batch("ROLLBACK TO job; RELEASE job").is_ok()
+                }
+            },
+            Err(e) => {
+                self.outcome = Some(Err(e));
+                conn.execute_batch("ROLLBACK TO job; RELEASE job").is_ok()
+            }
+        }
+    }
+
+    fn answer(self: Box<Self>, committed: Result<(), String>) {
+        let result = match (committed, self.outcome) {
+            (Ok(()), Some(outcome)) => outcome,
+            // The job's own error says more than the group's.
+            (Err(_), Some(Err(e))) => Err(e),
+            (Err(reason), _) => Err(StoreError::Sqlite(reason)),
+            (Ok(()), None) => Err(StoreError::Closed),
+        };
+        // The caller may have gone away (a cancelled request): its work is committed anyway.
+        let _ = self.reply.send(result);
+    }
+}
+
+/// A read: runs on a reader connection inside a read transaction and answers itself.
+pub type ReadJob = Box<dyn FnOnce(&Connection) + Send>;
+
+/// The channels to the threads, and the threads themselves.
+pub struct Threads {
+    /// To the writer.
+    pub writer: mpsc::Sender<Box<dyn WriteJob>>,
+    /// To the readers.
+    pub reader: mpsc::Sender<ReadJob>,
+    /// Joined (and the temporary database removed) when the last handle goes.
+    pub guard: Arc<Guard>,
+}
+
+/// Joins the threads when the last `Store` is dropped, and removes a temporary database.
+pub struct Guard {
+    handles: Mutex<Vec<JoinHandle<()>>>,
+    remove: Option<PathBuf>,
+}
+
+impl Drop for Guard {
+    fn drop(&mut self) {
+        // Every sender is gone by now (the `Store` fields drop before its guard), so the
+        // threads finish their current job and end.
+        let handles = match self.handles.get_mut() {
+            Ok(handles) => std::mem::take(handles),
+            Err(poisoned) => std::mem::take(poisoned.into_inner()),
+        };
+        for handle in handles {
+            let _ = handle.join();
+        }
+        if let Some(path) = &self.remove {
+            for suffix in ["", "-wal", "-shm", "-journal"] {
+                let mut name = path.clone().into_os_string();
+                name.push(suffix);
+                let _ = std::fs::remove_file(PathBuf::from(name));
+            }
+        }
+    }
+}
+
+/// Sends a write job and waits for its answer (after its commit).
+pub async fn write<T, F>(writer: &mpsc::Sender<Box<dyn WriteJob>>, work: F) -> Result<T, StoreError>
+where
+    T: Send + 'static,
+    F: FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
+{
+    let (reply, answer) = oneshot::channel();
+    let job: Box<dyn WriteJob> = Box::new(TypedJob {
+        work: Some(work),
+        outcome: None,
+        reply,
+    });
+    writer.send(job).await.map_err(|_| StoreError::Closed)?;
+    answer.await.map_err(|_| StoreError::Closed)?
+}
+
+/// Sends a read and waits for its answer.
+pub async fn read<T, F>(reader: &mpsc::Sender<ReadJob>, work: F) -> Result<T, StoreError>
+where
+    T: Send + 'static,
+    F: FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
+{
+    let (reply, answer) = oneshot::channel();
+    let job: ReadJob = Box::new(move |conn: &Connection| {
+        let result = conn
+            .unchecked_transaction()
+            .map_err(StoreError::from)
+            .and_then(|tx| {
+                let value = work(conn)?;
+                tx.finish()?;
+                Ok(value)
+            });
+        let _ = reply.send(result);
+    });
+    reader.send(job).await.map_err(|_| StoreError::Closed)?;
+    answer.await.map_err(|_| StoreError::Closed)?
+}
+
+fn open_connection(path: &Path) -> Result<Connection, StoreError> {
+    let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
+        | OpenFlags::SQLITE_OPEN_CREATE
+        | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    Ok(Connection::open_with_flags(path, flags)?)
+}
+
+/// Opens (creating and migrating) the database and starts the writer and reader threads.
+/// `remove_on_close` deletes the database files when the last handle goes (temporary
+/// databases for tests).
+pub async fn start(
+    path: &Path,
+    durability: Durability,
+    group_commit_max: usize,
+    remove_on_close: bool,
+) -> Result<Threads, StoreError> {
+    let max = group_commit_max.max(1);
+    // Declared before the channels so that, on an early return, the senders drop first and
+    // the guard's joins cannot wait for threads still blocked on a channel.
+    let guard = Arc::new(Guard {
+        handles: Mutex::new(Vec::with_capacity(1 + READERS)),
+        remove: remove_on_close.then(|| path.to_path_buf()),
+    });
+    let add_handle = |h: JoinHandle<()>| {
+        if let Ok(mut all) = guard.handles.lock() {
+            all.push(h);
+        }
+    };
+    let (write_tx, write_rx) = mpsc::channel::<Box<dyn WriteJob>>(WRITE_QUEUE);
+    let (read_tx, read_rx) = mpsc::channel::<ReadJob>(READ_QUEUE);
+
+    let (ready_tx, ready_rx) = oneshot::channel();
+    let writer_path = path.to_path_buf();
+    let handle = std::thread::Builder::new()
+        .name("store-writer".into())
+        .spawn(move || {
+            let conn = match open_connection(&writer_path).and_then(|conn| {
+                schema::configure_writer(&conn, durability)?;
+                schema::migrate(&conn)?;
+                Ok(conn)
+            }) {
+                Ok(conn) => {
+                    let _ = ready_tx.send(Ok(()));
+                    conn
+                }
+                Err(e) => {
+                    let _ = ready_tx.send(Err(e));
+                    return;
+                }
+            };
+            writer_loop(&conn, write_rx, max);
+        })
+        .map_err(|e| StoreError::Sqlite(format!("cannot start the writer thread: {e}")))?;
+    add_handle(handle);
+    ready_rx.await.map_err(|_| StoreError::Closed)??;
+
+    let read_rx = Arc::new(Mutex::new(read_rx));
+    for n in 0..READERS {
+        let (ready_tx, ready_rx) = oneshot::channel();
+        let reader_path = path.to_path_buf();
+        let queue = Arc::clone(&read_rx);
+        let handle = std::thread::Builder::new()
+            .name(format!("store-reader-{n}"))
+            .spawn(move || {
+                let conn = match open_connection(&reader_path).and_then(|conn| {
+                    schema::configure_reader(&conn)?;
+                    Ok(conn)
+                }) {
+                    Ok(conn) => {
+                        let _ = ready_tx.send(Ok(()));
+                        conn
+                    }
+                    Err(e) => {
+                        let _ = ready_tx.send(Err(e));
+                        return;
+                    }
+                };
+                reader_loop(&conn, &queue);
+            })
+            .map_err(|e| StoreError::Sqlite(format!("cannot start a reader thread: {e}")))?;
+        add_handle(handle);
+        ready_rx.await.map_err(|_| StoreError::Closed)??;
+    }
+    Ok(Threads {
+        writer: write_tx,
+        reader: read_tx,
+        guard,
+    })
+}
+
+fn writer_loop(conn: &Connection, mut jobs: mpsc::Receiver<Box<dyn WriteJob>>, max: usize) {
+    let mut group: Vec<Box<dyn WriteJob>> = Vec::with_capacity(max);
+    while let Some(first) = jobs.blocking_recv() {
+        group.push(first);
+        while group.len() < max {
+            match jobs.try_recv() {
+                Ok(job) => group.push(job),
+                Err(_) => break,
+            }
+        }
+        let committed = run_group(conn, &mut group);
+        for job in group.drain(..) {
+            job.answer(committed.clone());
+        }
+    }
+}
+
+/// Runs a group in one transaction; `Ok` once the commit returned.
+fn run_group(conn: &Connection, group: &mut [Box<dyn WriteJob>]) -> Result<(), String> {
+    conn.execute_batch("BEGIN IMMEDIATE")
+        .map_err(|e| e.to_string())?;
+    for job in group.iter_mut() {
+        if !job.run(conn) {
+            let _ = conn.execute_batch("ROLLBACK");
+            return Err("transaction abandoned: a savepoint could not be rolled back".into());
+        }
+    }
+    match conn.execute_batch("COMMIT") {
+        Ok(()) => Ok(()),
+        Err(e) => {
+            let _ = conn.execute_batch("ROLLBACK");
+            Err(e.to_string())
+        }
+    }
+}
+
+fn reader_loop(conn: &Connection, queue: &Mutex<mpsc::Receiver<ReadJob>>) {
+    loop {
+        let job = match queue.lock() {
+            Ok(mut rx) => rx.blocking_recv(),
+            Err(_) => None,
+        };
+        match job {
+            Some(job) => job(conn),
+            None => return,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    async fn temp() -> (tempfile::TempDir, Threads) {
+        let dir = tempfile::tempdir().unwrap();
+        let threads = start(&dir.path().join("w.db"), Durability::Normal, 64, false)
+            .await
+            .unwrap();
+        threads
+            .guard
+            .handles
+            .lock()
+            .map(|h| assert_eq!(h.len(), 1 + READERS))
+            .unwrap();
+        write(&threads.writer, |c| {
+            Ok(c.execute_batch("CREATE TABLE t (v INTEGER UNIQUE)")?)
+        })
+        .await
+        .unwrap();
+        (dir, threads)
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_failing_job_rolls_back_alone_in_its_group() {
+        let (_dir, threads) = temp().await;
+        let mut waiting = Vec::new();
+        for v in [1, 2, 1, 3] {
+            let writer = threads.writer.clone();
+            waiting.push(tokio::spawn(async move {
+                write(&writer, move |c| {
+                    c.execute("INSERT INTO t (v) VALUES (?1)", [v])?;
+                    Ok(v)
+                })
+                .await
+            }));
+        }
+        let mut ok = 0;
+        for w in waiting {
+            if w.await.unwrap().is_ok() {
+                ok += 1;
+            }
+        }
+        assert_eq!(ok, 3, "the duplicate 1 fails, the others commit");
+        let n: i64 = read(&threads.reader, |c| {
+            Ok(c.query_row("SELECT count(*) FROM t", [], |r| r.get(0))?)
+        })
+        .await
+        .unwrap();
+        assert_eq!(n, 3);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn threads_end_and_the_temporary_file_goes_when_the_guard_drops() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("gone.db");
+        let threads = start(&path, Durability::Normal, 8, true).await.unwrap();
+        assert!(path.exists());
+        drop(threads);
+        assert!(!path.exists());
+    }
+}

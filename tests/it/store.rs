@@ -1,0 +1,693 @@
+//! The store through its public API: leasing order and timing, outcomes and the state
+//! machine, idempotent replay, status-report correlation and roll-up, recovery, durability
+//! across reopen, concurrent callers, and a child process killed with SIGKILL mid-enqueue.
+
+use serde_json::json;
+use smsgate::message::{InFlightPolicy, MessageId, MessageStatus, MessageType, SmsType};
+use smsgate::pdu::DeliveryStatus;
+use smsgate::store::{
+    Durability, ListFilter, NewBatch, NewMessage, NewSegment, SegmentRef, Store, StoreError,
+    StoreOptions,
+};
+use std::io::{BufRead, BufReader, Write};
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+const LEASE: Duration = Duration::from_secs(60);
+const WINDOW: Duration = Duration::from_secs(3600);
+const T0: i64 = 1_700_000_000_000;
+
+fn msg(recipient: &str, priority: i32) -> NewMessage {
+    msg_segments(recipient, priority, 1)
+}
+
+fn msg_segments(recipient: &str, priority: i32, segments: u16) -> NewMessage {
+    NewMessage {
+        recipient: recipient.into(),
+        body: format!("hello {recipient}"),
+        message_type: MessageType::Text,
+        sms_type: SmsType::Transactional,
+        encoding: "gsm7".into(),
+        priority,
+        schedule_at: None,
+        expire_at: None,
+        provider: None,
+        callback_url: None,
+        custom_id: None,
+        metadata: None,
+        segments: (1..=segments)
+            .map(|seq| NewSegment {
+                seq,
+                pdu_hex: format!("0011000B91{seq:02X}"),
+                tpdu_length: 20,
+            })
+            .collect(),
+    }
+}
+
+async fn one(store: &Store, m: NewMessage, now: i64) -> MessageId {
+    store
+        .enqueue(NewBatch::default(), vec![m], now)
+        .await
+        .unwrap()
+        .ids[0]
+}
+
+async fn status(store: &Store, id: MessageId) -> MessageStatus {
+    store.get(id).await.unwrap().unwrap().summary.status
+}
+
+fn policy_by_type(t: SmsType) -> InFlightPolicy {
+    match t {
+        SmsType::Otp => InFlightPolicy::AtMostOnce,
+        _ => InFlightPolicy::AtLeastOnce,
+    }
+}
+
+/// Leases one message and records it sent through `route` with one TP-MR per segment.
+async fn send(store: &Store, id: MessageId, route: &str, mrs: &[u8], now: i64) {
+    let leased = store.lease(now, 1, LEASE).await.unwrap();
+    assert_eq!(leased.len(), 1);
+    assert_eq!(leased[0].id, id);
+    let refs = mrs
+        .iter()
+        .enumerate()
+        .map(|(i, &mr)| SegmentRef {
+            seq: u16::try_from(i + 1).unwrap(),
+            message_ref: Some(mr),
+            provider_id: None,
+        })
+        .collect();
+    store.record_sent(id, route, refs, now).await.unwrap();
+}
+
+#[tokio::test]
+async fn lease_takes_the_highest_priority_first_then_the_oldest() {
+    let store = Store::open_memory().await.unwrap();
+    let low_old = one(&store, msg("+15550000001", 0), T0).await;
+    let high_new = one(&store, msg("+15550000002", 5), T0 + 1).await;
+    let low_new = one(&store, msg("+15550000003", 0), T0 + 2).await;
+    let high_newest = one(&store, msg("+15550000004", 5), T0 + 3).await;
+    let leased = store.lease(T0 + 10, 3, LEASE).await.unwrap();
+    let ids: Vec<_> = leased.iter().map(|l| l.id).collect();
+    assert_eq!(ids, vec![high_new, high_newest, low_old]);
+    assert_eq!(leased[0].segments.len(), 1);
+    assert_eq!(leased[0].attempts, 0);
+    assert_eq!(status(&store, high_new).await, MessageStatus::Sending);
+    let rest = store.lease(T0 + 10, 10, LEASE).await.unwrap();
+    assert_eq!(rest.iter().map(|l| l.id).collect::<Vec<_>>(), vec![low_new]);
+    assert!(store.lease(T0 + 10, 10, LEASE).await.unwrap().is_empty());
+    assert_eq!(store.queue_depth().await.unwrap(), 4, "sending counts");
+}
+
+#[tokio::test]
+async fn schedule_at_is_honoured() {
+    let store = Store::open_memory().await.unwrap();
+    let mut m = msg("+15550000001", 9);
+    m.schedule_at = Some(T0 + 1000);
+    let later = one(&store, m, T0).await;
+    assert_eq!(status(&store, later).await, MessageStatus::Scheduled);
+    let mut past = msg("+15550000002", 0);
+    past.schedule_at = Some(T0 - 5);
+    let now_id = one(&store, past, T0).await;
+    assert_eq!(status(&store, now_id).await, MessageStatus::Queued);
+
+    let leased = store.lease(T0 + 999, 10, LEASE).await.unwrap();
+    assert_eq!(
+        leased.iter().map(|l| l.id).collect::<Vec<_>>(),
+        vec![now_id]
+    );
+    let leased = store.lease(T0 + 1000, 10, LEASE).await.unwrap();
+    assert_eq!(leased.iter().map(|l| l.id).collect::<Vec<_>>(), vec![later]);
+}
+
+#[tokio::test]
+async fn next_attempt_at_is_honoured_after_record_retry() {
+    let store = Store::open_memory().await.unwrap();
+    let id = one(&store, msg("+15550000001", 0), T0).await;
+    store.lease(T0, 1, LEASE).await.unwrap();
+    store
+        .record_retry(id, Some("modem:a"), "CMS 500", T0 + 5000, T0 + 1)
+        .await
+        .unwrap();
+    assert!(store.lease(T0 + 4999, 1, LEASE).await.unwrap().is_empty());
+    let again = store.lease(T0 + 5000, 1, LEASE).await.unwrap();
+    assert_eq!(again[0].id, id);
+    assert_eq!(again[0].attempts, 1);
+    assert_eq!(again[0].last_route.as_deref(), Some("modem:a"));
+    let detail = store.get(id).await.unwrap().unwrap();
+    assert_eq!(detail.summary.error.as_deref(), Some("CMS 500"));
+}
+
+#[tokio::test]
+async fn an_expired_message_is_never_leased() {
+    let store = Store::open_memory().await.unwrap();
+    let mut m = msg("+15550000001", 9);
+    m.expire_at = Some(T0 + 100);
+    let id = one(&store, m, T0).await;
+    assert!(store.lease(T0 + 100, 10, LEASE).await.unwrap().is_empty());
+    assert_eq!(store.expire_due(T0 + 100).await.unwrap(), vec![id]);
+    assert_eq!(status(&store, id).await, MessageStatus::Expired);
+    assert!(store.expire_due(T0 + 200).await.unwrap().is_empty());
+    let detail = store.get(id).await.unwrap().unwrap();
+    assert_eq!(detail.summary.final_at, Some(T0 + 100));
+}
+
+#[tokio::test]
+async fn cancel_works_until_sending_and_knows_missing_messages() {
+    let store = Store::open_memory().await.unwrap();
+    let a = one(&store, msg("+15550000001", 0), T0).await;
+    let b = one(&store, msg("+15550000002", 0), T0).await;
+    assert_eq!(
+        store.cancel(a, T0 + 1).await.unwrap(),
+        MessageStatus::Cancelled
+    );
+    assert_eq!(status(&store, a).await, MessageStatus::Cancelled);
+    let leased = store.lease(T0 + 2, 10, LEASE).await.unwrap();
+    assert_eq!(leased.len(), 1, "a cancelled message is not leased");
+    assert!(matches!(
+        store.cancel(b, T0 + 3).await,
+        Err(StoreError::Conflict(_))
+    ));
+    assert!(matches!(
+        store.cancel(MessageId(987_654), T0).await,
+        Err(StoreError::NotFound)
+    ));
+}
+
+#[tokio::test]
+async fn an_idempotency_key_replays_the_same_ids_and_stores_nothing_new() {
+    let store = Store::open_memory().await.unwrap();
+    let batch = NewBatch {
+        name: Some("promo".into()),
+        idempotency_key: Some("key-1".into()),
+        callback_url: None,
+    };
+    let messages = vec![msg("+15550000001", 0), msg("+15550000002", 0)];
+    let first = store
+        .enqueue(batch.clone(), messages.clone(), T0)
+        .await
+        .unwrap();
+    assert!(!first.replayed);
+    assert_eq!(first.batch_id.len(), 26);
+    let again = store.enqueue(batch, messages, T0 + 10).await.unwrap();
+    assert!(again.replayed);
+    assert_eq!(again.ids, first.ids);
+    assert_eq!(again.batch_id, first.batch_id);
+    assert_eq!(store.queue_depth().await.unwrap(), 2);
+    let summary = store.batch(&first.batch_id).await.unwrap().unwrap();
+    assert_eq!(summary.total, 2);
+    assert_eq!(summary.name.as_deref(), Some("promo"));
+    assert_eq!(summary.by_status.get("queued"), Some(&2));
+    assert!(store.batch("b_nope").await.unwrap().is_none());
+}
+
+#[tokio::test]
+async fn every_transition_writes_an_event_and_illegal_ones_are_refused() {
+    let store = Store::open_memory().await.unwrap();
+    let id = one(&store, msg("+15550000001", 0), T0).await;
+    // Not leased: neither sent nor retried.
+    assert!(matches!(
+        store.record_sent(id, "modem:a", vec![], T0 + 1).await,
+        Err(StoreError::Conflict(_))
+    ));
+    assert!(matches!(
+        store.record_retry(id, None, "x", T0, T0 + 1).await,
+        Err(StoreError::Conflict(_))
+    ));
+    store.lease(T0 + 2, 1, LEASE).await.unwrap();
+    store
+        .record_retry(id, Some("modem:a"), "busy", T0 + 3, T0 + 3)
+        .await
+        .unwrap();
+    send(&store, id, "modem:b", &[7], T0 + 4).await;
+    assert!(matches!(
+        store.cancel(id, T0 + 5).await,
+        Err(StoreError::Conflict(_))
+    ));
+    assert!(matches!(
+        store.record_failed(id, None, "late", T0 + 5).await,
+        Err(StoreError::Conflict(_))
+    ));
+    let report = store
+        .record_status_report(
+            "modem:b",
+            7,
+            "+15550000001",
+            0,
+            DeliveryStatus::Delivered,
+            T0 + 6,
+            WINDOW,
+        )
+        .await
+        .unwrap();
+    assert_eq!(report, Some((id, MessageStatus::Delivered)));
+    assert!(matches!(
+        store.record_expired(id, T0 + 7).await,
+        Err(StoreError::Conflict(_))
+    ));
+    let detail = store.get(id).await.unwrap().unwrap();
+    let trail: Vec<_> = detail.events.iter().map(|e| (e.at, e.status)).collect();
+    use MessageStatus::*;
+    assert_eq!(
+        trail,
+        vec![
+            (T0, Queued),
+            (T0 + 2, Sending),
+            (T0 + 3, Queued),
+            (T0 + 4, Sending),
+            (T0 + 4, Sent),
+            (T0 + 6, Delivered),
+        ]
+    );
+    assert_eq!(detail.events[2].detail.as_deref(), Some("busy"));
+    assert_eq!(detail.events[4].route.as_deref(), Some("modem:b"));
+    assert_eq!(detail.summary.route.as_deref(), Some("modem:b"));
+    assert_eq!(detail.summary.sent_at, Some(T0 + 4));
+    assert_eq!(detail.summary.final_at, Some(T0 + 6));
+    assert_eq!(detail.segments_detail[0].status, "delivered");
+    assert_eq!(detail.segments_detail[0].message_ref, Some(7));
+    assert_eq!(detail.segments_detail[0].tp_st, Some(0));
+}
+
+#[tokio::test]
+async fn a_wrapped_tp_mr_matches_the_recent_segment_and_ignores_one_outside_the_window() {
+    let store = Store::open_memory().await.unwrap();
+    let recipient = "+15550000001";
+    let old = one(&store, msg(recipient, 0), T0).await;
+    send(&store, old, "modem:a", &[42], T0).await;
+    // 256 sends later the modem's TP-MR is 42 again, for the same recipient.
+    let recent = one(&store, msg(recipient, 0), T0 + 10_000).await;
+    send(&store, recent, "modem:a", &[42], T0 + 10_000).await;
+    let now = T0 + 20_000;
+    let r = store
+        .record_status_report(
+            "modem:a",
+            42,
+            recipient,
+            0,
+            DeliveryStatus::Delivered,
+            now,
+            WINDOW,
+        )
+        .await
+        .unwrap();
+    assert_eq!(r, Some((recent, MessageStatus::Delivered)));
+    assert_eq!(status(&store, old).await, MessageStatus::Sent);
+    // The old one is outside a 15 s window: a second report with MR 42 matches nothing.
+    let r = store
+        .record_status_report(
+            "modem:a",
+            42,
+            recipient,
+            0,
+            DeliveryStatus::Delivered,
+            now,
+            Duration::from_secs(15),
+        )
+        .await
+        .unwrap();
+    assert_eq!(r, None);
+    assert_eq!(status(&store, old).await, MessageStatus::Sent);
+    // Another route with the same MR is not ours either.
+    let r = store
+        .record_status_report(
+            "modem:b",
+            42,
+            recipient,
+            0,
+            DeliveryStatus::Delivered,
+            now,
+            WINDOW,
+        )
+        .await
+        .unwrap();
+    assert_eq!(r, None);
+}
+
+#[tokio::test]
+async fn a_report_for_another_recipient_is_ignored() {
+    let store = Store::open_memory().await.unwrap();
+    let id = one(&store, msg("+15550000001", 0), T0).await;
+    send(&store, id, "modem:a", &[9], T0).await;
+    let r = store
+        .record_status_report(
+            "modem:a",
+            9,
+            "+15550000002",
+            0,
+            DeliveryStatus::Delivered,
+            T0 + 1,
+            WINDOW,
+        )
+        .await
+        .unwrap();
+    assert_eq!(r, None);
+    assert_eq!(status(&store, id).await, MessageStatus::Sent);
+    // TP-RA without the plus is the same number.
+    let r = store
+        .record_status_report(
+            "modem:a",
+            9,
+            "15550000001",
+            0,
+            DeliveryStatus::Delivered,
+            T0 + 2,
+            WINDOW,
+        )
+        .await
+        .unwrap();
+    assert_eq!(r, Some((id, MessageStatus::Delivered)));
+}
+
+#[tokio::test]
+async fn segments_roll_up_into_the_message_status() {
+    let store = Store::open_memory().await.unwrap();
+    let r = "+15550000001";
+    let report = |mr: u8, tp_st: u8, at: i64| {
+        let store = store.clone();
+        async move {
+            store
+                .record_status_report(
+                    "modem:a",
+                    mr,
+                    r,
+                    tp_st,
+                    DeliveryStatus::from_tp_st(tp_st),
+                    at,
+                    WINDOW,
+                )
+                .await
+                .unwrap()
+        }
+    };
+    // Three segments: pending keeps sent, delivered only when all are.
+    let a = one(&store, msg_segments(r, 0, 3), T0).await;
+    send(&store, a, "modem:a", &[1, 2, 3], T0).await;
+    assert_eq!(
+        report(1, 0x00, T0 + 1).await,
+        Some((a, MessageStatus::Sent))
+    );
+    assert_eq!(
+        report(2, 0x20, T0 + 2).await,
+        Some((a, MessageStatus::Sent))
+    );
+    assert_eq!(
+        report(3, 0x00, T0 + 3).await,
+        Some((a, MessageStatus::Sent))
+    );
+    let pending = store.get(a).await.unwrap().unwrap();
+    assert_eq!(pending.segments_detail[1].status, "sent");
+    assert_eq!(pending.segments_detail[1].tp_st, Some(0x20));
+    assert_eq!(
+        report(2, 0x00, T0 + 4).await,
+        Some((a, MessageStatus::Delivered))
+    );
+
+    // Two segments: one failed → undelivered, whatever the other says later.
+    let b = one(&store, msg_segments(r, 0, 2), T0 + 10).await;
+    send(&store, b, "modem:a", &[4, 5], T0 + 10).await;
+    assert_eq!(
+        report(4, 0x41, T0 + 11).await,
+        Some((b, MessageStatus::Undelivered))
+    );
+    assert_eq!(
+        report(5, 0x00, T0 + 12).await,
+        Some((b, MessageStatus::Undelivered))
+    );
+    let detail = store.get(b).await.unwrap().unwrap();
+    assert_eq!(detail.segments_detail[0].status, "failed");
+    assert_eq!(detail.segments_detail[1].status, "delivered");
+    assert!(detail.summary.error.unwrap().contains("0x41"));
+    // A final report is not matched twice.
+    assert_eq!(report(4, 0x00, T0 + 13).await, None);
+}
+
+#[tokio::test]
+async fn recover_requeues_or_fails_by_policy() {
+    let store = Store::open_memory().await.unwrap();
+    let plain = one(&store, msg("+15550000001", 0), T0).await;
+    let mut otp = msg("+15550000002", 0);
+    otp.sms_type = SmsType::Otp;
+    let otp = one(&store, otp, T0).await;
+    let waiting = one(&store, msg("+15550000003", -1), T0).await;
+    assert_eq!(store.lease(T0, 2, LEASE).await.unwrap().len(), 2);
+    let done = store.recover(policy_by_type, T0 + 1).await.unwrap();
+    assert_eq!((done.requeued, done.failed), (1, 1));
+    assert_eq!(status(&store, plain).await, MessageStatus::Queued);
+    assert_eq!(status(&store, otp).await, MessageStatus::Failed);
+    assert_eq!(status(&store, waiting).await, MessageStatus::Queued);
+    let failed = store.get(otp).await.unwrap().unwrap();
+    let last = failed.events.last().unwrap();
+    assert_eq!(last.status, MessageStatus::Failed);
+    assert_eq!(last.detail.as_deref(), Some("interrupted by restart"));
+    let requeued = store.get(plain).await.unwrap().unwrap();
+    assert_eq!(
+        requeued.events.last().unwrap().detail.as_deref(),
+        Some("requeued after restart")
+    );
+    let again = store.lease(T0 + 1, 10, LEASE).await.unwrap();
+    assert_eq!(again[0].id, plain);
+    assert_eq!(again[0].attempts, 1);
+    // Everything at-least-once: nothing fails.
+    let done = store
+        .recover(|_| InFlightPolicy::AtLeastOnce, T0 + 2)
+        .await
+        .unwrap();
+    assert_eq!((done.requeued, done.failed), (2, 0));
+}
+
+#[tokio::test]
+async fn reclaim_takes_back_only_leases_that_ran_out() {
+    let store = Store::open_memory().await.unwrap();
+    let short = one(&store, msg("+15550000001", 1), T0).await;
+    let long = one(&store, msg("+15550000002", 0), T0).await;
+    store.lease(T0, 1, Duration::from_secs(10)).await.unwrap();
+    store.lease(T0, 1, Duration::from_secs(100)).await.unwrap();
+    let done = store
+        .reclaim_expired_leases(policy_by_type, T0 + 10_000)
+        .await
+        .unwrap();
+    assert_eq!(done.requeued + done.failed, 0, "not before lease_until");
+    let done = store
+        .reclaim_expired_leases(policy_by_type, T0 + 10_001)
+        .await
+        .unwrap();
+    assert_eq!((done.requeued, done.failed), (1, 0));
+    assert_eq!(status(&store, short).await, MessageStatus::Queued);
+    assert_eq!(status(&store, long).await, MessageStatus::Sending);
+}
+
+#[tokio::test]
+async fn get_and_list_show_what_was_stored() {
+    let store = Store::open_memory().await.unwrap();
+    let mut m = msg("+15550000001", 3);
+    m.custom_id = Some("order-7".into());
+    m.metadata = Some(json!({"k": [1, 2]}));
+    m.callback_url = Some("https://example.invalid/cb".into());
+    m.sms_type = SmsType::Promotional;
+    let accepted = store
+        .enqueue(NewBatch::default(), vec![m, msg("+15550000002", 0)], T0)
+        .await
+        .unwrap();
+    let second = one(&store, msg("+15550000003", 0), T0 + 5).await;
+    let d = store.get(accepted.ids[0]).await.unwrap().unwrap();
+    assert_eq!(d.summary.custom_id.as_deref(), Some("order-7"));
+    assert_eq!(d.metadata, Some(json!({"k": [1, 2]})));
+    assert_eq!(d.summary.batch_id, accepted.batch_id);
+    assert_eq!(d.summary.segments, 1);
+    assert_eq!(d.segments_detail[0].status, "pending");
+    let json = serde_json::to_value(&d).unwrap();
+    assert_eq!(json["status"], "queued");
+    assert_eq!(json["sms_type"], "promotional");
+    assert!(store.get(MessageId(424_242)).await.unwrap().is_none());
+
+    let all = store.list(ListFilter::default()).await.unwrap();
+    assert_eq!(all.len(), 3);
+    assert_eq!(all[0].id, second, "newest first");
+    let promo = store
+        .list(ListFilter {
+            sms_type: Some(SmsType::Promotional),
+            ..ListFilter::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(promo.len(), 1);
+    let batch = store
+        .list(ListFilter {
+            batch_id: Some(accepted.batch_id.clone()),
+            status: Some(MessageStatus::Queued),
+            date_from: Some(T0),
+            date_to: Some(T0),
+            limit: 1,
+            offset: 1,
+            ..ListFilter::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(batch.len(), 1);
+}
+
+#[tokio::test]
+async fn accepted_messages_survive_closing_and_reopening_a_file_database() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("smsgate.db");
+    let ids = {
+        let store = Store::open(&path, StoreOptions::default()).await.unwrap();
+        let messages = (0..100).map(|i| msg(&format!("+1555{i:07}"), 0)).collect();
+        let accepted = store
+            .enqueue(NewBatch::default(), messages, T0)
+            .await
+            .unwrap();
+        store.lease(T0, 10, LEASE).await.unwrap();
+        accepted.ids
+    };
+    let store = Store::open(&path, StoreOptions::default()).await.unwrap();
+    for id in &ids {
+        assert!(store.get(*id).await.unwrap().is_some(), "{id}");
+    }
+    assert_eq!(store.queue_depth().await.unwrap(), 100);
+    let done = store.recover(policy_by_type, T0 + 1).await.unwrap();
+    assert_eq!(done.requeued, 10);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fifty_concurrent_callers_all_find_their_messages() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&dir.path().join("c.db"), StoreOptions::default())
+        .await
+        .unwrap();
+    let mut tasks = Vec::new();
+    for t in 0..50 {
+        let store = store.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut ids = Vec::new();
+            for i in 0..10 {
+                let m = msg(&format!("+1555{t:03}{i:04}"), 0);
+                ids.extend(
+                    store
+                        .enqueue(NewBatch::default(), vec![m], T0)
+                        .await
+                        .unwrap()
+                        .ids,
+                );
+            }
+            ids
+        }));
+    }
+    let mut all = Vec::new();
+    for t in tasks {
+        all.extend(t.await.unwrap());
+    }
+    assert_eq!(all.len(), 500);
+    let mut unique = all.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!(unique.len(), 500);
+    for id in all {
+        assert!(store.get(id).await.unwrap().is_some(), "{id}");
+    }
+}
+
+/// The child half of the crash test: enqueues from 8 tasks until killed (or 60 s pass),
+/// printing `ACCEPTED <id>` only after each enqueue returned Ok.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn crash_child() {
+    let Ok(path) = std::env::var("SMSGATE_STORE_CRASH_CHILD") else {
+        return; // Only runs when the crash test starts it.
+    };
+    let options = StoreOptions {
+        durability: Durability::Full,
+        group_commit_max: 512,
+    };
+    let store = Store::open(std::path::Path::new(&path), options)
+        .await
+        .unwrap();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    let mut tasks = Vec::new();
+    for t in 0..8 {
+        let store = store.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut i = 0u32;
+            while tokio::time::Instant::now() < deadline {
+                i += 1;
+                let messages = vec![msg(&format!("+1555{t:02}{i:05}"), 0); 1 + (i % 3) as usize];
+                let accepted = store
+                    .enqueue(NewBatch::default(), messages, T0)
+                    .await
+                    .unwrap();
+                let line: Vec<String> = accepted.ids.iter().map(ToString::to_string).collect();
+                let mut out = std::io::stdout().lock();
+                writeln!(out, "ACCEPTED {}", line.join(" ")).unwrap();
+                out.flush().unwrap();
+            }
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_enqueue_that_returned_ok_survives_sigkill() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("crash.db");
+    let mut child = Command::new(std::env::current_exe().unwrap())
+        .args([
+            "store::crash_child",
+            "--exact",
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .env("SMSGATE_STORE_CRASH_CHILD", &path)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let mut lines = BufReader::new(stdout).lines();
+    let mut ids: Vec<i64> = Vec::new();
+    let mut accepted_lines = 0;
+    // Kill it mid-stream, after a few hundred acknowledged enqueues.
+    while accepted_lines < 300 {
+        let Some(line) = lines.next() else { break };
+        let line = line.unwrap();
+        if let Some(rest) = line.strip_prefix("ACCEPTED ") {
+            accepted_lines += 1;
+            ids.extend(rest.split(' ').map(|id| id.parse::<i64>().unwrap()));
+        }
+    }
+    child.kill().unwrap(); // SIGKILL
+    let exit = child.wait().unwrap();
+    assert_eq!(
+        std::os::unix::process::ExitStatusExt::signal(&exit),
+        Some(9),
+        "killed mid-stream, not finished"
+    );
+    // Lines written before the kill are still in the pipe.
+    for line in lines {
+        let Ok(line) = line else { break };
+        if let Some(rest) = line.strip_prefix("ACCEPTED ") {
+            if let Ok(parsed) = rest
+                .split(' ')
+                .map(|id| id.parse::<i64>())
+                .collect::<Result<Vec<_>, _>>()
+            {
+                ids.extend(parsed);
+            }
+        }
+    }
+    assert!(accepted_lines >= 300, "the child stopped early");
+
+    let store = Store::open(&path, StoreOptions::default()).await.unwrap();
+    for id in &ids {
+        let found = store.get(MessageId(*id)).await.unwrap();
+        assert!(found.is_some(), "message {id} was acknowledged but is gone");
+    }
+    let depth = store.queue_depth().await.unwrap();
+    assert!(depth >= ids.len() as u64, "{depth} < {}", ids.len());
+    eprintln!(
+        "{} acknowledged messages, {depth} found after SIGKILL",
+        ids.len()
+    );
+}
