@@ -6,6 +6,7 @@
 //! command line.
 
 pub mod at;
+pub mod config;
 pub mod message;
 pub mod modem;
 pub mod pdu;
