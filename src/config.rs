@@ -406,6 +406,14 @@ impl ModemEntry {
     }
 }
 
+fn plural(n: usize, what: &str) -> String {
+    if n == 1 {
+        format!("1 {what}")
+    } else {
+        format!("{n} {what}s")
+    }
+}
+
 fn default_baud() -> u32 {
     115_200
 }
@@ -501,6 +509,42 @@ impl Config {
     /// `simulator.modems > 0`.
     pub fn uses_simulator(&self) -> bool {
         self.modems.is_empty() && self.simulator.modems > 0
+    }
+
+    /// One line describing what the daemon would run, for `smsgate check-config` and the
+    /// start-up log: `2 modems (m0 /dev/ttyUSB2, m1 tcp://…), strategy least-loaded,
+    /// storage smsgate.db, listen 127.0.0.1:8080, 1 api key`. Never shows a secret.
+    pub fn summary(&self) -> String {
+        let routes = if self.uses_simulator() {
+            format!("simulator with {}", plural(self.simulator.modems, "modem"))
+        } else if self.modems.is_empty() {
+            "no modems (simulator disabled)".to_string()
+        } else {
+            let list: Vec<String> = self
+                .modems
+                .iter()
+                .map(|m| {
+                    let off = if m.enabled { "" } else { " disabled" };
+                    format!("{} {}{off}", m.name, m.port)
+                })
+                .collect();
+            format!(
+                "{} ({})",
+                plural(self.modems.len(), "modem"),
+                list.join(", ")
+            )
+        };
+        let access = if self.api_keys.is_empty() {
+            "no api keys (open API, loopback only)".to_string()
+        } else {
+            plural(self.api_keys.len(), "api key")
+        };
+        format!(
+            "{routes}, strategy {}, storage {}, listen {}, {access}",
+            self.dispatch.strategy,
+            self.storage.path.display(),
+            self.server.listen
+        )
     }
 
     /// Checks every rule of `docs/configuration.md`; the error names the first bad key.

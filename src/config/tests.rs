@@ -640,3 +640,23 @@ fn names_round_trip() {
         assert_eq!(Durability::parse(d.as_str()), Some(d));
     }
 }
+
+#[test]
+fn the_summary_names_routes_strategy_storage_and_listen() {
+    assert_eq!(
+        Config::default().summary(),
+        "simulator with 2 modems, strategy least-loaded, storage smsgate.db, \
+         listen 127.0.0.1:8080, no api keys (open API, loopback only)"
+    );
+    let mut c = base();
+    c.modems[1].enabled = false;
+    c.modems[0].pin = Some(Secret::new("4711"));
+    assert_eq!(
+        c.summary(),
+        "2 modems (m0 /dev/serial/by-id/usb-modem0, m1 tcp://127.0.0.1:7000 disabled), \
+         strategy least-loaded, storage smsgate.db, listen 127.0.0.1:8080, 1 api key"
+    );
+    c.modems.clear();
+    c.simulator.modems = 0;
+    assert!(c.summary().starts_with("no modems (simulator disabled), "));
+}
