@@ -6,6 +6,9 @@ mod cli;
 use clap::Parser;
 use std::process::ExitCode;
 
+/// Exit code of a configuration error (sysexits.h `EX_CONFIG`).
+const EX_CONFIG: u8 = 78;
+
 fn main() -> ExitCode {
     let args = cli::Cli::parse();
     match cli::run(args) {
@@ -13,7 +16,11 @@ fn main() -> ExitCode {
         Err(err) => {
             // One line, naming the field and offset for PDU errors (see cli::pdu).
             eprintln!("error: {err:#}");
-            ExitCode::FAILURE
+            if err.downcast_ref::<smsgate::config::ConfigError>().is_some() {
+                ExitCode::from(EX_CONFIG)
+            } else {
+                ExitCode::FAILURE
+            }
         }
     }
 }

@@ -1,5 +1,6 @@
 //! Command-line definitions (clap derive) and dispatch to the subcommands.
 
+mod config;
 mod modem;
 mod pdu;
 mod serve;
@@ -28,6 +29,12 @@ enum Command {
     /// Run the simulated modem network: modems on pseudo-terminals and/or TCP, a JSON log
     /// of every segment, and a loopback HTTP control API.
     Simulate(simulate::SimulateArgs),
+    /// Validate a config file without starting anything: one `ok: …` line, or the bad key
+    /// and why (exit 78).
+    CheckConfig(config::CheckConfigArgs),
+    /// Manage API keys.
+    #[command(subcommand)]
+    ApiKey(config::ApiKeyCommand),
 }
 
 /// Runs the chosen subcommand.
@@ -40,6 +47,8 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             runtime()?.block_on(modem::run(command))
         }
         Command::Simulate(args) => simulate::run(args),
+        Command::CheckConfig(args) => config::check(args),
+        Command::ApiKey(command) => config::api_key(command),
     }
 }
 

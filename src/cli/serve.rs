@@ -17,7 +17,8 @@ pub struct ServeArgs {
 
 pub fn run(args: ServeArgs) -> anyhow::Result<()> {
     smsgate::telemetry::init("info");
-    let config = Config::load(args.config.as_deref()).map_err(|e| anyhow::anyhow!("config: {e}"))?;
+    let config =
+        Config::load(args.config.as_deref()).map_err(|e| anyhow::anyhow!("config: {e}"))?;
     match &args.config {
         Some(path) => tracing::info!("configuration from {}", path.display()),
         None => tracing::info!("no --config given: using the defaults (docs/configuration.md)"),

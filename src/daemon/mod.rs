@@ -14,7 +14,8 @@ use crate::dispatch::{self, DispatchSettings, Dispatcher, RetryPolicy};
 use crate::http::{self, AppState, HttpSettings};
 use crate::message::{now_millis, InFlightPolicy, SmsType};
 use crate::modem::{
-    FnConnector, Limits, Modem, ModemConfig, ModemEvent, ModemRoute, PortSpec, ReceivePolicy, RouteSettings,
+    FnConnector, Limits, Modem, ModemConfig, ModemEvent, ModemRoute, PortSpec, ReceivePolicy,
+    RouteSettings,
 };
 use crate::route::Route;
 use crate::service::{Service, ServiceSettings};
@@ -95,7 +96,10 @@ impl Daemon {
         };
         let store = Store::open(&config.storage.path, options)
             .await
-            .map_err(|source| DaemonError::Store { path: path.clone(), source })?;
+            .map_err(|source| DaemonError::Store {
+                path: path.clone(),
+                source,
+            })?;
         let policy = in_flight_policy(config.dispatch.in_flight, config.dispatch.otp_in_flight);
         match store.recover(policy, now_millis()).await {
             Ok(r) if r.requeued + r.failed > 0 => warn!(
@@ -109,7 +113,8 @@ impl Daemon {
 
         let (events_tx, events_rx) = mpsc::channel::<ModemEvent>(1024);
         let (modems, simulator) = start_modems(config, events_tx)?;
-        let routes: Vec<Arc<dyn Route>> = modems.iter().map(|m| m.clone() as Arc<dyn Route>).collect();
+        let routes: Vec<Arc<dyn Route>> =
+            modems.iter().map(|m| m.clone() as Arc<dyn Route>).collect();
 
         let cancel = CancellationToken::new();
         let d = &config.dispatch;
@@ -132,9 +137,15 @@ impl Daemon {
             in_flight: policy,
             no_route_delay: Duration::from_secs(1),
         };
-        let (dispatcher, dispatcher_task) = Dispatcher::spawn(store.clone(), routes.clone(), settings, cancel.child_token());
+        let (dispatcher, dispatcher_task) = Dispatcher::spawn(
+            store.clone(),
+            routes.clone(),
+            settings,
+            cancel.child_token(),
+        );
         let window = Duration::from_secs(d.report_window_hours.saturating_mul(3600));
-        let reports_task = tokio::spawn(dispatch::reports::consume(store.clone(), events_rx, window));
+        let reports_task =
+            tokio::spawn(dispatch::reports::consume(store.clone(), events_rx, window));
 
         let service = Service::new(
             store,
@@ -175,14 +186,22 @@ impl Daemon {
     }
 
     /// Serves HTTP until `shutdown` resolves, then stops everything in order.
-    pub async fn serve(self, shutdown: impl Future<Output = ()> + Send + 'static) -> Result<(), DaemonError> {
+    pub async fn serve(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> Result<(), DaemonError> {
         let listener = tokio::net::TcpListener::bind(self.listen)
             .await
-            .map_err(|source| DaemonError::Listen { addr: self.listen, source })?;
+            .map_err(|source| DaemonError::Listen {
+                addr: self.listen,
+                source,
+            })?;
         let addr = listener.local_addr().unwrap_or(self.listen);
         info!("HTTP API on http://{addr}");
         let app = self.router();
-        let served = axum::serve(listener, app).with_graceful_shutdown(shutdown).await;
+        let served = axum::serve(listener, app)
+            .with_graceful_shutdown(shutdown)
+            .await;
         if let Err(e) = served {
             warn!("HTTP server ended with an error: {e}");
         }
@@ -220,7 +239,7 @@ fn start_modems(
         let network = SimNetwork::new(NetworkConfig {
             modems: (0..sim.modems)
                 .map(|i| SimModemConfig {
-                    latency: latency.clone(),
+                    latency,
                     ..SimModemConfig::default_for(i)
                 })
                 .collect(),
@@ -234,9 +253,18 @@ fn start_modems(
                 let mut modem_config = ModemConfig::new(format!("sim{i}"));
                 modem_config.receive = receive;
                 let net = network.clone();
-                let connector = FnConnector(format!("simulator modem {i} ({})", network.msisdn(i)), move || net.connect(i));
+                let connector = FnConnector(
+                    format!("simulator modem {i} ({})", network.msisdn(i)),
+                    move || net.connect(i),
+                );
                 let modem = Modem::start(modem_config, connector, events.clone());
-                Arc::new(ModemRoute::new(modem, RouteSettings { weight: 1, ..RouteSettings::default() }))
+                Arc::new(ModemRoute::new(
+                    modem,
+                    RouteSettings {
+                        weight: 1,
+                        ..RouteSettings::default()
+                    },
+                ))
             })
             .collect();
         return Ok((modems, Some(network)));
@@ -244,7 +272,10 @@ fn start_modems(
     let mut modems = Vec::new();
     for (index, entry) in config.modems.iter().enumerate().filter(|(_, m)| m.enabled) {
         let spec = if entry.port.starts_with("tcp://") {
-            PortSpec::parse(&entry.port).map_err(|e| DaemonError::Port { index, reason: e.to_string() })?
+            PortSpec::parse(&entry.port).map_err(|e| DaemonError::Port {
+                index,
+                reason: e.to_string(),
+            })?
         } else {
             PortSpec::Serial {
                 path: entry.port.clone(),

@@ -22,7 +22,9 @@ pub struct Auth {
 impl Auth {
     /// From the configuration.
     pub fn new(keys: Vec<ApiKey>) -> Self {
-        Self { keys: Arc::new(keys) }
+        Self {
+            keys: Arc::new(keys),
+        }
     }
 
     /// Whether `headers` carry a key with `scope` (always, when no key is configured).
@@ -31,7 +33,11 @@ impl Auth {
             return Ok(());
         }
         let presented = presented_key(headers).ok_or_else(ApiError::unauthorized)?;
-        let key = self.keys.iter().find(|k| k.matches(presented)).ok_or_else(ApiError::unauthorized)?;
+        let key = self
+            .keys
+            .iter()
+            .find(|k| k.matches(presented))
+            .ok_or_else(ApiError::unauthorized)?;
         if key.allows(scope) {
             Ok(())
         } else {
@@ -53,10 +59,18 @@ fn presented_key(headers: &HeaderMap) -> Option<&str> {
     let bearer = headers
         .get(axum::http::header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
+        .and_then(|v| {
+            v.strip_prefix("Bearer ")
+                .or_else(|| v.strip_prefix("bearer "))
+        })
         .map(str::trim);
     bearer
-        .or_else(|| headers.get("x-api-key").and_then(|v| v.to_str().ok()).map(str::trim))
+        .or_else(|| {
+            headers
+                .get("x-api-key")
+                .and_then(|v| v.to_str().ok())
+                .map(str::trim)
+        })
         .filter(|k| !k.is_empty())
 }
 

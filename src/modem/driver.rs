@@ -218,7 +218,7 @@ impl Modem {
         Self {
             shared,
             cancel,
-            task,
+            task: tokio::sync::Mutex::new(Some(task)),
         }
     }
 

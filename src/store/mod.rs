@@ -169,8 +169,16 @@ impl Store {
     }
 
     /// `sending → queued` without counting an attempt (no route could take it this round).
-    pub async fn release(&self, id: MessageId, next_attempt_at: Millis, now: Millis) -> Result<(), StoreError> {
-        writer::write(&self.writer, move |c| queue::release(c, id, next_attempt_at, now)).await
+    pub async fn release(
+        &self,
+        id: MessageId,
+        next_attempt_at: Millis,
+        now: Millis,
+    ) -> Result<(), StoreError> {
+        writer::write(&self.writer, move |c| {
+            queue::release(c, id, next_attempt_at, now)
+        })
+        .await
     }
 
     /// `→ failed` (permanent error or attempts exhausted).

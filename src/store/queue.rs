@@ -361,7 +361,12 @@ pub fn record_retry(
 
 /// `sending → queued` without counting an attempt: the dispatcher leased the message but
 /// no route could take it this round (all busy or rate-limited).
-pub fn release(conn: &Connection, id: MessageId, next_attempt_at: Millis, now: Millis) -> Result<(), StoreError> {
+pub fn release(
+    conn: &Connection,
+    id: MessageId,
+    next_attempt_at: Millis,
+    now: Millis,
+) -> Result<(), StoreError> {
     transition(
         conn,
         id,
@@ -371,8 +376,10 @@ pub fn release(conn: &Connection, id: MessageId, next_attempt_at: Millis, now: M
         Some("no route free; offered again"),
         now,
     )?;
-    conn.prepare_cached("UPDATE messages SET next_attempt_at = ?2, lease_until = NULL WHERE id = ?1")?
-        .execute(params![id.0, next_attempt_at])?;
+    conn.prepare_cached(
+        "UPDATE messages SET next_attempt_at = ?2, lease_until = NULL WHERE id = ?1",
+    )?
+    .execute(params![id.0, next_attempt_at])?;
     Ok(())
 }
 
@@ -625,18 +632,25 @@ pub(crate) mod tests {
     #[test]
     fn release_returns_a_lease_without_counting_an_attempt() {
         let conn = conn();
-        let id = enqueue(&conn, &NewBatch::default(), &[message("+1555", 0, 1)], 1).unwrap().ids[0];
+        let id = enqueue(&conn, &NewBatch::default(), &[message("+1555", 0, 1)], 1)
+            .unwrap()
+            .ids[0];
         let leased = lease(&conn, 2, 10, std::time::Duration::from_secs(60)).unwrap();
         assert_eq!(leased.len(), 1);
         release(&conn, id, 50, 3).unwrap();
         // Not due before 50, and no attempt counted when it comes back.
-        assert!(lease(&conn, 49, 10, std::time::Duration::from_secs(60)).unwrap().is_empty());
+        assert!(lease(&conn, 49, 10, std::time::Duration::from_secs(60))
+            .unwrap()
+            .is_empty());
         let again = lease(&conn, 50, 10, std::time::Duration::from_secs(60)).unwrap();
         assert_eq!(again.len(), 1);
         assert_eq!(again[0].attempts, 0);
         // Only a leased message can be released.
         assert!(matches!(release(&conn, id, 0, 4), Ok(())));
-        assert!(matches!(release(&conn, id, 0, 5), Err(StoreError::Conflict(_))));
+        assert!(matches!(
+            release(&conn, id, 0, 5),
+            Err(StoreError::Conflict(_))
+        ));
     }
 
     #[test]

@@ -10,6 +10,7 @@
 mod at_engine; // the AT engine against byte-exact scripts, URCs mid-command, deadlines
 mod cli_pdu; // `smsgate pdu encode|decode|count`: the JSON contract, exit codes, stderr
 mod cli_simulate; // `smsgate simulate` as a process: stdout lines, TCP, pty links, log, SIGTERM, bad arguments
+mod config; // `smsgate check-config` and `smsgate api-key create` as processes: ok line, exit 78 naming the key, keys that parse back
 mod e2e_simulate; // real processes: smsgate simulate on ptys, driven by smsgate modem send/listen
 mod hardware; // hardware tests (ignored without SMSGATE_TEST_MODEM) and their simulator twins
 mod modem_driver; // the modem driver against the simulated network: send, receive, reports, faults, recovery
