@@ -220,6 +220,12 @@ impl<'de> Deserialize<'de> for Secret {
             fn visit_u64<E: de::Error>(self, _: u64) -> Result<Secret, E> {
                 self.visit_i64(0)
             }
+            fn visit_f64<E: de::Error>(self, _: f64) -> Result<Secret, E> {
+                self.visit_i64(0)
+            }
+            fn visit_bool<E: de::Error>(self, _: bool) -> Result<Secret, E> {
+                Err(E::custom("expected the PIN as a string of digits"))
+            }
         }
         deserializer.deserialize_any(Visitor)
     }

@@ -224,9 +224,13 @@ fn the_pin_never_prints() {
     let e = err("[[modems]]\nname = \"m\"\nport = \"/dev/x\"\npin = \"47x1\"\n");
     assert_eq!(e.key, "modems[0].pin");
     assert!(!e.to_string().contains("47x1"), "{e}");
-    let e = err("[[modems]]\nname = \"m\"\nport = \"/dev/x\"\npin = 4711\n");
-    assert_eq!(e.key, "modems[0].pin");
-    assert!(!e.to_string().contains("4711"), "{e}");
+    for pin in ["4711", "4711.5", "[4711]"] {
+        let e = err(&format!(
+            "[[modems]]\nname = \"m\"\nport = \"/dev/x\"\npin = {pin}\n"
+        ));
+        assert_eq!(e.key, "modems[0].pin");
+        assert!(!e.to_string().contains("4711"), "{e}");
+    }
 }
 
 // --- TOML errors name the dotted key path and the line ---
@@ -659,4 +663,73 @@ fn the_summary_names_routes_strategy_storage_and_listen() {
     c.modems.clear();
     c.simulator.modems = 0;
     assert!(c.summary().starts_with("no modems (simulator disabled), "));
+}
+
+#[test]
+fn the_examples_in_the_docs_are_valid() {
+    let doc = include_str!("../../docs/configuration.md");
+    let mut blocks = 0;
+    for (i, part) in doc.split("```toml\n").enumerate().skip(1) {
+        let (block, _) = part.split_once("```").unwrap();
+        parse(block).unwrap_or_else(|e| panic!("block {i}: {e}\n{block}"));
+        blocks += 1;
+    }
+    assert_eq!(blocks, 3, "simulator only; two USB modems; a TCP pool");
+}
+
+#[test]
+fn every_key_and_variable_is_documented() {
+    let doc = include_str!("../../docs/configuration.md");
+    let keys = [
+        "listen",
+        "cors_origins",
+        "max_body_bytes",
+        "request_timeout_ms",
+        "max_segments",
+        "default_region",
+        "path",
+        "durability",
+        "group_commit_max",
+        "modems",
+        "latency_ms",
+        "fail_prefixes",
+        "seed",
+        "name",
+        "port",
+        "baud",
+        "pin",
+        "per_minute",
+        "per_hour",
+        "per_day",
+        "weight",
+        "cost_per_segment",
+        "prefixes",
+        "cnmi",
+        "enabled",
+        "strategy",
+        "max_attempts",
+        "backoff_initial_ms",
+        "backoff_max_ms",
+        "jitter",
+        "lease_seconds",
+        "in_flight",
+        "otp_in_flight",
+        "status_reports",
+        "report_window_hours",
+        "poll_interval_ms",
+        "sha256",
+        "scopes",
+    ];
+    for key in keys {
+        assert!(
+            doc.contains(&format!("| `{key}` |")),
+            "{key} has no row in docs/configuration.md"
+        );
+    }
+    for (name, _, _) in env::VARIABLES {
+        assert!(
+            doc.contains(&format!("| `{name}` |")),
+            "{name} is not documented"
+        );
+    }
 }
