@@ -19,6 +19,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
     smsgate::telemetry::init("info");
     let config =
         Config::load(args.config.as_deref()).map_err(|e| anyhow::anyhow!("config: {e}"))?;
+    tracing::info!("{}", config.summary());
     match &args.config {
         Some(path) => tracing::info!("configuration from {}", path.display()),
         None => tracing::info!("no --config given: using the defaults (docs/configuration.md)"),

@@ -7,8 +7,7 @@ use crate::service::{RecipientInput, SendRequest};
 use serde::Deserialize;
 
 /// `to`: a list of `{number, country_code?, name?}`, a list of strings, or one string.
-#[derive(Debug, Deserialize)]
-#[serde(untagged)]
+#[derive(Debug)]
 pub enum Recipients {
     /// `"+49151…"`
     One(String),
@@ -17,8 +16,7 @@ pub enum Recipients {
 }
 
 /// One recipient: a string or an object.
-#[derive(Debug, Deserialize)]
-#[serde(untagged)]
+#[derive(Debug)]
 pub enum RecipientDto {
     /// `"+49151…"`
     Number(String),
@@ -27,12 +25,71 @@ pub enum RecipientDto {
         /// The number.
         number: String,
         /// ISO region for a national number.
-        #[serde(default)]
         country_code: Option<String>,
         /// Display name.
-        #[serde(default)]
         name: Option<String>,
     },
+}
+
+// Hand-written rather than `#[serde(untagged)]`, whose error ("data did not match any
+// variant") tells a caller nothing about what to send instead.
+impl<'de> Deserialize<'de> for Recipients {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        use serde::de::Error;
+        match serde_json::Value::deserialize(d)? {
+            serde_json::Value::String(s) => Ok(Recipients::One(s)),
+            serde_json::Value::Array(items) => items
+                .into_iter()
+                .enumerate()
+                .map(|(i, item)| RecipientDto::from_value(item).map_err(|m| D::Error::custom(format!("[{i}]: {m}"))))
+                .collect::<Result<_, _>>()
+                .map(Recipients::Many),
+            _ => Err(D::Error::custom(
+                "expected a number string, or a list of number strings or {\"number\", \"country_code\"?, \"name\"?} objects",
+            )),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for RecipientDto {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        RecipientDto::from_value(serde_json::Value::deserialize(d)?)
+            .map_err(serde::de::Error::custom)
+    }
+}
+
+impl RecipientDto {
+    fn from_value(value: serde_json::Value) -> Result<Self, String> {
+        use serde_json::Value;
+        let optional =
+            |map: &serde_json::Map<String, Value>, key: &str| -> Result<Option<String>, String> {
+                match map.get(key) {
+                    None | Some(Value::Null) => Ok(None),
+                    Some(Value::String(s)) => Ok(Some(s.clone())),
+                    Some(_) => Err(format!("{key} must be a string")),
+                }
+            };
+        match value {
+            Value::String(number) => Ok(RecipientDto::Number(number)),
+            Value::Object(map) => {
+                let number = match map.get("number") {
+                    Some(Value::String(s)) => s.clone(),
+                    Some(_) => {
+                        return Err("number must be a string such as \"+4915112345678\"".into())
+                    }
+                    None => return Err("number is required".into()),
+                };
+                Ok(RecipientDto::Full {
+                    number,
+                    country_code: optional(&map, "country_code")?,
+                    name: optional(&map, "name")?,
+                })
+            }
+            _ => {
+                Err("expected a number string or {\"number\", \"country_code\"?, \"name\"?}".into())
+            }
+        }
+    }
 }
 
 impl From<RecipientDto> for RecipientInput {
