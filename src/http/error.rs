@@ -140,12 +140,19 @@ where
             .map(AppJson)
             .map_err(|e| {
                 let path = e.path().to_string();
-                let field = if path == "." {
-                    "body".to_string()
-                } else {
-                    path
+                let message = e.into_inner().to_string();
+                // serde reports a missing field at its parent: name the field itself.
+                let missing = message
+                    .strip_prefix("missing field `")
+                    .and_then(|rest| rest.split_once('`'))
+                    .map(|(name, _)| name.to_string());
+                let field = match (missing, path.as_str()) {
+                    (Some(name), ".") => name,
+                    (Some(name), parent) => format!("{parent}.{name}"),
+                    (None, ".") => "body".to_string(),
+                    (None, _) => path,
                 };
-                ApiError::invalid(field, e.into_inner().to_string())
+                ApiError::invalid(field, message)
             })
     }
 }
