@@ -176,7 +176,7 @@ impl Daemon {
     }
 
     /// The HTTP router of this daemon.
-    pub fn router(&self) -> axum::Router {
+    pub fn router(&self) -> http::App {
         http::router(
             AppState {
                 service: self.service.clone(),
@@ -199,9 +199,7 @@ impl Daemon {
         let addr = listener.local_addr().unwrap_or(self.listen);
         info!("HTTP API on http://{addr}");
         let app = self.router();
-        let served = axum::serve(listener, app)
-            .with_graceful_shutdown(shutdown)
-            .await;
+        let served = http::serve(listener, app, shutdown).await;
         if let Err(e) = served {
             warn!("HTTP server ended with an error: {e}");
         }

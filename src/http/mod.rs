@@ -51,6 +51,20 @@ impl Default for HttpSettings {
     }
 }
 
+/// The API as a service other code can serve or call (`tower::ServiceExt::oneshot` in tests).
+pub type App = Router;
+
+/// Serves `app` on `listener` until `shutdown` resolves; requests in progress then finish.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    app: App,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown)
+        .await
+}
+
 /// The whole API.
 pub fn router(state: AppState, settings: &HttpSettings) -> Router {
     let auth = auth::Auth::new(settings.api_keys.clone());
