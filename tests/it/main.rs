@@ -11,8 +11,10 @@ mod at_engine; // the AT engine against byte-exact scripts, URCs mid-command, de
 mod cli_pdu; // `smsgate pdu encode|decode|count`: the JSON contract, exit codes, stderr
 mod cli_simulate; // `smsgate simulate` as a process: stdout lines, TCP, pty links, log, SIGTERM, bad arguments
 mod config; // `smsgate check-config` and `smsgate api-key create` as processes: ok line, exit 78 naming the key, keys that parse back
+mod crash; // SIGKILL of a real smsgate serve while clients send: nothing accepted is lost
 mod e2e_simulate; // real processes: smsgate simulate on ptys, driven by smsgate modem send/listen
 mod hardware; // hardware tests (ignored without SMSGATE_TEST_MODEM) and their simulator twins
+mod http_api; // the HTTP API end to end on the simulator: states, batch, schedule, cancel, expiry, idempotency, failover, hang, bad input, auth, restart
 mod modem_driver; // the modem driver against the simulated network: send, receive, reports, faults, recovery
 mod pdu_boundaries; // segment boundaries: 160/161, 153·k, 152·k, 70/71, 67·k, 66·k, escapes, emoji
 mod pdu_properties; // property tests: round trips, segment sizes, minimal counts

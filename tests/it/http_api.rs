@@ -1,0 +1,563 @@
+//! The HTTP API end to end on the simulated network, in process: a real daemon (SQLite
+//! file, simulated modems, dispatcher, status reports) driven through its router as a
+//! client would. Real time with zero simulator latency; state changes are awaited with
+//! bounded polling of the API, as a client does.
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use serde_json::{json, Value};
+use smsgate::config::{generate_api_key, ApiKey, Config, Scope};
+use smsgate::daemon::Daemon;
+use smsgate::http::App;
+use smsgate::sim::Faults;
+use std::time::Duration;
+use tower::ServiceExt;
+
+struct Running {
+    daemon: Option<Daemon>,
+    app: App,
+    _dir: tempfile::TempDir,
+}
+
+impl Running {
+    async fn stop(mut self) {
+        if let Some(d) = self.daemon.take() {
+            d.stop().await;
+        }
+    }
+}
+
+fn base_config(dir: &tempfile::TempDir) -> Config {
+    let mut config = Config::default();
+    config.storage.path = dir.path().join("smsgate.db");
+    config.simulator.latency_ms = (0, 0);
+    config.dispatch.poll_interval_ms = 20;
+    config.dispatch.backoff_initial_ms = 50;
+    config.dispatch.backoff_max_ms = 200;
+    config
+}
+
+async fn start_with(dir: tempfile::TempDir, config: Config) -> Running {
+    let daemon = Daemon::start(&config).await.expect("daemon starts");
+    let app = daemon.router();
+    // Wait until a route can send, as a load balancer would with /readyz.
+    let ready = Running {
+        daemon: Some(daemon),
+        app,
+        _dir: dir,
+    };
+    if config.uses_simulator() {
+        wait_for(&ready.app, "/readyz", |v| v["ready"] == true, "ready").await;
+    }
+    ready
+}
+
+async fn start(tweak: impl FnOnce(&mut Config)) -> Running {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = base_config(&dir);
+    tweak(&mut config);
+    start_with(dir, config).await
+}
+
+async fn call(
+    app: &App,
+    method: &str,
+    path: &str,
+    body: Option<Value>,
+    headers: &[(&str, &str)],
+) -> (StatusCode, Value) {
+    let mut req = Request::builder().method(method).uri(path);
+    for (k, v) in headers {
+        req = req.header(*k, *v);
+    }
+    let req = match body {
+        Some(b) => req
+            .header("content-type", "application/json")
+            .body(Body::from(b.to_string())),
+        None => req.body(Body::empty()),
+    }
+    .unwrap();
+    let response = app.clone().oneshot(req).await.unwrap();
+    let status = response.status();
+    let bytes = axum::body::to_bytes(response.into_body(), 16 * 1024 * 1024)
+        .await
+        .unwrap();
+    let value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+    (status, value)
+}
+
+async fn post(app: &App, path: &str, body: Value) -> (StatusCode, Value) {
+    call(app, "POST", path, Some(body), &[]).await
+}
+
+async fn get(app: &App, path: &str) -> (StatusCode, Value) {
+    call(app, "GET", path, None, &[]).await
+}
+
+/// Polls `path` until `done` holds (at most 30 s), returning the last answer.
+async fn wait_for(app: &App, path: &str, done: impl Fn(&Value) -> bool, what: &str) -> Value {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let (_, v) = get(app, path).await;
+        if done(&v) {
+            return v;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{what}: never happened; last answer {v}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+async fn wait_status(app: &App, id: &Value, status: &str) -> Value {
+    wait_for(
+        app,
+        &format!("/api/sms/{id}"),
+        |v| v["status"] == status,
+        &format!("message {id} {status}"),
+    )
+    .await
+}
+
+const SIM1: &str = "+12025550102";
+const EXTERNAL: &str = "+4915112345678";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_single_message_is_accepted_sent_and_delivered_with_every_state_recorded() {
+    let d = start(|_| {}).await;
+    let (status, body) = post(
+        &d.app,
+        "/api/sms/send",
+        json!({
+            "to": [{"number": SIM1, "name": "Sim one"}],
+            "message": "Hello over the API",
+            "metadata": {"campaign": "welcome"},
+        }),
+    )
+    .await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+    assert_eq!(body["messages"][0]["to"], SIM1);
+    assert_eq!(body["messages"][0]["encoding"], "gsm7");
+    assert_eq!(body["messages"][0]["segments"], 1);
+    let id = body["messages"][0]["id"].clone();
+    let detail = wait_status(&d.app, &id, "delivered").await;
+    let states: Vec<&str> = detail["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["status"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        states,
+        vec!["queued", "sending", "sent", "delivered"],
+        "{detail}"
+    );
+    assert!(detail["route"].as_str().unwrap().starts_with("sim"));
+    assert_eq!(detail["segments_detail"][0]["status"], "delivered");
+    assert_eq!(detail["metadata"]["campaign"], "welcome");
+    assert_eq!(detail["metadata"]["recipient_name"], "Sim one");
+    assert!(detail["sent_at"].as_str().unwrap().ends_with('Z'));
+    d.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn multipart_unicode_and_flash_messages_are_delivered_whole() {
+    let d = start(|_| {}).await;
+    let text = "Ваш заказ в пути 🚚 — курьер будет с 10:00 до 12:00. ".repeat(4);
+    let (status, body) = post(
+        &d.app,
+        "/api/sms/send",
+        json!({"to": SIM1, "message": text}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::ACCEPTED);
+    assert_eq!(body["messages"][0]["encoding"], "ucs2");
+    let segments = body["messages"][0]["segments"].as_u64().unwrap();
+    assert!(segments >= 3);
+    let detail = wait_status(&d.app, &body["messages"][0]["id"], "delivered").await;
+    let parts = detail["segments_detail"].as_array().unwrap();
+    assert_eq!(parts.len() as u64, segments);
+    assert!(
+        parts
+            .iter()
+            .all(|p| p["status"] == "delivered" && p["route"] == detail["route"]),
+        "{detail}"
+    );
+
+    let (status, body) = post(
+        &d.app,
+        "/api/sms/send",
+        json!({"to": [EXTERNAL], "message": "Flash!", "message_type": "flash"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::ACCEPTED);
+    wait_status(&d.app, &body["messages"][0]["id"], "delivered").await;
+    d.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_batch_is_accepted_at_once_and_its_progress_can_be_followed() {
+    let d = start(|_| {}).await;
+    let recipients: Vec<Value> = (0..60)
+        .map(|i| json!({"number": format!("+49151123450{i:02}")}))
+        .collect();
+    let (status, body) = post(
+        &d.app,
+        "/api/sms/send-batch",
+        json!({
+            "name": "newsletter", "recipients": recipients, "message": "Batch message",
+        }),
+    )
+    .await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+    assert_eq!(body["total"], 60);
+    let batch = body["batch_id"].as_str().unwrap();
+    let summary = wait_for(
+        &d.app,
+        &format!("/api/batches/{batch}"),
+        |v| v["by_status"]["delivered"] == 60,
+        "batch delivered",
+    )
+    .await;
+    assert_eq!(summary["total"], 60);
+    assert_eq!(summary["name"], "newsletter");
+    let (_, list) = get(
+        &d.app,
+        &format!("/api/sms?batch_id={batch}&status=delivered&limit=100"),
+    )
+    .await;
+    assert_eq!(list["count"], 60);
+    d.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn scheduled_messages_wait_and_can_be_cancelled_until_sent() {
+    let d = start(|_| {}).await;
+    let soon = smsgate::message::format_millis(smsgate::message::now_millis() + 1500);
+    let (_, body) = post(
+        &d.app,
+        "/api/sms/send",
+        json!({"to": SIM1, "message": "later", "schedule_at": soon}),
+    )
+    .await;
+    let id = body["messages"][0]["id"].clone();
+    assert_eq!(body["messages"][0]["status"], "scheduled");
+    let (_, now) = get(&d.app, &format!("/api/sms/{id}")).await;
+    assert_eq!(now["status"], "scheduled");
+    let sent = wait_status(&d.app, &id, "delivered").await;
+    let sent_at = smsgate::message::parse_rfc3339(sent["sent_at"].as_str().unwrap()).unwrap();
+    assert!(
+        sent_at >= smsgate::message::parse_rfc3339(&soon).unwrap(),
+        "sent before schedule_at"
+    );
+
+    let later = smsgate::message::format_millis(smsgate::message::now_millis() + 3_600_000);
+    let (_, body) = post(
+        &d.app,
+        "/api/sms/send",
+        json!({"to": SIM1, "message": "cancel me", "schedule_at": later}),
+    )
+    .await;
+    let id = body["messages"][0]["id"].clone();
+    let (status, body) = post(&d.app, &format!("/api/sms/{id}/cancel"), json!({})).await;
+    assert_eq!(
+        (status, body["status"].clone()),
+        (StatusCode::OK, json!("cancelled"))
+    );
+    let (status, body) = post(&d.app, &format!("/api/sms/{id}/cancel"), json!({})).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    let (status, _) = post(&d.app, "/api/sms/999999/cancel", json!({})).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    d.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_expired_message_is_never_sent_late() {
+    // No modem at all: nothing can send, so the message waits until expire_at passes.
+    let d = start(|c| c.simulator.modems = 0).await;
+    let expire = smsgate::message::format_millis(smsgate::message::now_millis() + 800);
+    let (status, body) = post(
+        &d.app,
+        "/api/sms/send",
+        json!({"to": SIM1, "message": "too late", "expire_at": expire}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+    let detail = wait_status(&d.app, &body["messages"][0]["id"], "expired").await;
+    assert_eq!(detail["sent_at"], Value::Null);
+    let (ready, _) = get(&d.app, "/readyz").await;
+    assert_eq!(ready, StatusCode::SERVICE_UNAVAILABLE);
+    d.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_retried_request_returns_the_same_messages_instead_of_sending_twice() {
+    let d = start(|_| {}).await;
+    let body = json!({"to": [SIM1, EXTERNAL], "message": "once", "custom_id": "order-4711"});
+    let (_, first) = post(&d.app, "/api/sms/send", body.clone()).await;
+    let (status, again) = post(&d.app, "/api/sms/send", body).await;
+    assert_eq!(status, StatusCode::ACCEPTED);
+    assert_eq!(again["replayed"], true);
+    assert_eq!(first["batch_id"], again["batch_id"]);
+    assert_eq!(first["messages"][0]["id"], again["messages"][0]["id"]);
+    let with_key = |key: &'static str| {
+        let app = d.app.clone();
+        async move {
+            call(
+                &app,
+                "POST",
+                "/api/sms/send",
+                Some(json!({"to": SIM1, "message": "keyed"})),
+                &[("Idempotency-Key", key)],
+            )
+            .await
+        }
+    };
+    let (_, a) = with_key("k-1").await;
+    let (_, b) = with_key("k-1").await;
+    assert_eq!(a["messages"][0]["id"], b["messages"][0]["id"]);
+    let (_, list) = get(&d.app, "/api/sms?limit=100").await;
+    assert_eq!(
+        list["count"], 3,
+        "two recipients + one keyed message: {list}"
+    );
+    d.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failing_modem_hands_its_messages_to_another() {
+    let d = start(|_| {}).await;
+    let sim = d.daemon.as_ref().unwrap().simulator.clone().unwrap();
+    // sim0 answers every send with "no network service": retry elsewhere.
+    sim.set_faults(
+        0,
+        Faults {
+            failure_rate: 1.0,
+            failure_codes: vec![331],
+            ..Faults::default()
+        },
+    );
+    let mut ids = Vec::new();
+    for i in 0..6 {
+        let (_, body) = post(
+            &d.app,
+            "/api/sms/send",
+            json!({"to": EXTERNAL, "message": format!("failover {i}")}),
+        )
+        .await;
+        ids.push(body["messages"][0]["id"].clone());
+    }
+    let mut moved = 0;
+    for id in &ids {
+        let detail = wait_status(&d.app, id, "delivered").await;
+        assert_eq!(detail["route"], "sim1", "{detail}");
+        if detail["attempts"].as_u64().unwrap() > 0 {
+            moved += 1;
+            assert!(detail["events"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|e| e["route"] == "sim0"));
+        }
+    }
+    assert!(moved > 0, "least-loaded never tried sim0");
+    d.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hung_modem_holds_no_message_hostage() {
+    let d = start(|_| {}).await;
+    let sim = d.daemon.as_ref().unwrap().simulator.clone().unwrap();
+    sim.set_faults(
+        0,
+        Faults {
+            hang_after: Some(0),
+            ..Faults::default()
+        },
+    );
+    let mut ids = Vec::new();
+    for i in 0..4 {
+        let (_, body) = post(
+            &d.app,
+            "/api/sms/send",
+            json!({"to": EXTERNAL, "message": format!("hang {i}")}),
+        )
+        .await;
+        ids.push(body["messages"][0]["id"].clone());
+    }
+    for id in &ids {
+        // The one that went to the hung modem waits for its prompt deadline (10 s), then
+        // moves to sim1.
+        let detail = wait_status(&d.app, id, "delivered").await;
+        assert_eq!(detail["route"], "sim1", "{detail}");
+    }
+    d.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_input_is_a_4xx_naming_the_field_never_a_500() {
+    let d = start(|c| c.server.max_body_bytes = 4096).await;
+    let cases = [
+        (json!({"to": "12345", "message": "x"}), "to[0].number"),
+        (json!({"to": [], "message": "x"}), "to"),
+        (json!({"to": SIM1, "message": ""}), "message"),
+        (json!({"to": SIM1, "message": "x".repeat(3000)}), "message"),
+        (json!({"to": SIM1}), "message"),
+        (json!({"message": "x"}), "to"),
+        (
+            json!({"to": SIM1, "message": "x", "schedule_at": "tomorrow"}),
+            "schedule_at",
+        ),
+        (
+            json!({"to": SIM1, "message": "x", "expire_at": "2001-01-01T00:00:00Z"}),
+            "expire_at",
+        ),
+        (
+            json!({"to": SIM1, "message": "zz", "message_type": "binary"}),
+            "message",
+        ),
+        (
+            json!({"to": SIM1, "message": "x", "message_type": "fax"}),
+            "message_type",
+        ),
+        (json!({"to": [{"number": 5}], "message": "x"}), "to"),
+        (
+            json!({"to": SIM1, "message": "x", "callback_url": "ftp://x"}),
+            "callback_url",
+        ),
+    ];
+    for (body, field) in cases {
+        let (status, answer) = post(&d.app, "/api/sms/send", body.clone()).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{body} → {answer}");
+        assert_eq!(answer["error"]["field"], field, "{body} → {answer}");
+    }
+    let big = json!({"to": SIM1, "message": "y".repeat(10_000)});
+    let (status, answer) = post(&d.app, "/api/sms/send", big).await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE, "{answer}");
+    let (status, _) = call(&d.app, "POST", "/api/sms/send", None, &[]).await;
+    assert_eq!(status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    let (status, answer) = get(&d.app, "/api/sms?status=bogus").await;
+    assert_eq!(
+        (status, answer["error"]["field"].clone()),
+        (StatusCode::BAD_REQUEST, json!("status"))
+    );
+    let (status, _) = get(&d.app, "/api/sms/abc").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, _) = get(&d.app, "/api/nothing").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    d.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn api_keys_and_scopes_are_enforced() {
+    let (send_key, send_hash) = generate_api_key();
+    let (read_key, read_hash) = generate_api_key();
+    let d = start(|c| {
+        c.api_keys = vec![
+            ApiKey {
+                name: "app".into(),
+                sha256: send_hash,
+                scopes: vec![Scope::Send],
+            },
+            ApiKey {
+                name: "dashboard".into(),
+                sha256: read_hash,
+                scopes: vec![Scope::Read],
+            },
+        ];
+    })
+    .await;
+    let body = json!({"to": SIM1, "message": "authorised"});
+    let send = |headers: Vec<(&'static str, String)>| {
+        let app = d.app.clone();
+        let body = body.clone();
+        async move {
+            let h: Vec<(&str, &str)> = headers.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            call(&app, "POST", "/api/sms/send", Some(body), &h).await.0
+        }
+    };
+    assert_eq!(send(vec![]).await, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        send(vec![("authorization", "Bearer sgk_wrong".into())]).await,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        send(vec![("x-api-key", read_key.clone())]).await,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        send(vec![("authorization", format!("Bearer {send_key}"))]).await,
+        StatusCode::ACCEPTED
+    );
+    assert_eq!(
+        send(vec![("x-api-key", send_key.clone())]).await,
+        StatusCode::ACCEPTED
+    );
+    let (status, _) = call(
+        &d.app,
+        "GET",
+        "/api/modems",
+        None,
+        &[("x-api-key", &read_key)],
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, _) = call(
+        &d.app,
+        "GET",
+        "/api/modems",
+        None,
+        &[("x-api-key", &send_key)],
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    // Probes stay open.
+    let (status, _) = get(&d.app, "/healthz").await;
+    assert_eq!(status, StatusCode::OK);
+    d.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn modems_are_listed_with_state_identity_and_counters() {
+    let d = start(|_| {}).await;
+    let (status, body) = get(&d.app, "/api/modems").await;
+    assert_eq!(status, StatusCode::OK);
+    let modems = body["modems"].as_array().unwrap();
+    assert_eq!(modems.len(), 2);
+    assert_eq!(modems[0]["name"], "sim0");
+    assert_eq!(modems[0]["state"], "ready");
+    assert_eq!(modems[0]["identity"]["msisdn"], "+12025550101");
+    assert_eq!(modems[0]["network"]["operator"], "SimNet");
+    assert!(modems[0]["route"]["sent_segments"].is_u64());
+    d.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn work_queued_before_a_restart_is_sent_after_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = base_config(&dir);
+    config.simulator.modems = 0; // nothing sends: everything stays queued
+    let d = Daemon::start(&config).await.unwrap();
+    let app = d.router();
+    let (_, body) = post(
+        &app,
+        "/api/sms/send",
+        json!({"to": [SIM1, EXTERNAL, "+4915112345679"], "message": "survives"}),
+    )
+    .await;
+    let ids: Vec<Value> = body["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["id"].clone())
+        .collect();
+    d.stop().await;
+
+    config.simulator.modems = 2;
+    let d = start_with(dir, config).await;
+    for id in &ids {
+        wait_status(&d.app, id, "delivered").await;
+    }
+    d.stop().await;
+}
