@@ -231,22 +231,25 @@ impl<'de> Deserialize<'de> for Secret {
     }
 }
 
-/// How the dispatcher chooses a modem for a message.
+/// How the dispatcher chooses a route (modem) for a message. Every strategy considers
+/// only routes that are ready, have a free slot, have enough rate-limit allowance for all
+/// the message's segments, and serve its destination prefix (`src/dispatch/balancer.rs`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Strategy {
-    /// Each ready modem in turn.
+    /// Each route in turn.
     RoundRobin,
-    /// The ready modem with the fewest messages in flight and the most quota left.
+    /// The route with the fewest messages in flight, then the fewest segments sent.
     #[default]
     LeastLoaded,
-    /// At random in proportion to `weight`.
+    /// Segments in proportion to `weight` (deterministically: the route furthest below
+    /// its share goes next).
     Weighted,
-    /// The modem whose longest `prefixes` entry matches the destination (then any modem
-    /// with `prefixes = []`).
+    /// The route whose longest `prefixes` entry matches the destination, least loaded
+    /// among equals (routes with `prefixes = []` serve any destination).
     Prefix,
-    /// The modem that last sent to (or received from) the destination, so a conversation
-    /// keeps one sender number; otherwise least-loaded.
+    /// The same recipient always goes to the same route while it is available
+    /// (rendezvous hashing: when a route comes or goes, only its own recipients move).
     Sticky,
 }
 

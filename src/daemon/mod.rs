@@ -9,7 +9,7 @@
 //!
 //! Holds no business rules: every decision lives in the layers below.
 
-use crate::config::{self, Config};
+use crate::config::Config;
 use crate::dispatch::{self, DispatchSettings, Dispatcher, RetryPolicy};
 use crate::http::{self, AppState, HttpSettings};
 use crate::message::{now_millis, InFlightPolicy, SmsType};
@@ -88,10 +88,7 @@ impl Daemon {
     pub async fn start(config: &Config) -> Result<Daemon, DaemonError> {
         let path = config.storage.path.display().to_string();
         let options = StoreOptions {
-            durability: match config.storage.durability {
-                config::Durability::Full => crate::store::Durability::Full,
-                config::Durability::Normal => crate::store::Durability::Normal,
-            },
+            durability: config.storage.durability,
             group_commit_max: config.storage.group_commit_max,
         };
         let store = Store::open(&config.storage.path, options)
@@ -119,13 +116,7 @@ impl Daemon {
         let cancel = CancellationToken::new();
         let d = &config.dispatch;
         let settings = DispatchSettings {
-            strategy: match d.strategy {
-                config::Strategy::RoundRobin => dispatch::Strategy::RoundRobin,
-                config::Strategy::LeastLoaded => dispatch::Strategy::LeastLoaded,
-                config::Strategy::Weighted => dispatch::Strategy::Weighted,
-                config::Strategy::Prefix => dispatch::Strategy::Prefix,
-                config::Strategy::Sticky => dispatch::Strategy::Sticky,
-            },
+            strategy: d.strategy,
             retry: RetryPolicy {
                 max_attempts: d.max_attempts,
                 initial: Duration::from_millis(d.backoff_initial_ms),

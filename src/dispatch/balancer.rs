@@ -9,22 +9,7 @@
 
 use crate::route::RouteSnapshot;
 
-/// How messages are spread over routes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Strategy {
-    /// Each route in turn.
-    RoundRobin,
-    /// The route with the fewest messages in flight, then the fewest segments sent.
-    #[default]
-    LeastLoaded,
-    /// Segments in proportion to the routes' weights.
-    Weighted,
-    /// The route whose destination prefix matches longest, least loaded among equals.
-    Prefix,
-    /// The same recipient always goes to the same route while it is available
-    /// (rendezvous hashing: other recipients do not move when a route comes or goes).
-    Sticky,
-}
+pub use crate::config::Strategy;
 
 /// What the balancer needs to know of a message.
 #[derive(Debug, Clone, Copy)]

@@ -10,16 +10,8 @@ use crate::message::{MessageId, MessageStatus, MessageType, Millis, SmsType};
 use serde::Serialize;
 use std::collections::BTreeMap;
 
-/// How hard a commit waits for the disk.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Durability {
-    /// `synchronous=FULL`: a commit survives a power cut (the WAL is fsynced per commit).
-    #[default]
-    Full,
-    /// `synchronous=NORMAL`: a commit survives a crash of the process, and of the machine
-    /// up to the last checkpoint.
-    Normal,
-}
+/// How hard a commit waits for the disk (the configuration's `[storage] durability`).
+pub use crate::config::Durability;
 
 /// How a store is opened.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
