@@ -23,6 +23,7 @@ use crate::store::{
 };
 use serde::Serialize;
 use std::sync::Arc;
+use std::time::Duration;
 use thiserror::Error;
 
 /// Most recipients one request may carry.
@@ -450,6 +451,16 @@ impl Service {
                 route: m.snapshot(),
             })
             .collect()
+    }
+
+    /// Waits until every modem has left `initialising` (ready, or definitively not), at
+    /// most `limit`.
+    pub async fn wait_for_modems(&self, limit: Duration) {
+        let deadline = tokio::time::Instant::now() + limit;
+        for modem in &self.modems {
+            let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+            modem.modem().settled(left).await;
+        }
     }
 
     /// Whether at least one route can send now.

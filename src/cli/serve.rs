@@ -17,8 +17,7 @@ pub struct ServeArgs {
 
 pub fn run(args: ServeArgs) -> anyhow::Result<()> {
     smsgate::telemetry::init("info");
-    let config =
-        Config::load(args.config.as_deref()).map_err(|e| anyhow::anyhow!("config: {e}"))?;
+    let config = Config::load(args.config.as_deref()).map_err(super::config::config_error)?;
     tracing::info!("{}", config.summary());
     match &args.config {
         Some(path) => tracing::info!("configuration from {}", path.display()),

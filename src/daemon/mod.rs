@@ -9,6 +9,8 @@
 //!
 //! Holds no business rules: every decision lives in the layers below.
 
+pub mod systemd;
+
 use crate::config::Config;
 use crate::dispatch::{self, DispatchSettings, Dispatcher, RetryPolicy};
 use crate::http::{self, AppState, HttpSettings};
@@ -79,6 +81,7 @@ pub struct Daemon {
     cancel: CancellationToken,
     dispatcher_task: tokio::task::JoinHandle<()>,
     reports_task: tokio::task::JoinHandle<()>,
+    heartbeat: Arc<std::sync::atomic::AtomicI64>,
     http: HttpSettings,
     listen: std::net::SocketAddr,
 }
@@ -134,6 +137,7 @@ impl Daemon {
             settings,
             cancel.child_token(),
         );
+        let heartbeat = dispatcher.heartbeat();
         let window = Duration::from_secs(d.report_window_hours.saturating_mul(3600));
         let reports_task =
             tokio::spawn(dispatch::reports::consume(store.clone(), events_rx, window));
@@ -156,6 +160,7 @@ impl Daemon {
             cancel,
             dispatcher_task,
             reports_task,
+            heartbeat,
             http: HttpSettings {
                 max_body_bytes: config.server.max_body_bytes,
                 request_timeout: Duration::from_millis(config.server.request_timeout_ms),
@@ -190,6 +195,12 @@ impl Daemon {
         let addr = listener.local_addr().unwrap_or(self.listen);
         info!("HTTP API on http://{addr}");
         let app = self.router();
+        tokio::spawn(systemd::run(
+            self.service.clone(),
+            Duration::from_secs(90),
+            self.heartbeat.clone(),
+            self.cancel.child_token(),
+        ));
         let served = http::serve(listener, app, shutdown).await;
         if let Err(e) = served {
             warn!("HTTP server ended with an error: {e}");
@@ -201,6 +212,7 @@ impl Daemon {
 
     /// Stops the dispatcher (running sends finish), then the modems.
     pub async fn stop(self) {
+        systemd::stopping();
         self.cancel.cancel();
         let _ = self.dispatcher_task.await;
         for modem in &self.modems {

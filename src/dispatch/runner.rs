@@ -18,6 +18,7 @@ use super::retry::{Decision, RetryPolicy};
 use crate::message::{now_millis, InFlightPolicy, Millis, SmsType};
 use crate::route::{OutboundMessage, OutboundSegment, Route, RouteSnapshot};
 use crate::store::{Leased, SegmentRef, Store};
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::Notify;
@@ -67,6 +68,7 @@ pub fn default_in_flight(sms_type: SmsType) -> InFlightPolicy {
 #[derive(Clone, Default)]
 pub struct Dispatcher {
     wake: Arc<Notify>,
+    heartbeat: Arc<AtomicI64>,
 }
 
 impl Dispatcher {
@@ -85,6 +87,7 @@ impl Dispatcher {
             balancer: Balancer::new(settings.strategy),
             settings,
             wake: dispatcher.wake.clone(),
+            heartbeat: dispatcher.heartbeat.clone(),
         };
         let task = tokio::spawn(
             runner
@@ -98,6 +101,11 @@ impl Dispatcher {
     pub fn wake(&self) {
         self.wake.notify_one();
     }
+
+    /// Unix milliseconds of the loop's last round: proof of progress for the watchdog.
+    pub fn heartbeat(&self) -> Arc<AtomicI64> {
+        self.heartbeat.clone()
+    }
 }
 
 struct Runner {
@@ -106,6 +114,7 @@ struct Runner {
     balancer: Balancer,
     settings: DispatchSettings,
     wake: Arc<Notify>,
+    heartbeat: Arc<AtomicI64>,
 }
 
 impl Runner {
@@ -114,6 +123,7 @@ impl Runner {
         let mut last_housekeeping: Millis = 0;
         while !cancel.is_cancelled() {
             let now = now_millis();
+            self.heartbeat.store(now, Ordering::Relaxed);
             if now - last_housekeeping >= 1000 {
                 last_housekeeping = now;
                 self.housekeeping(now).await;

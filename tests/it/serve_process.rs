@@ -1,0 +1,88 @@
+//! `smsgate serve` as systemd runs it: `READY=1` and `STATUS=` over `NOTIFY_SOCKET` once
+//! the modems have settled; on SIGTERM `STOPPING=1` and exit 0; a bad configuration exits
+//! 78 (EX_CONFIG) naming the key.
+
+use std::os::unix::net::UnixDatagram;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+const BIN: &str = env!("CARGO_BIN_EXE_smsgate");
+
+fn datagrams_until(socket: &UnixDatagram, want: &str, within: Duration) -> Vec<String> {
+    let deadline = Instant::now() + within;
+    let mut seen = Vec::new();
+    let mut buf = [0u8; 4096];
+    while Instant::now() < deadline {
+        socket
+            .set_read_timeout(Some(Duration::from_millis(200)))
+            .unwrap();
+        if let Ok(n) = socket.recv(&mut buf) {
+            let text = String::from_utf8_lossy(&buf[..n]).to_string();
+            let done = text.lines().any(|l| l == want);
+            seen.push(text);
+            if done {
+                return seen;
+            }
+        }
+    }
+    panic!("no {want} within {within:?}; got {seen:?}");
+}
+
+#[test]
+fn ready_status_and_a_clean_exit_on_sigterm() {
+    let dir = tempfile::tempdir().unwrap();
+    let socket_path = dir.path().join("notify.sock");
+    let socket = UnixDatagram::bind(&socket_path).unwrap();
+    let listen = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let mut child = Command::new(BIN)
+        .arg("serve")
+        .env("NOTIFY_SOCKET", &socket_path)
+        .env("SMSGATE_DB", dir.path().join("smsgate.db"))
+        .env("SMSGATE_LISTEN", listen.to_string())
+        .env("SMSGATE_SIM_LATENCY_MS", "0")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let ready = datagrams_until(&socket, "READY=1", Duration::from_secs(60));
+    let all = ready.join("\n");
+    assert!(all.contains("STATUS=2/2 modems ready"), "{all}");
+
+    let kill = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(kill.success());
+    datagrams_until(&socket, "STOPPING=1", Duration::from_secs(30));
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(Instant::now() < deadline, "did not exit after SIGTERM");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert_eq!(status.code(), Some(0), "SIGTERM must end in exit 0");
+}
+
+#[test]
+fn a_bad_configuration_exits_78_naming_the_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("bad.toml");
+    std::fs::write(
+        &config,
+        "[[modems]]\nname = \"m0\"\nport = \"/dev/ttyUSB0\"\nbaud = 12345\n",
+    )
+    .unwrap();
+    let out = Command::new(BIN)
+        .args(["serve", "--config"])
+        .arg(&config)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(78));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("modems[0].baud"), "{stderr}");
+}
