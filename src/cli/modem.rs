@@ -144,13 +144,15 @@ async fn send(args: SendArgs) -> anyhow::Result<()> {
             let Ok(Some(event)) = tokio::time::timeout_at(deadline, events.recv()).await else {
                 break;
             };
-            if let ModemEvent::StatusReport { report, .. } = event {
+            if let ModemEvent::StatusReport { report, ack, .. } = event {
                 // Match on TP-MR and recipient (the MR alone wraps every 256 messages).
                 let same_recipient = report.recipient.value == destination.value;
                 if let (true, Some(pos)) = (
                     same_recipient,
                     missing.iter().position(|&mr| mr == report.message_ref),
                 ) {
+                    // Ours: printed below, so it may leave the modem. Others' stay on it.
+                    ack.done();
                     missing.remove(pos);
                     reports.push(json!({
                         "message_ref": report.message_ref,
@@ -198,7 +200,12 @@ async fn listen(args: ListenArgs) -> anyhow::Result<()> {
             () = &mut stop => break,
             event = events.recv() => match event { Some(e) => e, None => break },
         };
-        if let Some(line) = listen_line(&mut reassembler, event) {
+        // Printed (or held for reassembly, and printed at the end if incomplete): it may
+        // leave the modem.
+        let ack = event.ack().clone();
+        let line = listen_line(&mut reassembler, event);
+        ack.done();
+        if let Some(line) = line {
             println!("{line}");
         }
     }

@@ -490,11 +490,13 @@ impl Supervisor {
     ) -> SessionEnd {
         let name = self.shared.name.clone();
         let policy = self.config.receive;
-        if let Err(e) = receive::sweep(client, &name, policy, &self.events).await {
-            warn!("initial +CMGL sweep failed: {e}");
-        }
+        // Health first: the modem is usable for sending while the sweep hands stored
+        // messages to a consumer that may take its time.
         if let Err(end) = self.check_health(client).await {
             return end;
+        }
+        if let Err(e) = receive::sweep(client, &name, policy, &self.events).await {
+            warn!("initial +CMGL sweep failed: {e}");
         }
         let mut health = tokio::time::interval(self.config.health_interval);
         let mut sweep = tokio::time::interval(self.config.sweep_interval);
@@ -572,17 +574,19 @@ impl Supervisor {
                 }
             }
             Urc::Message { pdu, .. } | Urc::StatusReport { pdu, .. } => {
-                let event = receive::event_for(name, &pdu);
+                let (ack, acked) = receive::Ack::pair();
+                let event = receive::event_for(name, &pdu, ack);
                 if !self.config.receive.takes(&event) {
                     // Not acknowledged: with phase 2+ the network delivers it again later.
                     warn!("a routed message arrived while not receiving; not acknowledged");
                     return None;
                 }
-                let delivered = self.events.send(event).await.is_ok();
-                // Acknowledge even an undecodable PDU: unacknowledged, the network would
-                // deliver the same bad PDU again and again. Not acknowledging is how we
-                // refuse a message when nobody can take it.
-                if needs_ack && delivered {
+                // Acknowledge to the network only what the consumer recorded; an undecodable
+                // PDU is handed over raw and recorded too, so it is acknowledged as well
+                // (unacknowledged, the network would deliver the same bad PDU again and
+                // again). What was not recorded is left to the network to deliver again.
+                let recorded = receive::hand_over(&self.events, event, acked).await;
+                if needs_ack && recorded {
                     if let Err(e) = client.command("AT+CNMA").await {
                         warn!("+CNMA failed (the network may deliver again): {e}");
                     }

@@ -24,6 +24,6 @@ pub mod status;
 pub use driver::{Connector, FnConnector, Modem, ModemConfig, SendError};
 pub use errors::ErrorClass;
 pub use port::PortSpec;
-pub use receive::{ModemEvent, ReceivePolicy};
+pub use receive::{Ack, ModemEvent, ReceivePolicy};
 pub use route::{Limits, ModemRoute, RouteSettings};
 pub use status::{ModemState, ModemStatus};

@@ -1,15 +1,67 @@
 //! Turning what a modem holds or routes into [`ModemEvent`]s: reading stored messages
 //! (`+CMGR`, `+CMGL`), decoding their PDUs, and the events themselves.
 //!
-//! Invariant: a stored message is deleted from the modem only after its event was handed
-//! to the consumer; a PDU that does not decode is still handed over (raw, with the error),
-//! so nothing received is lost to a decoder gap.
+//! Invariant: a stored message is deleted from the modem (and a routed one acknowledged to
+//! the network with `+CNMA`) only after the consumer *acked* its event — said it is durably
+//! recorded ([`Ack::done`]). Without an ack within [`ACK_TIMEOUT`] it stays on the modem and
+//! the next sweep offers it again (a routed one is redelivered by the network). A PDU that
+//! does not decode is still handed over (raw, with the error), so nothing received is lost
+//! to a decoder gap.
 
 use crate::at::{AtClient, AtError, Class, Param, Response};
 use crate::pdu::{Address, Deliver, PduModePdu, StatusReport, Tpdu};
-use std::sync::Arc;
-use tokio::sync::mpsc;
+use std::fmt;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::sync::{mpsc, oneshot};
 use tracing::warn;
+
+/// How long the modem waits for the consumer to ack an event before keeping it.
+pub const ACK_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The consumer's word that an event is durably recorded: only then does the modem delete
+/// what it read (or acknowledge it to the network). Cheap to clone; the first `done` counts.
+#[derive(Clone, Default)]
+pub struct Ack(Option<Arc<Mutex<Option<oneshot::Sender<()>>>>>);
+
+impl Ack {
+    /// An ack and the receiver the modem waits on.
+    pub fn pair() -> (Ack, oneshot::Receiver<()>) {
+        let (tx, rx) = oneshot::channel();
+        (Ack(Some(Arc::new(Mutex::new(Some(tx))))), rx)
+    }
+
+    /// An ack nobody waits for (an event built outside a modem, e.g. in a test).
+    pub fn none() -> Ack {
+        Ack(None)
+    }
+
+    /// The event is recorded: the modem may delete it.
+    pub fn done(&self) {
+        let sender = self
+            .0
+            .as_ref()
+            .and_then(|slot| slot.lock().ok().and_then(|mut s| s.take()));
+        if let Some(sender) = sender {
+            let _ = sender.send(());
+        }
+    }
+}
+
+impl fmt::Debug for Ack {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Ack")
+    }
+}
+
+/// Acks carry no data: two events are equal whatever their acks.
+impl PartialEq for Ack {
+    fn eq(&self, _: &Ack) -> bool {
+        true
+    }
+}
+
+impl Eq for Ack {}
 
 /// Something a modem received.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -24,6 +76,8 @@ pub enum ModemEvent {
         deliver: Deliver,
         /// The PDU as the modem printed it (for storage and diagnosis).
         raw: String,
+        /// Call `done` once it is recorded.
+        ack: Ack,
     },
     /// A status report for a message this modem sent.
     StatusReport {
@@ -33,6 +87,8 @@ pub enum ModemEvent {
         report: StatusReport,
         /// The PDU as printed.
         raw: String,
+        /// Call `done` once it is recorded.
+        ack: Ack,
     },
     /// A PDU that did not decode (kept, never dropped).
     Undecodable {
@@ -42,7 +98,20 @@ pub enum ModemEvent {
         raw: String,
         /// The decoder's error (field and offset).
         error: String,
+        /// Call `done` once it is recorded.
+        ack: Ack,
     },
+}
+
+impl ModemEvent {
+    /// The event's ack.
+    pub fn ack(&self) -> &Ack {
+        match self {
+            ModemEvent::Received { ack, .. }
+            | ModemEvent::StatusReport { ack, .. }
+            | ModemEvent::Undecodable { ack, .. } => ack,
+        }
+    }
 }
 
 /// What a modem actor takes off the modem.
@@ -69,7 +138,7 @@ impl ReceivePolicy {
 }
 
 /// Decodes one PDU line into the event it stands for.
-pub fn event_for(modem: &Arc<str>, raw: &str) -> ModemEvent {
+pub fn event_for(modem: &Arc<str>, raw: &str, ack: Ack) -> ModemEvent {
     match PduModePdu::decode_hex(raw) {
         Ok(PduModePdu {
             smsc,
@@ -79,6 +148,7 @@ pub fn event_for(modem: &Arc<str>, raw: &str) -> ModemEvent {
             smsc,
             deliver,
             raw: raw.to_string(),
+            ack,
         },
         Ok(PduModePdu {
             tpdu: Tpdu::StatusReport(report),
@@ -87,6 +157,7 @@ pub fn event_for(modem: &Arc<str>, raw: &str) -> ModemEvent {
             modem: modem.clone(),
             report,
             raw: raw.to_string(),
+            ack,
         },
         Ok(PduModePdu {
             tpdu: Tpdu::Submit(_),
@@ -96,6 +167,7 @@ pub fn event_for(modem: &Arc<str>, raw: &str) -> ModemEvent {
             raw: raw.to_string(),
             error: "an SMS-SUBMIT (a sent message stored on the SIM), not an inbound message"
                 .to_string(),
+            ack,
         },
         Err(e) => {
             warn!(modem = %modem, error = %e, "undecodable inbound PDU");
@@ -103,7 +175,27 @@ pub fn event_for(modem: &Arc<str>, raw: &str) -> ModemEvent {
                 modem: modem.clone(),
                 raw: raw.to_string(),
                 error: e.to_string(),
+                ack,
             }
+        }
+    }
+}
+
+/// Hands `event` to the consumer and waits (at most [`ACK_TIMEOUT`]) for its ack; true when
+/// the modem may now delete what it read.
+pub async fn hand_over(
+    events: &mpsc::Sender<ModemEvent>,
+    event: ModemEvent,
+    acked: oneshot::Receiver<()>,
+) -> bool {
+    if events.send(event).await.is_err() {
+        return false;
+    }
+    match tokio::time::timeout(ACK_TIMEOUT, acked).await {
+        Ok(Ok(())) => true,
+        _ => {
+            warn!("the consumer did not confirm an inbound event; leaving it on the modem");
+            false
         }
     }
 }
@@ -162,9 +254,10 @@ pub async fn take_stored(
     let Some(pdu) = pdu else {
         return Ok(()); // an empty slot
     };
-    let event = event_for(modem, pdu.trim());
-    if !policy.takes(&event) || events.send(event).await.is_err() {
-        return Ok(()); // not ours to take, or nobody listens: it stays on the modem
+    let (ack, acked) = Ack::pair();
+    let event = event_for(modem, pdu.trim(), ack);
+    if !policy.takes(&event) || !hand_over(events, event, acked).await {
+        return Ok(()); // not ours to take, or not recorded: it stays on the modem
     }
     at.command(&format!("AT+CMGD={index}")).await.map(|_| ())
 }
@@ -183,11 +276,12 @@ pub async fn sweep(
     let response = at.command_in("AT+CMGL=4", Class::Slow).await?;
     let mut taken = 0;
     for (index, pdu) in listed_messages(&response) {
-        let event = event_for(modem, &pdu);
+        let (ack, acked) = Ack::pair();
+        let event = event_for(modem, &pdu, ack);
         if !policy.takes(&event) {
             continue;
         }
-        if events.send(event).await.is_err() {
+        if !hand_over(events, event, acked).await {
             break;
         }
         at.command(&format!("AT+CMGD={index}")).await?;
@@ -223,16 +317,16 @@ mod tests {
         let deliver =
             "07911326040000F0040B911346610089F60000208062917314080CC8329BFD065DDF72363904";
         assert!(matches!(
-            event_for(&modem, deliver),
+            event_for(&modem, deliver, Ack::none()),
             ModemEvent::Received { .. }
         ));
         let report = "0006D60B911326880736F4111011719551401110117195714000";
         assert!(matches!(
-            event_for(&modem, report),
+            event_for(&modem, report, Ack::none()),
             ModemEvent::StatusReport { .. }
         ));
         assert!(matches!(
-            event_for(&modem, "07ZZ"),
+            event_for(&modem, "07ZZ", Ack::none()),
             ModemEvent::Undecodable { .. }
         ));
     }

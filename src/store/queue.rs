@@ -297,6 +297,8 @@ pub fn expire_due(conn: &Connection, now: Millis) -> Result<Vec<MessageId>, Stor
             now,
         )?;
     }
+    // Housekeeping that rides on this periodic job: reports nobody adopted within a day.
+    super::reports::prune_orphans(conn, now)?;
     Ok(ids)
 }
 
@@ -329,7 +331,8 @@ pub fn record_sent(
             )));
         }
     }
-    Ok(())
+    // A status report may have arrived before this record: adopt it now.
+    super::reports::adopt_orphans(conn, id, route, now, std::time::Duration::from_secs(60))
 }
 
 /// `sending → queued` for another attempt at `next_attempt_at`.

@@ -9,6 +9,12 @@
 //! one); a pending TP-ST only records itself; the message becomes `delivered` only when
 //! every segment is, `undelivered` as soon as one failed, and stays `sent` otherwise; every
 //! change of the message's status goes through `queue::transition` (with its event).
+//!
+//! A report that matches nothing is kept as an *orphan* (`orphan_reports`): it may have
+//! overtaken the record of its own send. `record_sent` adopts an orphan of the same route,
+//! TP-MR and recipient received no earlier than [`EARLY_MARGIN`] before the send — a
+//! margin far shorter than the 256 sends it takes a modem to reuse a TP-MR, so a stale or
+//! duplicate orphan never attaches to a later message. Orphans are pruned after a day.
 
 use super::queue::{duration_millis, status_of, transition};
 use super::types::StoreError;
@@ -26,8 +32,29 @@ pub(super) const MATCH: &str =
      ORDER BY s.sent_at DESC, s.message_id DESC
      LIMIT 1";
 
+/// How much earlier than its send's recorded `sent_at` a report may have been received.
+pub const EARLY_MARGIN: Millis = 5_000;
+/// Orphans older than this are pruned.
+pub const ORPHAN_TTL: Millis = 86_400_000;
+
+fn status_name(status: DeliveryStatus) -> &'static str {
+    match status {
+        DeliveryStatus::Pending => "pending",
+        DeliveryStatus::Delivered => "delivered",
+        DeliveryStatus::Failed => "failed",
+    }
+}
+
+fn parse_status(name: &str) -> DeliveryStatus {
+    match name {
+        "delivered" => DeliveryStatus::Delivered,
+        "pending" => DeliveryStatus::Pending,
+        _ => DeliveryStatus::Failed,
+    }
+}
+
 /// Records a status report; returns the message and its status after it, or `None` when no
-/// segment matches.
+/// segment matches — the report is then kept as an orphan for `record_sent` to adopt.
 #[allow(clippy::too_many_arguments)]
 pub fn record_status_report(
     conn: &Connection,
@@ -48,6 +75,18 @@ pub fn record_status_report(
         )
         .optional()?;
     let Some((id, seq)) = found else {
+        conn.prepare_cached(
+            "INSERT INTO orphan_reports (route, message_ref, recipient, tp_st, status, received_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        )?
+        .execute(params![
+            route,
+            message_ref,
+            recipient.trim(),
+            tp_st,
+            status_name(status),
+            now
+        ])?;
         return Ok(None);
     };
     let id = MessageId(id);
@@ -92,4 +131,58 @@ pub fn record_status_report(
         // Already final (a later segment's report after one failed) or not yet complete.
         _ => Ok(Some((id, current))),
     }
+}
+
+/// Adopts orphan reports for the segments of message `id` that were just recorded as sent
+/// on `route` at `now` (called by `record_sent`, in the same transaction).
+pub fn adopt_orphans(
+    conn: &Connection,
+    id: MessageId,
+    route: &str,
+    now: Millis,
+    window: std::time::Duration,
+) -> Result<(), StoreError> {
+    let recipient: String = conn
+        .prepare_cached("SELECT recipient FROM messages WHERE id = ?1")?
+        .query_row([id.0], |r| r.get(0))?;
+    let refs: Vec<u8> = conn
+        .prepare_cached("SELECT message_ref FROM segments WHERE message_id = ?1 AND message_ref IS NOT NULL ORDER BY seq")?
+        .query_map([id.0], |r| r.get(0))?
+        .collect::<Result<_, _>>()?;
+    for mr in refs {
+        let orphan: Option<(i64, u8, String, Millis)> = conn
+            .prepare_cached(
+                "SELECT id, tp_st, status, received_at FROM orphan_reports
+                 WHERE route = ?1 AND message_ref = ?2 AND received_at >= ?3
+                   AND ltrim(recipient, '+') = ltrim(?4, '+')
+                 ORDER BY received_at LIMIT 1",
+            )?
+            .query_row(params![route, mr, now - EARLY_MARGIN, recipient], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+            })
+            .optional()?;
+        let Some((orphan_id, tp_st, status, _received)) = orphan else {
+            continue;
+        };
+        conn.prepare_cached("DELETE FROM orphan_reports WHERE id = ?1")?
+            .execute([orphan_id])?;
+        record_status_report(
+            conn,
+            route,
+            mr,
+            &recipient,
+            tp_st,
+            parse_status(&status),
+            now,
+            window,
+        )?;
+    }
+    Ok(())
+}
+
+/// Deletes orphans older than [`ORPHAN_TTL`].
+pub fn prune_orphans(conn: &Connection, now: Millis) -> Result<usize, StoreError> {
+    Ok(conn
+        .prepare_cached("DELETE FROM orphan_reports WHERE received_at < ?1")?
+        .execute([now - ORPHAN_TTL])?)
 }

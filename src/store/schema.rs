@@ -12,7 +12,10 @@ use super::types::{Durability, StoreError};
 use rusqlite::Connection;
 
 /// The migrations, in order: version `i + 1` is `MIGRATIONS[i]`.
-const MIGRATIONS: &[&str] = &[include_str!("migrations/0001_init.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("migrations/0001_init.sql"),
+    include_str!("migrations/0002_orphan_reports.sql"),
+];
 
 /// The schema version this binary writes.
 pub fn latest_version() -> u32 {

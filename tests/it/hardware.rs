@@ -60,7 +60,8 @@ async fn send_with_report(
 
     let report = tokio::time::timeout(report_wait, async {
         loop {
-            if let Some(ModemEvent::StatusReport { report, .. }) = events.recv().await {
+            if let Some(ModemEvent::StatusReport { report, ack, .. }) = events.recv().await {
+                ack.done();
                 if report.message_ref == refs[0] {
                     return report;
                 }

@@ -46,11 +46,14 @@ fn pdus(to: &str, text: &str, status_report: bool) -> Vec<EncodedPdu> {
     build_submits(&plan, &options).unwrap()
 }
 
+/// The next event, acked as a consumer that recorded it would.
 async fn next_event(events: &mut mpsc::Receiver<ModemEvent>) -> ModemEvent {
-    tokio::time::timeout(Duration::from_secs(300), events.recv())
+    let event = tokio::time::timeout(Duration::from_secs(300), events.recv())
         .await
         .expect("an event within 300 s (paused time)")
-        .expect("the modem actor is running")
+        .expect("the modem actor is running");
+    event.ack().done();
+    event
 }
 
 #[tokio::test(start_paused = true)]
@@ -424,4 +427,29 @@ async fn messages_stored_while_nobody_listened_are_swept_at_start() {
             ("MyBank".to_string(), Content::Text("second".into())),
         ]
     );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_message_the_consumer_never_confirms_stays_on_the_modem_and_comes_again() {
+    let net = SimNetwork::with_modems(1);
+    net.inject_inbound(0, "+4915112345678", "keep me", Default::default())
+        .unwrap();
+    let (modem, mut inbox) = start(&net, 0, fast_config("m0"));
+    modem.settled(SETTLE).await;
+    // Taken but never acked (the consumer crashed before recording it)…
+    let first = tokio::time::timeout(SETTLE, inbox.recv())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(matches!(first, ModemEvent::Received { .. }));
+    drop(first);
+    // …so it was not deleted: the next sweep offers it again, and this time it is acked.
+    let again = next_event(&mut inbox).await;
+    let ModemEvent::Received { deliver, .. } = again else {
+        panic!("{again:?}")
+    };
+    assert_eq!(deliver.user_data.content(), Content::Text("keep me".into()));
+    // Acked now: deleted, so no third offer.
+    let third = tokio::time::timeout(Duration::from_secs(600), inbox.recv()).await;
+    assert!(third.is_err(), "offered a third time: {third:?}");
 }

@@ -691,3 +691,86 @@ async fn every_enqueue_that_returned_ok_survives_sigkill() {
         ids.len()
     );
 }
+
+async fn sent(store: &Store, id: MessageId, route: &str, mr: u8, now: i64) {
+    store.lease(now, 10, LEASE).await.unwrap();
+    store
+        .record_sent(
+            id,
+            route,
+            vec![SegmentRef {
+                seq: 1,
+                message_ref: Some(mr),
+                provider_id: None,
+            }],
+            now,
+        )
+        .await
+        .unwrap();
+}
+
+/// Regression: a report that overtook the record of its own send (the network answered
+/// before the dispatcher committed "sent") was matched against nothing and lost.
+#[tokio::test]
+async fn a_report_that_arrives_before_its_send_is_recorded_is_adopted_durably() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("orphans.db");
+    let store = Store::open(&path, StoreOptions::default()).await.unwrap();
+    let id = one(&store, msg("+4915112345678", 0), T0).await;
+    let early = store
+        .record_status_report(
+            "m0",
+            9,
+            "+4915112345678",
+            0,
+            DeliveryStatus::Delivered,
+            T0 + 10,
+            WINDOW,
+        )
+        .await
+        .unwrap();
+    assert_eq!(early, None);
+    // The daemon may even restart in between: the orphan is on disk.
+    drop(store);
+    let store = Store::open(&path, StoreOptions::default()).await.unwrap();
+    sent(&store, id, "m0", 9, T0 + 12).await;
+    assert_eq!(status(&store, id).await, MessageStatus::Delivered);
+}
+
+#[tokio::test]
+async fn a_stale_or_duplicate_orphan_never_attaches_to_a_later_message() {
+    let store = Store::open_memory().await.unwrap();
+    // An orphan received at T0 (say, a duplicate of an old report)…
+    store
+        .record_status_report(
+            "m0",
+            9,
+            "+4915112345678",
+            0,
+            DeliveryStatus::Delivered,
+            T0,
+            WINDOW,
+        )
+        .await
+        .unwrap();
+    // …and a new message to the same number that reuses TP-MR 9 a minute later.
+    let id = one(&store, msg("+4915112345678", 0), T0 + 60_000).await;
+    sent(&store, id, "m0", 9, T0 + 60_000).await;
+    assert_eq!(status(&store, id).await, MessageStatus::Sent);
+    // Another route or recipient never matches either.
+    let other = one(&store, msg("+4915112345679", 0), T0 + 60_100).await;
+    store
+        .record_status_report(
+            "m1",
+            10,
+            "+4915112345679",
+            0,
+            DeliveryStatus::Delivered,
+            T0 + 60_100,
+            WINDOW,
+        )
+        .await
+        .unwrap();
+    sent(&store, other, "m0", 10, T0 + 60_200).await;
+    assert_eq!(status(&store, other).await, MessageStatus::Sent);
+}
