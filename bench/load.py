@@ -42,8 +42,13 @@ def millis(rfc3339):
     """RFC 3339 time from the API -> Unix milliseconds (float)."""
     if rfc3339 is None:
         return None
-    t = datetime.datetime.fromisoformat(rfc3339.replace("Z", "+00:00"))
-    return t.timestamp() * 1000.0
+    text = rfc3339.replace("Z", "+00:00")
+    # Before Python 3.11 fromisoformat wants exactly 3 or 6 fraction digits.
+    head, dot, rest = text.partition(".")
+    if dot:
+        digits = rest[: len(rest) - len(rest.lstrip("0123456789"))]
+        text = head + "." + (digits + "000000")[:6] + rest[len(digits):]
+    return datetime.datetime.fromisoformat(text).timestamp() * 1000.0
 
 
 def percentile(values, p):
