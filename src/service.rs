@@ -267,6 +267,15 @@ impl Service {
                 ));
             }
         }
+        if let Some(provider) = &request.provider {
+            if !self.routes.iter().any(|r| r.name() == provider) {
+                let known: Vec<&str> = self.routes.iter().map(|r| r.name()).collect();
+                return Err(ServiceError::invalid(
+                    "provider",
+                    format!("no route named {provider:?}; routes: {}", known.join(", ")),
+                ));
+            }
+        }
         if let Some(url) = &request.callback_url {
             if !(url.starts_with("http://") || url.starts_with("https://")) {
                 return Err(ServiceError::invalid(

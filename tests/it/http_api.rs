@@ -326,10 +326,27 @@ async fn a_retried_request_returns_the_same_messages_instead_of_sending_twice() 
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_failing_modem_hands_its_messages_to_another() {
+async fn a_modem_failing_mid_batch_hands_its_messages_to_another() {
     let d = start(|_| {}).await;
     let sim = d.daemon.as_ref().unwrap().simulator.clone().unwrap();
-    // sim0 answers every send with "no network service": retry elsewhere.
+    let recipients: Vec<Value> = (0..30)
+        .map(|i| json!(format!("+49151123460{i:02}")))
+        .collect();
+    let (_, body) = post(
+        &d.app,
+        "/api/sms/send-batch",
+        json!({"recipients": recipients, "message": "failover"}),
+    )
+    .await;
+    let batch = body["batch_id"].as_str().unwrap().to_string();
+    // Mid-batch, sim0 starts answering every send with "no network service" (retry elsewhere).
+    wait_for(
+        &d.app,
+        &format!("/api/batches/{batch}"),
+        |v| v["by_status"]["delivered"].as_u64().unwrap_or(0) >= 4,
+        "first deliveries",
+    )
+    .await;
     sim.set_faults(
         0,
         Faults {
@@ -338,30 +355,35 @@ async fn a_failing_modem_hands_its_messages_to_another() {
             ..Faults::default()
         },
     );
-    let mut ids = Vec::new();
-    for i in 0..6 {
-        let (_, body) = post(
-            &d.app,
-            "/api/sms/send",
-            json!({"to": EXTERNAL, "message": format!("failover {i}")}),
-        )
-        .await;
-        ids.push(body["messages"][0]["id"].clone());
+    wait_for(
+        &d.app,
+        &format!("/api/batches/{batch}"),
+        |v| v["by_status"]["delivered"] == 30,
+        "whole batch delivered",
+    )
+    .await;
+    let (_, list) = get(&d.app, &format!("/api/sms?batch_id={batch}&limit=100")).await;
+    let moved: Vec<&Value> = list["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|m| m["attempts"].as_u64().unwrap() > 0)
+        .collect();
+    assert!(!moved.is_empty(), "no message failed over: {list}");
+    for m in moved {
+        assert_eq!(m["route"], "sim1", "{m}");
     }
-    let mut moved = 0;
-    for id in &ids {
-        let detail = wait_status(&d.app, id, "delivered").await;
-        assert_eq!(detail["route"], "sim1", "{detail}");
-        if detail["attempts"].as_u64().unwrap() > 0 {
-            moved += 1;
-            assert!(detail["events"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .any(|e| e["route"] == "sim0"));
-        }
-    }
-    assert!(moved > 0, "least-loaded never tried sim0");
+    // An unknown route is refused at once, not failed later.
+    let (status, answer) = post(
+        &d.app,
+        "/api/sms/send",
+        json!({"to": SIM1, "message": "x", "provider": "twilio"}),
+    )
+    .await;
+    assert_eq!(
+        (status, answer["error"]["field"].clone()),
+        (StatusCode::BAD_REQUEST, json!("provider"))
+    );
     d.stop().await;
 }
 
