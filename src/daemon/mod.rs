@@ -129,7 +129,8 @@ impl Daemon {
             lease_for: Duration::from_secs(d.lease_seconds),
             poll_interval: Duration::from_millis(d.poll_interval_ms),
             in_flight: policy,
-            no_route_delay: Duration::from_secs(1),
+            // A message no route could take right now is offered again after one poll.
+            no_route_delay: Duration::from_millis(d.poll_interval_ms),
         };
         let (dispatcher, dispatcher_task) = Dispatcher::spawn(
             store.clone(),

@@ -50,17 +50,20 @@ impl Balancer {
             .filter(|(_, r)| r.can_take(message.recipient, message.segments))
             .map(|(i, _)| i)
             .collect();
+        // The route the message just failed on is avoided whenever another route is
+        // ready for it — even one that is busy this instant: then the message waits for
+        // it rather than going straight back to the route that failed.
+        let serves = |r: &RouteSnapshot| {
+            r.ready
+                && message.only.is_none_or(|only| r.name == only)
+                && (r.prefixes.is_empty() || r.longest_prefix(message.recipient).is_some())
+        };
         let preferred: Vec<usize> = match message.avoid {
-            Some(avoid)
-                if fits
-                    .iter()
-                    .any(|&i| routes.get(i).is_some_and(|r| r.name != avoid)) =>
-            {
-                fits.iter()
-                    .copied()
-                    .filter(|&i| routes.get(i).is_some_and(|r| r.name != avoid))
-                    .collect()
-            }
+            Some(avoid) if routes.iter().any(|r| r.name != avoid && serves(r)) => fits
+                .iter()
+                .copied()
+                .filter(|&i| routes.get(i).is_some_and(|r| r.name != avoid))
+                .collect(),
             _ => fits,
         };
         if preferred.is_empty() {
@@ -277,13 +280,21 @@ mod tests {
 
     #[test]
     fn the_route_just_failed_on_is_avoided_unless_it_is_the_only_one() {
-        let routes = vec![route("a"), route("b")];
+        let mut routes = vec![route("a"), route("b")];
         let mut b = Balancer::new(Strategy::LeastLoaded);
         let m = Candidate {
             avoid: Some("a"),
             ..msg("+1")
         };
         assert_eq!(names(&routes, &[b.choose(&routes, &m)]), vec!["b"]);
+        // b is ready but busy: wait for it rather than go back to a.
+        routes[1].in_flight = 1;
+        assert_eq!(b.choose(&routes, &m), None);
+        // b is down: a is the only route left, so a it is.
+        routes[1].ready = false;
+        assert_eq!(names(&routes, &[b.choose(&routes, &m)]), vec!["a"]);
+        routes[1].ready = true;
+        routes[1].in_flight = 0;
         let single = vec![route("a")];
         assert_eq!(b.choose(&single, &m), Some(0));
         let forced = Candidate {

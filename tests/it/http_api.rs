@@ -327,10 +327,12 @@ async fn a_retried_request_returns_the_same_messages_instead_of_sending_twice() 
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_modem_failing_mid_batch_hands_its_messages_to_another() {
-    let d = start(|_| {}).await;
+    // 20 ms per send: 200 messages keep two modems busy for about two seconds, so a fault
+    // injected after the first deliveries always lands in the middle of the batch.
+    let d = start(|c| c.simulator.latency_ms = (20, 20)).await;
     let sim = d.daemon.as_ref().unwrap().simulator.clone().unwrap();
-    let recipients: Vec<Value> = (0..30)
-        .map(|i| json!(format!("+49151123460{i:02}")))
+    let recipients: Vec<Value> = (0..200)
+        .map(|i| json!(format!("+4915112346{i:03}")))
         .collect();
     let (_, body) = post(
         &d.app,
@@ -340,7 +342,7 @@ async fn a_modem_failing_mid_batch_hands_its_messages_to_another() {
     .await;
     let batch = body["batch_id"].as_str().unwrap().to_string();
     // Mid-batch, sim0 starts answering every send with "no network service" (retry elsewhere).
-    wait_for(
+    let before = wait_for(
         &d.app,
         &format!("/api/batches/{batch}"),
         |v| v["by_status"]["delivered"].as_u64().unwrap_or(0) >= 4,
@@ -355,14 +357,18 @@ async fn a_modem_failing_mid_batch_hands_its_messages_to_another() {
             ..Faults::default()
         },
     );
+    assert!(
+        before["by_status"]["delivered"].as_u64().unwrap() < 150,
+        "the batch was nearly done before the fault: {before}"
+    );
     wait_for(
         &d.app,
         &format!("/api/batches/{batch}"),
-        |v| v["by_status"]["delivered"] == 30,
+        |v| v["by_status"]["delivered"] == 200,
         "whole batch delivered",
     )
     .await;
-    let (_, list) = get(&d.app, &format!("/api/sms?batch_id={batch}&limit=100")).await;
+    let (_, list) = get(&d.app, &format!("/api/sms?batch_id={batch}&limit=1000")).await;
     let moved: Vec<&Value> = list["messages"]
         .as_array()
         .unwrap()
