@@ -477,6 +477,11 @@ impl Service {
         self.routes.iter().any(|r| r.snapshot().ready)
     }
 
+    /// The secret status callbacks are signed with (see `crate::webhooks`).
+    pub async fn webhook_secret(&self) -> Result<String, ServiceError> {
+        Ok(crate::webhooks::secret(&self.store).await?)
+    }
+
     /// Messages waiting or being sent.
     pub async fn queue_depth(&self) -> Result<u64, ServiceError> {
         Ok(self.store.queue_depth().await?)

@@ -3,7 +3,7 @@
 //!
 //! Start-up: open the store and recover what a crash left `sending` (re-queued, or failed
 //! for OTP — the in-flight policy); start the modems; start the dispatcher and the
-//! status-report consumer; serve HTTP. Shutdown on SIGTERM/SIGINT, in this order: stop
+//! status-report consumer and the webhook worker; serve HTTP. Shutdown on SIGTERM/SIGINT, in this order: stop
 //! accepting HTTP requests (in-flight requests finish), stop leasing (running sends finish
 //! within their AT deadlines), close the modem ports, exit 0.
 //!
@@ -142,6 +142,11 @@ impl Daemon {
         let window = Duration::from_secs(d.report_window_hours.saturating_mul(3600));
         let reports_task =
             tokio::spawn(dispatch::reports::consume(store.clone(), events_rx, window));
+        tokio::spawn(crate::webhooks::run(
+            store.clone(),
+            crate::webhooks::WebhookSettings::default(),
+            cancel.child_token(),
+        ));
 
         let service = Service::new(
             store,

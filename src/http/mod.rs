@@ -72,9 +72,10 @@ pub fn router(state: AppState, settings: &HttpSettings) -> Router {
         .merge(auth::require(sms::send_router(), auth.clone(), Scope::Send))
         .merge(auth::require(
             sms::read_router().merge(system::read_router()),
-            auth,
+            auth.clone(),
             Scope::Read,
         ))
+        .merge(auth::require(system::admin_router(), auth, Scope::Admin))
         .merge(system::probe_router())
         .fallback(|| async { ApiError::not_found("no such endpoint") })
         .with_state(state)

@@ -13,6 +13,21 @@ pub fn read_router() -> Router<AppState> {
     Router::new().route("/api/modems", get(modems))
 }
 
+/// `/api/webhooks/secret` (scope `admin`): the key status callbacks are signed with.
+pub fn admin_router() -> Router<AppState> {
+    Router::new().route("/api/webhooks/secret", get(webhook_secret))
+}
+
+async fn webhook_secret(
+    State(state): State<AppState>,
+) -> Result<Json<serde_json::Value>, super::ApiError> {
+    let secret = state.service.webhook_secret().await?;
+    Ok(Json(json!({
+        "secret": secret,
+        "scheme": "X-Smsgate-Signature: sha256=hex(HMAC-SHA256(secret, X-Smsgate-Timestamp + \".\" + body))",
+    })))
+}
+
 /// `/healthz` and `/readyz` (no key needed: load balancers and systemd probe them).
 pub fn probe_router() -> Router<AppState> {
     Router::new()

@@ -32,6 +32,7 @@ mod queue;
 mod reports;
 mod schema;
 pub mod types;
+pub mod webhooks;
 mod writer;
 
 pub use types::{
@@ -281,5 +282,50 @@ impl Store {
     /// Messages queued, scheduled or sending.
     pub async fn queue_depth(&self) -> Result<u64, StoreError> {
         writer::read(&self.reader, query::queue_depth).await
+    }
+
+    /// Status callbacks due at `now` (the webhook worker's queue).
+    pub async fn webhooks_due(
+        &self,
+        now: Millis,
+        limit: usize,
+    ) -> Result<Vec<webhooks::WebhookJob>, StoreError> {
+        writer::read(&self.reader, move |c| webhooks::due(c, now, limit)).await
+    }
+
+    /// A callback was delivered.
+    pub async fn webhook_delivered(&self, id: i64, now: Millis) -> Result<(), StoreError> {
+        writer::write(&self.writer, move |c| {
+            webhooks::record_attempt(c, id, Ok(()), now)
+        })
+        .await
+    }
+
+    /// A callback failed: retried at `next_attempt_at`, or given up when `None`.
+    pub async fn webhook_failed(
+        &self,
+        id: i64,
+        error: &str,
+        next_attempt_at: Option<Millis>,
+        now: Millis,
+    ) -> Result<(), StoreError> {
+        let error = error.to_owned();
+        writer::write(&self.writer, move |c| {
+            webhooks::record_attempt(c, id, Err((&error, next_attempt_at)), now)
+        })
+        .await
+    }
+
+    /// An installation-wide setting, created by `make` the first time it is asked for.
+    pub async fn setting_or_init(
+        &self,
+        key: &str,
+        make: impl FnOnce() -> String + Send + 'static,
+    ) -> Result<String, StoreError> {
+        let key = key.to_owned();
+        writer::write(&self.writer, move |c| {
+            webhooks::setting_or_init(c, &key, make)
+        })
+        .await
     }
 }

@@ -62,6 +62,7 @@ pub fn transition(
     )?
     .execute(params![id.0, to.as_str(), now, to.is_final()])?;
     insert_event(conn, id, to, route, detail, now)?;
+    super::webhooks::enqueue_for_transition(conn, id, from, to, route, detail, now)?;
     Ok(from)
 }
 

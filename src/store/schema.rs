@@ -15,6 +15,7 @@ use rusqlite::Connection;
 const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0001_init.sql"),
     include_str!("migrations/0002_orphan_reports.sql"),
+    include_str!("migrations/0003_webhooks.sql"),
 ];
 
 /// The schema version this binary writes.

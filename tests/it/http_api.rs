@@ -589,3 +589,107 @@ async fn work_queued_before_a_restart_is_sent_after_it() {
     }
     d.stop().await;
 }
+
+/// A local HTTP endpoint that records callbacks; it answers 503 to the first `fail_first`.
+async fn callback_receiver(
+    fail_first: usize,
+) -> (
+    String,
+    tokio::sync::mpsc::Receiver<(axum::http::HeaderMap, String)>,
+) {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let (tx, rx) = tokio::sync::mpsc::channel(64);
+    let seen = std::sync::Arc::new(AtomicUsize::new(0));
+    let app = axum::Router::new().route(
+        "/hook",
+        axum::routing::post(move |headers: axum::http::HeaderMap, body: String| {
+            let tx = tx.clone();
+            let seen = seen.clone();
+            async move {
+                let n = seen.fetch_add(1, Ordering::SeqCst);
+                let _ = tx.send((headers, body)).await;
+                if n < fail_first {
+                    StatusCode::SERVICE_UNAVAILABLE
+                } else {
+                    StatusCode::OK
+                }
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/hook", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    (url, rx)
+}
+
+fn hmac_hex(secret: &str, message: &str) -> String {
+    use hmac::{KeyInit, Mac};
+    let mut mac = <hmac::Hmac<sha2::Sha256> as KeyInit>::new_from_slice(secret.as_bytes()).unwrap();
+    mac.update(message.as_bytes());
+    hex::encode(mac.finalize().into_bytes())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn status_changes_are_called_back_signed_and_in_order() {
+    let d = start(|_| {}).await;
+    let (url, mut hooks) = callback_receiver(0).await;
+    let (_, body) = post(&d.app, "/api/sms/send", json!({
+        "to": SIM1, "message": "call me back", "callback_url": url, "custom_id": "cb-1", "metadata": {"k": "v"},
+    }))
+    .await;
+    let id = body["messages"][0]["id"].clone();
+    let (status, secret) = get(&d.app, "/api/webhooks/secret").await;
+    assert_eq!(status, StatusCode::OK);
+    let secret = secret["secret"].as_str().unwrap().to_string();
+    let mut statuses = Vec::new();
+    for _ in 0..2 {
+        let (headers, payload) = tokio::time::timeout(Duration::from_secs(30), hooks.recv())
+            .await
+            .unwrap()
+            .unwrap();
+        let timestamp = headers["x-smsgate-timestamp"].to_str().unwrap();
+        let signature = headers["x-smsgate-signature"].to_str().unwrap();
+        assert_eq!(
+            signature,
+            format!(
+                "sha256={}",
+                hmac_hex(&secret, &format!("{timestamp}.{payload}"))
+            )
+        );
+        let v: Value = serde_json::from_str(&payload).unwrap();
+        assert_eq!(
+            (v["id"].clone(), v["custom_id"].clone(), v["to"].clone()),
+            (id.clone(), json!("cb-1"), json!(SIM1))
+        );
+        assert_eq!(v["metadata"]["k"], "v");
+        statuses.push(v["status"].as_str().unwrap().to_string());
+    }
+    assert_eq!(statuses, vec!["sent", "delivered"]);
+    d.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_callback_is_retried() {
+    let d = start(|_| {}).await;
+    let (url, mut hooks) = callback_receiver(1).await;
+    let expire = smsgate::message::format_millis(smsgate::message::now_millis() + 3_600_000);
+    let later = smsgate::message::format_millis(smsgate::message::now_millis() + 1_800_000);
+    let (_, body) = post(&d.app, "/api/sms/send", json!({
+        "to": SIM1, "message": "x", "callback_url": url, "schedule_at": later, "expire_at": expire,
+    }))
+    .await;
+    let id = body["messages"][0]["id"].clone();
+    post(&d.app, &format!("/api/sms/{id}/cancel"), json!({})).await;
+    let first = tokio::time::timeout(Duration::from_secs(30), hooks.recv())
+        .await
+        .unwrap()
+        .unwrap();
+    let again = tokio::time::timeout(Duration::from_secs(30), hooks.recv())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(first.1, again.1, "the retry carries the same payload");
+    let v: Value = serde_json::from_str(&again.1).unwrap();
+    assert_eq!(v["status"], "cancelled");
+    d.stop().await;
+}
