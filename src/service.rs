@@ -315,10 +315,12 @@ impl Service {
                 ),
             ));
         }
-        // The network drops the message at expire_at too: the PDU carries it as TP-VP.
+        // The network drops the message at expire_at too: the PDU carries the time left as
+        // TP-VP, counted from when it will be submitted (not before `schedule_at`).
         let validity = request.expire_at.map(|at| {
+            let from = request.schedule_at.map_or(now, |s| s.max(now));
             ValidityPeriod::from_minutes(
-                u32::try_from((at - now).max(0) / 60_000).unwrap_or(u32::MAX),
+                u32::try_from((at - from).max(0) / 60_000).unwrap_or(u32::MAX),
             )
         });
         let priority = request

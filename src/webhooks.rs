@@ -87,17 +87,32 @@ pub async fn run(store: Store, settings: WebhookSettings, cancel: CancellationTo
         }
     };
     loop {
+        let mut trouble = false;
+        // A host that just failed is not tried again in this pass: one dead endpoint must
+        // not hold everybody else's callbacks behind its timeouts.
+        let mut failing_hosts: std::collections::HashSet<String> = std::collections::HashSet::new();
         let due = store
             .webhooks_due(now_millis(), 32)
             .await
             .unwrap_or_else(|e| {
                 warn!("reading the webhook outbox failed: {e}");
+                trouble = true;
                 Vec::new()
             });
         let idle = due.is_empty();
         for job in due {
             if cancel.is_cancelled() {
                 return;
+            }
+            let host = reqwest::Url::parse(&job.url)
+                .ok()
+                .and_then(|u| {
+                    u.host_str()
+                        .map(|h| format!("{h}:{}", u.port_or_known_default().unwrap_or(0)))
+                })
+                .unwrap_or_default();
+            if failing_hosts.contains(&host) {
+                continue;
             }
             let timestamp = now_millis() / 1000;
             let result = client
@@ -123,6 +138,7 @@ pub async fn run(store: Store, settings: WebhookSettings, cancel: CancellationTo
                     store.webhook_delivered(job.id, now).await
                 }
                 Some(error) => {
+                    failing_hosts.insert(host.clone());
                     let attempt = job.attempts + 1;
                     let next = (attempt < settings.max_attempts)
                         .then(|| now + backoff(&settings, attempt));
@@ -132,9 +148,12 @@ pub async fn run(store: Store, settings: WebhookSettings, cancel: CancellationTo
             };
             if let Err(e) = recorded {
                 warn!("recording a callback attempt failed: {e}");
+                trouble = true;
             }
         }
-        if idle {
+        // Sleep when there is nothing to do, when every due job was skipped, and after any
+        // store error (so a full disk does not turn into a hot loop of re-sent callbacks).
+        if idle || trouble || !failing_hosts.is_empty() {
             tokio::select! {
                 () = cancel.cancelled() => return,
                 () = tokio::time::sleep(settings.poll) => {}

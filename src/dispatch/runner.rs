@@ -15,9 +15,10 @@
 
 use super::balancer::{Balancer, Candidate, Strategy};
 use super::retry::{Decision, RetryPolicy};
-use crate::message::{now_millis, InFlightPolicy, Millis, SmsType};
+use crate::message::{now_millis, InFlightPolicy, MessageId, Millis, SmsType};
 use crate::route::{OutboundMessage, OutboundSegment, Route, RouteSnapshot};
 use crate::store::{Leased, SegmentRef, Store};
+use std::collections::HashSet;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -81,10 +82,13 @@ impl Dispatcher {
         cancel: CancellationToken,
     ) -> (Dispatcher, tokio::task::JoinHandle<()>) {
         let dispatcher = Dispatcher::default();
+        let routes_len = routes.len();
         let runner = Runner {
             store,
             routes,
             balancer: Balancer::new(settings.strategy),
+            running: vec![0; routes_len],
+            in_flight: HashSet::new(),
             settings,
             wake: dispatcher.wake.clone(),
             heartbeat: dispatcher.heartbeat.clone(),
@@ -115,11 +119,28 @@ struct Runner {
     settings: DispatchSettings,
     wake: Arc<Notify>,
     heartbeat: Arc<AtomicI64>,
+    /// Messages each route is sending now, counted here at spawn and at join: the runner's
+    /// own count is authoritative, so a round that starts before a spawned send has begun
+    /// cannot hand the same route a second message.
+    running: Vec<usize>,
+    /// The ids being sent, whose leases the runner keeps renewing.
+    in_flight: HashSet<MessageId>,
 }
+
+/// What became of a leased message in a round.
+enum Assigned {
+    /// Handed to a route, or finished (expired, failed).
+    Done,
+    /// Released: no route could take it now.
+    Released,
+}
+
+/// Most leasing rounds in a row while messages keep being released.
+const MAX_RELEASE_ROUNDS: usize = 4;
 
 impl Runner {
     async fn run(mut self, cancel: CancellationToken) {
-        let mut sends: JoinSet<()> = JoinSet::new();
+        let mut sends: JoinSet<(usize, MessageId)> = JoinSet::new();
         let mut last_housekeeping: Millis = 0;
         while !cancel.is_cancelled() {
             let now = now_millis();
@@ -132,7 +153,7 @@ impl Runner {
             tokio::select! {
                 () = cancel.cancelled() => break,
                 () = self.wake.notified() => {}
-                Some(_) = sends.join_next(), if !sends.is_empty() => {}
+                Some(done) = sends.join_next(), if !sends.is_empty() => self.finished(done),
                 () = tokio::time::sleep(self.settings.poll_interval) => {}
             }
         }
@@ -140,10 +161,34 @@ impl Runner {
             running = sends.len(),
             "dispatcher stopping; letting running sends finish"
         );
-        while sends.join_next().await.is_some() {}
+        while let Some(done) = sends.join_next().await {
+            self.finished(done);
+        }
+    }
+
+    fn finished(&mut self, done: Result<(usize, MessageId), tokio::task::JoinError>) {
+        match done {
+            Ok((index, id)) => {
+                if let Some(n) = self.running.get_mut(index) {
+                    *n = n.saturating_sub(1);
+                }
+                self.in_flight.remove(&id);
+            }
+            // A send task panicked: its lease runs out and the message is reclaimed.
+            Err(e) => error!("a send task failed: {e}"),
+        }
     }
 
     async fn housekeeping(&self, now: Millis) {
+        // Sends still running keep their leases, however long a slow modem takes.
+        if !self.in_flight.is_empty() {
+            let ids: Vec<MessageId> = self.in_flight.iter().copied().collect();
+            let until =
+                now + i64::try_from(self.settings.lease_for.as_millis()).unwrap_or(i64::MAX / 2);
+            if let Err(e) = self.store.extend_leases(ids, until).await {
+                warn!("renewing leases failed: {e}");
+            }
+        }
         match self.store.expire_due(now).await {
             Ok(ids) if !ids.is_empty() => info!(
                 count = ids.len(),
@@ -157,36 +202,55 @@ impl Runner {
             .reclaim_expired_leases(self.settings.in_flight, now)
             .await
         {
-            Ok(r) if r.requeued + r.failed > 0 => warn!(
-                requeued = r.requeued,
-                failed = r.failed,
-                "reclaimed expired leases"
-            ),
+            Ok(r) if r.requeued + r.failed > 0 => {
+                warn!(
+                    requeued = r.requeued,
+                    failed = r.failed,
+                    "reclaimed expired leases"
+                )
+            }
             Ok(_) => {}
             Err(e) => warn!("reclaiming leases failed: {e}"),
         }
     }
 
-    /// One leasing round: as many messages as there are free route slots.
-    async fn round(&mut self, now: Millis, sends: &mut JoinSet<()>) {
-        let mut snapshots: Vec<RouteSnapshot> = self.routes.iter().map(|r| r.snapshot()).collect();
-        let free: usize = snapshots
-            .iter()
-            .filter(|s| s.ready)
-            .map(|s| s.concurrency.saturating_sub(s.in_flight))
-            .sum();
-        if free == 0 {
-            return;
-        }
-        let leased = match self.store.lease(now, free, self.settings.lease_for).await {
-            Ok(leased) => leased,
-            Err(e) => {
-                error!("leasing failed: {e}");
+    /// One leasing round: as many messages as there are free route slots. Messages no route
+    /// can take now are released (not due again until later), and the round leases again,
+    /// so one unplaceable message never keeps a free route idle.
+    async fn round(&mut self, now: Millis, sends: &mut JoinSet<(usize, MessageId)>) {
+        for _ in 0..MAX_RELEASE_ROUNDS {
+            let mut snapshots: Vec<RouteSnapshot> =
+                self.routes.iter().map(|r| r.snapshot()).collect();
+            for (snapshot, &running) in snapshots.iter_mut().zip(&self.running) {
+                snapshot.in_flight = snapshot.in_flight.max(running);
+            }
+            let free: usize = snapshots
+                .iter()
+                .filter(|s| s.ready)
+                .map(|s| s.concurrency.saturating_sub(s.in_flight))
+                .sum();
+            if free == 0 {
                 return;
             }
-        };
-        for message in leased {
-            self.assign(message, now, &mut snapshots, sends).await;
+            let leased = match self.store.lease(now, free, self.settings.lease_for).await {
+                Ok(leased) => leased,
+                Err(e) => {
+                    error!("leasing failed: {e}");
+                    return;
+                }
+            };
+            if leased.is_empty() {
+                return;
+            }
+            let mut released = 0;
+            for message in leased {
+                if let Assigned::Released = self.assign(message, now, &mut snapshots, sends).await {
+                    released += 1;
+                }
+            }
+            if released == 0 {
+                return;
+            }
         }
     }
 
@@ -195,14 +259,14 @@ impl Runner {
         message: Leased,
         now: Millis,
         snapshots: &mut [RouteSnapshot],
-        sends: &mut JoinSet<()>,
-    ) {
+        sends: &mut JoinSet<(usize, MessageId)>,
+    ) -> Assigned {
         if message.expire_at.is_some_and(|at| at <= now) {
             log_store(
                 self.store.record_expired(message.id, now).await,
                 "recording expiry",
             );
-            return;
+            return Assigned::Done;
         }
         let candidate = Candidate {
             recipient: &message.recipient,
@@ -214,24 +278,40 @@ impl Runner {
             only: message.provider.as_deref(),
         };
         let Some(index) = self.balancer.choose(snapshots, &candidate) else {
-            self.no_route(&message, now, snapshots).await;
-            return;
+            return self.no_route(&message, now, snapshots).await;
         };
         let (Some(route), Some(snapshot)) =
             (self.routes.get(index).cloned(), snapshots.get_mut(index))
         else {
-            return;
+            return Assigned::Done;
         };
-        // Count it at once, so this round does not hand the same slot out twice.
+        // Count it at once, in this round's view and in the runner's own count.
         snapshot.in_flight += 1;
+        if let Some(n) = self.running.get_mut(index) {
+            *n += 1;
+        }
+        self.in_flight.insert(message.id);
         let store = self.store.clone();
         let retry = self.settings.retry;
+        let id = message.id;
         let span = tracing::info_span!("send", message = %message.id, route = route.name());
-        sends.spawn(send_one(store, route, message, retry).instrument(span));
+        sends.spawn(
+            async move {
+                send_one(store, route, message, retry).await;
+                (index, id)
+            }
+            .instrument(span),
+        );
+        Assigned::Done
     }
 
     /// No route can take the message now: fail it when none ever could, else release it.
-    async fn no_route(&self, message: &Leased, now: Millis, snapshots: &[RouteSnapshot]) {
+    async fn no_route(
+        &self,
+        message: &Leased,
+        now: Millis,
+        snapshots: &[RouteSnapshot],
+    ) -> Assigned {
         let unknown_provider = message
             .provider
             .as_deref()
@@ -245,12 +325,15 @@ impl Runner {
             _ => None,
         };
         match permanent {
-            Some(reason) => log_store(
-                self.store
-                    .record_failed(message.id, None, &reason, now)
-                    .await,
-                "failing",
-            ),
+            Some(reason) => {
+                log_store(
+                    self.store
+                        .record_failed(message.id, None, &reason, now)
+                        .await,
+                    "failing",
+                );
+                Assigned::Done
+            }
             None => {
                 let delay = i64::try_from(self.settings.no_route_delay.as_millis()).unwrap_or(1000);
                 debug!(message = %message.id, "no route free for it now");
@@ -258,6 +341,7 @@ impl Runner {
                     self.store.release(message.id, now + delay, now).await,
                     "releasing",
                 );
+                Assigned::Released
             }
         }
     }
@@ -299,8 +383,15 @@ async fn send_one(store: Store, route: Arc<dyn Route>, message: Leased, retry: R
         }
         Err(e) => {
             let attempt = message.attempts + 1;
+            // Some segments of an OTP already went out: sending it again would deliver a
+            // second, different-looking message. Treat it like an unanswered send.
+            let class = if e.sent_segments > 0 && message.sms_type == SmsType::Otp {
+                crate::route::ErrorClass::Ambiguous
+            } else {
+                e.class
+            };
             let decision = retry.decide(
-                e.class,
+                class,
                 attempt,
                 message.sms_type,
                 &e.message,

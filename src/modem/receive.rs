@@ -188,10 +188,14 @@ pub async fn hand_over(
     event: ModemEvent,
     acked: oneshot::Receiver<()>,
 ) -> bool {
-    if events.send(event).await.is_err() {
-        return false;
+    // Bounded as a whole: a consumer that neither takes nor confirms must not stall the
+    // modem's session (health checks, recovery) for long.
+    let deadline = tokio::time::Instant::now() + ACK_TIMEOUT;
+    match tokio::time::timeout_at(deadline, events.send(event)).await {
+        Ok(Ok(())) => {}
+        _ => return false,
     }
-    match tokio::time::timeout(ACK_TIMEOUT, acked).await {
+    match tokio::time::timeout_at(deadline, acked).await {
         Ok(Ok(())) => true,
         _ => {
             warn!("the consumer did not confirm an inbound event; leaving it on the modem");

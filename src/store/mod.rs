@@ -169,6 +169,15 @@ impl Store {
         .await
     }
 
+    /// Renews the leases of messages still being sent, to `until`.
+    pub async fn extend_leases(
+        &self,
+        ids: Vec<MessageId>,
+        until: Millis,
+    ) -> Result<(), StoreError> {
+        writer::write(&self.writer, move |c| queue::extend_leases(c, &ids, until)).await
+    }
+
     /// `sending → queued` without counting an attempt (no route could take it this round).
     pub async fn release(
         &self,

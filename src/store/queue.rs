@@ -363,6 +363,22 @@ pub fn record_retry(
     Ok(())
 }
 
+/// Pushes the lease of messages still `sending` out to `until` (the dispatcher renews the
+/// leases of sends that are still running, so a slow modem is not mistaken for a crash).
+pub fn extend_leases(
+    conn: &Connection,
+    ids: &[MessageId],
+    until: Millis,
+) -> Result<(), StoreError> {
+    let mut extend = conn.prepare_cached(
+        "UPDATE messages SET lease_until = ?2 WHERE id = ?1 AND status = 'sending'",
+    )?;
+    for id in ids {
+        extend.execute(params![id.0, until])?;
+    }
+    Ok(())
+}
+
 /// `sending → queued` without counting an attempt: the dispatcher leased the message but
 /// no route could take it this round (all busy or rate-limited).
 pub fn release(

@@ -12,9 +12,9 @@
 //!
 //! A report that matches nothing is kept as an *orphan* (`orphan_reports`): it may have
 //! overtaken the record of its own send. `record_sent` adopts an orphan of the same route,
-//! TP-MR and recipient received no earlier than [`EARLY_MARGIN`] before the send — a
-//! margin far shorter than the 256 sends it takes a modem to reuse a TP-MR, so a stale or
-//! duplicate orphan never attaches to a later message. Orphans are pruned after a day.
+//! TP-MR and recipient received since this attempt's lease (less [`EARLY_MARGIN`] for clock
+//! steps) — while a modem sends one message it cannot reuse a TP-MR for another, so a stale
+//! or duplicate orphan never attaches to a later message. Orphans are pruned after a day.
 
 use super::queue::{duration_millis, status_of, transition};
 use super::types::StoreError;
@@ -149,6 +149,13 @@ pub fn adopt_orphans(
         .prepare_cached("SELECT message_ref FROM segments WHERE message_id = ?1 AND message_ref IS NOT NULL ORDER BY seq")?
         .query_map([id.0], |r| r.get(0))?
         .collect::<Result<_, _>>()?;
+    // A report can be received from the moment the first segment went out, which for a
+    // long message is well before this record: adopt from the lease of this attempt on.
+    let leased_at: Millis = conn
+        .prepare_cached("SELECT max(at) FROM events WHERE message_id = ?1 AND status = 'sending'")?
+        .query_row([id.0], |r| r.get::<_, Option<Millis>>(0))?
+        .unwrap_or(now);
+    let since = leased_at.min(now) - EARLY_MARGIN;
     for mr in refs {
         let orphan: Option<(i64, u8, String, Millis)> = conn
             .prepare_cached(
@@ -157,7 +164,7 @@ pub fn adopt_orphans(
                    AND ltrim(recipient, '+') = ltrim(?4, '+')
                  ORDER BY received_at LIMIT 1",
             )?
-            .query_row(params![route, mr, now - EARLY_MARGIN, recipient], |r| {
+            .query_row(params![route, mr, since, recipient], |r| {
                 Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
             })
             .optional()?;

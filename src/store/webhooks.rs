@@ -96,8 +96,12 @@ pub fn due(conn: &Connection, now: Millis, limit: usize) -> Result<Vec<WebhookJo
     let limit = i64::try_from(limit).unwrap_or(i64::MAX);
     let jobs = conn
         .prepare_cached(
-            "SELECT id, message_id, url, payload, attempts FROM webhook_outbox
+            "SELECT id, message_id, url, payload, attempts FROM webhook_outbox o
              WHERE delivered_at IS NULL AND gave_up_at IS NULL AND next_attempt_at <= ?1
+               -- One message's callbacks go out in order: none while an older one waits.
+               AND NOT EXISTS (SELECT 1 FROM webhook_outbox p
+                               WHERE p.message_id = o.message_id AND p.id < o.id
+                                 AND p.delivered_at IS NULL AND p.gave_up_at IS NULL)
              ORDER BY next_attempt_at, id LIMIT ?2",
         )?
         .query_map(params![now, limit], |r| {

@@ -693,3 +693,40 @@ async fn a_failed_callback_is_retried() {
     assert_eq!(v["status"], "cancelled");
     d.stop().await;
 }
+
+/// Regression: a message no route could take (pinned to a modem that is not ready) was
+/// leased and released every round, and the free modem never got any work.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_message_no_route_can_take_never_starves_a_free_modem() {
+    let d = start(|_| {}).await;
+    let sim = d.daemon.as_ref().unwrap().simulator.clone().unwrap();
+    sim.set_registration(0, 2); // sim0: searching, so not ready
+    wait_for(
+        &d.app,
+        "/api/modems",
+        |v| v["modems"][0]["state"] != "ready",
+        "sim0 not ready",
+    )
+    .await;
+    let (_, pinned) = post(
+        &d.app,
+        "/api/sms/send",
+        json!({"to": SIM1, "message": "only via sim0", "provider": "sim0"}),
+    )
+    .await;
+    let (_, free) = post(
+        &d.app,
+        "/api/sms/send",
+        json!({"to": EXTERNAL, "message": "any modem"}),
+    )
+    .await;
+    let delivered = wait_status(&d.app, &free["messages"][0]["id"], "delivered").await;
+    assert_eq!(delivered["route"], "sim1");
+    let (_, waiting) = get(&d.app, &format!("/api/sms/{}", pinned["messages"][0]["id"])).await;
+    assert_eq!(waiting["status"], "queued", "{waiting}");
+    assert_eq!(
+        waiting["attempts"], 0,
+        "waiting for its route costs no attempt"
+    );
+    d.stop().await;
+}

@@ -774,3 +774,70 @@ async fn a_stale_or_duplicate_orphan_never_attaches_to_a_later_message() {
     sent(&store, other, "m0", 10, T0 + 60_200).await;
     assert_eq!(status(&store, other).await, MessageStatus::Sent);
 }
+
+/// Regression: on a long multi-segment send the first segment's report can arrive many
+/// seconds before the send is recorded; it must still be adopted.
+#[tokio::test]
+async fn an_early_report_is_adopted_however_long_the_send_took() {
+    let store = Store::open_memory().await.unwrap();
+    let id = one(&store, msg_segments("+4915112345678", 0, 3), T0).await;
+    store.lease(T0 + 1_000, 10, LEASE).await.unwrap();
+    // Segment 1 (TP-MR 1) is reported at +2 s; the third segment only goes out at +60 s.
+    store
+        .record_status_report(
+            "m0",
+            1,
+            "+4915112345678",
+            0,
+            DeliveryStatus::Delivered,
+            T0 + 2_000,
+            WINDOW,
+        )
+        .await
+        .unwrap();
+    let refs = (1..=3)
+        .map(|seq| SegmentRef {
+            seq,
+            message_ref: Some(seq as u8),
+            provider_id: None,
+        })
+        .collect();
+    store
+        .record_sent(id, "m0", refs, T0 + 60_000)
+        .await
+        .unwrap();
+    for mr in [2u8, 3] {
+        store
+            .record_status_report(
+                "m0",
+                mr,
+                "+4915112345678",
+                0,
+                DeliveryStatus::Delivered,
+                T0 + 61_000,
+                WINDOW,
+            )
+            .await
+            .unwrap();
+    }
+    assert_eq!(status(&store, id).await, MessageStatus::Delivered);
+}
+
+#[tokio::test]
+async fn renewed_leases_are_not_reclaimed() {
+    let store = Store::open_memory().await.unwrap();
+    let id = one(&store, msg("+4915112345678", 0), T0).await;
+    store.lease(T0, 10, Duration::from_secs(60)).await.unwrap();
+    store.extend_leases(vec![id], T0 + 600_000).await.unwrap();
+    let r = store
+        .reclaim_expired_leases(policy_by_type, T0 + 120_000)
+        .await
+        .unwrap();
+    assert_eq!((r.requeued, r.failed), (0, 0));
+    assert_eq!(status(&store, id).await, MessageStatus::Sending);
+    let r = store
+        .reclaim_expired_leases(policy_by_type, T0 + 600_001)
+        .await
+        .unwrap();
+    assert_eq!(r.requeued, 1);
+}
