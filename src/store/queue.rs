@@ -288,15 +288,7 @@ pub fn expire_due(conn: &Connection, now: Millis) -> Result<Vec<MessageId>, Stor
         .query_map([now], |r| r.get(0).map(MessageId))?
         .collect::<Result<Vec<_>, _>>()?;
     for &id in &ids {
-        transition(
-            conn,
-            id,
-            None,
-            MessageStatus::Expired,
-            None,
-            Some("expire_at passed before it was sent"),
-            now,
-        )?;
+        record_expired(conn, id, now)?;
     }
     // Housekeeping that rides on this periodic job: reports nobody adopted within a day.
     super::reports::prune_orphans(conn, now)?;
