@@ -39,6 +39,7 @@ fn message(i: usize) -> NewMessage {
             pdu_hex: "0011000D91945111325476F80000AA0CC8329BFD06DDDF723619".into(),
             tpdu_length: 25,
         }],
+        redacted_body: None,
     }
 }
 

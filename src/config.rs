@@ -16,12 +16,14 @@
 
 mod env;
 mod keys;
+mod otp;
 mod toml_error;
 mod validate;
 
 pub use validate::{api_key_name, STANDARD_BAUD_RATES};
 
 pub use keys::{generate_api_key, sha256_hex, ApiKey, Scope};
+pub use otp::{LimitsConfig, OtpConfig, MIN_SECRET_LEN};
 
 use crate::message::InFlightPolicy;
 use serde::{de, Deserialize, Deserializer};
@@ -45,6 +47,10 @@ pub struct Config {
     pub dispatch: DispatchConfig,
     /// `[[api_keys]]`: who may use the API (none: open, loopback only).
     pub api_keys: Vec<ApiKey>,
+    /// `[otp]`: one-time codes, 2FA and their abuse limits.
+    pub otp: OtpConfig,
+    /// `[limits]`: send rate limits and duplicate suppression.
+    pub limits: LimitsConfig,
 }
 
 /// `[server]`: the HTTP API.
@@ -475,6 +481,8 @@ impl Default for Config {
             modems: Vec::new(),
             dispatch: DispatchConfig::default(),
             api_keys: Vec::new(),
+            otp: OtpConfig::default(),
+            limits: LimitsConfig::default(),
         }
     }
 }

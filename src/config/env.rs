@@ -29,6 +29,11 @@ pub(super) const VARIABLES: &[(&str, &str, &str)] = &[
         "round-robin, least-loaded, weighted, prefix or sticky",
     ),
     (
+        "SMSGATE_OTP_SECRET",
+        "otp.secret",
+        "a secret of at least 32 characters",
+    ),
+    (
         "SMSGATE_MAX_ATTEMPTS",
         "dispatch.max_attempts",
         "a number of attempts, at least 1",
@@ -58,6 +63,7 @@ pub(super) fn apply(
                 config.server.listen = value.parse::<SocketAddr>().map_err(|_| bad())?;
             }
             "SMSGATE_DB" => config.storage.path = PathBuf::from(value),
+            "SMSGATE_OTP_SECRET" => config.otp.secret = Some(super::Secret::new(value)),
             "SMSGATE_DURABILITY" => {
                 config.storage.durability = Durability::parse(value).ok_or_else(bad)?;
             }

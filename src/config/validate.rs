@@ -38,6 +38,8 @@ pub(super) fn config(c: &Config) -> Check {
         }
     }
     dispatch(c)?;
+    super::otp::validate_otp(&c.otp)?;
+    super::otp::validate_limits(&c.limits)?;
     api_keys(&c.api_keys)
 }
 

@@ -19,7 +19,9 @@ use crate::modem::{
     FnConnector, Limits, Modem, ModemConfig, ModemEvent, ModemRoute, PortSpec, ReceivePolicy,
     RouteSettings,
 };
+use crate::otp::{load_or_create_secret, OtpKeys};
 use crate::route::Route;
+use crate::seal::Sealer;
 use crate::service::{Service, ServiceSettings};
 use crate::sim::{Latency, NetworkConfig, SimModemConfig, SimNetwork, SinkConfig};
 use crate::store::{Store, StoreOptions};
@@ -50,6 +52,9 @@ pub enum DaemonError {
         /// Why.
         source: std::io::Error,
     },
+    /// The OTP secret file could not be read or made.
+    #[error("otp.secret_file: {0}")]
+    OtpSecret(#[from] crate::otp::SecretError),
     /// A modem port specification is unusable.
     #[error("modems[{index}].port: {reason}")]
     Port {
@@ -71,6 +76,23 @@ fn in_flight_policy(general: InFlightPolicy, otp: InFlightPolicy) -> fn(SmsType)
     }
 }
 
+/// The OTP keys: from `otp.secret`, or from the secret file (made on first start) beside
+/// the database.
+fn otp_keys(config: &Config) -> Result<OtpKeys, DaemonError> {
+    if let Some(secret) = &config.otp.secret {
+        return Ok(OtpKeys::from_secret(secret.expose()));
+    }
+    let file = config.otp.secret_file.clone().unwrap_or_else(|| {
+        config
+            .storage
+            .path
+            .parent()
+            .unwrap_or_else(|| std::path::Path::new("."))
+            .join("otp.key")
+    });
+    Ok(OtpKeys::from_secret(&load_or_create_secret(&file)?))
+}
+
 /// A running daemon's parts, for tests and for `run`.
 pub struct Daemon {
     /// The façade (what HTTP uses).
@@ -90,9 +112,11 @@ impl Daemon {
     /// Opens the store, recovers, starts modems and the dispatcher. Does not serve HTTP yet.
     pub async fn start(config: &Config) -> Result<Daemon, DaemonError> {
         let path = config.storage.path.display().to_string();
+        let otp_keys = otp_keys(config)?;
         let options = StoreOptions {
             durability: config.storage.durability,
             group_commit_max: config.storage.group_commit_max,
+            sealer: Some(Sealer::new(otp_keys.seal_key())),
         };
         let store = Store::open(&config.storage.path, options)
             .await
@@ -157,6 +181,9 @@ impl Daemon {
                 max_segments: config.server.max_segments,
                 default_region: config.server.default_region.clone(),
                 status_reports: d.status_reports,
+                otp: config.otp.clone(),
+                limits: config.limits.clone(),
+                otp_keys,
             },
         );
         Ok(Daemon {

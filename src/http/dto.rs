@@ -218,6 +218,7 @@ impl SendBody {
             metadata: self.metadata,
             idempotency_key,
             batch_name: None,
+            secret: None,
         })
     }
 }
@@ -247,6 +248,7 @@ impl BatchBody {
             metadata: self.metadata,
             idempotency_key,
             batch_name: self.name,
+            secret: None,
         })
     }
 }

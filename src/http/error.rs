@@ -23,6 +23,8 @@ pub struct ApiError {
     pub message: String,
     /// The request field concerned, if any.
     pub field: Option<String>,
+    /// For 429: seconds until a retry would pass (sent as `Retry-After`).
+    pub retry_after: Option<u64>,
 }
 
 impl ApiError {
@@ -33,6 +35,7 @@ impl ApiError {
             code: "invalid_request",
             message: message.into(),
             field: Some(field.into()),
+            retry_after: None,
         }
     }
 
@@ -43,6 +46,7 @@ impl ApiError {
             code: "not_found",
             message: message.into(),
             field: None,
+            retry_after: None,
         }
     }
 
@@ -53,6 +57,7 @@ impl ApiError {
             code: "unauthorized",
             message: "a valid API key is required (Authorization: Bearer … or X-API-Key)".into(),
             field: None,
+            retry_after: None,
         }
     }
 
@@ -63,6 +68,7 @@ impl ApiError {
             code: "forbidden",
             message: format!("this API key lacks the {scope:?} scope"),
             field: None,
+            retry_after: None,
         }
     }
 }
@@ -77,6 +83,28 @@ impl From<ServiceError> for ApiError {
                 code: "conflict",
                 message: why,
                 field: None,
+                retry_after: None,
+            },
+            ServiceError::RateLimited { scope, retry_after } => {
+                let secs = retry_after.as_millis().div_ceil(1000);
+                ApiError {
+                    status: StatusCode::TOO_MANY_REQUESTS,
+                    code: "rate_limited",
+                    message: format!("too many requests ({scope} limit); retry after {secs} s"),
+                    field: None,
+                    retry_after: Some(u64::try_from(secs).unwrap_or(u64::MAX).max(1)),
+                }
+            }
+            ServiceError::Refused {
+                field,
+                code,
+                reason,
+            } => ApiError {
+                status: StatusCode::UNPROCESSABLE_ENTITY,
+                code,
+                message: reason,
+                field: Some(field),
+                retry_after: None,
             },
             ServiceError::Internal(detail) => {
                 tracing::error!(%detail, "internal error answering a request");
@@ -85,6 +113,7 @@ impl From<ServiceError> for ApiError {
                     code: "internal",
                     message: "internal error; the request may be retried".into(),
                     field: None,
+                    retry_after: None,
                 }
             }
         }
@@ -93,9 +122,17 @@ impl From<ServiceError> for ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let body =
-            json!({"error": {"code": self.code, "message": self.message, "field": self.field}});
-        (self.status, Json(body)).into_response()
+        let mut error = json!({"code": self.code, "message": self.message, "field": self.field});
+        if let (Some(secs), Some(map)) = (self.retry_after, error.as_object_mut()) {
+            map.insert("retry_after".into(), secs.into());
+        }
+        let mut response = (self.status, Json(json!({ "error": error }))).into_response();
+        if let Some(secs) = self.retry_after {
+            response
+                .headers_mut()
+                .insert(axum::http::header::RETRY_AFTER, secs.into());
+        }
+        response
     }
 }
 
@@ -121,6 +158,7 @@ where
                 code: "unsupported_media_type",
                 message: "send a JSON body with Content-Type: application/json".into(),
                 field: None,
+                retry_after: None,
             });
         }
         let bytes = axum::body::Bytes::from_request(req, state)
@@ -134,6 +172,7 @@ where
                 },
                 message: e.body_text(),
                 field: None,
+                retry_after: None,
             })?;
         let mut de = serde_json::Deserializer::from_slice(&bytes);
         serde_path_to_error::deserialize(&mut de)

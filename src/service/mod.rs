@@ -9,6 +9,11 @@
 //! encodes into at most `max_segments` segments, and consistent dates; what `send` returns
 //! is durable (the store committed it) — that is the 202's promise.
 
+mod limits;
+mod otp;
+mod phone;
+mod twofa;
+
 use crate::dispatch::Dispatcher;
 use crate::message::{now_millis, MessageId, MessageStatus, MessageType, Millis, SmsType};
 use crate::modem::{ModemRoute, ModemStatus};
@@ -21,6 +26,10 @@ use crate::store::{
     BatchSummary, ListFilter, MessageDetail, MessageSummary, NewBatch, NewMessage, NewSegment,
     Store, StoreError,
 };
+use crate::config::{LimitsConfig, OtpConfig};
+use crate::otp::OtpKeys;
+use limits::Guards;
+pub use limits::{Caller, RejectedRecipient};
 use serde::Serialize;
 use std::sync::Arc;
 use std::time::Duration;
@@ -49,6 +58,25 @@ pub enum ServiceError {
     /// Something on our side failed (the store); the request may be retried.
     #[error("internal error: {0}")]
     Internal(String),
+    /// Over a rate limit (`scope` says which: `phone`, `ip`, `api_key`, `recipient`,
+    /// `global`, `resend`); try again after `retry_after`.
+    #[error("rate limit ({scope}) exceeded; retry after {retry_after:?}")]
+    RateLimited {
+        /// Which limit.
+        scope: String,
+        /// How long until a request would pass.
+        retry_after: Duration,
+    },
+    /// Refused by policy — the recipient opted out, the same text was just sent to it.
+    #[error("{field}: {reason}")]
+    Refused {
+        /// Dotted path of the field.
+        field: String,
+        /// Machine-readable reason (`opted_out`, `duplicate`).
+        code: &'static str,
+        /// For people.
+        reason: String,
+    },
 }
 
 impl ServiceError {
@@ -110,6 +138,17 @@ pub struct SendRequest {
     pub idempotency_key: Option<String>,
     /// Batch name (send-batch).
     pub batch_name: Option<String>,
+    /// A secret inside `message` (an OTP code): the store keeps the text only sealed, and
+    /// every read shows it with the secret replaced by `*`.
+    pub secret: Option<String>,
+}
+
+/// `text` with every occurrence of `secret` replaced by as many `*`.
+fn redact(text: &str, secret: &str) -> String {
+    if secret.is_empty() {
+        return text.to_string();
+    }
+    text.replace(secret, &"*".repeat(secret.chars().count()))
 }
 
 /// One accepted message.
@@ -134,8 +173,10 @@ pub struct SendOutcome {
     pub batch_id: String,
     /// An idempotent replay of an earlier request: nothing new was stored.
     pub replayed: bool,
-    /// One per recipient, in order.
+    /// One per accepted recipient, in order.
     pub messages: Vec<AcceptedMessage>,
+    /// Recipients refused by policy (opt-out, duplicate, per-recipient limit), in order.
+    pub rejected: Vec<RejectedRecipient>,
 }
 
 /// Service settings.
@@ -147,6 +188,12 @@ pub struct ServiceSettings {
     pub default_region: Option<String>,
     /// Ask for status reports on every segment.
     pub status_reports: bool,
+    /// `[otp]`: codes, sessions, 2FA and their limits.
+    pub otp: OtpConfig,
+    /// `[limits]`: send rate limits and duplicate suppression.
+    pub limits: LimitsConfig,
+    /// The keys OTP codes are hashed under.
+    pub otp_keys: OtpKeys,
 }
 
 impl Default for ServiceSettings {
@@ -155,6 +202,9 @@ impl Default for ServiceSettings {
             max_segments: 10,
             default_region: None,
             status_reports: true,
+            otp: OtpConfig::default(),
+            limits: LimitsConfig::default(),
+            otp_keys: OtpKeys::random(),
         }
     }
 }
@@ -167,6 +217,7 @@ pub struct Service {
     modems: Vec<Arc<ModemRoute>>,
     routes: Vec<Arc<dyn Route>>,
     settings: ServiceSettings,
+    guards: Arc<Guards>,
 }
 
 /// A modem as `GET /api/modems` shows it.
@@ -188,12 +239,14 @@ impl Service {
         routes: Vec<Arc<dyn Route>>,
         settings: ServiceSettings,
     ) -> Self {
+        let guards = Arc::new(Guards::new(&settings.otp, &settings.limits));
         Self {
             store,
             dispatcher,
             modems,
             routes,
             settings,
+            guards,
         }
     }
 
@@ -201,19 +254,40 @@ impl Service {
     pub async fn send(&self, request: SendRequest) -> Result<SendOutcome, ServiceError> {
         let now = now_millis();
         let prepared = self.prepare(&request, now)?;
+        let idempotency_key = request
+            .idempotency_key
+            .clone()
+            .or_else(|| request.custom_id.clone());
+        // A replay stores nothing new, so no policy applies to it (it would otherwise be
+        // refused as a duplicate of itself).
+        let replay = match &idempotency_key {
+            Some(key) => self.store.batch_for_key(key).await?.is_some(),
+            None => false,
+        };
+        let (prepared, rejected, taken) = if replay {
+            (prepared, Vec::new(), None)
+        } else {
+            let screened = self.screen(prepared, request.sms_type, now).await?;
+            (screened.messages, screened.rejected, Some(screened.taken))
+        };
         let batch = NewBatch {
             name: request.batch_name.clone(),
-            idempotency_key: request
-                .idempotency_key
-                .clone()
-                .or_else(|| request.custom_id.clone()),
+            idempotency_key,
             callback_url: request.callback_url.clone(),
         };
         let summaries: Vec<(String, String, usize)> = prepared
             .iter()
             .map(|m| (m.recipient.clone(), m.encoding.clone(), m.segments.len()))
             .collect();
-        let accepted = self.store.enqueue(batch, prepared, now).await?;
+        let accepted = match self.store.enqueue(batch, prepared, now).await {
+            Ok(accepted) => accepted,
+            Err(e) => {
+                if let Some(taken) = &taken {
+                    self.guards.refund(taken);
+                }
+                return Err(e.into());
+            }
+        };
         if !accepted.replayed {
             self.dispatcher.wake();
         }
@@ -237,6 +311,7 @@ impl Service {
             batch_id: accepted.batch_id,
             replayed: accepted.replayed,
             messages,
+            rejected,
         })
     }
 
@@ -384,6 +459,10 @@ impl Service {
                 custom_id: request.custom_id.clone(),
                 metadata,
                 segments,
+                redacted_body: request
+                    .secret
+                    .as_deref()
+                    .map(|secret| redact(&request.message, secret)),
             });
         }
         Ok(messages)

@@ -27,6 +27,7 @@
 //!   start-up.
 //! - Reads run on their own connections and threads and never wait for the writer.
 
+pub mod otp;
 mod query;
 mod queue;
 mod reports;
@@ -43,6 +44,7 @@ pub use types::{
 
 use crate::message::{InFlightPolicy, MessageId, MessageStatus, Millis, SmsType};
 use crate::pdu::tpdu::DeliveryStatus;
+use crate::seal::Sealer;
 use queue::Reclaim;
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -58,6 +60,7 @@ pub struct Store {
     // Field order matters: the senders drop before the guard, which joins the threads.
     writer: mpsc::Sender<Box<dyn WriteJob>>,
     reader: mpsc::Sender<ReadJob>,
+    sealer: Option<Sealer>,
     _guard: Arc<Guard>,
 }
 
@@ -87,6 +90,7 @@ impl Store {
         let path = std::env::temp_dir().join(name);
         let options = StoreOptions {
             durability: Durability::Normal,
+            sealer: Some(Sealer::random()),
             ..StoreOptions::default()
         };
         Self::start(&path, options, true).await
@@ -98,6 +102,7 @@ impl Store {
         Ok(Store {
             writer: threads.writer,
             reader: threads.reader,
+            sealer: options.sealer,
             _guard: threads.guard,
         })
     }
@@ -111,8 +116,9 @@ impl Store {
         messages: Vec<NewMessage>,
         now: Millis,
     ) -> Result<Accepted, StoreError> {
+        let sealer = self.sealer.clone();
         writer::write(&self.writer, move |c| {
-            queue::enqueue(c, &batch, &messages, now)
+            queue::enqueue(c, &batch, &messages, sealer.as_ref(), now)
         })
         .await
     }
@@ -125,8 +131,9 @@ impl Store {
         limit: usize,
         lease_for: Duration,
     ) -> Result<Vec<Leased>, StoreError> {
+        let sealer = self.sealer.clone();
         writer::write(&self.writer, move |c| {
-            queue::lease(c, now, limit, lease_for)
+            queue::lease(c, now, limit, lease_for, sealer.as_ref())
         })
         .await
     }
@@ -286,6 +293,12 @@ impl Store {
     pub async fn batch(&self, id: &str) -> Result<Option<BatchSummary>, StoreError> {
         let id = id.to_owned();
         writer::read(&self.reader, move |c| query::batch(c, &id)).await
+    }
+
+    /// The batch accepted under an idempotency key, if any (a request with it is a replay).
+    pub async fn batch_for_key(&self, key: &str) -> Result<Option<String>, StoreError> {
+        let key = key.to_string();
+        writer::read(&self.reader, move |c| query::batch_for_key(c, &key)).await
     }
 
     /// Messages queued, scheduled or sending.

@@ -237,3 +237,11 @@ pub fn queue_depth(conn: &Connection) -> Result<u64, StoreError> {
         .query_row([], |r| r.get(0))?;
     Ok(u64::try_from(depth).unwrap_or(0))
 }
+
+/// The batch accepted under an idempotency key, if any.
+pub fn batch_for_key(conn: &Connection, key: &str) -> Result<Option<String>, StoreError> {
+    Ok(conn
+        .prepare_cached("SELECT id FROM batches WHERE idempotency_key = ?1")?
+        .query_row([key], |r| r.get(0))
+        .optional()?)
+}

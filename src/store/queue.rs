@@ -14,6 +14,7 @@ use super::types::{
     Recovered, SegmentRef, StoreError, StoredSegment,
 };
 use crate::message::{InFlightPolicy, MessageId, MessageStatus, Millis, SmsType};
+use crate::seal::Sealer;
 use rusqlite::{params, Connection, OptionalExtension};
 
 /// A new batch id: `b_` and 24 lower-case hex digits from the OS-seeded RNG.
@@ -61,9 +62,27 @@ pub fn transition(
          WHERE id = ?1",
     )?
     .execute(params![id.0, to.as_str(), now, to.is_final()])?;
+    if to == MessageStatus::Sent || to.is_final() {
+        wipe_secret(conn, id)?;
+    }
     insert_event(conn, id, to, route, detail, now)?;
     super::webhooks::enqueue_for_transition(conn, id, from, to, route, detail, now)?;
     Ok(from)
+}
+
+/// Once a message carrying a secret is sent or final its sealed text and PDUs are wiped:
+/// nothing will send it again, and a secret kept is a secret that can leak.
+fn wipe_secret(conn: &Connection, id: MessageId) -> Result<(), StoreError> {
+    let wiped = conn
+        .prepare_cached(
+            "UPDATE messages SET sealed_body = NULL WHERE id = ?1 AND sealed_body IS NOT NULL",
+        )?
+        .execute([id.0])?;
+    if wiped > 0 {
+        conn.prepare_cached("UPDATE segments SET pdu_hex = '' WHERE message_id = ?1")?
+            .execute([id.0])?;
+    }
+    Ok(())
 }
 
 fn insert_event(
@@ -86,6 +105,7 @@ pub fn enqueue(
     conn: &Connection,
     batch: &NewBatch,
     messages: &[NewMessage],
+    sealer: Option<&Sealer>,
     now: Millis,
 ) -> Result<Accepted, StoreError> {
     if let Some(key) = &batch.idempotency_key {
@@ -145,7 +165,7 @@ pub fn enqueue(
             batch_id,
             i64::try_from(pos).unwrap_or(i64::MAX),
             m.recipient,
-            m.body,
+            m.redacted_body.as_ref().unwrap_or(&m.body),
             message_type_str(m.message_type),
             m.sms_type.as_str(),
             m.encoding,
@@ -161,8 +181,25 @@ pub fn enqueue(
             now
         ])?;
         let id = MessageId(conn.last_insert_rowid());
-        for s in &m.segments {
-            insert_segment.execute(params![id.0, s.seq, s.pdu_hex, s.tpdu_length])?;
+        match (&m.redacted_body, sealer) {
+            (None, _) => {
+                for s in &m.segments {
+                    insert_segment.execute(params![id.0, s.seq, s.pdu_hex, s.tpdu_length])?;
+                }
+            }
+            (Some(_), Some(sealer)) => {
+                conn.prepare_cached("UPDATE messages SET sealed_body = ?2 WHERE id = ?1")?
+                    .execute(params![id.0, sealer.seal(&m.body)])?;
+                for s in &m.segments {
+                    let sealed = sealer.seal(&s.pdu_hex);
+                    insert_segment.execute(params![id.0, s.seq, sealed, s.tpdu_length])?;
+                }
+            }
+            (Some(_), None) => {
+                return Err(StoreError::Conflict(
+                    "a message carrying a secret needs a store opened with a sealer".into(),
+                ))
+            }
         }
         insert_event(conn, id, status, None, Some("accepted"), now)?;
         ids.push(id);
@@ -192,6 +229,7 @@ pub fn lease(
     now: Millis,
     limit: usize,
     lease_for: std::time::Duration,
+    sealer: Option<&Sealer>,
 ) -> Result<Vec<Leased>, StoreError> {
     let limit = i64::try_from(limit).unwrap_or(i64::MAX);
     let ids = conn
@@ -203,6 +241,24 @@ pub fn lease(
         conn.prepare_cached("UPDATE messages SET lease_until = ?2 WHERE id = ?1")?;
     let mut leased = Vec::with_capacity(ids.len());
     for id in ids {
+        let message = match load_leased(conn, id)?.opened(sealer) {
+            Ok(message) => message,
+            Err(why) => {
+                // A secret that no longer opens (the OTP secret was changed) can never be
+                // sent: fail it rather than lease it again and again.
+                let detail = format!("its sealed text does not open: {why}");
+                transition(
+                    conn,
+                    id,
+                    None,
+                    MessageStatus::Failed,
+                    None,
+                    Some(&detail),
+                    now,
+                )?;
+                continue;
+            }
+        };
         transition(
             conn,
             id,
@@ -213,12 +269,40 @@ pub fn lease(
             now,
         )?;
         set_lease.execute(params![id.0, until])?;
-        leased.push(load_leased(conn, id)?);
+        leased.push(message);
     }
     Ok(leased)
 }
 
-fn load_leased(conn: &Connection, id: MessageId) -> Result<Leased, StoreError> {
+/// A leased message as stored: `body` is the redacted text and the PDUs are sealed when
+/// `sealed_body` is set.
+struct StoredLeased {
+    message: Leased,
+    sealed_body: Option<String>,
+}
+
+impl StoredLeased {
+    /// The message with its secret text and PDUs opened.
+    fn opened(self, sealer: Option<&Sealer>) -> Result<Leased, String> {
+        let StoredLeased {
+            mut message,
+            sealed_body,
+        } = self;
+        let Some(sealed_body) = sealed_body else {
+            return Ok(message);
+        };
+        let sealer = sealer.ok_or("no sealer configured")?;
+        message.body = sealer.open(&sealed_body).map_err(|e| e.to_string())?;
+        for segment in &mut message.segments {
+            if crate::seal::is_sealed(&segment.pdu_hex) {
+                segment.pdu_hex = sealer.open(&segment.pdu_hex).map_err(|e| e.to_string())?;
+            }
+        }
+        Ok(message)
+    }
+}
+
+fn load_leased(conn: &Connection, id: MessageId) -> Result<StoredLeased, StoreError> {
     let segments = conn
         .prepare_cached(
             "SELECT seq, pdu_hex, tpdu_length FROM segments WHERE message_id = ?1 ORDER BY seq",
@@ -233,7 +317,7 @@ fn load_leased(conn: &Connection, id: MessageId) -> Result<Leased, StoreError> {
         .collect::<Result<Vec<_>, _>>()?;
     let mut stmt = conn.prepare_cached(
         "SELECT recipient, body, message_type, sms_type, encoding, priority, provider, attempts,
-                expire_at, created_at, route
+                expire_at, created_at, route, sealed_body
          FROM messages WHERE id = ?1",
     )?;
     let row = stmt
@@ -254,13 +338,14 @@ fn load_leased(conn: &Connection, id: MessageId) -> Result<Leased, StoreError> {
                     r.get::<_, Millis>(9)?,
                     r.get::<_, Option<String>>(10)?,
                 ),
+                r.get::<_, Option<String>>(11)?,
             ))
         })
         .optional()?
         .ok_or(StoreError::NotFound)?;
-    let ((recipient, body, message_type, sms_type, encoding), rest) = row;
+    let ((recipient, body, message_type, sms_type, encoding), rest, sealed_body) = row;
     let (priority, provider, attempts, expire_at, created_at, last_route) = rest;
-    Ok(Leased {
+    let message = Leased {
         id,
         recipient,
         body,
@@ -274,6 +359,10 @@ fn load_leased(conn: &Connection, id: MessageId) -> Result<Leased, StoreError> {
         created_at,
         last_route,
         segments,
+    };
+    Ok(StoredLeased {
+        message,
+        sealed_body,
     })
 }
 
@@ -569,6 +658,7 @@ pub(crate) mod tests {
                     tpdu_length: 1,
                 })
                 .collect(),
+            redacted_body: None,
         }
     }
 
@@ -604,7 +694,7 @@ pub(crate) mod tests {
     #[test]
     fn an_illegal_transition_is_refused_and_writes_no_event() {
         let conn = conn();
-        let accepted = enqueue(&conn, &NewBatch::default(), &[message("+1555", 0, 1)], 1).unwrap();
+        let accepted = enqueue(&conn, &NewBatch::default(), &[message("+1555", 0, 1)], None, 1).unwrap();
         let id = accepted.ids[0];
         let err = transition(&conn, id, None, MessageStatus::Delivered, None, None, 2).unwrap_err();
         assert!(matches!(err, StoreError::Conflict(_)), "{err:?}");
@@ -635,7 +725,7 @@ pub(crate) mod tests {
         let conn = conn();
         let mut m = message("+1555", 0, 1);
         m.schedule_at = Some(100);
-        let id = enqueue(&conn, &NewBatch::default(), &[m], 1).unwrap().ids[0];
+        let id = enqueue(&conn, &NewBatch::default(), &[m], None, 1).unwrap().ids[0];
         // scheduled → queued is a transition, but not a retry.
         let err = record_retry(&conn, id, None, "x", 0, 2).unwrap_err();
         assert!(matches!(err, StoreError::Conflict(_)), "{err:?}");
@@ -644,17 +734,17 @@ pub(crate) mod tests {
     #[test]
     fn release_returns_a_lease_without_counting_an_attempt() {
         let conn = conn();
-        let id = enqueue(&conn, &NewBatch::default(), &[message("+1555", 0, 1)], 1)
+        let id = enqueue(&conn, &NewBatch::default(), &[message("+1555", 0, 1)], None, 1)
             .unwrap()
             .ids[0];
-        let leased = lease(&conn, 2, 10, std::time::Duration::from_secs(60)).unwrap();
+        let leased = lease(&conn, 2, 10, std::time::Duration::from_secs(60), None).unwrap();
         assert_eq!(leased.len(), 1);
         release(&conn, id, 50, 3).unwrap();
         // Not due before 50, and no attempt counted when it comes back.
-        assert!(lease(&conn, 49, 10, std::time::Duration::from_secs(60))
+        assert!(lease(&conn, 49, 10, std::time::Duration::from_secs(60), None)
             .unwrap()
             .is_empty());
-        let again = lease(&conn, 50, 10, std::time::Duration::from_secs(60)).unwrap();
+        let again = lease(&conn, 50, 10, std::time::Duration::from_secs(60), None).unwrap();
         assert_eq!(again.len(), 1);
         assert_eq!(again[0].attempts, 0);
         // Only a leased message can be released.

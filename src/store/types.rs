@@ -14,12 +14,15 @@ use std::collections::BTreeMap;
 pub use crate::config::Durability;
 
 /// How a store is opened.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct StoreOptions {
     /// Commit durability.
     pub durability: Durability,
     /// The most jobs the writer puts into one transaction (group commit).
     pub group_commit_max: usize,
+    /// Seals the text and PDUs of messages that carry a secret (`NewMessage::redacted_body`);
+    /// without one such messages are refused.
+    pub sealer: Option<crate::seal::Sealer>,
 }
 
 impl Default for StoreOptions {
@@ -27,6 +30,7 @@ impl Default for StoreOptions {
         StoreOptions {
             durability: Durability::Full,
             group_commit_max: 512,
+            sealer: None,
         }
     }
 }
@@ -102,6 +106,10 @@ pub struct NewMessage {
     pub metadata: Option<serde_json::Value>,
     /// The segments, in order.
     pub segments: Vec<NewSegment>,
+    /// Set for a message that carries a secret (an OTP): the store keeps this text as the
+    /// message's body — what every read shows — and keeps `body` and the PDUs only sealed
+    /// (see `crate::seal`), wiping them once the message is sent or final.
+    pub redacted_body: Option<String>,
 }
 
 /// The batch a set of messages is accepted in.

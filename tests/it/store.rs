@@ -42,6 +42,7 @@ fn msg_segments(recipient: &str, priority: i32, segments: u16) -> NewMessage {
                 tpdu_length: 20,
             })
             .collect(),
+        redacted_body: None,
     }
 }
 
@@ -599,6 +600,7 @@ async fn crash_child() {
     let options = StoreOptions {
         durability: Durability::Full,
         group_commit_max: 512,
+        sealer: None,
     };
     let store = Store::open(std::path::Path::new(&path), options)
         .await

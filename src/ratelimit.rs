@@ -1,0 +1,281 @@
+//! Sliding-window rate limits (layer 0, pure): "at most N per period" for any key — a phone
+//! number, a client IP, an API key, everything at once — over one or more windows checked
+//! together, with the exact time a refused caller may try again (`Retry-After`).
+//!
+//! Written here rather than taken from `governor`: its GCRA spreads a quota evenly (3/minute
+//! means one every 20 s), cannot check a minute and an hour quota atomically (a refused
+//! request would still use up the other), and has no way to give a unit back when the work
+//! it paid for failed. A window here is a log of `(time, count)` entries per key, so "3 per
+//! minute" means exactly that, and a refused request consumes nothing.
+//!
+//! Time is passed in (`now`, Unix milliseconds), never read, so tests are exact.
+//! Memory: at most one entry per accepted request per key within the longest window; keys
+//! idle for longer than that are dropped every few thousand calls.
+
+use std::collections::{HashMap, VecDeque};
+use std::hash::Hash;
+use std::sync::Mutex;
+use std::time::Duration;
+
+/// "At most `limit` per `period`".
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Window {
+    /// Units allowed per period; 0 turns the window off.
+    pub limit: u32,
+    /// The period.
+    pub period: Duration,
+}
+
+impl Window {
+    /// `limit` per second.
+    pub fn per_second(limit: u32) -> Self {
+        Self::new(limit, Duration::from_secs(1))
+    }
+
+    /// `limit` per minute.
+    pub fn per_minute(limit: u32) -> Self {
+        Self::new(limit, Duration::from_secs(60))
+    }
+
+    /// `limit` per hour.
+    pub fn per_hour(limit: u32) -> Self {
+        Self::new(limit, Duration::from_secs(3600))
+    }
+
+    /// `limit` per `period`.
+    pub fn new(limit: u32, period: Duration) -> Self {
+        Self { limit, period }
+    }
+
+    fn period_ms(&self) -> i64 {
+        i64::try_from(self.period.as_millis()).unwrap_or(i64::MAX)
+    }
+}
+
+/// Why a request was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Denied {
+    /// Over the limit of `window`; capacity frees up after `retry_after`.
+    Later {
+        /// The window that refused.
+        window: Window,
+        /// How long until the request would pass.
+        retry_after: Duration,
+    },
+    /// The request alone costs more than `window` ever allows.
+    TooLarge {
+        /// The window that refused.
+        window: Window,
+    },
+}
+
+/// How often (in calls) idle keys are swept.
+const SWEEP_EVERY: u64 = 4096;
+
+#[derive(Debug, Default)]
+struct State<K> {
+    logs: HashMap<K, VecDeque<(i64, u32)>>,
+    calls: u64,
+}
+
+/// Limits per key over the same windows.
+#[derive(Debug)]
+pub struct KeyedLimiter<K> {
+    windows: Vec<Window>,
+    longest_ms: i64,
+    state: Mutex<State<K>>,
+}
+
+impl<K: Hash + Eq + Clone> KeyedLimiter<K> {
+    /// A limiter over `windows` (those with limit 0 are left out; none left: never refuses).
+    pub fn new(windows: impl IntoIterator<Item = Window>) -> Self {
+        let windows: Vec<Window> = windows.into_iter().filter(|w| w.limit > 0).collect();
+        let longest_ms = windows.iter().map(Window::period_ms).max().unwrap_or(0);
+        Self {
+            windows,
+            longest_ms,
+            state: Mutex::new(State {
+                logs: HashMap::new(),
+                calls: 0,
+            }),
+        }
+    }
+
+    /// Whether the limiter can ever refuse.
+    pub fn is_active(&self) -> bool {
+        !self.windows.is_empty()
+    }
+
+    /// Takes `cost` units for `key` at `now` if every window has room; otherwise takes
+    /// nothing and says which window refused and when to come back.
+    pub fn acquire(&self, key: &K, cost: u32, now: i64) -> Result<(), Denied> {
+        if self.windows.is_empty() || cost == 0 {
+            return Ok(());
+        }
+        let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        state.calls = state.calls.wrapping_add(1);
+        if state.calls % SWEEP_EVERY == 0 {
+            let horizon = now.saturating_sub(self.longest_ms);
+            state
+                .logs
+                .retain(|_, log| log.back().is_some_and(|&(at, _)| at > horizon));
+        }
+        let horizon = now.saturating_sub(self.longest_ms);
+        let log = state.logs.entry(key.clone()).or_default();
+        while log.front().is_some_and(|&(at, _)| at <= horizon) {
+            log.pop_front();
+        }
+        for window in &self.windows {
+            check(window, log, cost, now)?;
+        }
+        match log.back_mut() {
+            Some((at, n)) if *at == now => *n = n.saturating_add(cost),
+            _ => log.push_back((now, cost)),
+        }
+        Ok(())
+    }
+
+    /// Gives back `cost` units taken for `key` at `at` (the work they paid for failed).
+    pub fn refund(&self, key: &K, cost: u32, at: i64) {
+        let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(log) = state.logs.get_mut(key) {
+            if let Some(entry) = log.iter_mut().rev().find(|(t, _)| *t == at) {
+                entry.1 = entry.1.saturating_sub(cost);
+            }
+            log.retain(|&(_, n)| n > 0);
+        }
+    }
+
+    /// Keys currently tracked (for tests and metrics).
+    pub fn tracked_keys(&self) -> usize {
+        self.state
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .logs
+            .len()
+    }
+}
+
+/// Whether `window` has room for `cost` more units at `now`, given `log`.
+fn check(window: &Window, log: &VecDeque<(i64, u32)>, cost: u32, now: i64) -> Result<(), Denied> {
+    if cost > window.limit {
+        return Err(Denied::TooLarge { window: *window });
+    }
+    let start = now.saturating_sub(window.period_ms());
+    let used: u64 = log
+        .iter()
+        .filter(|&&(at, _)| at > start)
+        .map(|&(_, n)| u64::from(n))
+        .sum();
+    let limit = u64::from(window.limit);
+    let cost = u64::from(cost);
+    if used + cost <= limit {
+        return Ok(());
+    }
+    // Room comes back as the oldest entries leave the window: find the one whose leaving
+    // frees enough.
+    let mut must_free = used + cost - limit;
+    for &(at, n) in log.iter().filter(|&&(at, _)| at > start) {
+        let freed = u64::from(n);
+        if freed >= must_free {
+            let free_at = at.saturating_add(window.period_ms());
+            let wait = u64::try_from(free_at.saturating_sub(now)).unwrap_or(0);
+            return Err(Denied::Later {
+                window: *window,
+                retry_after: Duration::from_millis(wait.max(1)),
+            });
+        }
+        must_free -= freed;
+    }
+    // Unreachable while used > limit - cost; answer conservatively.
+    Err(Denied::Later {
+        window: *window,
+        retry_after: window.period,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MIN: i64 = 60_000;
+
+    fn later(d: Result<(), Denied>) -> Duration {
+        match d {
+            Err(Denied::Later { retry_after, .. }) => retry_after,
+            other => panic!("expected Later, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn three_per_minute_means_the_fourth_waits_for_the_first_to_leave() {
+        let l = KeyedLimiter::new([Window::per_minute(3)]);
+        assert!(l.acquire(&"a", 1, 0).is_ok());
+        assert!(l.acquire(&"a", 1, 10_000).is_ok());
+        assert!(l.acquire(&"a", 1, 20_000).is_ok());
+        assert_eq!(
+            later(l.acquire(&"a", 1, 30_000)),
+            Duration::from_secs(30),
+            "the entry at 0 leaves at 60 s"
+        );
+        assert!(l.acquire(&"b", 1, 30_000).is_ok(), "keys are separate");
+        assert!(l.acquire(&"a", 1, MIN).is_ok());
+        assert!(l.acquire(&"a", 1, MIN + 1).is_err());
+    }
+
+    #[test]
+    fn a_refused_request_uses_up_no_window() {
+        let l = KeyedLimiter::new([Window::per_minute(3), Window::per_hour(4)]);
+        for t in 0..3 {
+            l.acquire(&1, 1, t).unwrap();
+        }
+        for t in 3..100 {
+            assert!(l.acquire(&1, 1, t).is_err());
+        }
+        // After a minute the minute window has room and the hour window still has one.
+        l.acquire(&1, 1, MIN + 10).unwrap();
+        let wait = later(l.acquire(&1, 1, MIN + 20));
+        assert_eq!(wait, Duration::from_millis((60 * MIN - MIN - 20) as u64));
+    }
+
+    #[test]
+    fn costs_count_as_units_and_oversized_requests_are_told_so() {
+        let l = KeyedLimiter::new([Window::per_second(10)]);
+        l.acquire(&(), 7, 0).unwrap();
+        assert!(l.acquire(&(), 4, 1).is_err());
+        l.acquire(&(), 3, 1).unwrap();
+        assert!(matches!(
+            l.acquire(&(), 11, 5_000),
+            Err(Denied::TooLarge { .. })
+        ));
+    }
+
+    #[test]
+    fn a_refund_gives_the_units_back() {
+        let l = KeyedLimiter::new([Window::per_minute(1)]);
+        l.acquire(&"k", 1, 100).unwrap();
+        assert!(l.acquire(&"k", 1, 200).is_err());
+        l.refund(&"k", 1, 100);
+        l.acquire(&"k", 1, 200).unwrap();
+    }
+
+    #[test]
+    fn zero_limits_never_refuse() {
+        let l = KeyedLimiter::new([Window::per_minute(0)]);
+        assert!(!l.is_active());
+        for t in 0..1000 {
+            l.acquire(&"x", 1_000, t).unwrap();
+        }
+    }
+
+    #[test]
+    fn idle_keys_are_swept() {
+        let l = KeyedLimiter::new([Window::per_second(1)]);
+        for k in 0..(SWEEP_EVERY - 1) {
+            l.acquire(&k, 1, 0).unwrap();
+        }
+        assert_eq!(l.tracked_keys() as u64, SWEEP_EVERY - 1);
+        l.acquire(&u64::MAX, 1, 10_000).unwrap();
+        assert_eq!(l.tracked_keys(), 1);
+    }
+}

@@ -1,0 +1,813 @@
+//! OTP sessions and 2FA enrolments in SQLite (migration 0006): create, activate, attempt,
+//! resend; 2FA users and their backup codes.
+//!
+//! Holds only hashes. Whether a presented code matches is decided by a closure the caller
+//! passes in (it holds the key and compares in constant time), run inside the same write
+//! job as the update it leads to — so two verifications of one code cannot both succeed, and
+//! a resend between reading a session and counting an attempt cannot let an old code in.
+//! Never imports anything above layer 1.
+
+use super::types::StoreError;
+use crate::message::{MessageId, Millis};
+use rusqlite::{params, Connection, OptionalExtension};
+use serde::Serialize;
+
+/// A session's state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OtpStatus {
+    /// Created, its code not yet handed to the queue.
+    Pending,
+    /// Its code may be verified.
+    Active,
+    /// Its code was verified (single use).
+    Verified,
+    /// Too many wrong codes.
+    Locked,
+    /// A newer code for the same number and purpose replaced it.
+    Superseded,
+}
+
+impl OtpStatus {
+    /// The name stored and shown.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OtpStatus::Pending => "pending",
+            OtpStatus::Active => "active",
+            OtpStatus::Verified => "verified",
+            OtpStatus::Locked => "locked",
+            OtpStatus::Superseded => "superseded",
+        }
+    }
+
+    fn parse(s: &str) -> Result<Self, StoreError> {
+        Ok(match s {
+            "pending" => OtpStatus::Pending,
+            "active" => OtpStatus::Active,
+            "verified" => OtpStatus::Verified,
+            "locked" => OtpStatus::Locked,
+            "superseded" => OtpStatus::Superseded,
+            other => return Err(StoreError::Sqlite(format!("unknown OTP status {other:?}"))),
+        })
+    }
+}
+
+/// A new session.
+#[derive(Debug, Clone)]
+pub struct NewOtpSession {
+    /// The public session id.
+    pub id: String,
+    /// E.164.
+    pub phone: String,
+    /// `verification`, or `2fa:<user_id>`.
+    pub purpose: String,
+    /// HMAC of the code.
+    pub code_hash: Vec<u8>,
+    /// How codes of this session are made, and the text they are sent in.
+    pub shape: CodeShape,
+    /// Wrong codes before it locks.
+    pub max_attempts: u32,
+    /// When the code stops being valid.
+    pub expires_at: Millis,
+    /// The caller's metadata.
+    pub metadata: Option<serde_json::Value>,
+}
+
+/// How a session's codes are made and sent (a resend makes the same kind).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CodeShape {
+    /// Symbols per code.
+    pub length: u32,
+    /// Letters and digits, or digits only.
+    pub alphanumeric: bool,
+    /// Lifetime of a code.
+    pub expiry_minutes: u32,
+    /// The text with `{otp}` and `{expiry}` unfilled.
+    #[serde(skip)]
+    pub text_template: String,
+}
+
+/// A session as stored (without its hash).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct OtpSession {
+    /// The public session id.
+    pub id: String,
+    /// E.164.
+    pub phone: String,
+    /// What it is for.
+    pub purpose: String,
+    /// How its codes are made.
+    pub shape: CodeShape,
+    /// State.
+    pub status: OtpStatus,
+    /// Wrong codes given for the current code.
+    pub attempts: u32,
+    /// Wrong codes before it locks.
+    pub max_attempts: u32,
+    /// Resends so far.
+    pub resends: u32,
+    /// The SMS carrying the current code.
+    pub message_id: Option<MessageId>,
+    /// When the current code stops being valid.
+    pub expires_at: Millis,
+    /// When the current code was handed to the queue.
+    pub last_sent_at: Millis,
+    /// Created.
+    pub created_at: Millis,
+    /// Verified.
+    pub verified_at: Option<Millis>,
+}
+
+/// What an attempt to verify a code came to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Attempt {
+    /// The code was right; the session is now used up.
+    Verified,
+    /// Wrong code; `attempts_left` more may be tried (0: the session is now locked).
+    Wrong {
+        /// Tries left.
+        attempts_left: u32,
+    },
+    /// The code expired (right or wrong, it no longer counts).
+    Expired,
+    /// The session is not active: verified, locked, superseded or pending.
+    NotActive(OtpStatus),
+}
+
+/// What a resend request came to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Resend {
+    /// The new code is in place; the message of the previous one (if any) may be cancelled.
+    Renewed {
+        /// The previous code's message.
+        previous_message: Option<MessageId>,
+        /// The session's phone number.
+        phone: String,
+    },
+    /// Too soon after the last send.
+    Cooldown {
+        /// When a resend is allowed.
+        allowed_at: Millis,
+    },
+    /// The session has been resent as often as allowed.
+    Exhausted,
+    /// The session is not active.
+    NotActive(OtpStatus),
+}
+
+const SESSION_COLUMNS: &str = "id, phone, purpose, status, attempts, max_attempts, resends,
+     message_id, expires_at, last_sent_at, created_at, verified_at, code_length, alphanumeric,
+     expiry_minutes, text_template";
+
+fn session_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<(OtpSession, String)> {
+    let status: String = r.get(3)?;
+    Ok((
+        OtpSession {
+            id: r.get(0)?,
+            phone: r.get(1)?,
+            purpose: r.get(2)?,
+            shape: CodeShape {
+                length: r.get(12)?,
+                alphanumeric: r.get(13)?,
+                expiry_minutes: r.get(14)?,
+                text_template: r.get(15)?,
+            },
+            status: OtpStatus::Pending,
+            attempts: r.get(4)?,
+            max_attempts: r.get(5)?,
+            resends: r.get(6)?,
+            message_id: r.get::<_, Option<i64>>(7)?.map(MessageId),
+            expires_at: r.get(8)?,
+            last_sent_at: r.get(9)?,
+            created_at: r.get(10)?,
+            verified_at: r.get(11)?,
+        },
+        status,
+    ))
+}
+
+fn finish(row: Option<(OtpSession, String)>) -> Result<Option<OtpSession>, StoreError> {
+    row.map(|(mut s, status)| {
+        s.status = OtpStatus::parse(&status)?;
+        Ok(s)
+    })
+    .transpose()
+}
+
+/// Stores a `pending` session.
+pub fn create(conn: &Connection, s: &NewOtpSession, now: Millis) -> Result<(), StoreError> {
+    let metadata = s
+        .metadata
+        .as_ref()
+        .map(serde_json::to_string)
+        .transpose()
+        .map_err(|e| StoreError::Sqlite(format!("metadata: {e}")))?;
+    conn.prepare_cached(
+        "INSERT INTO otp_sessions (id, phone, purpose, code_hash, status, max_attempts,
+            expires_at, last_sent_at, created_at, updated_at, metadata, code_length,
+            alphanumeric, expiry_minutes, text_template)
+         VALUES (?1, ?2, ?3, ?4, 'pending', ?5, ?6, ?7, ?7, ?7, ?8, ?9, ?10, ?11, ?12)",
+    )?
+    .execute(params![
+        s.id,
+        s.phone,
+        s.purpose,
+        s.code_hash,
+        s.max_attempts,
+        s.expires_at,
+        now,
+        metadata,
+        s.shape.length,
+        s.shape.alphanumeric,
+        s.shape.expiry_minutes,
+        s.shape.text_template,
+    ])?;
+    Ok(())
+}
+
+/// Makes a pending session `active` with the message carrying its code, and supersedes the
+/// other active sessions of its number and purpose (a new code invalidates older ones).
+/// Returns the messages of the superseded sessions, which may still be waiting to be sent.
+pub fn activate(
+    conn: &Connection,
+    id: &str,
+    message: MessageId,
+    now: Millis,
+) -> Result<Vec<MessageId>, StoreError> {
+    let (phone, purpose): (String, String) = conn
+        .prepare_cached("SELECT phone, purpose FROM otp_sessions WHERE id = ?1")?
+        .query_row([id], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?
+        .ok_or(StoreError::NotFound)?;
+    let superseded = conn
+        .prepare_cached(
+            "SELECT message_id FROM otp_sessions
+             WHERE phone = ?1 AND purpose = ?2 AND status = 'active' AND id != ?3
+               AND message_id IS NOT NULL",
+        )?
+        .query_map(params![phone, purpose, id], |r| r.get(0).map(MessageId))?
+        .collect::<Result<Vec<_>, _>>()?;
+    conn.prepare_cached(
+        "UPDATE otp_sessions SET status = 'superseded', updated_at = ?4
+         WHERE phone = ?1 AND purpose = ?2 AND status = 'active' AND id != ?3",
+    )?
+    .execute(params![phone, purpose, id, now])?;
+    conn.prepare_cached(
+        "UPDATE otp_sessions SET status = 'active', message_id = ?2, updated_at = ?3
+         WHERE id = ?1 AND status IN ('pending', 'active')",
+    )?
+    .execute(params![id, message.0, now])?;
+    Ok(superseded)
+}
+
+/// Removes a session whose code could not be queued.
+pub fn discard(conn: &Connection, id: &str) -> Result<(), StoreError> {
+    conn.prepare_cached("DELETE FROM otp_sessions WHERE id = ?1 AND status = 'pending'")?
+        .execute([id])?;
+    Ok(())
+}
+
+/// One session.
+pub fn get(conn: &Connection, id: &str) -> Result<Option<OtpSession>, StoreError> {
+    let row = conn
+        .prepare_cached(&format!(
+            "SELECT {SESSION_COLUMNS} FROM otp_sessions WHERE id = ?1"
+        ))?
+        .query_row([id], session_row)
+        .optional()?;
+    finish(row)
+}
+
+/// The newest active session of a number and purpose.
+pub fn active(
+    conn: &Connection,
+    phone: &str,
+    purpose: &str,
+) -> Result<Option<OtpSession>, StoreError> {
+    let row = conn
+        .prepare_cached(&format!(
+            "SELECT {SESSION_COLUMNS} FROM otp_sessions
+             WHERE phone = ?1 AND purpose = ?2 AND status = 'active'
+             ORDER BY created_at DESC, rowid DESC LIMIT 1"
+        ))?
+        .query_row(params![phone, purpose], session_row)
+        .optional()?;
+    finish(row)
+}
+
+/// Counts an attempt at the session's code: `matches(session_id, stored_hash)` says
+/// whether the presented code is right. Verified is final (single use); the
+/// `max_attempts`-th wrong code locks the session.
+pub fn attempt(
+    conn: &Connection,
+    id: &str,
+    matches: &dyn Fn(&str, &[u8]) -> bool,
+    now: Millis,
+) -> Result<Attempt, StoreError> {
+    let row: Option<(String, Vec<u8>, u32, u32, Millis)> = conn
+        .prepare_cached(
+            "SELECT status, code_hash, attempts, max_attempts, expires_at
+             FROM otp_sessions WHERE id = ?1",
+        )?
+        .query_row([id], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+        })
+        .optional()?;
+    let (status, hash, attempts, max_attempts, expires_at) = row.ok_or(StoreError::NotFound)?;
+    let status = OtpStatus::parse(&status)?;
+    if status != OtpStatus::Active {
+        return Ok(Attempt::NotActive(status));
+    }
+    if now >= expires_at {
+        return Ok(Attempt::Expired);
+    }
+    if matches(id, &hash) {
+        conn.prepare_cached(
+            "UPDATE otp_sessions SET status = 'verified', verified_at = ?2, updated_at = ?2
+             WHERE id = ?1",
+        )?
+        .execute(params![id, now])?;
+        return Ok(Attempt::Verified);
+    }
+    let attempts = attempts.saturating_add(1);
+    let locked = attempts >= max_attempts;
+    conn.prepare_cached(
+        "UPDATE otp_sessions SET attempts = ?2, updated_at = ?3,
+            status = CASE WHEN ?4 THEN 'locked' ELSE status END
+         WHERE id = ?1",
+    )?
+    .execute(params![id, attempts, now, locked])?;
+    Ok(Attempt::Wrong {
+        attempts_left: max_attempts.saturating_sub(attempts),
+    })
+}
+
+/// What a resend may change.
+#[derive(Debug, Clone)]
+pub struct ResendRules {
+    /// The new code's hash.
+    pub code_hash: Vec<u8>,
+    /// The new code's expiry.
+    pub expires_at: Millis,
+    /// Least time between two sends.
+    pub cooldown_ms: i64,
+    /// Most resends per session.
+    pub max_resends: u32,
+}
+
+/// Replaces an active session's code (attempts start again), if the cooldown has passed and
+/// resends are left.
+pub fn resend(
+    conn: &Connection,
+    id: &str,
+    rules: &ResendRules,
+    now: Millis,
+) -> Result<Resend, StoreError> {
+    let session = get(conn, id)?.ok_or(StoreError::NotFound)?;
+    if session.status != OtpStatus::Active {
+        return Ok(Resend::NotActive(session.status));
+    }
+    let allowed_at = session.last_sent_at.saturating_add(rules.cooldown_ms);
+    if now < allowed_at {
+        return Ok(Resend::Cooldown { allowed_at });
+    }
+    if session.resends >= rules.max_resends {
+        return Ok(Resend::Exhausted);
+    }
+    conn.prepare_cached(
+        "UPDATE otp_sessions SET code_hash = ?2, expires_at = ?3, attempts = 0,
+            resends = resends + 1, last_sent_at = ?4, updated_at = ?4
+         WHERE id = ?1",
+    )?
+    .execute(params![id, rules.code_hash, rules.expires_at, now])?;
+    Ok(Resend::Renewed {
+        previous_message: session.message_id,
+        phone: session.phone,
+    })
+}
+
+/// Points an active session at the message carrying its (re-sent) code.
+pub fn attach_message(
+    conn: &Connection,
+    id: &str,
+    message: MessageId,
+    now: Millis,
+) -> Result<(), StoreError> {
+    conn.prepare_cached("UPDATE otp_sessions SET message_id = ?2, updated_at = ?3 WHERE id = ?1")?
+        .execute(params![id, message.0, now])?;
+    Ok(())
+}
+
+/// A 2FA enrolment.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TwoFaUser {
+    /// The application's user id.
+    pub user_id: String,
+    /// E.164.
+    pub phone: String,
+    /// `pending` (code sent, not confirmed) or `active`.
+    pub status: String,
+    /// Unused backup codes.
+    pub backup_codes_left: u32,
+    /// Enrolled.
+    pub created_at: Millis,
+    /// Confirmed.
+    pub activated_at: Option<Millis>,
+}
+
+/// One enrolment.
+pub fn twofa_get(conn: &Connection, user_id: &str) -> Result<Option<TwoFaUser>, StoreError> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT user_id, phone, status, created_at, activated_at,
+                (SELECT COUNT(*) FROM twofa_backup_codes b
+                 WHERE b.user_id = u.user_id AND b.used_at IS NULL)
+             FROM twofa_users u WHERE user_id = ?1",
+        )?
+        .query_row([user_id], |r| {
+            Ok(TwoFaUser {
+                user_id: r.get(0)?,
+                phone: r.get(1)?,
+                status: r.get(2)?,
+                created_at: r.get(3)?,
+                activated_at: r.get(4)?,
+                backup_codes_left: r.get(5)?,
+            })
+        })
+        .optional()?)
+}
+
+/// Enrols (or re-enrols, while still pending) a user with `phone`; an active enrolment is
+/// a conflict (disable it first).
+pub fn twofa_enroll(
+    conn: &Connection,
+    user_id: &str,
+    phone: &str,
+    now: Millis,
+) -> Result<(), StoreError> {
+    if let Some(existing) = twofa_get(conn, user_id)? {
+        if existing.status == "active" {
+            return Err(StoreError::Conflict(format!(
+                "2FA is already active for user {user_id:?}; disable it first"
+            )));
+        }
+    }
+    conn.prepare_cached(
+        "INSERT INTO twofa_users (user_id, phone, status, created_at, updated_at)
+         VALUES (?1, ?2, 'pending', ?3, ?3)
+         ON CONFLICT(user_id) DO UPDATE SET phone = ?2, status = 'pending', updated_at = ?3",
+    )?
+    .execute(params![user_id, phone, now])?;
+    Ok(())
+}
+
+/// Activates a pending enrolment with its backup codes' hashes.
+pub fn twofa_activate(
+    conn: &Connection,
+    user_id: &str,
+    backup_hashes: &[Vec<u8>],
+    now: Millis,
+) -> Result<(), StoreError> {
+    let changed = conn
+        .prepare_cached(
+            "UPDATE twofa_users SET status = 'active', activated_at = ?2, updated_at = ?2
+             WHERE user_id = ?1 AND status = 'pending'",
+        )?
+        .execute(params![user_id, now])?;
+    if changed == 0 {
+        return Err(StoreError::Conflict(format!(
+            "2FA for user {user_id:?} is not waiting for confirmation"
+        )));
+    }
+    conn.prepare_cached("DELETE FROM twofa_backup_codes WHERE user_id = ?1")?
+        .execute([user_id])?;
+    let mut insert = conn.prepare_cached(
+        "INSERT OR IGNORE INTO twofa_backup_codes (user_id, code_hash) VALUES (?1, ?2)",
+    )?;
+    for hash in backup_hashes {
+        insert.execute(params![user_id, hash])?;
+    }
+    Ok(())
+}
+
+/// Uses up the unused backup code of `user_id` that `matches` accepts; returns the codes
+/// left, or `None` when no unused code matched. Every unused code is compared (the closure
+/// compares in constant time), so timing does not tell which one matched.
+pub fn twofa_use_backup(
+    conn: &Connection,
+    user_id: &str,
+    matches: &dyn Fn(&[u8]) -> bool,
+    now: Millis,
+) -> Result<Option<u32>, StoreError> {
+    let hashes = conn
+        .prepare_cached(
+            "SELECT code_hash FROM twofa_backup_codes WHERE user_id = ?1 AND used_at IS NULL",
+        )?
+        .query_map([user_id], |r| r.get::<_, Vec<u8>>(0))?
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut hit = None;
+    for hash in &hashes {
+        if matches(hash) {
+            hit = Some(hash);
+        }
+    }
+    let Some(hash) = hit else {
+        return Ok(None);
+    };
+    conn.prepare_cached(
+        "UPDATE twofa_backup_codes SET used_at = ?3 WHERE user_id = ?1 AND code_hash = ?2",
+    )?
+    .execute(params![user_id, hash, now])?;
+    let left = u32::try_from(hashes.len().saturating_sub(1)).unwrap_or(u32::MAX);
+    Ok(Some(left))
+}
+
+/// Removes an enrolment and its backup codes; whether there was one.
+pub fn twofa_remove(conn: &Connection, user_id: &str) -> Result<bool, StoreError> {
+    conn.prepare_cached("DELETE FROM twofa_backup_codes WHERE user_id = ?1")?
+        .execute([user_id])?;
+    let removed = conn
+        .prepare_cached("DELETE FROM twofa_users WHERE user_id = ?1")?
+        .execute([user_id])?;
+    Ok(removed > 0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn db() -> Connection {
+        let conn = Connection::open_in_memory().unwrap();
+        super::super::schema::migrate(&conn).unwrap();
+        conn
+    }
+
+    fn session(id: &str, phone: &str) -> NewOtpSession {
+        NewOtpSession {
+            id: id.into(),
+            phone: phone.into(),
+            purpose: "verification".into(),
+            code_hash: id.as_bytes().to_vec(),
+            shape: CodeShape {
+                length: 6,
+                alphanumeric: false,
+                expiry_minutes: 5,
+                text_template: "code {otp}".into(),
+            },
+            max_attempts: 3,
+            expires_at: 1_000,
+            metadata: None,
+        }
+    }
+
+    fn right(id: &str, hash: &[u8]) -> bool {
+        id.as_bytes() == hash
+    }
+
+    fn wrong(_: &str, _: &[u8]) -> bool {
+        false
+    }
+
+    #[test]
+    fn a_session_verifies_once() {
+        let c = db();
+        create(&c, &session("s1", "+1"), 0).unwrap();
+        assert_eq!(
+            attempt(&c, "s1", &right, 1).unwrap(),
+            Attempt::NotActive(OtpStatus::Pending)
+        );
+        activate(&c, "s1", MessageId(7), 1).unwrap();
+        assert_eq!(attempt(&c, "s1", &right, 2).unwrap(), Attempt::Verified);
+        assert_eq!(
+            attempt(&c, "s1", &right, 3).unwrap(),
+            Attempt::NotActive(OtpStatus::Verified)
+        );
+    }
+
+    #[test]
+    fn wrong_codes_lock_the_session() {
+        let c = db();
+        create(&c, &session("s1", "+1"), 0).unwrap();
+        activate(&c, "s1", MessageId(7), 1).unwrap();
+        assert_eq!(
+            attempt(&c, "s1", &wrong, 2).unwrap(),
+            Attempt::Wrong { attempts_left: 2 }
+        );
+        attempt(&c, "s1", &wrong, 2).unwrap();
+        assert_eq!(
+            attempt(&c, "s1", &wrong, 2).unwrap(),
+            Attempt::Wrong { attempts_left: 0 }
+        );
+        assert_eq!(
+            attempt(&c, "s1", &right, 3).unwrap(),
+            Attempt::NotActive(OtpStatus::Locked)
+        );
+    }
+
+    #[test]
+    fn an_expired_code_does_not_verify() {
+        let c = db();
+        create(&c, &session("s1", "+1"), 0).unwrap();
+        activate(&c, "s1", MessageId(7), 1).unwrap();
+        assert_eq!(attempt(&c, "s1", &right, 1_000).unwrap(), Attempt::Expired);
+    }
+
+    #[test]
+    fn a_new_code_supersedes_the_older_ones_of_the_number() {
+        let c = db();
+        create(&c, &session("s1", "+1"), 0).unwrap();
+        activate(&c, "s1", MessageId(7), 0).unwrap();
+        create(&c, &session("other", "+2"), 0).unwrap();
+        activate(&c, "other", MessageId(8), 0).unwrap();
+        create(&c, &session("s2", "+1"), 1).unwrap();
+        assert_eq!(active(&c, "+1", "verification").unwrap().unwrap().id, "s1");
+        assert_eq!(activate(&c, "s2", MessageId(9), 2).unwrap(), vec![MessageId(7)]);
+        assert_eq!(active(&c, "+1", "verification").unwrap().unwrap().id, "s2");
+        assert_eq!(
+            get(&c, "s1").unwrap().unwrap().status,
+            OtpStatus::Superseded
+        );
+        assert_eq!(get(&c, "other").unwrap().unwrap().status, OtpStatus::Active);
+    }
+
+    #[test]
+    fn resends_respect_the_cooldown_and_the_limit() {
+        let c = db();
+        create(&c, &session("s1", "+1"), 0).unwrap();
+        activate(&c, "s1", MessageId(7), 0).unwrap();
+        let rules = |hash: &str| ResendRules {
+            code_hash: hash.as_bytes().to_vec(),
+            expires_at: 10_000,
+            cooldown_ms: 100,
+            max_resends: 1,
+        };
+        assert_eq!(
+            resend(&c, "s1", &rules("n1"), 50).unwrap(),
+            Resend::Cooldown { allowed_at: 100 }
+        );
+        assert_eq!(
+            resend(&c, "s1", &rules("n1"), 100).unwrap(),
+            Resend::Renewed {
+                previous_message: Some(MessageId(7)),
+                phone: "+1".into()
+            }
+        );
+        // The old code no longer matches; the new one does.
+        assert!(matches!(
+            attempt(&c, "s1", &right, 101).unwrap(),
+            Attempt::Wrong { .. }
+        ));
+        assert_eq!(
+            attempt(&c, "s1", &|_, h| h == b"n1", 102).unwrap(),
+            Attempt::Verified
+        );
+        assert_eq!(
+            resend(&c, "s1", &rules("n2"), 500).unwrap(),
+            Resend::NotActive(OtpStatus::Verified)
+        );
+    }
+
+    #[test]
+    fn twofa_enrolment_activation_and_backup_codes() {
+        let c = db();
+        twofa_enroll(&c, "u1", "+1", 0).unwrap();
+        twofa_enroll(&c, "u1", "+2", 1).unwrap();
+        assert_eq!(twofa_get(&c, "u1").unwrap().unwrap().phone, "+2");
+        twofa_activate(&c, "u1", &[b"a".to_vec(), b"b".to_vec()], 2).unwrap();
+        assert!(matches!(
+            twofa_enroll(&c, "u1", "+3", 3),
+            Err(StoreError::Conflict(_))
+        ));
+        assert!(twofa_activate(&c, "u1", &[], 3).is_err());
+        assert_eq!(twofa_use_backup(&c, "u1", &|h| h == b"b", 4).unwrap(), Some(1));
+        assert_eq!(twofa_use_backup(&c, "u1", &|h| h == b"b", 5).unwrap(), None);
+        assert_eq!(twofa_get(&c, "u1").unwrap().unwrap().backup_codes_left, 1);
+        assert!(twofa_remove(&c, "u1").unwrap());
+        assert!(!twofa_remove(&c, "u1").unwrap());
+        assert!(twofa_get(&c, "u1").unwrap().is_none());
+    }
+}
+
+impl super::Store {
+    /// Stores a `pending` session (see [`create`]).
+    pub async fn otp_create(&self, session: NewOtpSession, now: Millis) -> Result<(), StoreError> {
+        super::writer::write(&self.writer, move |c| create(c, &session, now)).await
+    }
+
+    /// Activates a session with its message, superseding older ones (see [`activate`]).
+    pub async fn otp_activate(
+        &self,
+        id: &str,
+        message: MessageId,
+        now: Millis,
+    ) -> Result<Vec<MessageId>, StoreError> {
+        let id = id.to_string();
+        super::writer::write(&self.writer, move |c| activate(c, &id, message, now)).await
+    }
+
+    /// Removes a pending session whose code could not be queued.
+    pub async fn otp_discard(&self, id: &str) -> Result<(), StoreError> {
+        let id = id.to_string();
+        super::writer::write(&self.writer, move |c| discard(c, &id)).await
+    }
+
+    /// One session.
+    pub async fn otp_session(&self, id: &str) -> Result<Option<OtpSession>, StoreError> {
+        let id = id.to_string();
+        super::writer::read(&self.reader, move |c| get(c, &id)).await
+    }
+
+    /// The newest active session of a number and purpose.
+    pub async fn otp_active(
+        &self,
+        phone: &str,
+        purpose: &str,
+    ) -> Result<Option<OtpSession>, StoreError> {
+        let (phone, purpose) = (phone.to_string(), purpose.to_string());
+        super::writer::read(&self.reader, move |c| active(c, &phone, &purpose)).await
+    }
+
+    /// Counts an attempt (see [`attempt`]).
+    pub async fn otp_attempt(
+        &self,
+        id: &str,
+        matches: Box<dyn Fn(&str, &[u8]) -> bool + Send>,
+        now: Millis,
+    ) -> Result<Attempt, StoreError> {
+        let id = id.to_string();
+        super::writer::write(&self.writer, move |c| attempt(c, &id, &*matches, now)).await
+    }
+
+    /// Replaces a session's code (see [`resend`]).
+    pub async fn otp_resend(
+        &self,
+        id: &str,
+        rules: ResendRules,
+        now: Millis,
+    ) -> Result<Resend, StoreError> {
+        let id = id.to_string();
+        super::writer::write(&self.writer, move |c| resend(c, &id, &rules, now)).await
+    }
+
+    /// Points a session at the message carrying its current code.
+    pub async fn otp_attach_message(
+        &self,
+        id: &str,
+        message: MessageId,
+        now: Millis,
+    ) -> Result<(), StoreError> {
+        let id = id.to_string();
+        super::writer::write(&self.writer, move |c| attach_message(c, &id, message, now)).await
+    }
+
+    /// One 2FA enrolment.
+    pub async fn twofa_user(&self, user_id: &str) -> Result<Option<TwoFaUser>, StoreError> {
+        let user_id = user_id.to_string();
+        super::writer::read(&self.reader, move |c| twofa_get(c, &user_id)).await
+    }
+
+    /// Enrols a user (pending) — see [`twofa_enroll`].
+    pub async fn twofa_enroll(
+        &self,
+        user_id: &str,
+        phone: &str,
+        now: Millis,
+    ) -> Result<(), StoreError> {
+        let (user_id, phone) = (user_id.to_string(), phone.to_string());
+        super::writer::write(&self.writer, move |c| twofa_enroll(c, &user_id, &phone, now)).await
+    }
+
+    /// Activates an enrolment with its backup codes' hashes.
+    pub async fn twofa_activate(
+        &self,
+        user_id: &str,
+        backup_hashes: Vec<Vec<u8>>,
+        now: Millis,
+    ) -> Result<(), StoreError> {
+        let user_id = user_id.to_string();
+        super::writer::write(&self.writer, move |c| {
+            twofa_activate(c, &user_id, &backup_hashes, now)
+        })
+        .await
+    }
+
+    /// Uses up a matching backup code (see [`twofa_use_backup`]).
+    pub async fn twofa_use_backup(
+        &self,
+        user_id: &str,
+        matches: Box<dyn Fn(&[u8]) -> bool + Send>,
+        now: Millis,
+    ) -> Result<Option<u32>, StoreError> {
+        let user_id = user_id.to_string();
+        super::writer::write(&self.writer, move |c| {
+            twofa_use_backup(c, &user_id, &*matches, now)
+        })
+        .await
+    }
+
+    /// Removes an enrolment.
+    pub async fn twofa_remove(&self, user_id: &str) -> Result<bool, StoreError> {
+        let user_id = user_id.to_string();
+        super::writer::write(&self.writer, move |c| twofa_remove(c, &user_id)).await
+    }
+}
