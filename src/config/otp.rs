@@ -127,7 +127,10 @@ pub(super) fn validate_otp(o: &OtpConfig) -> Result<(), ConfigError> {
     if o.expiry_minutes == 0 || o.expiry_minutes > o.max_expiry_minutes {
         return Err(ConfigError::new(
             "otp.expiry_minutes",
-            format!("must be 1 to otp.max_expiry_minutes ({})", o.max_expiry_minutes),
+            format!(
+                "must be 1 to otp.max_expiry_minutes ({})",
+                o.max_expiry_minutes
+            ),
         ));
     }
     if o.max_attempts == 0 {

@@ -719,6 +719,23 @@ fn every_key_and_variable_is_documented() {
         "poll_interval_ms",
         "sha256",
         "scopes",
+        "secret",
+        "secret_file",
+        "length",
+        "expiry_minutes",
+        "max_expiry_minutes",
+        "resend_cooldown_secs",
+        "max_resends",
+        "message",
+        "per_phone_per_minute",
+        "per_phone_per_hour",
+        "per_ip_per_minute",
+        "per_api_key_per_minute",
+        "backup_codes",
+        "per_second",
+        "per_recipient_per_minute",
+        "per_recipient_per_hour",
+        "duplicate_window_secs",
     ];
     for key in keys {
         assert!(

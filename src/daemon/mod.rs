@@ -22,7 +22,7 @@ use crate::modem::{
 use crate::otp::{load_or_create_secret, OtpKeys};
 use crate::route::Route;
 use crate::seal::Sealer;
-use crate::service::{Service, ServiceSettings};
+use crate::service::{Clock, Service, ServiceSettings};
 use crate::sim::{Latency, NetworkConfig, SimModemConfig, SimNetwork, SinkConfig};
 use crate::store::{Store, StoreOptions};
 use std::future::Future;
@@ -111,6 +111,12 @@ pub struct Daemon {
 impl Daemon {
     /// Opens the store, recovers, starts modems and the dispatcher. Does not serve HTTP yet.
     pub async fn start(config: &Config) -> Result<Daemon, DaemonError> {
+        Self::start_with_clock(config, Clock::system()).await
+    }
+
+    /// [`Daemon::start`] with the façade reading `clock` (tests move it to expire codes and
+    /// pass cooldowns).
+    pub async fn start_with_clock(config: &Config, clock: Clock) -> Result<Daemon, DaemonError> {
         let path = config.storage.path.display().to_string();
         let otp_keys = otp_keys(config)?;
         let options = StoreOptions {
@@ -184,6 +190,7 @@ impl Daemon {
                 otp: config.otp.clone(),
                 limits: config.limits.clone(),
                 otp_keys,
+                clock,
             },
         );
         Ok(Daemon {

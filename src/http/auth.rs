@@ -13,6 +13,11 @@ use axum::response::IntoResponse;
 use axum::Router;
 use std::sync::Arc;
 
+/// The name of the API key a request was authorised with (a request extension), for the
+/// per-key rate limits and the logs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyName(pub String);
+
 /// The configured keys.
 #[derive(Clone, Default)]
 pub struct Auth {
@@ -27,10 +32,11 @@ impl Auth {
         }
     }
 
-    /// Whether `headers` carry a key with `scope` (always, when no key is configured).
-    pub fn check(&self, headers: &HeaderMap, scope: Scope) -> Result<(), ApiError> {
+    /// Whether `headers` carry a key with `scope` (always, when no key is configured); the
+    /// key's name when one was used.
+    pub fn check(&self, headers: &HeaderMap, scope: Scope) -> Result<Option<KeyName>, ApiError> {
         if self.keys.is_empty() {
-            return Ok(());
+            return Ok(None);
         }
         let presented = presented_key(headers).ok_or_else(ApiError::unauthorized)?;
         let key = self
@@ -39,7 +45,7 @@ impl Auth {
             .find(|k| k.matches(presented))
             .ok_or_else(ApiError::unauthorized)?;
         if key.allows(scope) {
-            Ok(())
+            Ok(Some(KeyName(key.name.clone())))
         } else {
             Err(ApiError::forbidden(scope_name(scope)))
         }
@@ -80,7 +86,13 @@ pub fn require(router: Router<AppState>, auth: Auth, scope: Scope) -> Router<App
         let auth = auth.clone();
         async move {
             match auth.check(request.headers(), scope) {
-                Ok(()) => next.run(request).await,
+                Ok(name) => {
+                    let mut request = request;
+                    if let Some(name) = name {
+                        request.extensions_mut().insert(name);
+                    }
+                    next.run(request).await
+                }
                 Err(e) => e.into_response(),
             }
         }

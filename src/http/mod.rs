@@ -5,10 +5,14 @@
 //! never to the store, modems or AT.
 
 pub mod auth;
+mod caller;
 mod dto;
 pub mod error;
+mod otp;
+mod phone;
 mod sms;
 mod system;
+mod twofa;
 
 pub use error::ApiError;
 
@@ -60,9 +64,13 @@ pub async fn serve(
     app: App,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown)
-        .await
+    // With the peer address in each request: the per-IP limits need it.
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
 }
 
 /// The whole API.
@@ -75,6 +83,12 @@ pub fn router(state: AppState, settings: &HttpSettings) -> Router {
             auth.clone(),
             Scope::Read,
         ))
+        .merge(auth::require(
+            otp::router().merge(twofa::router()),
+            auth.clone(),
+            Scope::Otp,
+        ))
+        .merge(auth::require(phone::router(), auth.clone(), Scope::Read))
         .merge(auth::require(system::admin_router(), auth, Scope::Admin))
         .merge(system::probe_router())
         .fallback(|| async { ApiError::not_found("no such endpoint") })

@@ -44,13 +44,16 @@ fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
 }
 
 fn accepted(outcome: SendOutcome) -> Response {
-    let body = json!({
+    let mut body = json!({
         "batch_id": outcome.batch_id,
         "status": "accepted",
         "replayed": outcome.replayed,
         "total": outcome.messages.len(),
         "messages": outcome.messages,
     });
+    if let (false, Some(map)) = (outcome.rejected.is_empty(), body.as_object_mut()) {
+        map.insert("rejected".into(), json!(outcome.rejected));
+    }
     (StatusCode::ACCEPTED, Json(body)).into_response()
 }
 

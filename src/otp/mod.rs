@@ -15,7 +15,6 @@ mod code;
 mod secret;
 
 pub use code::{
-    backup_code, generate_code, mask_phone, normalise_code, render_message, ALPHANUMERIC,
-    DIGITS,
+    backup_code, generate_code, mask_phone, normalise_code, render_message, ALPHANUMERIC, DIGITS,
 };
 pub use secret::{hashes_equal, load_or_create_secret, OtpKeys, SecretError};

@@ -116,7 +116,10 @@ impl OtpKeys {
 
     /// The hash of `code` for the session `session_id` (normalise the code first).
     pub fn code_hash(&self, session_id: &str, code: &str) -> [u8; 32] {
-        hmac(&self.code_key, &[b"otp", session_id.as_bytes(), code.as_bytes()])
+        hmac(
+            &self.code_key,
+            &[b"otp", session_id.as_bytes(), code.as_bytes()],
+        )
     }
 
     /// The hash of a backup code of `user_id` (normalised).

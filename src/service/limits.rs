@@ -79,7 +79,11 @@ pub(super) struct Screened {
 const TWOFA_FAILURES_PER_15_MIN: u32 = 10;
 
 fn retry_secs(d: Duration) -> u64 {
-    d.as_millis().div_ceil(1000).try_into().unwrap_or(u64::MAX).max(1)
+    d.as_millis()
+        .div_ceil(1000)
+        .try_into()
+        .unwrap_or(u64::MAX)
+        .max(1)
 }
 
 fn limited(scope: &str, denied: Denied) -> ServiceError {
@@ -205,19 +209,22 @@ impl Service {
         let mut messages = Vec::with_capacity(prepared.len());
         let mut rejected = Vec::new();
         for (index, m) in prepared.into_iter().enumerate() {
-            let refuse = |code: &'static str, reason: String, retry: Option<Duration>| {
-                RejectedRecipient {
+            let refuse =
+                |code: &'static str, reason: String, retry: Option<Duration>| RejectedRecipient {
                     index,
                     to: m.recipient.clone(),
                     code,
                     reason,
                     retry_after_secs: retry.map(retry_secs),
-                }
-            };
+                };
             if blocked.contains(&m.recipient) {
                 rejected.push(refuse(
                     "opted_out",
-                    format!("{} opted out of {} messages", m.recipient, sms_type.as_str()),
+                    format!(
+                        "{} opted out of {} messages",
+                        m.recipient,
+                        sms_type.as_str()
+                    ),
                     None,
                 ));
                 continue;

@@ -14,9 +14,11 @@ mod otp;
 mod phone;
 mod twofa;
 
+use crate::config::{LimitsConfig, OtpConfig};
 use crate::dispatch::Dispatcher;
 use crate::message::{now_millis, MessageId, MessageStatus, MessageType, Millis, SmsType};
 use crate::modem::{ModemRoute, ModemStatus};
+use crate::otp::OtpKeys;
 use crate::pdu::{
     build_submits, Address, EncodingChoice, Payload, RefWidth, SegmentInfo, SegmentPlan,
     SegmentPolicy, SubmitOptions, ValidityPeriod,
@@ -26,14 +28,15 @@ use crate::store::{
     BatchSummary, ListFilter, MessageDetail, MessageSummary, NewBatch, NewMessage, NewSegment,
     Store, StoreError,
 };
-use crate::config::{LimitsConfig, OtpConfig};
-use crate::otp::OtpKeys;
 use limits::Guards;
 pub use limits::{Caller, RejectedRecipient};
+pub use otp::{OtpCheck, OtpIssued, OtpRequest, OtpSessionView, OtpVerdict};
+pub use phone::PhoneInfo;
 use serde::Serialize;
 use std::sync::Arc;
 use std::time::Duration;
 use thiserror::Error;
+pub use twofa::{TwoFaActivated, TwoFaCodeSent, TwoFaState, TwoFaVerdict};
 
 /// Most recipients one request may carry.
 pub const MAX_RECIPIENTS: usize = 10_000;
@@ -194,6 +197,35 @@ pub struct ServiceSettings {
     pub limits: LimitsConfig,
     /// The keys OTP codes are hashed under.
     pub otp_keys: OtpKeys,
+    /// The time (Unix milliseconds): the system clock, or a test's.
+    pub clock: Clock,
+}
+
+/// A source of the current time, injected so tests can move it (expiry, cooldowns, limits).
+#[derive(Clone)]
+pub struct Clock(Arc<dyn Fn() -> Millis + Send + Sync>);
+
+impl Clock {
+    /// The system clock.
+    pub fn system() -> Self {
+        Clock(Arc::new(now_millis))
+    }
+
+    /// A clock that reads `f`.
+    pub fn from_fn(f: impl Fn() -> Millis + Send + Sync + 'static) -> Self {
+        Clock(Arc::new(f))
+    }
+
+    /// Now.
+    pub fn now(&self) -> Millis {
+        (self.0)()
+    }
+}
+
+impl std::fmt::Debug for Clock {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Clock")
+    }
 }
 
 impl Default for ServiceSettings {
@@ -205,6 +237,7 @@ impl Default for ServiceSettings {
             otp: OtpConfig::default(),
             limits: LimitsConfig::default(),
             otp_keys: OtpKeys::random(),
+            clock: Clock::system(),
         }
     }
 }
@@ -250,9 +283,14 @@ impl Service {
         }
     }
 
+    /// The service's time.
+    pub(crate) fn now(&self) -> Millis {
+        self.settings.clock.now()
+    }
+
     /// Validates, prepares and durably stores a send request.
     pub async fn send(&self, request: SendRequest) -> Result<SendOutcome, ServiceError> {
-        let now = now_millis();
+        let now = self.now();
         let prepared = self.prepare(&request, now)?;
         let idempotency_key = request
             .idempotency_key

@@ -8,7 +8,7 @@
 
 use super::limits::Caller;
 use super::{RecipientInput, SendRequest, Service, ServiceError};
-use crate::message::{now_millis, MessageId, Millis, SmsType};
+use crate::message::{MessageId, Millis, SmsType};
 use crate::otp::{generate_code, hashes_equal, mask_phone, normalise_code, render_message};
 use crate::store::otp::{
     Attempt, CodeShape, NewOtpSession, OtpSession, OtpStatus, Resend, ResendRules,
@@ -140,7 +140,7 @@ impl Service {
         request: OtpRequest,
         caller: &Caller,
     ) -> Result<OtpIssued, ServiceError> {
-        let now = now_millis();
+        let now = self.now();
         self.guards.otp_request(caller, now)?;
         let config = &self.settings.otp;
         let phone = self
@@ -314,7 +314,7 @@ impl Service {
     async fn cancel_stale_codes(&self, messages: Vec<MessageId>) {
         for id in messages {
             // Already sent (or gone) is fine: a conflict is the expected answer then.
-            let _ = self.store.cancel(id, now_millis()).await;
+            let _ = self.store.cancel(id, self.now()).await;
         }
     }
 
@@ -324,7 +324,7 @@ impl Service {
         check: OtpCheck,
         caller: &Caller,
     ) -> Result<OtpVerdict, ServiceError> {
-        let now = now_millis();
+        let now = self.now();
         self.guards.otp_request(caller, now)?;
         let code = normalise_code(&check.code);
         if code.is_empty() || code.len() > 32 {
@@ -398,7 +398,7 @@ impl Service {
         session_id: &str,
         caller: &Caller,
     ) -> Result<OtpIssued, ServiceError> {
-        let now = now_millis();
+        let now = self.now();
         self.guards.otp_request(caller, now)?;
         let session = self
             .store
@@ -457,7 +457,8 @@ impl Service {
                 });
             }
         };
-        self.cancel_stale_codes(previous.into_iter().collect()).await;
+        self.cancel_stale_codes(previous.into_iter().collect())
+            .await;
         let message_id = self
             .send_code(&session.phone, &session.id, shape, &code, expires_at)
             .await?;
@@ -484,7 +485,7 @@ impl Service {
             .await?
             .filter(|s| s.status != OtpStatus::Pending)
             .ok_or_else(|| ServiceError::NotFound(format!("OTP session {session_id}")))?;
-        let expired = s.status == OtpStatus::Active && now_millis() >= s.expires_at;
+        let expired = s.status == OtpStatus::Active && self.now() >= s.expires_at;
         Ok(OtpSessionView {
             session_id: s.id,
             phone_masked: mask_phone(&s.phone),

@@ -85,8 +85,7 @@ impl Service {
         let trimmed = number.trim();
         if !trimmed.starts_with('+') && region_id.is_none() {
             return invalid(
-                "not in E.164 form (+ and country code); give country for a national number"
-                    .into(),
+                "not in E.164 form (+ and country code); give country for a national number".into(),
             );
         }
         let parsed = match phonenumber::parse(region_id, trimmed) {

@@ -11,7 +11,7 @@
 use super::limits::Caller;
 use super::otp::{CodeSpec, OtpIssued, OtpVerdict};
 use super::{RecipientInput, Service, ServiceError};
-use crate::message::{now_millis, Millis};
+use crate::message::Millis;
 use crate::otp::{backup_code, hashes_equal, mask_phone, normalise_code};
 use crate::store::otp::{CodeShape, TwoFaUser};
 use serde::Serialize;
@@ -122,7 +122,7 @@ impl Service {
         phone: &RecipientInput,
         caller: &Caller,
     ) -> Result<TwoFaCodeSent, ServiceError> {
-        let now = now_millis();
+        let now = self.now();
         self.guards.otp_request(caller, now)?;
         check_user_id(user_id)?;
         let phone = self
@@ -154,7 +154,7 @@ impl Service {
         code: &str,
         caller: &Caller,
     ) -> Result<Result<TwoFaActivated, TwoFaVerdict>, ServiceError> {
-        let now = now_millis();
+        let now = self.now();
         self.guards.otp_request(caller, now)?;
         let user = self.twofa_enrolment(user_id).await?;
         if user.status != "pending" {
@@ -195,7 +195,7 @@ impl Service {
         user_id: &str,
         caller: &Caller,
     ) -> Result<TwoFaCodeSent, ServiceError> {
-        let now = now_millis();
+        let now = self.now();
         self.guards.otp_request(caller, now)?;
         let user = self.active_enrolment(user_id).await?;
         let issued = self
@@ -226,7 +226,7 @@ impl Service {
         code: &str,
         caller: &Caller,
     ) -> Result<TwoFaVerdict, ServiceError> {
-        let now = now_millis();
+        let now = self.now();
         self.guards.otp_request(caller, now)?;
         let user = self.active_enrolment(user_id).await?;
         self.twofa_check_any(&user, code, now).await
@@ -239,7 +239,7 @@ impl Service {
         code: &str,
         caller: &Caller,
     ) -> Result<TwoFaVerdict, ServiceError> {
-        let now = now_millis();
+        let now = self.now();
         self.guards.otp_request(caller, now)?;
         let user = self.twofa_enrolment(user_id).await?;
         let verdict = if user.status == "active" {

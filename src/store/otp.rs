@@ -12,6 +12,12 @@ use crate::message::{MessageId, Millis};
 use rusqlite::{params, Connection, OptionalExtension};
 use serde::Serialize;
 
+/// Says whether the presented code matches a session's stored hash: `(session_id, hash)`.
+pub type CodeMatcher = Box<dyn Fn(&str, &[u8]) -> bool + Send>;
+
+/// Says whether the presented backup code matches a stored hash.
+pub type BackupMatcher = Box<dyn Fn(&[u8]) -> bool + Send>;
+
 /// A session's state.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -532,6 +538,133 @@ pub fn twofa_remove(conn: &Connection, user_id: &str) -> Result<bool, StoreError
     Ok(removed > 0)
 }
 
+impl super::Store {
+    /// Stores a `pending` session (see [`create`]).
+    pub async fn otp_create(&self, session: NewOtpSession, now: Millis) -> Result<(), StoreError> {
+        super::writer::write(&self.writer, move |c| create(c, &session, now)).await
+    }
+
+    /// Activates a session with its message, superseding older ones (see [`activate`]).
+    pub async fn otp_activate(
+        &self,
+        id: &str,
+        message: MessageId,
+        now: Millis,
+    ) -> Result<Vec<MessageId>, StoreError> {
+        let id = id.to_string();
+        super::writer::write(&self.writer, move |c| activate(c, &id, message, now)).await
+    }
+
+    /// Removes a pending session whose code could not be queued.
+    pub async fn otp_discard(&self, id: &str) -> Result<(), StoreError> {
+        let id = id.to_string();
+        super::writer::write(&self.writer, move |c| discard(c, &id)).await
+    }
+
+    /// One session.
+    pub async fn otp_session(&self, id: &str) -> Result<Option<OtpSession>, StoreError> {
+        let id = id.to_string();
+        super::writer::read(&self.reader, move |c| get(c, &id)).await
+    }
+
+    /// The newest active session of a number and purpose.
+    pub async fn otp_active(
+        &self,
+        phone: &str,
+        purpose: &str,
+    ) -> Result<Option<OtpSession>, StoreError> {
+        let (phone, purpose) = (phone.to_string(), purpose.to_string());
+        super::writer::read(&self.reader, move |c| active(c, &phone, &purpose)).await
+    }
+
+    /// Counts an attempt (see [`attempt`]).
+    pub async fn otp_attempt(
+        &self,
+        id: &str,
+        matches: CodeMatcher,
+        now: Millis,
+    ) -> Result<Attempt, StoreError> {
+        let id = id.to_string();
+        super::writer::write(&self.writer, move |c| attempt(c, &id, &*matches, now)).await
+    }
+
+    /// Replaces a session's code (see [`resend`]).
+    pub async fn otp_resend(
+        &self,
+        id: &str,
+        rules: ResendRules,
+        now: Millis,
+    ) -> Result<Resend, StoreError> {
+        let id = id.to_string();
+        super::writer::write(&self.writer, move |c| resend(c, &id, &rules, now)).await
+    }
+
+    /// Points a session at the message carrying its current code.
+    pub async fn otp_attach_message(
+        &self,
+        id: &str,
+        message: MessageId,
+        now: Millis,
+    ) -> Result<(), StoreError> {
+        let id = id.to_string();
+        super::writer::write(&self.writer, move |c| attach_message(c, &id, message, now)).await
+    }
+
+    /// One 2FA enrolment.
+    pub async fn twofa_user(&self, user_id: &str) -> Result<Option<TwoFaUser>, StoreError> {
+        let user_id = user_id.to_string();
+        super::writer::read(&self.reader, move |c| twofa_get(c, &user_id)).await
+    }
+
+    /// Enrols a user (pending) — see [`twofa_enroll`].
+    pub async fn twofa_enroll(
+        &self,
+        user_id: &str,
+        phone: &str,
+        now: Millis,
+    ) -> Result<(), StoreError> {
+        let (user_id, phone) = (user_id.to_string(), phone.to_string());
+        super::writer::write(&self.writer, move |c| {
+            twofa_enroll(c, &user_id, &phone, now)
+        })
+        .await
+    }
+
+    /// Activates an enrolment with its backup codes' hashes.
+    pub async fn twofa_activate(
+        &self,
+        user_id: &str,
+        backup_hashes: Vec<Vec<u8>>,
+        now: Millis,
+    ) -> Result<(), StoreError> {
+        let user_id = user_id.to_string();
+        super::writer::write(&self.writer, move |c| {
+            twofa_activate(c, &user_id, &backup_hashes, now)
+        })
+        .await
+    }
+
+    /// Uses up a matching backup code (see [`twofa_use_backup`]).
+    pub async fn twofa_use_backup(
+        &self,
+        user_id: &str,
+        matches: BackupMatcher,
+        now: Millis,
+    ) -> Result<Option<u32>, StoreError> {
+        let user_id = user_id.to_string();
+        super::writer::write(&self.writer, move |c| {
+            twofa_use_backup(c, &user_id, &*matches, now)
+        })
+        .await
+    }
+
+    /// Removes an enrolment.
+    pub async fn twofa_remove(&self, user_id: &str) -> Result<bool, StoreError> {
+        let user_id = user_id.to_string();
+        super::writer::write(&self.writer, move |c| twofa_remove(c, &user_id)).await
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -621,7 +754,10 @@ mod tests {
         activate(&c, "other", MessageId(8), 0).unwrap();
         create(&c, &session("s2", "+1"), 1).unwrap();
         assert_eq!(active(&c, "+1", "verification").unwrap().unwrap().id, "s1");
-        assert_eq!(activate(&c, "s2", MessageId(9), 2).unwrap(), vec![MessageId(7)]);
+        assert_eq!(
+            activate(&c, "s2", MessageId(9), 2).unwrap(),
+            vec![MessageId(7)]
+        );
         assert_eq!(active(&c, "+1", "verification").unwrap().unwrap().id, "s2");
         assert_eq!(
             get(&c, "s1").unwrap().unwrap().status,
@@ -679,135 +815,14 @@ mod tests {
             Err(StoreError::Conflict(_))
         ));
         assert!(twofa_activate(&c, "u1", &[], 3).is_err());
-        assert_eq!(twofa_use_backup(&c, "u1", &|h| h == b"b", 4).unwrap(), Some(1));
+        assert_eq!(
+            twofa_use_backup(&c, "u1", &|h| h == b"b", 4).unwrap(),
+            Some(1)
+        );
         assert_eq!(twofa_use_backup(&c, "u1", &|h| h == b"b", 5).unwrap(), None);
         assert_eq!(twofa_get(&c, "u1").unwrap().unwrap().backup_codes_left, 1);
         assert!(twofa_remove(&c, "u1").unwrap());
         assert!(!twofa_remove(&c, "u1").unwrap());
         assert!(twofa_get(&c, "u1").unwrap().is_none());
-    }
-}
-
-impl super::Store {
-    /// Stores a `pending` session (see [`create`]).
-    pub async fn otp_create(&self, session: NewOtpSession, now: Millis) -> Result<(), StoreError> {
-        super::writer::write(&self.writer, move |c| create(c, &session, now)).await
-    }
-
-    /// Activates a session with its message, superseding older ones (see [`activate`]).
-    pub async fn otp_activate(
-        &self,
-        id: &str,
-        message: MessageId,
-        now: Millis,
-    ) -> Result<Vec<MessageId>, StoreError> {
-        let id = id.to_string();
-        super::writer::write(&self.writer, move |c| activate(c, &id, message, now)).await
-    }
-
-    /// Removes a pending session whose code could not be queued.
-    pub async fn otp_discard(&self, id: &str) -> Result<(), StoreError> {
-        let id = id.to_string();
-        super::writer::write(&self.writer, move |c| discard(c, &id)).await
-    }
-
-    /// One session.
-    pub async fn otp_session(&self, id: &str) -> Result<Option<OtpSession>, StoreError> {
-        let id = id.to_string();
-        super::writer::read(&self.reader, move |c| get(c, &id)).await
-    }
-
-    /// The newest active session of a number and purpose.
-    pub async fn otp_active(
-        &self,
-        phone: &str,
-        purpose: &str,
-    ) -> Result<Option<OtpSession>, StoreError> {
-        let (phone, purpose) = (phone.to_string(), purpose.to_string());
-        super::writer::read(&self.reader, move |c| active(c, &phone, &purpose)).await
-    }
-
-    /// Counts an attempt (see [`attempt`]).
-    pub async fn otp_attempt(
-        &self,
-        id: &str,
-        matches: Box<dyn Fn(&str, &[u8]) -> bool + Send>,
-        now: Millis,
-    ) -> Result<Attempt, StoreError> {
-        let id = id.to_string();
-        super::writer::write(&self.writer, move |c| attempt(c, &id, &*matches, now)).await
-    }
-
-    /// Replaces a session's code (see [`resend`]).
-    pub async fn otp_resend(
-        &self,
-        id: &str,
-        rules: ResendRules,
-        now: Millis,
-    ) -> Result<Resend, StoreError> {
-        let id = id.to_string();
-        super::writer::write(&self.writer, move |c| resend(c, &id, &rules, now)).await
-    }
-
-    /// Points a session at the message carrying its current code.
-    pub async fn otp_attach_message(
-        &self,
-        id: &str,
-        message: MessageId,
-        now: Millis,
-    ) -> Result<(), StoreError> {
-        let id = id.to_string();
-        super::writer::write(&self.writer, move |c| attach_message(c, &id, message, now)).await
-    }
-
-    /// One 2FA enrolment.
-    pub async fn twofa_user(&self, user_id: &str) -> Result<Option<TwoFaUser>, StoreError> {
-        let user_id = user_id.to_string();
-        super::writer::read(&self.reader, move |c| twofa_get(c, &user_id)).await
-    }
-
-    /// Enrols a user (pending) — see [`twofa_enroll`].
-    pub async fn twofa_enroll(
-        &self,
-        user_id: &str,
-        phone: &str,
-        now: Millis,
-    ) -> Result<(), StoreError> {
-        let (user_id, phone) = (user_id.to_string(), phone.to_string());
-        super::writer::write(&self.writer, move |c| twofa_enroll(c, &user_id, &phone, now)).await
-    }
-
-    /// Activates an enrolment with its backup codes' hashes.
-    pub async fn twofa_activate(
-        &self,
-        user_id: &str,
-        backup_hashes: Vec<Vec<u8>>,
-        now: Millis,
-    ) -> Result<(), StoreError> {
-        let user_id = user_id.to_string();
-        super::writer::write(&self.writer, move |c| {
-            twofa_activate(c, &user_id, &backup_hashes, now)
-        })
-        .await
-    }
-
-    /// Uses up a matching backup code (see [`twofa_use_backup`]).
-    pub async fn twofa_use_backup(
-        &self,
-        user_id: &str,
-        matches: Box<dyn Fn(&[u8]) -> bool + Send>,
-        now: Millis,
-    ) -> Result<Option<u32>, StoreError> {
-        let user_id = user_id.to_string();
-        super::writer::write(&self.writer, move |c| {
-            twofa_use_backup(c, &user_id, &*matches, now)
-        })
-        .await
-    }
-
-    /// Removes an enrolment.
-    pub async fn twofa_remove(&self, user_id: &str) -> Result<bool, StoreError> {
-        let user_id = user_id.to_string();
-        super::writer::write(&self.writer, move |c| twofa_remove(c, &user_id)).await
     }
 }

@@ -694,7 +694,14 @@ pub(crate) mod tests {
     #[test]
     fn an_illegal_transition_is_refused_and_writes_no_event() {
         let conn = conn();
-        let accepted = enqueue(&conn, &NewBatch::default(), &[message("+1555", 0, 1)], None, 1).unwrap();
+        let accepted = enqueue(
+            &conn,
+            &NewBatch::default(),
+            &[message("+1555", 0, 1)],
+            None,
+            1,
+        )
+        .unwrap();
         let id = accepted.ids[0];
         let err = transition(&conn, id, None, MessageStatus::Delivered, None, None, 2).unwrap_err();
         assert!(matches!(err, StoreError::Conflict(_)), "{err:?}");
@@ -725,7 +732,9 @@ pub(crate) mod tests {
         let conn = conn();
         let mut m = message("+1555", 0, 1);
         m.schedule_at = Some(100);
-        let id = enqueue(&conn, &NewBatch::default(), &[m], None, 1).unwrap().ids[0];
+        let id = enqueue(&conn, &NewBatch::default(), &[m], None, 1)
+            .unwrap()
+            .ids[0];
         // scheduled → queued is a transition, but not a retry.
         let err = record_retry(&conn, id, None, "x", 0, 2).unwrap_err();
         assert!(matches!(err, StoreError::Conflict(_)), "{err:?}");
@@ -734,16 +743,24 @@ pub(crate) mod tests {
     #[test]
     fn release_returns_a_lease_without_counting_an_attempt() {
         let conn = conn();
-        let id = enqueue(&conn, &NewBatch::default(), &[message("+1555", 0, 1)], None, 1)
-            .unwrap()
-            .ids[0];
+        let id = enqueue(
+            &conn,
+            &NewBatch::default(),
+            &[message("+1555", 0, 1)],
+            None,
+            1,
+        )
+        .unwrap()
+        .ids[0];
         let leased = lease(&conn, 2, 10, std::time::Duration::from_secs(60), None).unwrap();
         assert_eq!(leased.len(), 1);
         release(&conn, id, 50, 3).unwrap();
         // Not due before 50, and no attempt counted when it comes back.
-        assert!(lease(&conn, 49, 10, std::time::Duration::from_secs(60), None)
-            .unwrap()
-            .is_empty());
+        assert!(
+            lease(&conn, 49, 10, std::time::Duration::from_secs(60), None)
+                .unwrap()
+                .is_empty()
+        );
         let again = lease(&conn, 50, 10, std::time::Duration::from_secs(60), None).unwrap();
         assert_eq!(again.len(), 1);
         assert_eq!(again[0].attempts, 0);

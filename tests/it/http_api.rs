@@ -518,10 +518,17 @@ async fn api_keys_and_scopes_are_enforced() {
         send(vec![("authorization", format!("Bearer {send_key}"))]).await,
         StatusCode::ACCEPTED
     );
-    assert_eq!(
-        send(vec![("x-api-key", send_key.clone())]).await,
-        StatusCode::ACCEPTED
-    );
+    // Another text: the same one again within a minute would be refused as a duplicate.
+    let again = json!({"to": SIM1, "message": "authorised again"});
+    let (status, _) = call(
+        &d.app,
+        "POST",
+        "/api/sms/send",
+        Some(again),
+        &[("x-api-key", &send_key)],
+    )
+    .await;
+    assert_eq!(status, StatusCode::ACCEPTED);
     let (status, _) = call(
         &d.app,
         "GET",
