@@ -156,6 +156,74 @@ impl<K: Hash + Eq + Clone> KeyedLimiter<K> {
     }
 }
 
+/// "Seen within the last `window`" for many keys at about 40 bytes each: duplicate
+/// suppression at accept rates of thousands per second. Keys are kept as 64-bit hashes under
+/// a random per-process key (SipHash), so nobody can make two different texts collide on
+/// purpose, and a chance collision needs ~2^32 keys in one window.
+#[derive(Debug)]
+pub struct RecentSet {
+    window_ms: i64,
+    hasher: std::collections::hash_map::RandomState,
+    state: Mutex<(HashMap<u64, i64>, u64)>,
+}
+
+impl RecentSet {
+    /// A set remembering keys for `window` (zero: remembers nothing).
+    pub fn new(window: Duration) -> Self {
+        Self {
+            window_ms: i64::try_from(window.as_millis()).unwrap_or(i64::MAX),
+            hasher: std::collections::hash_map::RandomState::new(),
+            state: Mutex::new((HashMap::new(), 0)),
+        }
+    }
+
+    fn hash(&self, key: &impl Hash) -> u64 {
+        use std::hash::BuildHasher;
+        self.hasher.hash_one(key)
+    }
+
+    /// Records `key` at `now` unless it was recorded within the window; whether it was new.
+    pub fn insert(&self, key: &impl Hash, now: i64) -> bool {
+        if self.window_ms == 0 {
+            return true;
+        }
+        let hash = self.hash(key);
+        let mut guard = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        let (seen, calls) = &mut *guard;
+        *calls = calls.wrapping_add(1);
+        let horizon = now.saturating_sub(self.window_ms);
+        if *calls % SWEEP_EVERY == 0 {
+            seen.retain(|_, at| *at > horizon);
+        }
+        match seen.get(&hash) {
+            Some(&at) if at > horizon => false,
+            _ => {
+                seen.insert(hash, now);
+                true
+            }
+        }
+    }
+
+    /// Forgets `key` if it was recorded at `at` (the work it stood for failed).
+    pub fn remove(&self, key: &impl Hash, at: i64) {
+        let hash = self.hash(key);
+        let mut guard = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        if guard.0.get(&hash) == Some(&at) {
+            guard.0.remove(&hash);
+        }
+    }
+
+    /// Keys remembered (for tests and metrics).
+    pub fn len(&self) -> usize {
+        self.state.lock().unwrap_or_else(|p| p.into_inner()).0.len()
+    }
+
+    /// Whether nothing is remembered.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
 /// Whether `window` has room for `cost` more units at `now`, given `log`.
 fn check(window: &Window, log: &VecDeque<(i64, u32)>, cost: u32, now: i64) -> Result<(), Denied> {
     if cost > window.limit {
@@ -266,6 +334,31 @@ mod tests {
         for t in 0..1000 {
             l.acquire(&"x", 1_000, t).unwrap();
         }
+    }
+
+    #[test]
+    fn a_recent_key_is_refused_until_its_window_passed() {
+        let set = RecentSet::new(Duration::from_secs(60));
+        assert!(set.insert(&("+49151", "hello"), 0));
+        assert!(!set.insert(&("+49151", "hello"), 59_999));
+        assert!(set.insert(&("+49151", "hello!"), 1));
+        assert!(set.insert(&("+49152", "hello"), 1));
+        assert!(set.insert(&("+49151", "hello"), 60_000));
+        set.remove(&("+49151", "hello"), 60_000);
+        assert!(set.insert(&("+49151", "hello"), 60_001));
+        assert!(RecentSet::new(Duration::ZERO).insert(&1, 0));
+        assert!(RecentSet::new(Duration::ZERO).insert(&1, 0));
+    }
+
+    #[test]
+    fn old_keys_of_a_recent_set_are_swept() {
+        let set = RecentSet::new(Duration::from_secs(1));
+        for k in 0..(SWEEP_EVERY - 1) {
+            set.insert(&k, 0);
+        }
+        assert_eq!(set.len() as u64, SWEEP_EVERY - 1);
+        set.insert(&u64::MAX, 5_000);
+        assert_eq!(set.len(), 1);
     }
 
     #[test]

@@ -14,10 +14,9 @@
 use super::{Service, ServiceError};
 use crate::config::{LimitsConfig, OtpConfig};
 use crate::message::{Millis, SmsType};
-use crate::ratelimit::{Denied, KeyedLimiter, Window};
+use crate::ratelimit::{Denied, KeyedLimiter, RecentSet, Window};
 use crate::store::NewMessage;
 use serde::Serialize;
-use sha2::{Digest, Sha256};
 use std::net::IpAddr;
 use std::time::Duration;
 
@@ -46,7 +45,8 @@ pub struct RejectedRecipient {
     pub retry_after_secs: Option<u64>,
 }
 
-type DuplicateKey = (String, [u8; 16]);
+/// A recipient and its text.
+type DuplicateKey = (String, String);
 
 /// The limiters.
 pub(super) struct Guards {
@@ -55,7 +55,7 @@ pub(super) struct Guards {
     otp_key: KeyedLimiter<String>,
     global: KeyedLimiter<()>,
     recipient: KeyedLimiter<String>,
-    duplicates: KeyedLimiter<DuplicateKey>,
+    duplicates: RecentSet,
     twofa_failures: KeyedLimiter<String>,
 }
 
@@ -121,10 +121,7 @@ impl Guards {
                 Window::per_minute(limits.per_recipient_per_minute),
                 Window::per_hour(limits.per_recipient_per_hour),
             ]),
-            duplicates: KeyedLimiter::new([Window::new(
-                u32::from(limits.duplicate_window_secs > 0),
-                Duration::from_secs(limits.duplicate_window_secs),
-            )]),
+            duplicates: RecentSet::new(Duration::from_secs(limits.duplicate_window_secs)),
             twofa_failures: KeyedLimiter::new([Window::new(
                 TWOFA_FAILURES_PER_15_MIN,
                 Duration::from_secs(15 * 60),
@@ -179,17 +176,14 @@ impl Guards {
             self.recipient.refund(r, 1, taken.at);
         }
         for d in &taken.duplicates {
-            self.duplicates.refund(d, 1, taken.at);
+            self.duplicates.remove(d, taken.at);
         }
         self.global.refund(&(), taken.global, taken.at);
     }
 }
 
 fn duplicate_key(m: &NewMessage) -> DuplicateKey {
-    let digest = Sha256::digest(m.body.as_bytes());
-    let mut short = [0u8; 16];
-    short.copy_from_slice(digest.get(..16).unwrap_or(&[0; 16]));
-    (m.recipient.clone(), short)
+    (m.recipient.clone(), m.body.clone())
 }
 
 impl Service {
@@ -231,7 +225,7 @@ impl Service {
             }
             if sms_type != SmsType::Otp {
                 let key = duplicate_key(&m);
-                if guards.duplicates.acquire(&key, 1, now).is_err() {
+                if !guards.duplicates.insert(&key, now) {
                     rejected.push(refuse(
                         "duplicate",
                         format!(
