@@ -62,48 +62,85 @@ fn type_name(t: Type) -> &'static str {
 impl Service {
     /// Describes `number`, read in `region` (else the default region) when national.
     pub fn phone_info(&self, number: &str, region: Option<&str>) -> PhoneInfo {
-        let input = number.to_string();
-        let invalid = |reason: String| PhoneInfo {
-            input: input.clone(),
-            valid: false,
-            reason: Some(reason),
-            e164: None,
-            national: None,
-            international: None,
-            country: None,
-            country_calling_code: None,
-            number_type: None,
-        };
-        let region = region.or(self.settings.default_region.as_deref());
-        let region_id = match region {
-            Some(code) => match code.trim().to_ascii_uppercase().parse() {
-                Ok(id) => Some(id),
-                Err(_) => return invalid(format!("unknown country code {code:?}")),
-            },
-            None => None,
-        };
-        let trimmed = number.trim();
-        if !trimmed.starts_with('+') && region_id.is_none() {
-            return invalid(
-                "not in E.164 form (+ and country code); give country for a national number".into(),
-            );
-        }
-        let parsed = match phonenumber::parse(region_id, trimmed) {
-            Ok(parsed) => parsed,
-            Err(e) => return invalid(format!("not a phone number: {e}")),
-        };
-        let valid = phonenumber::is_valid(&parsed);
-        let number_type = parsed.number_type(&phonenumber::metadata::DATABASE);
-        PhoneInfo {
-            input,
-            valid,
-            reason: (!valid).then(|| "not a valid number for its country".to_string()),
-            e164: Some(parsed.format().mode(Mode::E164).to_string()),
-            national: Some(parsed.format().mode(Mode::National).to_string()),
-            international: Some(parsed.format().mode(Mode::International).to_string()),
-            country: parsed.country().id().map(|id| id.as_ref().to_string()),
-            country_calling_code: Some(parsed.country().code()),
-            number_type: Some(type_name(number_type)),
-        }
+        describe_number(number, region.or(self.settings.default_region.as_deref()))
+    }
+}
+
+/// Describes `number`, read in `region` when national.
+pub fn describe_number(number: &str, region: Option<&str>) -> PhoneInfo {
+    let input = number.to_string();
+    let invalid = |reason: String| PhoneInfo {
+        input: input.clone(),
+        valid: false,
+        reason: Some(reason),
+        e164: None,
+        national: None,
+        international: None,
+        country: None,
+        country_calling_code: None,
+        number_type: None,
+    };
+    let region_id = match region {
+        Some(code) => match code.trim().to_ascii_uppercase().parse() {
+            Ok(id) => Some(id),
+            Err(_) => return invalid(format!("unknown country code {code:?}")),
+        },
+        None => None,
+    };
+    let trimmed = number.trim();
+    if !trimmed.starts_with('+') && region_id.is_none() {
+        return invalid(
+            "not in E.164 form (+ and country code); give country for a national number".into(),
+        );
+    }
+    let parsed = match phonenumber::parse(region_id, trimmed) {
+        Ok(parsed) => parsed,
+        Err(e) => return invalid(format!("not a phone number: {e}")),
+    };
+    let valid = phonenumber::is_valid(&parsed);
+    let number_type = parsed.number_type(&phonenumber::metadata::DATABASE);
+    PhoneInfo {
+        input,
+        valid,
+        reason: (!valid).then(|| "not a valid number for its country".to_string()),
+        e164: Some(parsed.format().mode(Mode::E164).to_string()),
+        national: Some(parsed.format().mode(Mode::National).to_string()),
+        international: Some(parsed.format().mode(Mode::International).to_string()),
+        country: parsed.country().id().map(|id| id.as_ref().to_string()),
+        country_calling_code: Some(parsed.country().code()),
+        number_type: Some(type_name(number_type)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_german_mobile_is_described_in_every_form() {
+        let info = describe_number("+4915112345678", None);
+        assert!(info.valid);
+        assert_eq!(info.e164.as_deref(), Some("+4915112345678"));
+        assert_eq!(info.national.as_deref(), Some("01511 2345678"));
+        assert_eq!(info.international.as_deref(), Some("+49 1511 2345678"));
+        assert_eq!(info.country.as_deref(), Some("DE"));
+        assert_eq!(info.number_type, Some("mobile"));
+    }
+
+    #[test]
+    fn national_numbers_need_a_region_and_bad_ones_say_why() {
+        assert!(!describe_number("015112345678", None).valid);
+        assert_eq!(
+            describe_number("015112345678", Some("de")).e164.as_deref(),
+            Some("+4915112345678")
+        );
+        let short = describe_number("+4912", None);
+        assert!(!short.valid);
+        assert!(short.reason.is_some());
+        assert!(!describe_number("", None).valid);
+        assert!(describe_number("1", Some("XX"))
+            .reason
+            .unwrap()
+            .contains("XX"));
     }
 }
