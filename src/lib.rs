@@ -18,4 +18,5 @@ pub mod service;
 pub mod sim;
 pub mod store;
 pub mod telemetry;
+pub mod templates;
 pub mod webhooks;
