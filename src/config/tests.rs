@@ -750,3 +750,54 @@ fn every_key_and_variable_is_documented() {
         );
     }
 }
+
+#[test]
+fn otp_and_limits_sections_parse_and_their_rules_name_the_key() {
+    let c = parse(
+        r#"
+        [otp]
+        secret = "0123456789abcdef0123456789abcdef"
+        length = 8
+        expiry_minutes = 10
+        per_phone_per_minute = 0
+        message = "Code: {otp}"
+        [limits]
+        per_second = 50
+        duplicate_window_secs = 0
+        "#,
+    )
+    .unwrap();
+    assert_eq!(c.otp.length, 8);
+    assert_eq!(c.otp.per_phone_per_minute, 0);
+    assert_eq!(c.limits.per_second, 50);
+    assert_eq!(
+        format!("{:?}", c.otp.secret),
+        "Some(<redacted>)",
+        "the secret never prints"
+    );
+    refused("otp.secret", |c| c.otp.secret = Some(Secret::new("short")));
+    refused("otp.length", |c| c.otp.length = 3);
+    refused("otp.length", |c| c.otp.length = 11);
+    refused("otp.expiry_minutes", |c| c.otp.expiry_minutes = 0);
+    refused("otp.expiry_minutes", |c| c.otp.expiry_minutes = 61);
+    refused("otp.max_expiry_minutes", |c| c.otp.max_expiry_minutes = 0);
+    refused("otp.max_attempts", |c| c.otp.max_attempts = 0);
+    refused("otp.message", |c| c.otp.message = "no code here".into());
+    refused("otp.backup_codes", |c| c.otp.backup_codes = 0);
+    refused("limits.duplicate_window_secs", |c| {
+        c.limits.duplicate_window_secs = 700_000
+    });
+    assert_eq!(err("[otp]\nlenght = 6\n").key, "otp.lenght");
+}
+
+#[test]
+fn the_otp_secret_can_come_from_the_environment_and_is_checked_there() {
+    let c = with_env("", &[("SMSGATE_OTP_SECRET", &"k".repeat(40))]).unwrap();
+    assert_eq!(c.otp.secret.unwrap().expose().len(), 40);
+    let e = with_env("", &[("SMSGATE_OTP_SECRET", "too-short")]).unwrap_err();
+    assert_eq!(e.key, "SMSGATE_OTP_SECRET");
+    assert!(
+        !e.reason.contains("too-short"),
+        "the value never shows: {e}"
+    );
+}

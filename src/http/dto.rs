@@ -5,6 +5,7 @@ use super::error::ApiError;
 use crate::message::{parse_rfc3339, MessageType, Millis, SmsType};
 use crate::service::{RecipientInput, SendRequest};
 use serde::Deserialize;
+use std::collections::BTreeMap;
 
 /// `to`: a list of `{number, country_code?, name?}`, a list of strings, or one string.
 #[derive(Debug)]
@@ -118,14 +119,22 @@ impl From<RecipientDto> for RecipientInput {
 pub struct SendBody {
     /// Recipients.
     pub to: Recipients,
-    /// The text.
+    /// The text (absent or empty with `template_id`).
+    #[serde(default)]
     pub message: String,
     /// `text` | `unicode` | `binary` | `flash`.
     #[serde(default)]
     pub message_type: MessageType,
-    /// `transactional` | `promotional` (`marketing`) | `otp`.
+    /// `transactional` | `promotional` (`marketing`) | `otp`; default `transactional`, or
+    /// the template's.
     #[serde(default)]
-    pub sms_type: SmsType,
+    pub sms_type: Option<SmsType>,
+    /// Send this template's text instead of `message`.
+    #[serde(default)]
+    pub template_id: Option<String>,
+    /// The template's variables: strings, numbers or booleans.
+    #[serde(default)]
+    pub template_variables: Option<serde_json::Map<String, serde_json::Value>>,
     /// An explicit route (a modem name, or a provider).
     #[serde(default)]
     pub provider: Option<String>,
@@ -157,14 +166,21 @@ pub struct BatchBody {
     pub name: Option<String>,
     /// Recipients (up to 10 000).
     pub recipients: Vec<RecipientDto>,
-    /// The text.
+    /// The text (absent or empty with `template_id`).
+    #[serde(default)]
     pub message: String,
     /// See [`SendBody`].
     #[serde(default)]
     pub message_type: MessageType,
     /// See [`SendBody`].
     #[serde(default)]
-    pub sms_type: SmsType,
+    pub sms_type: Option<SmsType>,
+    /// See [`SendBody`].
+    #[serde(default)]
+    pub template_id: Option<String>,
+    /// See [`SendBody`].
+    #[serde(default)]
+    pub template_variables: Option<serde_json::Map<String, serde_json::Value>>,
     /// RFC 3339.
     #[serde(default)]
     pub schedule_at: Option<String>,
@@ -194,6 +210,28 @@ pub(crate) fn time_field(field: &str, value: Option<&str>) -> Result<Option<Mill
         .transpose()
 }
 
+/// Template variables as strings: a string as it is, a number or boolean as JSON writes
+/// it; anything else is a 400 naming `{field}.{name}`.
+pub(crate) fn template_variables(
+    field: &str,
+    values: Option<serde_json::Map<String, serde_json::Value>>,
+) -> Result<BTreeMap<String, String>, ApiError> {
+    use serde_json::Value;
+    values
+        .unwrap_or_default()
+        .into_iter()
+        .map(|(name, value)| match value {
+            Value::String(s) => Ok((name, s)),
+            Value::Number(n) => Ok((name, n.to_string())),
+            Value::Bool(b) => Ok((name, b.to_string())),
+            _ => Err(ApiError::invalid(
+                format!("{field}.{name}"),
+                "must be a string, number or boolean",
+            )),
+        })
+        .collect()
+}
+
 impl SendBody {
     /// The service request.
     pub fn into_request(self, idempotency_key: Option<String>) -> Result<SendRequest, ApiError> {
@@ -208,7 +246,10 @@ impl SendBody {
             to,
             message: self.message,
             message_type: self.message_type,
-            sms_type: self.sms_type,
+            sms_type: self.sms_type.unwrap_or_default(),
+            sms_type_given: self.sms_type.is_some(),
+            template_variables: template_variables("template_variables", self.template_variables)?,
+            template_id: self.template_id,
             provider: self.provider,
             schedule_at: time_field("schedule_at", self.schedule_at.as_deref())?,
             expire_at: time_field("expire_at", self.expire_at.as_deref())?,
@@ -238,7 +279,10 @@ impl BatchBody {
                 .collect(),
             message: self.message,
             message_type: self.message_type,
-            sms_type: self.sms_type,
+            sms_type: self.sms_type.unwrap_or_default(),
+            sms_type_given: self.sms_type.is_some(),
+            template_variables: template_variables("template_variables", self.template_variables)?,
+            template_id: self.template_id,
             provider: None,
             schedule_at,
             expire_at: time_field("expire_at", self.expire_at.as_deref())?,

@@ -12,6 +12,7 @@ mod otp;
 mod phone;
 mod sms;
 mod system;
+mod templates;
 mod twofa;
 
 pub use error::ApiError;
@@ -77,9 +78,15 @@ pub async fn serve(
 pub fn router(state: AppState, settings: &HttpSettings) -> Router {
     let auth = auth::Auth::new(settings.api_keys.clone());
     let api = Router::new()
-        .merge(auth::require(sms::send_router(), auth.clone(), Scope::Send))
         .merge(auth::require(
-            sms::read_router().merge(system::read_router()),
+            sms::send_router().merge(templates::write_router()),
+            auth.clone(),
+            Scope::Send,
+        ))
+        .merge(auth::require(
+            sms::read_router()
+                .merge(system::read_router())
+                .merge(templates::read_router()),
             auth.clone(),
             Scope::Read,
         ))
@@ -109,7 +116,12 @@ pub fn router(state: AppState, settings: &HttpSettings) -> Router {
     api.layer(
         CorsLayer::new()
             .allow_origin(AllowOrigin::list(origins))
-            .allow_methods([axum::http::Method::GET, axum::http::Method::POST])
+            .allow_methods([
+                axum::http::Method::GET,
+                axum::http::Method::POST,
+                axum::http::Method::PUT,
+                axum::http::Method::DELETE,
+            ])
             .allow_headers([
                 axum::http::header::CONTENT_TYPE,
                 axum::http::header::AUTHORIZATION,

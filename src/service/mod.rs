@@ -1,5 +1,6 @@
 //! The application façade (layer 4) every front end uses: validate a send request, prepare
 //! its PDUs, store it durably, wake the dispatcher; read messages, batches and modems.
+//! SMS templates (CRUD, preview, rendering for a send) are in `templates.rs`.
 //!
 //! Validation happens here and only here, and every failure names the request field it
 //! concerns (`to[3].number`, `expire_at`), so the HTTP layer can answer 400 with it. Never
@@ -33,10 +34,17 @@ pub use limits::{Caller, RejectedRecipient};
 pub use otp::{OtpCheck, OtpIssued, OtpRequest, OtpSessionView, OtpVerdict};
 pub use phone::PhoneInfo;
 use serde::Serialize;
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 use thiserror::Error;
 pub use twofa::{TwoFaActivated, TwoFaCodeSent, TwoFaState, TwoFaVerdict};
+
+mod templates;
+pub use templates::{
+    NewTemplate, RenderedTemplate, TemplateChange, TemplateFilter, TemplateHistory, TemplatePage,
+    TemplatePreview, TemplateRecord, TemplateVersion, TEMPLATE_LIST_MAX,
+};
 
 /// Most recipients one request may carry.
 pub const MAX_RECIPIENTS: usize = 10_000;
@@ -141,6 +149,12 @@ pub struct SendRequest {
     pub idempotency_key: Option<String>,
     /// Batch name (send-batch).
     pub batch_name: Option<String>,
+    /// Render this template into `message` (which must then be empty).
+    pub template_id: Option<String>,
+    /// The template's variables.
+    pub template_variables: BTreeMap<String, String>,
+    /// Whether the caller chose `sms_type`; if not, a template's own type applies.
+    pub sms_type_given: bool,
     /// A secret inside `message` (an OTP code): the store keeps the text only sealed, and
     /// every read shows it with the secret replaced by `*`.
     pub secret: Option<String>,
@@ -289,8 +303,9 @@ impl Service {
     }
 
     /// Validates, prepares and durably stores a send request.
-    pub async fn send(&self, request: SendRequest) -> Result<SendOutcome, ServiceError> {
+    pub async fn send(&self, mut request: SendRequest) -> Result<SendOutcome, ServiceError> {
         let now = self.now();
+        let template = self.apply_template(&mut request).await?;
         let prepared = self.prepare(&request, now)?;
         let idempotency_key = request
             .idempotency_key
@@ -328,6 +343,8 @@ impl Service {
         };
         if !accepted.replayed {
             self.dispatcher.wake();
+            let count = accepted.ids.len();
+            self.count_template_use(template.as_deref(), count).await;
         }
         let status = match request.schedule_at {
             Some(at) if at > now => MessageStatus::Scheduled,

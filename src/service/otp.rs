@@ -14,6 +14,7 @@ use crate::store::otp::{
     Attempt, CodeShape, NewOtpSession, OtpSession, OtpStatus, Resend, ResendRules,
 };
 use serde::Serialize;
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 /// The purpose of codes from `/api/otp/*`.
@@ -189,7 +190,13 @@ impl Service {
             },
             metadata: request.metadata,
         };
-        self.issue_code(&phone, spec, now).await
+        let issued = self.issue_code(&phone, spec, now).await?;
+        if let Some(id) = &request.template_id {
+            if let Err(e) = self.record_template_use(id).await {
+                tracing::warn!(template = %id, error = %e, "could not count a template use");
+            }
+        }
+        Ok(issued)
     }
 
     /// Sends a new code of `spec` to `phone` in a new session, superseding the number's
@@ -510,10 +517,29 @@ impl Service {
     /// The text of an OTP message from a template: its `{{otp}}` (or `{{code}}`) and
     /// `{{expiry}}` become the `{otp}` and `{expiry}` every OTP text uses.
     async fn otp_text_from_template(&self, template_id: &str) -> Result<String, ServiceError> {
-        let _ = template_id;
-        Err(ServiceError::invalid(
-            "template_id",
-            "templates are not available yet",
-        ))
+        let variables: BTreeMap<String, String> =
+            [("otp", "{otp}"), ("code", "{otp}"), ("expiry", "{expiry}")]
+                .into_iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect();
+        let rendered = self
+            .render_template(template_id, &variables)
+            .await
+            .map_err(|e| match e {
+                ServiceError::Invalid { field, reason } if field.starts_with("template_variables") => {
+                    ServiceError::invalid(
+                        "template_id",
+                        format!("an OTP fills only {{{{otp}}}}, {{{{code}}}} and {{{{expiry}}}}: {reason}"),
+                    )
+                }
+                other => other,
+            })?;
+        if !rendered.text.contains("{otp}") {
+            return Err(ServiceError::invalid(
+                "template_id",
+                format!("template {template_id} has no {{{{otp}}}} or {{{{code}}}} placeholder for the code"),
+            ));
+        }
+        Ok(rendered.text)
     }
 }

@@ -7,7 +7,8 @@
 //! - `schema` + `migrations/*.sql` — the schema, versioned with `PRAGMA user_version`;
 //! - `queue` — enqueue, lease, outcomes, recovery; every status change and its event;
 //! - `reports` — status-report correlation and the segment → message roll-up;
-//! - `query` — reads.
+//! - `query` — reads;
+//! - [`templates`] — SMS templates, their version history and usage counts.
 //!
 //! Never imports HTTP, modems, the dispatcher or anything above layer 1; uses only
 //! `message` and `pdu` (for `DeliveryStatus`).
@@ -32,6 +33,7 @@ mod query;
 mod queue;
 mod reports;
 mod schema;
+pub mod templates;
 pub mod types;
 pub mod webhooks;
 mod writer;

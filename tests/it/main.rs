@@ -24,4 +24,5 @@ mod pdu_vectors; // real PDU vectors, hex ⇄ fields, from tests/it/data/pdu_vec
 mod serve_process; // smsgate serve under systemd: READY/STATUS/STOPPING over NOTIFY_SOCKET, SIGTERM exit 0, bad config exit 78
 mod sim; // the simulated modem network in raw AT bytes: dialogue, routing, reports, faults, pty, TCP, control API
 mod store; // the store: lease order, outcomes and events, idempotency, report correlation, recovery, durability, SIGKILL mid-enqueue
-mod support; // helpers shared by the modules above
+mod support;
+mod templates; // SMS templates over HTTP on the simulator: CRUD, filters, versions, preview, send with a template (text at the handset), usage counts, bad input, scopes // helpers shared by the modules above

@@ -614,7 +614,7 @@ async fn duplicates_and_send_limits_are_refused_before_anything_is_stored() {
     h.stop().await;
 }
 
-/// Collects every log line of the current thread's tasks.
+/// Collects every log line of the process.
 #[derive(Clone, Default)]
 struct Captured(Arc<Mutex<Vec<u8>>>);
 
@@ -628,10 +628,44 @@ impl std::io::Write for Captured {
     }
 }
 
-// Current-thread runtime: every task of the daemon runs on this thread, under the
-// capturing subscriber (the store's own threads do not log message contents).
-#[tokio::test(flavor = "current_thread")]
-async fn no_plain_code_in_the_database_or_the_logs() {
+/// Runs in a process of its own (this test binary again, filtered to this test): tracing
+/// decides once per process and call site whether anyone listens, so a capture installed
+/// while other tests run in parallel can miss lines. The child installs the capture as the
+/// process's subscriber before anything logs.
+#[test]
+fn no_plain_code_in_the_database_or_the_logs() {
+    const CHILD: &str = "SMSGATE_OTP_LOG_CHILD";
+    if std::env::var_os(CHILD).is_some() {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        runtime.block_on(codes_stay_out_of_files_and_logs());
+        return;
+    }
+    let out = std::process::Command::new(std::env::current_exe().unwrap())
+        .args([
+            "otp::no_plain_code_in_the_database_or_the_logs",
+            "--exact",
+            "--test-threads=1",
+        ])
+        .env(CHILD, "1")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "child failed:\n{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains("1 passed"),
+        "the child ran no test:\n{stdout}"
+    );
+}
+
+async fn codes_stay_out_of_files_and_logs() {
     let logs = Captured::default();
     let writer = logs.clone();
     let subscriber = tracing_subscriber::fmt()
@@ -639,7 +673,7 @@ async fn no_plain_code_in_the_database_or_the_logs() {
         .with_ansi(false)
         .with_writer(move || writer.clone())
         .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    tracing::subscriber::set_global_default(subscriber).unwrap();
 
     let h = Harness::start(|_| {}).await;
     let mut codes = Vec::new();
@@ -715,4 +749,54 @@ async fn no_plain_code_in_the_database_or_the_logs() {
             "a log line holds the code {code}"
         );
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_otp_can_be_written_by_a_template() {
+    let h = Harness::start(|_| {}).await;
+    let (status, t) = h
+        .post(
+            "/api/templates",
+            json!({"id": "otp_template", "name": "Login", "sms_type": "otp",
+                   "content": "Login code {{ otp }} (valid {{expiry}} min)"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{t}");
+    h.post(
+        "/api/templates",
+        json!({"id": "no_code", "name": "Oops", "content": "Hello {{name}}"}),
+    )
+    .await;
+    let (status, issued) = h
+        .post(
+            "/api/otp/generate",
+            json!({"phone_number": PHONE, "template_id": "otp_template", "expiry_minutes": 3}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{issued}");
+    let text = h.nth_text_to(PHONE, 1).await;
+    let code = text
+        .strip_prefix("Login code ")
+        .and_then(|rest| rest.strip_suffix(" (valid 3 min)"))
+        .unwrap_or_else(|| panic!("{text}"));
+    let (_, v) = h
+        .post(
+            "/api/otp/verify",
+            json!({"phone_number": PHONE, "otp_code": code}),
+        )
+        .await;
+    assert_eq!(v["valid"], true);
+    let (_, t) = h.get("/api/templates/otp_template").await;
+    assert_eq!(t["usage_count"], 1);
+    for id in ["no_code", "missing"] {
+        let (status, v) = h
+            .post(
+                "/api/otp/generate",
+                json!({"phone_number": PHONE, "template_id": id}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{v}");
+        assert_eq!(v["error"]["field"], "template_id");
+    }
+    h.stop().await;
 }
