@@ -15,12 +15,14 @@
 //!   `<redacted>`; API keys are held only as SHA-256 hashes and compared in constant time.
 
 mod env;
+mod inbox;
 mod keys;
 mod toml_error;
 mod validate;
 
 pub use validate::{api_key_name, STANDARD_BAUD_RATES};
 
+pub use inbox::{InboxConfig, OptoutConfig, DEFAULT_START_KEYWORDS, DEFAULT_STOP_KEYWORDS};
 pub use keys::{generate_api_key, sha256_hex, ApiKey, Scope};
 
 use crate::message::InFlightPolicy;
@@ -45,6 +47,10 @@ pub struct Config {
     pub dispatch: DispatchConfig,
     /// `[[api_keys]]`: who may use the API (none: open, loopback only).
     pub api_keys: Vec<ApiKey>,
+    /// `[inbox]`: inbound messages.
+    pub inbox: InboxConfig,
+    /// `[optout]`: the opt-out list's keywords and what it blocks.
+    pub optout: OptoutConfig,
 }
 
 /// `[server]`: the HTTP API.
@@ -475,6 +481,8 @@ impl Default for Config {
             modems: Vec::new(),
             dispatch: DispatchConfig::default(),
             api_keys: Vec::new(),
+            inbox: InboxConfig::default(),
+            optout: OptoutConfig::default(),
         }
     }
 }

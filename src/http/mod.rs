@@ -7,6 +7,8 @@
 pub mod auth;
 mod dto;
 pub mod error;
+mod inbound;
+mod optouts;
 mod sms;
 mod system;
 
@@ -69,9 +71,16 @@ pub async fn serve(
 pub fn router(state: AppState, settings: &HttpSettings) -> Router {
     let auth = auth::Auth::new(settings.api_keys.clone());
     let api = Router::new()
-        .merge(auth::require(sms::send_router(), auth.clone(), Scope::Send))
         .merge(auth::require(
-            sms::read_router().merge(system::read_router()),
+            sms::send_router().merge(optouts::send_router()),
+            auth.clone(),
+            Scope::Send,
+        ))
+        .merge(auth::require(
+            sms::read_router()
+                .merge(system::read_router())
+                .merge(inbound::read_router())
+                .merge(optouts::read_router()),
             auth.clone(),
             Scope::Read,
         ))
@@ -95,7 +104,11 @@ pub fn router(state: AppState, settings: &HttpSettings) -> Router {
     api.layer(
         CorsLayer::new()
             .allow_origin(AllowOrigin::list(origins))
-            .allow_methods([axum::http::Method::GET, axum::http::Method::POST])
+            .allow_methods([
+                axum::http::Method::GET,
+                axum::http::Method::POST,
+                axum::http::Method::DELETE,
+            ])
             .allow_headers([
                 axum::http::header::CONTENT_TYPE,
                 axum::http::header::AUTHORIZATION,

@@ -9,6 +9,11 @@
 //! encodes into at most `max_segments` segments, and consistent dates; what `send` returns
 //! is durable (the store committed it) — that is the 202's promise.
 
+mod inbound;
+mod optouts;
+
+pub use inbound::InboundQuery;
+
 use crate::dispatch::Dispatcher;
 use crate::message::{now_millis, MessageId, MessageStatus, MessageType, Millis, SmsType};
 use crate::modem::{ModemRoute, ModemStatus};
@@ -147,6 +152,8 @@ pub struct ServiceSettings {
     pub default_region: Option<String>,
     /// Ask for status reports on every segment.
     pub status_reports: bool,
+    /// SMS types the opt-out list blocks (`[optout] block`).
+    pub optout_blocks: Vec<SmsType>,
 }
 
 impl Default for ServiceSettings {
@@ -155,6 +162,7 @@ impl Default for ServiceSettings {
             max_segments: 10,
             default_region: None,
             status_reports: true,
+            optout_blocks: vec![SmsType::Promotional],
         }
     }
 }

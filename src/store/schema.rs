@@ -16,6 +16,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0001_init.sql"),
     include_str!("migrations/0002_orphan_reports.sql"),
     include_str!("migrations/0003_webhooks.sql"),
+    include_str!("migrations/0005_inbox.sql"),
 ];
 
 /// The schema version this binary writes.
