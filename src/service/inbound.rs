@@ -30,10 +30,7 @@ fn international(from: &str) -> Result<String, ServiceError> {
     if let Ok(e164) = normalise_number(from, None) {
         return Ok(e164);
     }
-    let compact: String = from
-        .chars()
-        .filter(|c| !matches!(c, ' ' | '-' | '(' | ')' | '.'))
-        .collect();
+    let compact = super::optouts::compact_e164(from);
     if crate::inbox::is_e164(&compact) {
         Ok(compact)
     } else {

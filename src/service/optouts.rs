@@ -3,8 +3,9 @@
 //! [`Service::opted_out_among`] and [`Service::optout_blocks`].
 //!
 //! Never imports axum, SQL or AT. Invariant: every number reaching the store is E.164
-//! (normalised here, or E.164 already for `opted_out_among`); a number that does not
-//! normalise is `Invalid` naming the field `number`.
+//! (normalised here, or E.164 already for `opted_out_among`): what the normaliser accepts,
+//! in its form; else `+` and 7–15 digits as written (a sender the numbering plan does not
+//! know may have opted out by SMS); anything else is `Invalid` naming the field `number`.
 
 use super::{normalise_number, Service, ServiceError};
 use crate::message::{now_millis, SmsType};
@@ -14,10 +15,28 @@ use std::collections::HashSet;
 /// Longest page of the list.
 pub const OPTOUT_LIMIT_MAX: usize = 1000;
 
+/// `number` without the spaces, dashes, dots and brackets people write numbers with.
+pub(super) fn compact_e164(number: &str) -> String {
+    number
+        .trim()
+        .chars()
+        .filter(|c| !matches!(c, ' ' | '-' | '(' | ')' | '.'))
+        .collect()
+}
+
 impl Service {
     fn optout_number(&self, number: &str) -> Result<String, ServiceError> {
-        normalise_number(number, self.settings.default_region.as_deref())
-            .map_err(|reason| ServiceError::invalid("number", reason))
+        normalise_number(number, self.settings.default_region.as_deref()).or_else(|reason| {
+            // A `+` number the numbering plan does not know may still have been put on the
+            // list by its own STOP reply (the inbox lists every E.164 sender): it must stay
+            // reachable here.
+            let compact = compact_e164(number);
+            if crate::inbox::is_e164(&compact) {
+                Ok(compact)
+            } else {
+                Err(ServiceError::invalid("number", reason))
+            }
+        })
     }
 
     /// Puts `number` on the list (source `api`): its row, and whether it was added (false:
