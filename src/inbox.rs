@@ -344,8 +344,9 @@ impl Inbox {
                     warn!(%modem, "storing an inbound message failed; left on the modem: {e}")
                 }
             },
-            other => {
-                warn!(event = ?other, "the inbox got an event that is not an inbound message; left unacked")
+            // Not logged in full: an undecodable PDU may carry a code.
+            ModemEvent::StatusReport { modem, .. } | ModemEvent::Undecodable { modem, .. } => {
+                warn!(%modem, "the inbox got an event that is not an inbound message; left unacked")
             }
         }
     }

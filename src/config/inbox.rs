@@ -112,3 +112,90 @@ pub(super) fn validate(inbox: &InboxConfig, optout: &OptoutConfig) -> Result<(),
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::Config;
+    use super::*;
+
+    fn parse(text: &str) -> Result<Config, ConfigError> {
+        Config::from_toml(text, &|_| None)
+    }
+
+    #[track_caller]
+    fn refused(text: &str, key: &str) {
+        match parse(text) {
+            Ok(c) => panic!("{key}: accepted {c:?}"),
+            Err(e) => assert_eq!(e.key, key, "{e}"),
+        }
+    }
+
+    #[test]
+    fn defaults_are_the_documented_ones() {
+        let c = Config::default();
+        assert_eq!(c.inbox.incomplete_timeout_secs, 86_400);
+        assert_eq!(
+            c.optout.stop_keywords,
+            [
+                "STOP",
+                "STOPALL",
+                "UNSUBSCRIBE",
+                "CANCEL",
+                "END",
+                "QUIT",
+                "OPTOUT"
+            ]
+        );
+        assert_eq!(c.optout.start_keywords, ["START", "UNSTOP"]);
+        assert_eq!(c.optout.block, [SmsType::Promotional]);
+        c.validate().unwrap();
+    }
+
+    #[test]
+    fn every_key_parses_and_marketing_is_promotional() {
+        let c = parse(
+            r#"
+[inbox]
+incomplete_timeout_secs = 3600
+[optout]
+stop_keywords = ["halt", "Stop"]
+start_keywords = []
+block = ["marketing", "transactional"]
+"#,
+        )
+        .unwrap();
+        assert_eq!(c.inbox.incomplete_timeout_secs, 3600);
+        assert_eq!(c.optout.stop_keywords, ["halt", "Stop"]);
+        assert!(c.optout.start_keywords.is_empty());
+        assert_eq!(
+            c.optout.block,
+            [SmsType::Promotional, SmsType::Transactional]
+        );
+    }
+
+    #[test]
+    fn bad_values_name_their_key() {
+        refused(
+            "[inbox]\nincomplete_timeout_secs = 0",
+            "inbox.incomplete_timeout_secs",
+        );
+        refused("[inbox]\ntimeout = 5", "inbox.timeout");
+        refused("[optout]\nstop_keywords = []", "optout.stop_keywords");
+        refused(
+            "[optout]\nstop_keywords = [\"STOP\", \" \"]",
+            "optout.stop_keywords[1]",
+        );
+        refused(
+            &format!("[optout]\nstart_keywords = [\"{}\"]", "x".repeat(65)),
+            "optout.start_keywords[0]",
+        );
+        // A text cannot both stop and start, whatever its case.
+        refused(
+            "[optout]\nstop_keywords = [\"STOP\"]\nstart_keywords = [\"START\", \"stop\"]",
+            "optout.start_keywords[1]",
+        );
+        refused("[optout]\nblock = [\"spam\"]", "optout.block[0]");
+        // The same keyword twice in one list is harmless.
+        parse("[optout]\nstop_keywords = [\"STOP\", \"stop\"]").unwrap();
+    }
+}

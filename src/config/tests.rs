@@ -719,6 +719,10 @@ fn every_key_and_variable_is_documented() {
         "poll_interval_ms",
         "sha256",
         "scopes",
+        "incomplete_timeout_secs",
+        "stop_keywords",
+        "start_keywords",
+        "block",
     ];
     for key in keys {
         assert!(

@@ -84,6 +84,7 @@ pub struct Daemon {
     dispatcher_task: tokio::task::JoinHandle<()>,
     reports_task: tokio::task::JoinHandle<()>,
     inbox_task: tokio::task::JoinHandle<()>,
+    inbox_cancel: CancellationToken,
     heartbeat: Arc<std::sync::atomic::AtomicI64>,
     http: HttpSettings,
     listen: std::net::SocketAddr,
@@ -167,10 +168,13 @@ impl Daemon {
                     .and_then(|m| m.modem().status().identity.msisdn)
             }),
         );
+        // Not a child of `cancel`: the inbox keeps taking what the modems hand over until
+        // they are stopped (an event left without a consumer would hold its modem up).
+        let inbox_cancel = CancellationToken::new();
         let inbox_task = tokio::spawn(crate::inbox::consume(
             inbox,
             inbound_rx,
-            cancel.child_token(),
+            inbox_cancel.clone(),
         ));
         tokio::spawn(crate::webhooks::run(
             store.clone(),
@@ -198,6 +202,7 @@ impl Daemon {
             dispatcher_task,
             reports_task,
             inbox_task,
+            inbox_cancel,
             heartbeat,
             http: HttpSettings {
                 max_body_bytes: config.server.max_body_bytes,
@@ -258,9 +263,16 @@ impl Daemon {
         }
         drop(self.service);
         self.reports_task.abort();
-        // An inbound message being stored now is committed or not; either way it is acked
-        // only after its commit, so what was not acked stays on the SIM for next time.
-        self.inbox_task.abort();
+        // The inbox finishes the message it is storing (bounded); what was not acked stays
+        // on the SIM for next time.
+        self.inbox_cancel.cancel();
+        let mut inbox_task = self.inbox_task;
+        if tokio::time::timeout(Duration::from_secs(5), &mut inbox_task)
+            .await
+            .is_err()
+        {
+            inbox_task.abort();
+        }
         info!("stopped");
     }
 }

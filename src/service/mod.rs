@@ -1,5 +1,6 @@
 //! The application façade (layer 4) every front end uses: validate a send request, prepare
-//! its PDUs, store it durably, wake the dispatcher; read messages, batches and modems.
+//! its PDUs, store it durably, wake the dispatcher; read messages, batches and modems; the
+//! inbox (`inbound.rs`) and the opt-out list (`optouts.rs`).
 //!
 //! Validation happens here and only here, and every failure names the request field it
 //! concerns (`to[3].number`, `expire_at`), so the HTTP layer can answer 400 with it. Never

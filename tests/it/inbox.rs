@@ -75,7 +75,10 @@ async fn call(app: &App, method: &str, path: &str, key: Option<&str>) -> (Status
     let bytes = axum::body::to_bytes(response.into_body(), 1 << 20)
         .await
         .unwrap();
-    (status, serde_json::from_slice(&bytes).unwrap_or(Value::Null))
+    (
+        status,
+        serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+    )
 }
 
 async fn get(app: &App, path: &str) -> (StatusCode, Value) {
@@ -102,13 +105,18 @@ async fn wait_for(app: &App, path: &str, done: impl Fn(&Value) -> bool) -> Value
 async fn wait_until(what: &str, check: impl Fn() -> bool) {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
     while !check() {
-        assert!(tokio::time::Instant::now() < deadline, "{what}: never happened");
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{what}: never happened"
+        );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
 
 fn long_text() -> String {
-    (0..15).map(|i| format!("part of a long reply {i:02}. ")).collect()
+    (0..15)
+        .map(|i| format!("part of a long reply {i:02}. "))
+        .collect()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -120,21 +128,25 @@ async fn a_three_part_inbound_message_arrives_as_one() {
         .inject_inbound(0, EXTERNAL, &text, InboundOptions::default())
         .unwrap();
     assert_eq!(parts, 3, "the text needs three segments");
-    let page = wait_for(
-        &d.app,
-        &format!("/api/inbound?from={EXTERNAL_Q}"),
-        |v| v["total"] == 1,
-    )
+    let page = wait_for(&d.app, &format!("/api/inbound?from={EXTERNAL_Q}"), |v| {
+        v["total"] == 1
+    })
     .await;
     let m = &page["messages"][0];
     assert_eq!(m["text"], text.as_str());
     assert_eq!(m["from"], EXTERNAL);
     assert_eq!(m["to"], d.sim.msisdn(0).as_str());
     assert_eq!(m["modem"], "sim0");
-    assert_eq!((m["parts"].as_u64(), m["parts_received"].as_u64()), (Some(3), Some(3)));
+    assert_eq!(
+        (m["parts"].as_u64(), m["parts_received"].as_u64()),
+        (Some(3), Some(3))
+    );
     assert_eq!(m["complete"], true);
     assert_eq!(m["encoding"], "gsm7");
-    assert!(m["sent_at"].as_str().is_some_and(|t| t.ends_with('Z')), "{m}");
+    assert!(
+        m["sent_at"].as_str().is_some_and(|t| t.ends_with('Z')),
+        "{m}"
+    );
     assert!(m["received_at"].as_str().is_some(), "{m}");
     assert_eq!(m["optout"], Value::Null);
 
@@ -164,7 +176,10 @@ async fn a_three_part_inbound_message_arrives_as_one() {
     let (_, later) = get(&d.app, "/api/inbound?since=2999-01-01T00:00:00Z").await;
     assert_eq!(later["total"], 0);
     let (_, page) = get(&d.app, "/api/inbound?limit=1&offset=1").await;
-    assert_eq!((page["total"].as_u64(), page["messages"][0]["from"].as_str()), (Some(2), Some(EXTERNAL)));
+    assert_eq!(
+        (page["total"].as_u64(), page["messages"][0]["from"].as_str()),
+        (Some(2), Some(EXTERNAL))
+    );
     for (query, field) in [
         ("since=yesterday", "since"),
         ("limit=0", "limit"),
@@ -208,7 +223,10 @@ async fn a_stop_reply_puts_the_number_on_the_list_and_start_takes_it_off() {
         .opted_out_among(vec![EXTERNAL.to_string(), OTHER.to_string()])
         .await
         .unwrap();
-    assert_eq!(among.into_iter().collect::<Vec<_>>(), vec![EXTERNAL.to_string()]);
+    assert_eq!(
+        among.into_iter().collect::<Vec<_>>(),
+        vec![EXTERNAL.to_string()]
+    );
     assert!(service.optout_blocks(SmsType::Promotional));
     assert!(!service.optout_blocks(SmsType::Transactional));
     assert!(!service.optout_blocks(SmsType::Otp));
@@ -271,12 +289,18 @@ async fn the_optout_api_adds_removes_lists_and_refuses_bad_numbers() {
 
     let (status, list) = get(app, "/api/optouts?limit=1").await;
     assert_eq!(status, StatusCode::OK);
-    assert_eq!((list["total"].as_u64(), list["limit"].as_u64()), (Some(2), Some(1)));
+    assert_eq!(
+        (list["total"].as_u64(), list["limit"].as_u64()),
+        (Some(2), Some(1))
+    );
     assert_eq!(list["optouts"].as_array().unwrap().len(), 1);
     let (_, rest) = get(app, "/api/optouts?limit=1&offset=1").await;
     assert_ne!(rest["optouts"][0]["number"], list["optouts"][0]["number"]);
     let (status, one) = get(app, "/api/optouts/+4915112345678").await;
-    assert_eq!((status, one["number"].as_str()), (StatusCode::OK, Some(EXTERNAL)));
+    assert_eq!(
+        (status, one["number"].as_str()),
+        (StatusCode::OK, Some(EXTERNAL))
+    );
 
     let (status, body) = call(app, "DELETE", &format!("/api/optouts/{EXTERNAL}"), None).await;
     assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
@@ -290,7 +314,10 @@ async fn the_optout_api_adds_removes_lists_and_refuses_bad_numbers() {
     // A + number the numbering plan does not know (Ofcom's drama range) is still E.164: its
     // owner may have sent STOP, so it can be listed, shown and removed.
     let (status, body) = call(app, "POST", "/api/optouts/+44%207700%20900123", None).await;
-    assert_eq!((status, body["number"].as_str()), (StatusCode::CREATED, Some("+447700900123")));
+    assert_eq!(
+        (status, body["number"].as_str()),
+        (StatusCode::CREATED, Some("+447700900123"))
+    );
     let (status, _) = call(app, "DELETE", "/api/optouts/+447700900123", None).await;
     assert_eq!(status, StatusCode::NO_CONTENT);
 
@@ -332,14 +359,38 @@ async fn reading_needs_read_and_changing_the_list_needs_send() {
     .await;
     let app = &d.app;
     let path = format!("/api/optouts/{EXTERNAL}");
-    assert_eq!(call(app, "POST", &path, Some(&read_key)).await.0, StatusCode::FORBIDDEN);
-    assert_eq!(call(app, "POST", &path, Some(&send_key)).await.0, StatusCode::CREATED);
-    assert_eq!(call(app, "GET", &path, Some(&send_key)).await.0, StatusCode::FORBIDDEN);
-    assert_eq!(call(app, "GET", &path, Some(&read_key)).await.0, StatusCode::OK);
-    assert_eq!(call(app, "GET", "/api/inbound", Some(&read_key)).await.0, StatusCode::OK);
-    assert_eq!(call(app, "GET", "/api/inbound", None).await.0, StatusCode::UNAUTHORIZED);
-    assert_eq!(call(app, "DELETE", &path, Some(&read_key)).await.0, StatusCode::FORBIDDEN);
-    assert_eq!(call(app, "DELETE", &path, Some(&send_key)).await.0, StatusCode::NO_CONTENT);
+    assert_eq!(
+        call(app, "POST", &path, Some(&read_key)).await.0,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        call(app, "POST", &path, Some(&send_key)).await.0,
+        StatusCode::CREATED
+    );
+    assert_eq!(
+        call(app, "GET", &path, Some(&send_key)).await.0,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        call(app, "GET", &path, Some(&read_key)).await.0,
+        StatusCode::OK
+    );
+    assert_eq!(
+        call(app, "GET", "/api/inbound", Some(&read_key)).await.0,
+        StatusCode::OK
+    );
+    assert_eq!(
+        call(app, "GET", "/api/inbound", None).await.0,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        call(app, "DELETE", &path, Some(&read_key)).await.0,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        call(app, "DELETE", &path, Some(&send_key)).await.0,
+        StatusCode::NO_CONTENT
+    );
     d.daemon.stop().await;
 }
 
@@ -363,7 +414,10 @@ async fn an_incomplete_message_is_delivered_flagged_after_the_timeout() {
     let page = wait_for(&d.app, "/api/inbound", |v| v["total"] == 1).await;
     let m = &page["messages"][0];
     assert_eq!(m["complete"], false, "{m}");
-    assert_eq!((m["parts"].as_u64(), m["parts_received"].as_u64()), (Some(2), Some(1)));
+    assert_eq!(
+        (m["parts"].as_u64(), m["parts_received"].as_u64()),
+        (Some(2), Some(1))
+    );
     assert!(text.starts_with(m["text"].as_str().unwrap()), "{m}");
     d.daemon.stop().await;
 }
@@ -425,9 +479,20 @@ async fn a_message_the_inbox_could_not_commit_stays_on_the_sim() {
     let mut config = ModemConfig::new("m0");
     config.sweep_interval = Duration::from_millis(300);
     let sim = net.clone();
-    let modem = Modem::start(config, FnConnector("sim0".into(), move || sim.connect(0)), tx);
-    assert_eq!(modem.settled(Duration::from_secs(30)).await, ModemState::Ready);
-    let inbox = Inbox::new(store.clone(), InboxSettings::default(), Arc::new(|_: &str| None));
+    let modem = Modem::start(
+        config,
+        FnConnector("sim0".into(), move || sim.connect(0)),
+        tx,
+    );
+    assert_eq!(
+        modem.settled(Duration::from_secs(30)).await,
+        ModemState::Ready
+    );
+    let inbox = Inbox::new(
+        store.clone(),
+        InboxSettings::default(),
+        Arc::new(|_: &str| None),
+    );
 
     net.inject_inbound(0, EXTERNAL, "keep me", InboundOptions::default())
         .unwrap();
