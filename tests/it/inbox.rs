@@ -528,3 +528,27 @@ async fn a_message_the_inbox_could_not_commit_stays_on_the_sim() {
     assert_eq!(page.messages[0].text, "keep me");
     modem.shutdown().await;
 }
+
+/// The README's first steps: a message sent to the second simulated modem comes back in
+/// through its inbox, from the first modem's number.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_message_sent_to_a_simulated_modem_arrives_in_the_inbox() {
+    let d = start(|_| {}).await;
+    let body = serde_json::json!({"to": [d.sim.msisdn(1)], "message": "Hello from smsgate 😀"});
+    let req = Request::builder()
+        .method("POST")
+        .uri("/api/sms/send")
+        .header("content-type", "application/json")
+        .body(Body::from(body.to_string()))
+        .unwrap();
+    let status = d.app.clone().oneshot(req).await.unwrap().status();
+    assert_eq!(status, StatusCode::ACCEPTED);
+    let page = wait_for(&d.app, "/api/inbound", |v| v["total"] == 1).await;
+    let m = &page["messages"][0];
+    assert_eq!(m["from"], d.sim.msisdn(0).as_str());
+    assert_eq!(m["to"], d.sim.msisdn(1).as_str());
+    assert_eq!(m["modem"], "sim1");
+    assert_eq!(m["text"], "Hello from smsgate 😀");
+    assert_eq!(m["encoding"], "ucs2");
+    d.daemon.stop().await;
+}
