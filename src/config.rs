@@ -15,6 +15,7 @@
 //!   `<redacted>`; API keys are held only as SHA-256 hashes and compared in constant time.
 
 mod env;
+mod inbox;
 mod keys;
 mod otp;
 mod toml_error;
@@ -22,6 +23,7 @@ mod validate;
 
 pub use validate::{api_key_name, STANDARD_BAUD_RATES};
 
+pub use inbox::{InboxConfig, OptoutConfig, DEFAULT_START_KEYWORDS, DEFAULT_STOP_KEYWORDS};
 pub use keys::{generate_api_key, sha256_hex, ApiKey, Scope};
 pub use otp::{LimitsConfig, OtpConfig, MIN_SECRET_LEN};
 
@@ -47,6 +49,10 @@ pub struct Config {
     pub dispatch: DispatchConfig,
     /// `[[api_keys]]`: who may use the API (none: open, loopback only).
     pub api_keys: Vec<ApiKey>,
+    /// `[inbox]`: inbound messages.
+    pub inbox: InboxConfig,
+    /// `[optout]`: the opt-out list's keywords and what it blocks.
+    pub optout: OptoutConfig,
     /// `[otp]`: one-time codes, 2FA and their abuse limits.
     pub otp: OtpConfig,
     /// `[limits]`: send rate limits and duplicate suppression.
@@ -481,6 +487,8 @@ impl Default for Config {
             modems: Vec::new(),
             dispatch: DispatchConfig::default(),
             api_keys: Vec::new(),
+            inbox: InboxConfig::default(),
+            optout: OptoutConfig::default(),
             otp: OtpConfig::default(),
             limits: LimitsConfig::default(),
         }

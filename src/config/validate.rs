@@ -38,6 +38,7 @@ pub(super) fn config(c: &Config) -> Check {
         }
     }
     dispatch(c)?;
+    super::inbox::validate(&c.inbox, &c.optout)?;
     super::otp::validate_otp(&c.otp)?;
     super::otp::validate_limits(&c.limits)?;
     api_keys(&c.api_keys)

@@ -2,8 +2,9 @@
 //! dispatcher, status reports and the HTTP API together, and shuts them down in order.
 //!
 //! Start-up: open the store and recover what a crash left `sending` (re-queued, or failed
-//! for OTP — the in-flight policy); start the modems; start the dispatcher and the
-//! status-report consumer and the webhook worker; serve HTTP. Shutdown on SIGTERM/SIGINT, in this order: stop
+//! for OTP — the in-flight policy); start the modems; start the dispatcher, the
+//! status-report consumer, the inbox and the webhook worker; serve HTTP. Modem events are
+//! split by kind: received messages go to the inbox, the rest to the report consumer. Shutdown on SIGTERM/SIGINT, in this order: stop
 //! accepting HTTP requests (in-flight requests finish), stop leasing (running sends finish
 //! within their AT deadlines), close the modem ports, exit 0.
 //!
@@ -14,6 +15,7 @@ pub mod systemd;
 use crate::config::Config;
 use crate::dispatch::{self, DispatchSettings, Dispatcher, RetryPolicy};
 use crate::http::{self, AppState, HttpSettings};
+use crate::inbox::{Inbox, InboxSettings};
 use crate::message::{now_millis, InFlightPolicy, SmsType};
 use crate::modem::{
     FnConnector, Limits, Modem, ModemConfig, ModemEvent, ModemRoute, PortSpec, ReceivePolicy,
@@ -103,6 +105,8 @@ pub struct Daemon {
     cancel: CancellationToken,
     dispatcher_task: tokio::task::JoinHandle<()>,
     reports_task: tokio::task::JoinHandle<()>,
+    inbox_task: tokio::task::JoinHandle<()>,
+    inbox_cancel: CancellationToken,
     heartbeat: Arc<std::sync::atomic::AtomicI64>,
     http: HttpSettings,
     listen: std::net::SocketAddr,
@@ -170,8 +174,38 @@ impl Daemon {
         );
         let heartbeat = dispatcher.heartbeat();
         let window = Duration::from_secs(d.report_window_hours.saturating_mul(3600));
-        let reports_task =
-            tokio::spawn(dispatch::reports::consume(store.clone(), events_rx, window));
+        let (reports_tx, reports_rx) = mpsc::channel::<ModemEvent>(1024);
+        let (inbound_tx, inbound_rx) = mpsc::channel::<ModemEvent>(1024);
+        tokio::spawn(split_events(events_rx, reports_tx, inbound_tx));
+        let reports_task = tokio::spawn(dispatch::reports::consume(
+            store.clone(),
+            reports_rx,
+            window,
+        ));
+        let lookup = modems.clone();
+        let inbox = Inbox::new(
+            store.clone(),
+            InboxSettings {
+                stop_keywords: config.optout.stop_keywords.clone(),
+                start_keywords: config.optout.start_keywords.clone(),
+                incomplete_timeout: Duration::from_secs(config.inbox.incomplete_timeout_secs),
+                default_region: config.server.default_region.clone(),
+            },
+            Arc::new(move |name: &str| {
+                lookup
+                    .iter()
+                    .find(|m| m.modem().name() == name)
+                    .and_then(|m| m.modem().status().identity.msisdn)
+            }),
+        );
+        // Not a child of `cancel`: the inbox keeps taking what the modems hand over until
+        // they are stopped (an event left without a consumer would hold its modem up).
+        let inbox_cancel = CancellationToken::new();
+        let inbox_task = tokio::spawn(crate::inbox::consume(
+            inbox,
+            inbound_rx,
+            inbox_cancel.clone(),
+        ));
         tokio::spawn(crate::webhooks::run(
             store.clone(),
             crate::webhooks::WebhookSettings::default(),
@@ -187,6 +221,7 @@ impl Daemon {
                 max_segments: config.server.max_segments,
                 default_region: config.server.default_region.clone(),
                 status_reports: d.status_reports,
+                optout_blocks: config.optout.block.clone(),
                 otp: config.otp.clone(),
                 limits: config.limits.clone(),
                 otp_keys,
@@ -200,6 +235,8 @@ impl Daemon {
             cancel,
             dispatcher_task,
             reports_task,
+            inbox_task,
+            inbox_cancel,
             heartbeat,
             http: HttpSettings {
                 max_body_bytes: config.server.max_body_bytes,
@@ -260,6 +297,16 @@ impl Daemon {
         }
         drop(self.service);
         self.reports_task.abort();
+        // The inbox finishes the message it is storing (bounded); what was not acked stays
+        // on the SIM for next time.
+        self.inbox_cancel.cancel();
+        let mut inbox_task = self.inbox_task;
+        if tokio::time::timeout(Duration::from_secs(5), &mut inbox_task)
+            .await
+            .is_err()
+        {
+            inbox_task.abort();
+        }
         info!("stopped");
     }
 }
@@ -268,9 +315,9 @@ fn start_modems(
     config: &Config,
     events: mpsc::Sender<ModemEvent>,
 ) -> Result<(Vec<Arc<ModemRoute>>, Option<SimNetwork>), DaemonError> {
-    // Until the inbox exists, modems take only status reports off the SIM: inbound
-    // messages stay stored on the modem instead of being read and dropped.
-    let receive = ReceivePolicy::ReportsOnly;
+    // Messages and status reports: the inbox stores inbound messages (and acks them only
+    // once committed), the report consumer the reports.
+    let receive = ReceivePolicy::All;
     if config.uses_simulator() {
         let sim = &config.simulator;
         let latency = match sim.latency_ms {
@@ -347,6 +394,25 @@ fn start_modems(
         )));
     }
     Ok((modems, None))
+}
+
+/// Hands each modem event to its consumer: received messages to the inbox, status reports
+/// and undecodable PDUs to the report consumer. An event a consumer can no longer take is
+/// dropped unacked, so it stays on the modem.
+async fn split_events(
+    mut events: mpsc::Receiver<ModemEvent>,
+    reports: mpsc::Sender<ModemEvent>,
+    inbound: mpsc::Sender<ModemEvent>,
+) {
+    while let Some(event) = events.recv().await {
+        let to = match event {
+            ModemEvent::Received { .. } => &inbound,
+            ModemEvent::StatusReport { .. } | ModemEvent::Undecodable { .. } => &reports,
+        };
+        if to.send(event).await.is_err() {
+            warn!("a modem event consumer has stopped; the event stays on the modem");
+        }
+    }
 }
 
 /// Resolves on SIGTERM or SIGINT.

@@ -49,10 +49,10 @@ pub async fn consume(store: Store, mut events: mpsc::Receiver<ModemEvent>, windo
                     Err(e) => warn!(%modem, "recording a status report failed: {e}"),
                 }
             }
-            ModemEvent::Received { modem, deliver, .. } => {
-                // The daemon asks modems for status reports only until the inbox exists, so
-                // this is not expected; it is not acked and so stays on the modem.
-                warn!(%modem, from = %deliver.originator, "inbound message event without an inbox; left on the modem");
+            ModemEvent::Received { modem, .. } => {
+                // Received messages are the inbox's (the daemon routes them there); one that
+                // lands here is not acked and so stays on the modem for the inbox to take.
+                warn!(%modem, "inbound message event at the status-report consumer; left on the modem");
             }
             ModemEvent::Undecodable {
                 modem,

@@ -8,6 +8,8 @@ pub mod auth;
 mod caller;
 mod dto;
 pub mod error;
+mod inbound;
+mod optouts;
 mod otp;
 mod phone;
 mod sms;
@@ -79,14 +81,18 @@ pub fn router(state: AppState, settings: &HttpSettings) -> Router {
     let auth = auth::Auth::new(settings.api_keys.clone());
     let api = Router::new()
         .merge(auth::require(
-            sms::send_router().merge(templates::write_router()),
+            sms::send_router()
+                .merge(templates::write_router())
+                .merge(optouts::send_router()),
             auth.clone(),
             Scope::Send,
         ))
         .merge(auth::require(
             sms::read_router()
                 .merge(system::read_router())
-                .merge(templates::read_router()),
+                .merge(templates::read_router())
+                .merge(inbound::read_router())
+                .merge(optouts::read_router()),
             auth.clone(),
             Scope::Read,
         ))

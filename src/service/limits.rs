@@ -287,7 +287,10 @@ impl Service {
         prepared: &[NewMessage],
         sms_type: SmsType,
     ) -> Result<std::collections::HashSet<String>, ServiceError> {
-        let _ = (prepared, sms_type);
-        Ok(std::collections::HashSet::new())
+        if !self.optout_blocks(sms_type) {
+            return Ok(std::collections::HashSet::new());
+        }
+        self.opted_out_among(prepared.iter().map(|m| m.recipient.clone()).collect())
+            .await
     }
 }

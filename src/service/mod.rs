@@ -1,6 +1,8 @@
 //! The application façade (layer 4) every front end uses: validate a send request, prepare
 //! its PDUs, store it durably, wake the dispatcher; read messages, batches and modems.
-//! SMS templates (CRUD, preview, rendering for a send) are in `templates.rs`.
+//! SMS templates (CRUD, preview, rendering for a send) are in `templates.rs`; the inbox in
+//! `inbound.rs`, the opt-out list in `optouts.rs`; send limits in `limits.rs`; OTP, 2FA and
+//! phone validation in `otp.rs`, `twofa.rs` and `phone.rs`.
 //!
 //! Validation happens here and only here, and every failure names the request field it
 //! concerns (`to[3].number`, `expire_at`), so the HTTP layer can answer 400 with it. Never
@@ -9,6 +11,11 @@
 //! Invariants: a message reaches the store only with a valid E.164 recipient, a text that
 //! encodes into at most `max_segments` segments, and consistent dates; what `send` returns
 //! is durable (the store committed it) — that is the 202's promise.
+
+mod inbound;
+mod optouts;
+
+pub use inbound::InboundQuery;
 
 mod limits;
 mod otp;
@@ -205,6 +212,8 @@ pub struct ServiceSettings {
     pub default_region: Option<String>,
     /// Ask for status reports on every segment.
     pub status_reports: bool,
+    /// SMS types the opt-out list blocks (`[optout] block`).
+    pub optout_blocks: Vec<SmsType>,
     /// `[otp]`: codes, sessions, 2FA and their limits.
     pub otp: OtpConfig,
     /// `[limits]`: send rate limits and duplicate suppression.
@@ -248,6 +257,7 @@ impl Default for ServiceSettings {
             max_segments: 10,
             default_region: None,
             status_reports: true,
+            optout_blocks: vec![SmsType::Promotional],
             otp: OtpConfig::default(),
             limits: LimitsConfig::default(),
             otp_keys: OtpKeys::random(),

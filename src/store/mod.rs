@@ -8,6 +8,8 @@
 //! - `queue` — enqueue, lease, outcomes, recovery; every status change and its event;
 //! - `reports` — status-report correlation and the segment → message roll-up;
 //! - `query` — reads;
+//! - [`inbox`] — inbound parts, their reassembly into messages, and the opt-out changes
+//!   those make; [`optouts`] — the opt-out list.
 //! - [`templates`] — SMS templates, their version history and usage counts.
 //!
 //! Never imports HTTP, modems, the dispatcher or anything above layer 1; uses only
@@ -28,6 +30,8 @@
 //!   start-up.
 //! - Reads run on their own connections and threads and never wait for the writer.
 
+pub mod inbox;
+pub mod optouts;
 pub mod otp;
 mod query;
 mod queue;
@@ -48,6 +52,7 @@ use crate::message::{InFlightPolicy, MessageId, MessageStatus, Millis, SmsType};
 use crate::pdu::tpdu::DeliveryStatus;
 use crate::seal::Sealer;
 use queue::Reclaim;
+use std::collections::HashSet;
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -351,5 +356,97 @@ impl Store {
             webhooks::setting_or_init(c, &key, make)
         })
         .await
+    }
+
+    /// Stores one received part, once; completes its message when it was the last one
+    /// missing (and applies the message's opt-out keyword), all in one transaction.
+    pub async fn receive_inbound(
+        &self,
+        part: inbox::NewInboundPart,
+        rules: Arc<dyn inbox::InboundRules>,
+        now: Millis,
+    ) -> Result<inbox::InboundReceipt, StoreError> {
+        writer::write(&self.writer, move |c| {
+            inbox::receive(c, &part, rules.as_ref(), now)
+        })
+        .await
+    }
+
+    /// Closes every set of parts whose first part arrived at or before `cutoff` as an
+    /// incomplete message.
+    pub async fn close_stale_inbound(
+        &self,
+        cutoff: Millis,
+        rules: Arc<dyn inbox::InboundRules>,
+        now: Millis,
+    ) -> Result<Vec<inbox::CreatedMessage>, StoreError> {
+        writer::write(&self.writer, move |c| {
+            inbox::close_stale(c, cutoff, rules.as_ref(), now)
+        })
+        .await
+    }
+
+    /// Inbound messages, newest first.
+    pub async fn inbound_list(
+        &self,
+        filter: inbox::InboundFilter,
+    ) -> Result<inbox::InboundPage, StoreError> {
+        writer::read(&self.reader, move |c| inbox::list(c, &filter)).await
+    }
+
+    /// One inbound message with its parts.
+    pub async fn inbound_get(&self, id: i64) -> Result<Option<inbox::InboundDetail>, StoreError> {
+        writer::read(&self.reader, move |c| inbox::get(c, id)).await
+    }
+
+    /// Parts waiting for the rest of their message.
+    pub async fn inbound_pending_parts(&self) -> Result<u64, StoreError> {
+        writer::read(&self.reader, inbox::pending_count).await
+    }
+
+    /// Puts `number` (E.164) on the opt-out list; its row, and whether it was added (false:
+    /// it was already there, unchanged).
+    pub async fn optout_add(
+        &self,
+        number: &str,
+        source: optouts::Source,
+        keyword: Option<&str>,
+        now: Millis,
+    ) -> Result<(optouts::Optout, bool), StoreError> {
+        let number = number.to_owned();
+        let keyword = keyword.map(str::to_owned);
+        writer::write(&self.writer, move |c| {
+            optouts::add(c, &number, source, keyword.as_deref(), now)
+        })
+        .await
+    }
+
+    /// Takes `number` off the list; whether it was there.
+    pub async fn optout_remove(&self, number: &str) -> Result<bool, StoreError> {
+        let number = number.to_owned();
+        writer::write(&self.writer, move |c| optouts::remove(c, &number)).await
+    }
+
+    /// The list's row for `number`.
+    pub async fn optout_get(&self, number: &str) -> Result<Option<optouts::Optout>, StoreError> {
+        let number = number.to_owned();
+        writer::read(&self.reader, move |c| optouts::get(c, &number)).await
+    }
+
+    /// A page of the list, newest first.
+    pub async fn optout_list(
+        &self,
+        limit: usize,
+        offset: usize,
+    ) -> Result<optouts::OptoutPage, StoreError> {
+        writer::read(&self.reader, move |c| optouts::list(c, limit, offset)).await
+    }
+
+    /// Which of `numbers` (E.164) are on the list — one read.
+    pub async fn opted_out_among(
+        &self,
+        numbers: Vec<String>,
+    ) -> Result<HashSet<String>, StoreError> {
+        writer::read(&self.reader, move |c| optouts::among(c, &numbers)).await
     }
 }

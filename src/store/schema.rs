@@ -17,6 +17,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0002_orphan_reports.sql"),
     include_str!("migrations/0003_webhooks.sql"),
     include_str!("migrations/0004_templates.sql"),
+    include_str!("migrations/0005_inbox.sql"),
     include_str!("migrations/0006_otp.sql"),
 ];
 

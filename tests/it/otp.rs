@@ -800,3 +800,60 @@ async fn an_otp_can_be_written_by_a_template() {
     }
     h.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_number_that_replied_stop_gets_no_promotions_but_still_its_codes() {
+    let h = Harness::start(|_| {}).await;
+    let other = "+4915112345670";
+    h.sim
+        .inject_inbound(0, PHONE, "Stop", smsgate::sim::InboundOptions::default())
+        .unwrap();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let (status, _) = h.get(&format!("/api/optouts/{PHONE}")).await;
+        if status == StatusCode::OK {
+            break;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "STOP never listed");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let promo = json!({"to": PHONE, "message": "50% off", "sms_type": "marketing"});
+    let (status, v) = h.post("/api/sms/send", promo).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+    assert_eq!(v["error"]["code"], "opted_out");
+    let (status, v) = h
+        .post(
+            "/api/sms/send-batch",
+            json!({"recipients": [PHONE, other], "message": "50% off", "sms_type": "promotional"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{v}");
+    assert_eq!(v["total"], 1);
+    assert_eq!(v["messages"][0]["to"], other);
+    assert_eq!(v["rejected"][0]["code"], "opted_out");
+    // Transactional messages and codes still go (the default `[optout] block`).
+    let (status, _) = h
+        .post(
+            "/api/sms/send",
+            json!({"to": PHONE, "message": "Your parcel is here"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::ACCEPTED);
+    let (status, _) = h
+        .post("/api/otp/generate", json!({"phone_number": PHONE}))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    // Taken off the list through the API, promotions go again.
+    let (status, _, _) = h
+        .call("DELETE", &format!("/api/optouts/{PHONE}"), None)
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let (status, _) = h
+        .post(
+            "/api/sms/send",
+            json!({"to": PHONE, "message": "60% off", "sms_type": "promotional"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::ACCEPTED);
+    h.stop().await;
+}
