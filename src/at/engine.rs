@@ -466,7 +466,9 @@ impl Engine {
     ) -> State {
         let body = running.request.body.clone().unwrap_or_default();
         debug!("r: > ");
-        debug!("w: {body}<Ctrl-Z>");
+        // The body is a message (a PDU, or text in text mode): what it says may be a secret
+        // (an OTP code, trivially decoded from the hex) and is never the engine's to log.
+        debug!("w: <message body, {} characters><Ctrl-Z>", body.len());
         let mut bytes = body.into_bytes();
         bytes.push(CTRL_Z);
         running.deadline = Instant::now() + self.deadlines.submit;
