@@ -78,6 +78,29 @@ fn in_flight_policy(general: InFlightPolicy, otp: InFlightPolicy) -> fn(SmsType)
     }
 }
 
+/// Hourly, removes OTP sessions older than a day that can no longer be verified: the
+/// numbers and metadata of finished sessions are not kept for ever.
+async fn purge_otp_sessions(service: Service, cancel: CancellationToken) {
+    let mut every = tokio::time::interval(Duration::from_secs(3600));
+    loop {
+        tokio::select! {
+            _ = cancel.cancelled() => return,
+            _ = every.tick() => {}
+        }
+        match service
+            .purge_otp_sessions(Duration::from_secs(24 * 3600))
+            .await
+        {
+            Ok(0) => {}
+            Ok(n) => info!(
+                sessions = n,
+                "purged finished OTP sessions older than a day"
+            ),
+            Err(e) => warn!(error = %e, "could not purge OTP sessions"),
+        }
+    }
+}
+
 /// The OTP keys: from `otp.secret`, or from the secret file (made on first start) beside
 /// the database.
 fn otp_keys(config: &Config) -> Result<OtpKeys, DaemonError> {
@@ -228,6 +251,7 @@ impl Daemon {
                 clock,
             },
         );
+        tokio::spawn(purge_otp_sessions(service.clone(), cancel.child_token()));
         Ok(Daemon {
             service,
             simulator,

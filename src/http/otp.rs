@@ -198,9 +198,10 @@ async fn resend(
 
 async fn show(
     State(state): State<AppState>,
+    ClientCaller(caller): ClientCaller,
     Path(session_id): Path<String>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    let view = state.service.otp_session(&session_id).await?;
+    let view = state.service.otp_session(&session_id, &caller).await?;
     let value = serde_json::to_value(view)
         .map_err(|e| ApiError::from(crate::service::ServiceError::Internal(e.to_string())))?;
     Ok(Json(with_rfc3339_times(value)))

@@ -12,8 +12,8 @@ pub fn router() -> Router<AppState> {
     Router::new().route("/api/phone/validate/{number}", get(validate))
 }
 
+/// Other query parameters are ignored.
 #[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
 struct ValidateQuery {
     country: Option<String>,
     country_code: Option<String>,

@@ -144,7 +144,10 @@ async fn disable(
 
 async fn state_of(
     State(state): State<AppState>,
+    ClientCaller(caller): ClientCaller,
     Path(user_id): Path<String>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    Ok(Json(json_of(state.service.twofa_state(&user_id).await?)?))
+    Ok(Json(json_of(
+        state.service.twofa_state(&user_id, &caller).await?,
+    )?))
 }

@@ -9,16 +9,21 @@ pub const DIGITS: &[u8] = b"0123456789";
 /// Letters and digits without the ones people mix up (`0`/`O`, `1`/`I`/`L`) — 31 symbols.
 pub const ALPHANUMERIC: &[u8] = b"23456789ABCDEFGHJKMNPQRSTUVWXYZ";
 
-/// `length` symbols drawn uniformly from `alphabet` with the OS CSPRNG.
+/// `length` symbols drawn uniformly from `alphabet` (at most 256 symbols) with the OS
+/// CSPRNG: a random byte is used only below the largest multiple of the alphabet's size
+/// (rejection sampling), so every symbol is exactly equally likely — no modulo bias.
 fn draw(alphabet: &[u8], length: usize) -> String {
-    // `random_range` samples without modulo bias (widening multiply with rejection).
     let mut rng = OsRng.unwrap_err();
-    (0..length)
-        .map(|_| {
-            let i = rng.random_range(0..alphabet.len());
-            alphabet.get(i).copied().map_or('0', char::from)
-        })
-        .collect()
+    let size = alphabet.len().clamp(1, 256);
+    let zone = 256 - 256 % size; // bytes 0..zone map evenly onto the alphabet
+    let mut code = String::with_capacity(length);
+    while code.len() < length {
+        let byte = usize::from(rng.random::<u8>());
+        if byte < zone {
+            code.push(alphabet.get(byte % size).copied().map_or('0', char::from));
+        }
+    }
+    code
 }
 
 /// A fresh OTP of `length` digits, or alphanumeric symbols.

@@ -61,6 +61,16 @@ impl ValidityPeriod {
         ValidityPeriod::Relative(best)
     }
 
+    /// The longest relative period not longer than `minutes` (at least the shortest one,
+    /// 5 minutes): for a deadline the network must not outlive — an OTP's expiry.
+    pub fn at_most_minutes(minutes: u32) -> Self {
+        let best = (0..=255u8)
+            .rev()
+            .find(|&v| Self::relative_minutes(v) <= minutes)
+            .unwrap_or(0);
+        ValidityPeriod::Relative(best)
+    }
+
     /// Minutes meant by a relative-format octet: 5-minute steps up to 12 hours, then
     /// 30-minute steps up to 24 hours, then days up to 30, then weeks up to 63.
     pub fn relative_minutes(v: u8) -> u32 {
@@ -220,5 +230,43 @@ mod tests {
             let back = ValidityPeriod::decode(&mut Reader::new(&bytes), vpf::ENHANCED).unwrap();
             assert_eq!(back, Some(vp));
         }
+    }
+
+    #[test]
+    fn at_most_never_exceeds_the_deadline_and_never_goes_below_five_minutes() {
+        for minutes in [
+            0,
+            1,
+            4,
+            5,
+            6,
+            9,
+            10,
+            11,
+            719,
+            720,
+            721,
+            1_000,
+            100_000,
+            u32::MAX,
+        ] {
+            let ValidityPeriod::Relative(v) = ValidityPeriod::at_most_minutes(minutes) else {
+                panic!("relative expected");
+            };
+            let got = ValidityPeriod::relative_minutes(v);
+            assert!(got <= minutes.max(5), "{minutes} -> {got}");
+            assert!(
+                v == 0 || v == 255 || ValidityPeriod::relative_minutes(v + 1) > minutes,
+                "{minutes}"
+            );
+        }
+        assert_eq!(
+            ValidityPeriod::at_most_minutes(9),
+            ValidityPeriod::Relative(0)
+        );
+        assert_eq!(
+            ValidityPeriod::at_most_minutes(10),
+            ValidityPeriod::Relative(1)
+        );
     }
 }

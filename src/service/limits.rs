@@ -8,8 +8,9 @@
 //!
 //! Per recipient a refusal drops just that recipient (listed in the answer's `rejected`);
 //! a request whose every recipient is refused fails with the first refusal. Global limits
-//! refuse the whole request (429). OTP codes are never duplicates (resends must go) and have
-//! their own per-number limits instead of the per-recipient ones.
+//! refuse the whole request (429). Codes the OTP service issues are never duplicates (resends
+//! must go) and have their own per-number limits instead of the per-recipient ones; a client's
+//! own `sms_type: otp` message is screened like any other.
 
 use super::{Service, ServiceError};
 use crate::config::{LimitsConfig, OtpConfig};
@@ -156,18 +157,18 @@ impl Guards {
         self.otp_phone.refund(&phone.to_string(), 1, at);
     }
 
-    /// A wrong 2FA code for `user_id`; refused once the user gave too many.
-    pub(super) fn twofa_failure(&self, user_id: &str, now: Millis) -> Result<(), ServiceError> {
+    /// Takes one attempt of a 2FA code for `user_id` (refused once the user gave too many
+    /// wrong ones); a right code gives it back with [`Guards::twofa_right`]. Taking first
+    /// makes the limit hold for parallel requests too.
+    pub(super) fn twofa_attempt(&self, user_id: &str, now: Millis) -> Result<(), ServiceError> {
         self.twofa_failures
             .acquire(&user_id.to_string(), 1, now)
             .map_err(|d| limited("user", d))
     }
 
-    /// Whether `user_id` may try a 2FA code now (without counting one).
-    pub(super) fn twofa_may_try(&self, user_id: &str, now: Millis) -> Result<(), ServiceError> {
-        self.twofa_failure(user_id, now)?;
-        self.twofa_failures.refund(&user_id.to_string(), 1, now);
-        Ok(())
+    /// The attempt taken at `at` was a right code: it does not count as a failure.
+    pub(super) fn twofa_right(&self, user_id: &str, at: Millis) {
+        self.twofa_failures.refund(&user_id.to_string(), 1, at);
     }
 
     /// Gives back what a send took.
@@ -192,6 +193,7 @@ impl Service {
         &self,
         prepared: Vec<NewMessage>,
         sms_type: SmsType,
+        issued_code: bool,
         now: Millis,
     ) -> Result<Screened, ServiceError> {
         let guards = &self.guards;
@@ -223,7 +225,9 @@ impl Service {
                 ));
                 continue;
             }
-            if sms_type != SmsType::Otp {
+            // A code this service issued has its own per-number limits and is never a
+            // duplicate; anything a client sends — `sms_type: otp` too — is screened.
+            if !issued_code {
                 let key = duplicate_key(&m);
                 if !guards.duplicates.insert(&key, now) {
                     rejected.push(refuse(

@@ -53,6 +53,10 @@ pub use templates::{
     TemplatePreview, TemplateRecord, TemplateVersion, TEMPLATE_LIST_MAX,
 };
 
+/// The largest priority a request may give (and the smallest, negated); OTP codes are
+/// queued far above it.
+pub const MAX_PRIORITY: i32 = 1_000;
+
 /// Most recipients one request may carry.
 pub const MAX_RECIPIENTS: usize = 10_000;
 
@@ -330,7 +334,9 @@ impl Service {
         let (prepared, rejected, taken) = if replay {
             (prepared, Vec::new(), None)
         } else {
-            let screened = self.screen(prepared, request.sms_type, now).await?;
+            let screened = self
+                .screen(prepared, request.sms_type, request.secret.is_some(), now)
+                .await?;
             (screened.messages, screened.rejected, Some(screened.taken))
         };
         let batch = NewBatch {
@@ -456,13 +462,23 @@ impl Service {
             ));
         }
         // The network drops the message at expire_at too: the PDU carries the time left as
-        // TP-VP, counted from when it will be submitted (not before `schedule_at`).
+        // TP-VP, counted from when it will be submitted (not before `schedule_at`), rounded
+        // down so the network never delivers after the deadline (5 minutes at least).
         let validity = request.expire_at.map(|at| {
             let from = request.schedule_at.map_or(now, |s| s.max(now));
-            ValidityPeriod::from_minutes(
+            ValidityPeriod::at_most_minutes(
                 u32::try_from((at - from).max(0) / 60_000).unwrap_or(u32::MAX),
             )
         });
+        if request
+            .priority
+            .is_some_and(|p| !(-MAX_PRIORITY..=MAX_PRIORITY).contains(&p))
+        {
+            return Err(ServiceError::invalid(
+                "priority",
+                format!("must be -{MAX_PRIORITY} to {MAX_PRIORITY} (OTP codes always go first)"),
+            ));
+        }
         let priority = request
             .priority
             .unwrap_or(0)

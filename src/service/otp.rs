@@ -208,6 +208,20 @@ impl Service {
         now: Millis,
     ) -> Result<OtpIssued, ServiceError> {
         self.guards.otp_code(phone, now)?;
+        let issued = self.issue_counted_code(phone, spec, now).await;
+        if issued.is_err() {
+            // No code went out: it must not count against the number.
+            self.guards.refund_otp_code(phone, now);
+        }
+        issued
+    }
+
+    async fn issue_counted_code(
+        &self,
+        phone: &str,
+        spec: CodeSpec,
+        now: Millis,
+    ) -> Result<OtpIssued, ServiceError> {
         let session_id = new_session_id();
         let code = generate_code(
             usize::try_from(spec.shape.length).unwrap_or(6),
@@ -361,7 +375,17 @@ impl Service {
             }
         };
         let Some(session) = session else {
-            return Ok(OtpVerdict::invalid("no_active_code", 0, None));
+            // No code to check: say why, when the number's latest code was used, locked or
+            // replaced (no attempt is counted, and the session id is not handed out).
+            let reason = match (&check.session_id, &phone) {
+                (None, Some(phone)) => match self.store.otp_latest(phone, VERIFICATION).await? {
+                    Some(s) if s.status == OtpStatus::Verified => "already_used",
+                    Some(s) if s.status == OtpStatus::Locked => "locked",
+                    _ => "no_active_code",
+                },
+                _ => "no_active_code",
+            };
+            return Ok(OtpVerdict::invalid(reason, 0, None));
         };
         self.check_code(&session, code, now).await
     }
@@ -415,18 +439,59 @@ impl Service {
         self.resend_code(&session, now).await
     }
 
-    /// The resend itself (also 2FA's challenge resend).
+    /// The resend itself. The new code is queued before it replaces the old one, so a
+    /// resend that fails (a limit, a store error) leaves the old code working; the store
+    /// re-checks the session when it swaps them.
     pub(super) async fn resend_code(
         &self,
         session: &OtpSession,
         now: Millis,
     ) -> Result<OtpIssued, ServiceError> {
+        let config = &self.settings.otp;
+        let refused = |refusal: Resend| match refusal {
+            Resend::Cooldown { allowed_at } => ServiceError::RateLimited {
+                scope: "resend".into(),
+                retry_after: Duration::from_millis(u64::try_from(allowed_at - now).unwrap_or(1)),
+            },
+            Resend::NotActive(status) => ServiceError::Conflict(format!(
+                "session {} is {}; generate a new code",
+                session.id,
+                status.as_str()
+            )),
+            Resend::Exhausted | Resend::Renewed { .. } => ServiceError::Conflict(format!(
+                "session {} was resent {} times already; generate a new code",
+                session.id, config.max_resends
+            )),
+        };
+        if session.status != OtpStatus::Active {
+            return Err(refused(Resend::NotActive(session.status)));
+        }
+        let allowed_at = session
+            .last_sent_at
+            .saturating_add(self.resend_cooldown_ms());
+        if now < allowed_at {
+            return Err(refused(Resend::Cooldown { allowed_at }));
+        }
+        if session.resends >= config.max_resends {
+            return Err(refused(Resend::Exhausted));
+        }
         let shape = &session.shape;
         let code = generate_code(
             usize::try_from(shape.length).unwrap_or(6),
             shape.alphanumeric,
         );
         let expires_at = now + minutes_ms(shape.expiry_minutes);
+        self.guards.otp_code(&session.phone, now)?;
+        let message_id = match self
+            .send_code(&session.phone, &session.id, shape, &code, expires_at)
+            .await
+        {
+            Ok(id) => id,
+            Err(e) => {
+                self.guards.refund_otp_code(&session.phone, now);
+                return Err(e);
+            }
+        };
         let rules = ResendRules {
             code_hash: self
                 .settings
@@ -435,43 +500,28 @@ impl Service {
                 .to_vec(),
             expires_at,
             cooldown_ms: self.resend_cooldown_ms(),
-            max_resends: self.settings.otp.max_resends,
+            max_resends: config.max_resends,
+            message: message_id,
         };
-        self.guards.otp_code(&session.phone, now)?;
-        let previous = match self.store.otp_resend(&session.id, rules, now).await? {
-            Resend::Renewed {
+        let swapped = self.store.otp_resend(&session.id, rules, now).await;
+        match swapped {
+            Ok(Resend::Renewed {
                 previous_message, ..
-            } => previous_message,
-            refused => {
+            }) => {
+                self.cancel_stale_codes(previous_message.into_iter().collect())
+                    .await;
+            }
+            other => {
+                // Another request won the race (or the store failed): the new code must not
+                // go out, and it cost the number nothing.
+                self.cancel_stale_codes(vec![message_id]).await;
                 self.guards.refund_otp_code(&session.phone, now);
-                return Err(match refused {
-                    Resend::Cooldown { allowed_at } => ServiceError::RateLimited {
-                        scope: "resend".into(),
-                        retry_after: Duration::from_millis(
-                            u64::try_from(allowed_at - now).unwrap_or(1),
-                        ),
-                    },
-                    Resend::Exhausted => ServiceError::Conflict(format!(
-                        "session {} was resent {} times already; generate a new code",
-                        session.id, self.settings.otp.max_resends
-                    )),
-                    Resend::NotActive(status) => ServiceError::Conflict(format!(
-                        "session {} is {}; generate a new code",
-                        session.id,
-                        status.as_str()
-                    )),
-                    Resend::Renewed { .. } => ServiceError::Internal("unreachable".into()),
+                return Err(match other {
+                    Ok(refusal) => refused(refusal),
+                    Err(e) => e.into(),
                 });
             }
-        };
-        self.cancel_stale_codes(previous.into_iter().collect())
-            .await;
-        let message_id = self
-            .send_code(&session.phone, &session.id, shape, &code, expires_at)
-            .await?;
-        self.store
-            .otp_attach_message(&session.id, message_id, now)
-            .await?;
+        }
         tracing::info!(session = %session.id, message = %message_id, "OTP resent");
         Ok(OtpIssued {
             session_id: session.id.clone(),
@@ -485,7 +535,12 @@ impl Service {
     }
 
     /// A session's state.
-    pub async fn otp_session(&self, session_id: &str) -> Result<OtpSessionView, ServiceError> {
+    pub async fn otp_session(
+        &self,
+        session_id: &str,
+        caller: &Caller,
+    ) -> Result<OtpSessionView, ServiceError> {
+        self.guards.otp_request(caller, self.now())?;
         let s = self
             .store
             .otp_session(session_id)
@@ -512,6 +567,13 @@ impl Service {
             created_at: s.created_at,
             verified_at: s.verified_at,
         })
+    }
+
+    /// Removes sessions created more than `age` ago that can no longer be verified.
+    pub async fn purge_otp_sessions(&self, age: Duration) -> Result<usize, ServiceError> {
+        let now = self.now();
+        let age = Millis::try_from(age.as_millis()).unwrap_or(Millis::MAX);
+        Ok(self.store.otp_purge(now.saturating_sub(age), now).await?)
     }
 
     /// The text of an OTP message from a template: its `{{otp}}` (or `{{code}}`) and

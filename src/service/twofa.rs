@@ -23,11 +23,28 @@ pub struct TwoFaCodeSent {
     pub user_id: String,
     /// `pending` or `active`.
     pub status: String,
-    /// The number the code went to, masked.
+    /// The number the code went to, masked (never in full: whoever knows a user id must not
+    /// learn the number).
     pub phone_masked: String,
     /// The code's session.
-    #[serde(flatten)]
-    pub issued: OtpIssued,
+    pub session_id: String,
+    /// The message carrying the code.
+    pub message_id: crate::message::MessageId,
+    /// When the code stops being valid.
+    pub expires_at: Millis,
+}
+
+impl TwoFaCodeSent {
+    fn new(user_id: &str, status: &str, phone: &str, issued: OtpIssued) -> Self {
+        Self {
+            user_id: user_id.to_string(),
+            status: status.to_string(),
+            phone_masked: mask_phone(phone),
+            session_id: issued.session_id,
+            message_id: issued.message_id,
+            expires_at: issued.expires_at,
+        }
+    }
 }
 
 /// What confirming answers: the backup codes, shown this once.
@@ -83,7 +100,8 @@ fn purpose(user_id: &str) -> String {
 }
 
 fn check_user_id(user_id: &str) -> Result<(), ServiceError> {
-    if user_id.is_empty() || user_id.len() > 128 || user_id.chars().any(char::is_control) {
+    if user_id.is_empty() || user_id.chars().count() > 128 || user_id.chars().any(char::is_control)
+    {
         return Err(ServiceError::invalid(
             "user_id",
             "1 to 128 characters, no control characters",
@@ -139,12 +157,7 @@ impl Service {
             .issue_code(&phone, self.twofa_spec(user_id), now)
             .await?;
         self.store.twofa_enroll(user_id, &phone, now).await?;
-        Ok(TwoFaCodeSent {
-            user_id: user_id.to_string(),
-            status: "pending".into(),
-            phone_masked: mask_phone(&phone),
-            issued,
-        })
+        Ok(TwoFaCodeSent::new(user_id, "pending", &phone, issued))
     }
 
     /// Confirms an enrolment with the code sent to it; answers the backup codes, once.
@@ -180,7 +193,10 @@ impl Service {
             .iter()
             .map(|c| keys.backup_hash(user_id, &normalise_code(c)).to_vec())
             .collect();
-        self.store.twofa_activate(user_id, hashes, now).await?;
+        // Only the phone the code went to: a re-enrolment meanwhile must not be activated.
+        self.store
+            .twofa_activate(user_id, &user.phone, hashes, now)
+            .await?;
         tracing::info!(user = %user_id, "2FA activated");
         Ok(Ok(TwoFaActivated {
             user_id: user_id.to_string(),
@@ -201,12 +217,12 @@ impl Service {
         let issued = self
             .issue_code(&user.phone, self.twofa_spec(user_id), now)
             .await?;
-        Ok(TwoFaCodeSent {
-            user_id: user_id.to_string(),
-            status: user.status,
-            phone_masked: mask_phone(&user.phone),
+        Ok(TwoFaCodeSent::new(
+            user_id,
+            &user.status,
+            &user.phone,
             issued,
-        })
+        ))
     }
 
     async fn active_enrolment(&self, user_id: &str) -> Result<TwoFaUser, ServiceError> {
@@ -262,7 +278,12 @@ impl Service {
     }
 
     /// The state of `user_id`'s 2FA (not enrolled: `disabled`).
-    pub async fn twofa_state(&self, user_id: &str) -> Result<TwoFaState, ServiceError> {
+    pub async fn twofa_state(
+        &self,
+        user_id: &str,
+        caller: &Caller,
+    ) -> Result<TwoFaState, ServiceError> {
+        self.guards.otp_request(caller, self.now())?;
         check_user_id(user_id)?;
         Ok(match self.store.twofa_user(user_id).await? {
             Some(u) => TwoFaState {
@@ -293,11 +314,11 @@ impl Service {
         code: &str,
         now: Millis,
     ) -> Result<OtpVerdict, ServiceError> {
-        self.guards.twofa_may_try(&user.user_id, now)?;
         let code = normalise_code(code);
         if code.is_empty() || code.len() > 32 {
             return Err(ServiceError::invalid("code", "1 to 32 characters"));
         }
+        self.guards.twofa_attempt(&user.user_id, now)?;
         let session = self
             .store
             .otp_active(&user.phone, &purpose(&user.user_id))
@@ -311,8 +332,8 @@ impl Service {
                 session_id: None,
             },
         };
-        if !verdict.valid {
-            self.guards.twofa_failure(&user.user_id, now)?;
+        if verdict.valid {
+            self.guards.twofa_right(&user.user_id, now);
         }
         Ok(verdict)
     }
@@ -324,19 +345,24 @@ impl Service {
         code: &str,
         now: Millis,
     ) -> Result<TwoFaVerdict, ServiceError> {
-        self.guards.twofa_may_try(&user.user_id, now)?;
         let normalised = normalise_code(code);
         if normalised.is_empty() || normalised.len() > 32 {
             return Err(ServiceError::invalid("code", "1 to 32 characters"));
         }
+        self.guards.twofa_attempt(&user.user_id, now)?;
         let session = self
             .store
             .otp_active(&user.phone, &purpose(&user.user_id))
             .await?;
         let mut reason = "invalid_code";
+        // A backup code is not tried as the login code: a miss would count against (and
+        // could lock) the session the user is about to use.
+        let session = session
+            .filter(|s| usize::try_from(s.shape.length).is_ok_and(|len| len == normalised.len()));
         if let Some(session) = session {
             let verdict = self.check_code(&session, normalised.clone(), now).await?;
             if verdict.valid {
+                self.guards.twofa_right(&user.user_id, now);
                 return Ok(TwoFaVerdict {
                     valid: true,
                     method: Some("otp"),
@@ -356,6 +382,7 @@ impl Service {
                 .twofa_use_backup(&user.user_id, matches, now)
                 .await?
             {
+                self.guards.twofa_right(&user.user_id, now);
                 tracing::info!(user = %user.user_id, left, "2FA backup code used");
                 return Ok(TwoFaVerdict {
                     valid: true,
@@ -366,7 +393,6 @@ impl Service {
             }
             reason = "invalid_code";
         }
-        self.guards.twofa_failure(&user.user_id, now)?;
         Ok(TwoFaVerdict {
             valid: false,
             method: None,

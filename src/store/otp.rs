@@ -301,6 +301,35 @@ pub fn active(
     finish(row)
 }
 
+/// The newest session of a number and purpose that is not pending, whatever its state (to
+/// tell a caller verifying by number that its code was used, locked or replaced).
+pub fn latest(
+    conn: &Connection,
+    phone: &str,
+    purpose: &str,
+) -> Result<Option<OtpSession>, StoreError> {
+    let row = conn
+        .prepare_cached(&format!(
+            "SELECT {SESSION_COLUMNS} FROM otp_sessions
+             WHERE phone = ?1 AND purpose = ?2 AND status != 'pending'
+             ORDER BY created_at DESC, rowid DESC LIMIT 1"
+        ))?
+        .query_row(params![phone, purpose], session_row)
+        .optional()?;
+    finish(row)
+}
+
+/// Removes sessions created before `before` that can no longer be verified (used, locked,
+/// replaced, never sent, or expired by `now`); how many.
+pub fn purge(conn: &Connection, before: Millis, now: Millis) -> Result<usize, StoreError> {
+    Ok(conn
+        .prepare_cached(
+            "DELETE FROM otp_sessions
+             WHERE created_at < ?1 AND (status != 'active' OR expires_at <= ?2)",
+        )?
+        .execute(params![before, now])?)
+}
+
 /// Counts an attempt at the session's code: `matches(session_id, stored_hash)` says
 /// whether the presented code is right. Verified is final (single use); the
 /// `max_attempts`-th wrong code locks the session.
@@ -359,10 +388,12 @@ pub struct ResendRules {
     pub cooldown_ms: i64,
     /// Most resends per session.
     pub max_resends: u32,
+    /// The message carrying the new code (already queued).
+    pub message: MessageId,
 }
 
-/// Replaces an active session's code (attempts start again), if the cooldown has passed and
-/// resends are left.
+/// Replaces an active session's code (attempts start again) and its message, if the
+/// cooldown has passed and resends are left.
 pub fn resend(
     conn: &Connection,
     id: &str,
@@ -382,26 +413,20 @@ pub fn resend(
     }
     conn.prepare_cached(
         "UPDATE otp_sessions SET code_hash = ?2, expires_at = ?3, attempts = 0,
-            resends = resends + 1, last_sent_at = ?4, updated_at = ?4
+            resends = resends + 1, last_sent_at = ?4, updated_at = ?4, message_id = ?5
          WHERE id = ?1",
     )?
-    .execute(params![id, rules.code_hash, rules.expires_at, now])?;
+    .execute(params![
+        id,
+        rules.code_hash,
+        rules.expires_at,
+        now,
+        rules.message.0
+    ])?;
     Ok(Resend::Renewed {
         previous_message: session.message_id,
         phone: session.phone,
     })
-}
-
-/// Points an active session at the message carrying its (re-sent) code.
-pub fn attach_message(
-    conn: &Connection,
-    id: &str,
-    message: MessageId,
-    now: Millis,
-) -> Result<(), StoreError> {
-    conn.prepare_cached("UPDATE otp_sessions SET message_id = ?2, updated_at = ?3 WHERE id = ?1")?
-        .execute(params![id, message.0, now])?;
-    Ok(())
 }
 
 /// A 2FA enrolment.
@@ -467,19 +492,21 @@ pub fn twofa_enroll(
     Ok(())
 }
 
-/// Activates a pending enrolment with its backup codes' hashes.
+/// Activates a pending enrolment of `phone` (the number whose code was verified) with its
+/// backup codes' hashes.
 pub fn twofa_activate(
     conn: &Connection,
     user_id: &str,
+    phone: &str,
     backup_hashes: &[Vec<u8>],
     now: Millis,
 ) -> Result<(), StoreError> {
     let changed = conn
         .prepare_cached(
             "UPDATE twofa_users SET status = 'active', activated_at = ?2, updated_at = ?2
-             WHERE user_id = ?1 AND status = 'pending'",
+             WHERE user_id = ?1 AND status = 'pending' AND phone = ?3",
         )?
-        .execute(params![user_id, now])?;
+        .execute(params![user_id, now, phone])?;
     if changed == 0 {
         return Err(StoreError::Conflict(format!(
             "2FA for user {user_id:?} is not waiting for confirmation"
@@ -577,6 +604,21 @@ impl super::Store {
         super::writer::read(&self.reader, move |c| active(c, &phone, &purpose)).await
     }
 
+    /// The newest non-pending session of a number and purpose (see [`latest`]).
+    pub async fn otp_latest(
+        &self,
+        phone: &str,
+        purpose: &str,
+    ) -> Result<Option<OtpSession>, StoreError> {
+        let (phone, purpose) = (phone.to_string(), purpose.to_string());
+        super::writer::read(&self.reader, move |c| latest(c, &phone, &purpose)).await
+    }
+
+    /// Removes sessions that can no longer be verified (see [`purge`]).
+    pub async fn otp_purge(&self, before: Millis, now: Millis) -> Result<usize, StoreError> {
+        super::writer::write(&self.writer, move |c| purge(c, before, now)).await
+    }
+
     /// Counts an attempt (see [`attempt`]).
     pub async fn otp_attempt(
         &self,
@@ -597,17 +639,6 @@ impl super::Store {
     ) -> Result<Resend, StoreError> {
         let id = id.to_string();
         super::writer::write(&self.writer, move |c| resend(c, &id, &rules, now)).await
-    }
-
-    /// Points a session at the message carrying its current code.
-    pub async fn otp_attach_message(
-        &self,
-        id: &str,
-        message: MessageId,
-        now: Millis,
-    ) -> Result<(), StoreError> {
-        let id = id.to_string();
-        super::writer::write(&self.writer, move |c| attach_message(c, &id, message, now)).await
     }
 
     /// One 2FA enrolment.
@@ -634,12 +665,13 @@ impl super::Store {
     pub async fn twofa_activate(
         &self,
         user_id: &str,
+        phone: &str,
         backup_hashes: Vec<Vec<u8>>,
         now: Millis,
     ) -> Result<(), StoreError> {
-        let user_id = user_id.to_string();
+        let (user_id, phone) = (user_id.to_string(), phone.to_string());
         super::writer::write(&self.writer, move |c| {
-            twofa_activate(c, &user_id, &backup_hashes, now)
+            twofa_activate(c, &user_id, &phone, &backup_hashes, now)
         })
         .await
     }
@@ -776,6 +808,7 @@ mod tests {
             expires_at: 10_000,
             cooldown_ms: 100,
             max_resends: 1,
+            message: MessageId(8),
         };
         assert_eq!(
             resend(&c, "s1", &rules("n1"), 50).unwrap(),
@@ -804,17 +837,44 @@ mod tests {
     }
 
     #[test]
+    fn old_finished_sessions_are_purged_and_live_ones_kept() {
+        let c = db();
+        for (id, phone) in [
+            ("done", "+1"),
+            ("live", "+2"),
+            ("unsent", "+3"),
+            ("new", "+4"),
+        ] {
+            create(&c, &session(id, phone), if id == "new" { 500 } else { 0 }).unwrap();
+        }
+        activate(&c, "done", MessageId(1), 0).unwrap();
+        attempt(&c, "done", &right, 1).unwrap();
+        activate(&c, "live", MessageId(2), 0).unwrap();
+        activate(&c, "new", MessageId(3), 500).unwrap();
+        // At 999 the live session (expires at 1000) is still valid.
+        assert_eq!(purge(&c, 100, 999).unwrap(), 2, "done and unsent");
+        assert!(get(&c, "live").unwrap().is_some());
+        assert!(get(&c, "new").unwrap().is_some());
+        assert_eq!(purge(&c, 100, 1_000).unwrap(), 1, "live has expired");
+        assert_eq!(latest(&c, "+4", "verification").unwrap().unwrap().id, "new");
+    }
+
+    #[test]
     fn twofa_enrolment_activation_and_backup_codes() {
         let c = db();
         twofa_enroll(&c, "u1", "+1", 0).unwrap();
         twofa_enroll(&c, "u1", "+2", 1).unwrap();
         assert_eq!(twofa_get(&c, "u1").unwrap().unwrap().phone, "+2");
-        twofa_activate(&c, "u1", &[b"a".to_vec(), b"b".to_vec()], 2).unwrap();
+        assert!(
+            twofa_activate(&c, "u1", "+1", &[], 2).is_err(),
+            "not the verified phone"
+        );
+        twofa_activate(&c, "u1", "+2", &[b"a".to_vec(), b"b".to_vec()], 2).unwrap();
         assert!(matches!(
             twofa_enroll(&c, "u1", "+3", 3),
             Err(StoreError::Conflict(_))
         ));
-        assert!(twofa_activate(&c, "u1", &[], 3).is_err());
+        assert!(twofa_activate(&c, "u1", "+2", &[], 3).is_err());
         assert_eq!(
             twofa_use_backup(&c, "u1", &|h| h == b"b", 4).unwrap(),
             Some(1)

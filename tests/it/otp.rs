@@ -229,6 +229,13 @@ async fn wrong_codes_lock_the_session_and_then_even_the_right_one_fails() {
         .await;
     assert_eq!(v["valid"], false);
     assert_eq!(v["reason"], "locked");
+    let (_, v) = h
+        .post(
+            "/api/otp/verify",
+            json!({"phone_number": PHONE, "otp_code": code}),
+        )
+        .await;
+    assert_eq!(v["reason"], "locked", "by number too: {v}");
     h.stop().await;
 }
 
@@ -424,6 +431,10 @@ async fn two_factor_enrolment_login_and_backup_codes() {
         .await;
     assert_eq!(status, StatusCode::OK, "{enrolled}");
     assert_eq!(enrolled["status"], "pending");
+    assert!(
+        !enrolled.to_string().contains("12345678"),
+        "the full number: {enrolled}"
+    );
     let (_, state) = h.get("/api/2fa/u-42").await;
     assert_eq!(state["enabled"], false);
     assert_eq!(state["status"], "pending");
@@ -459,6 +470,16 @@ async fn two_factor_enrolment_login_and_backup_codes() {
         .await;
     assert_eq!(status, StatusCode::OK);
     let login = code_in(&h.nth_text_to(PHONE, 2).await);
+    // Wrong backup codes are not tried as the login code: they cannot lock it.
+    for _ in 0..5 {
+        let (status, _) = h
+            .post(
+                "/api/2fa/verify",
+                json!({"user_id": "u-42", "code": "ZZZZZ-ZZZZZ"}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+    }
     let (status, v) = h
         .post("/api/2fa/verify", json!({"user_id": "u-42", "code": login}))
         .await;
@@ -874,5 +895,87 @@ async fn a_number_that_replied_stop_gets_no_promotions_but_still_its_codes() {
         )
         .await;
     assert_eq!(status, StatusCode::ACCEPTED);
+    h.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_resend_keeps_the_old_code_and_failed_generates_cost_the_number_nothing() {
+    let h = Harness::start(|c| {
+        c.otp.resend_cooldown_secs = 0;
+        c.limits.per_minute = 2;
+    })
+    .await;
+    // A text that cannot be sent (too long) three times: no code went out, so the number's
+    // 3-per-minute allowance is untouched.
+    let long = format!("{{otp}} {}", "x".repeat(2_000));
+    for _ in 0..4 {
+        let (status, v) = h
+            .post(
+                "/api/otp/generate",
+                json!({"phone_number": PHONE, "custom_message": long}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{v}");
+        assert_eq!(v["error"]["field"], "custom_message");
+    }
+    let (status, issued) = h
+        .post("/api/otp/generate", json!({"phone_number": PHONE}))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{issued}");
+    let code = code_in(&h.nth_text_to(PHONE, 1).await);
+    // The global limit (2 per minute) is reached by another message: the resend is refused
+    // before its code replaces the old one, which still works.
+    let (status, _) = h
+        .post(
+            "/api/sms/send",
+            json!({"to": "+4915112345670", "message": "hello"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::ACCEPTED);
+    let (status, v) = h
+        .post(
+            &format!("/api/otp/resend/{}", issued["session_id"].as_str().unwrap()),
+            json!({}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "{v}");
+    let (_, v) = h
+        .post(
+            "/api/otp/verify",
+            json!({"phone_number": PHONE, "otp_code": code}),
+        )
+        .await;
+    assert_eq!(v["valid"], true, "{v}");
+    // Verifying by number afterwards says why the code no longer works.
+    let (_, v) = h
+        .post(
+            "/api/otp/verify",
+            json!({"phone_number": PHONE, "otp_code": code}),
+        )
+        .await;
+    assert_eq!(v["reason"], "already_used", "{v}");
+    assert!(v.get("session_id").is_none());
+    h.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn client_otp_messages_are_screened_and_priorities_cannot_overtake_codes() {
+    let h = Harness::start(|_| {}).await;
+    let body = json!({"to": PHONE, "message": "Your code is 1234", "sms_type": "otp"});
+    let (status, _) = h.post("/api/sms/send", body.clone()).await;
+    assert_eq!(status, StatusCode::ACCEPTED);
+    let (status, v) = h.post("/api/sms/send", body).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+    assert_eq!(v["error"]["code"], "duplicate");
+    for priority in [1_001, -1_001, 2_000_000] {
+        let (status, v) = h
+            .post(
+                "/api/sms/send",
+                json!({"to": PHONE, "message": "promo", "priority": priority}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{v}");
+        assert_eq!(v["error"]["field"], "priority");
+    }
     h.stop().await;
 }
