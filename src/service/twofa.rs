@@ -13,7 +13,7 @@ use super::otp::{CodeSpec, OtpIssued, OtpVerdict};
 use super::{RecipientInput, Service, ServiceError};
 use crate::message::Millis;
 use crate::otp::{backup_code, hashes_equal, mask_phone, normalise_code};
-use crate::store::otp::{CodeShape, TwoFaUser};
+use crate::store::otp::{CodeShape, OtpSession, TwoFaUser};
 use serde::Serialize;
 
 /// What enrolling or challenging answers.
@@ -307,13 +307,14 @@ impl Service {
         })
     }
 
-    /// The user's current code; a wrong one counts against the user's failure limit.
-    async fn twofa_code(
+    /// Starts an attempt: the typed code normalised, one unit of the user's failure limit
+    /// taken (given back when the code is right), and the user's active login session.
+    async fn twofa_attempt(
         &self,
         user: &TwoFaUser,
         code: &str,
         now: Millis,
-    ) -> Result<OtpVerdict, ServiceError> {
+    ) -> Result<(String, Option<OtpSession>), ServiceError> {
         let code = normalise_code(code);
         if code.is_empty() || code.len() > 32 {
             return Err(ServiceError::invalid("code", "1 to 32 characters"));
@@ -323,6 +324,17 @@ impl Service {
             .store
             .otp_active(&user.phone, &purpose(&user.user_id))
             .await?;
+        Ok((code, session))
+    }
+
+    /// The user's current code; a wrong one counts against the user's failure limit.
+    async fn twofa_code(
+        &self,
+        user: &TwoFaUser,
+        code: &str,
+        now: Millis,
+    ) -> Result<OtpVerdict, ServiceError> {
+        let (code, session) = self.twofa_attempt(user, code, now).await?;
         let verdict = match session {
             Some(session) => self.check_code(&session, code, now).await?,
             None => OtpVerdict {
@@ -345,15 +357,7 @@ impl Service {
         code: &str,
         now: Millis,
     ) -> Result<TwoFaVerdict, ServiceError> {
-        let normalised = normalise_code(code);
-        if normalised.is_empty() || normalised.len() > 32 {
-            return Err(ServiceError::invalid("code", "1 to 32 characters"));
-        }
-        self.guards.twofa_attempt(&user.user_id, now)?;
-        let session = self
-            .store
-            .otp_active(&user.phone, &purpose(&user.user_id))
-            .await?;
+        let (normalised, session) = self.twofa_attempt(user, code, now).await?;
         let mut reason = "invalid_code";
         // A backup code is not tried as the login code: a miss would count against (and
         // could lock) the session the user is about to use.
