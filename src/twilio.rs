@@ -21,6 +21,9 @@ use subtle::ConstantTimeEq;
 /// The API version every path and resource names.
 pub const API_VERSION: &str = "2010-04-01";
 
+/// Marks a stored callback URL whose callbacks are Twilio-shaped (`twilio:https://…`).
+pub const CALLBACK_PREFIX: &str = "twilio:";
+
 /// Twilio's error code for a message whose validity period ran out.
 pub const VALIDITY_EXPIRED: u32 = 30036;
 
