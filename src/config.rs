@@ -19,6 +19,7 @@ mod inbox;
 mod keys;
 mod otp;
 mod toml_error;
+mod twilio_compat;
 mod validate;
 
 pub use validate::{api_key_name, STANDARD_BAUD_RATES};
@@ -26,6 +27,7 @@ pub use validate::{api_key_name, STANDARD_BAUD_RATES};
 pub use inbox::{InboxConfig, OptoutConfig, DEFAULT_START_KEYWORDS, DEFAULT_STOP_KEYWORDS};
 pub use keys::{generate_api_key, sha256_hex, ApiKey, Scope};
 pub use otp::{LimitsConfig, OtpConfig, MIN_SECRET_LEN};
+pub use twilio_compat::{TwilioCompatConfig, MIN_AUTH_TOKEN_LEN};
 
 use crate::message::InFlightPolicy;
 use serde::{de, Deserialize, Deserializer};
@@ -57,6 +59,8 @@ pub struct Config {
     pub otp: OtpConfig,
     /// `[limits]`: send rate limits and duplicate suppression.
     pub limits: LimitsConfig,
+    /// `[twilio_compat]`: the Twilio-compatible API (absent: not served).
+    pub twilio_compat: Option<TwilioCompatConfig>,
 }
 
 /// `[server]`: the HTTP API.
@@ -491,6 +495,7 @@ impl Default for Config {
             optout: OptoutConfig::default(),
             otp: OtpConfig::default(),
             limits: LimitsConfig::default(),
+            twilio_compat: None,
         }
     }
 }

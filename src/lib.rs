@@ -23,4 +23,5 @@ pub mod sim;
 pub mod store;
 pub mod telemetry;
 pub mod templates;
+pub mod twilio;
 pub mod webhooks;

@@ -8,6 +8,12 @@
 //! within the timeout, is retried with exponential backoff up to `max_attempts`, then given
 //! up (and kept in the outbox with its last error).
 //!
+//! Callbacks of messages sent through the Twilio-compatible API (their stored URL starts
+//! with [`crate::twilio::CALLBACK_PREFIX`]) go out as Twilio's: a form with `MessageSid`,
+//! `MessageStatus`, `SmsSid`, `SmsStatus`, `AccountSid`, `From`, `To`, `ApiVersion` (and
+//! `ErrorCode` on failure), signed with `X-Twilio-Signature` under `[twilio_compat]
+//! auth_token` — built here from the same outbox payload, so retries and ordering are shared.
+//!
 //! Invariants: a callback is recorded delivered only after a 2xx; the outbox, not memory,
 //! is the queue, so a restart loses nothing; callbacks of one message go out in the order
 //! of its status changes (oldest first).
@@ -33,6 +39,26 @@ pub struct WebhookSettings {
     pub timeout: Duration,
     /// How often to look for due callbacks when idle.
     pub poll: Duration,
+    /// `[twilio_compat]`: signs Twilio-shaped callbacks (none: they fail and are retried).
+    pub twilio: Option<TwilioSigning>,
+}
+
+/// The account Twilio-shaped callbacks name and the token they are signed with.
+#[derive(Clone)]
+pub struct TwilioSigning {
+    /// `AccountSid`.
+    pub account_sid: String,
+    /// The HMAC-SHA1 key of `X-Twilio-Signature`.
+    pub auth_token: String,
+}
+
+impl std::fmt::Debug for TwilioSigning {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TwilioSigning")
+            .field("account_sid", &self.account_sid)
+            .field("auth_token", &"<redacted>")
+            .finish()
+    }
 }
 
 impl Default for WebhookSettings {
@@ -43,6 +69,7 @@ impl Default for WebhookSettings {
             max_backoff: Duration::from_secs(3600),
             timeout: Duration::from_secs(10),
             poll: Duration::from_millis(500),
+            twilio: None,
         }
     }
 }
@@ -58,6 +85,56 @@ pub async fn secret(store: &Store) -> Result<String, crate::store::StoreError> {
             hex::encode(bytes)
         })
         .await
+}
+
+/// The setting key of the Twilio sid key.
+pub const TWILIO_SID_KEY: &str = "twilio_sid_key";
+
+/// The key Twilio-compatible sids are made with (32 bytes), created on first use.
+pub async fn twilio_sid_key(store: &Store) -> Result<Vec<u8>, crate::store::StoreError> {
+    let hex_key = store
+        .setting_or_init(TWILIO_SID_KEY, || {
+            let bytes: [u8; 32] = rand::random();
+            hex::encode(bytes)
+        })
+        .await?;
+    hex::decode(hex_key)
+        .map_err(|e| crate::store::StoreError::Sqlite(format!("setting {TWILIO_SID_KEY}: {e}")))
+}
+
+/// The form parameters of a Twilio-shaped status callback, from the outbox's JSON payload.
+pub fn twilio_params(
+    payload: &str,
+    sid_key: &[u8],
+    account_sid: &str,
+) -> Option<Vec<(String, String)>> {
+    let v: serde_json::Value = serde_json::from_str(payload).ok()?;
+    let id = crate::message::MessageId(v.get("id")?.as_i64()?);
+    let status = crate::message::MessageStatus::parse(v.get("status")?.as_str()?)?;
+    let sid = crate::twilio::message_sid(sid_key, id);
+    let name = crate::twilio::status_name(status).to_string();
+    let to = v.get("to").and_then(|t| t.as_str()).unwrap_or_default();
+    let from = v
+        .pointer("/metadata/twilio_from")
+        .and_then(|f| f.as_str())
+        .unwrap_or_default();
+    let mut params = vec![
+        ("MessageSid".to_string(), sid.clone()),
+        ("SmsSid".to_string(), sid),
+        ("MessageStatus".to_string(), name.clone()),
+        ("SmsStatus".to_string(), name),
+        ("AccountSid".to_string(), account_sid.to_string()),
+        ("From".to_string(), from.to_string()),
+        ("To".to_string(), to.to_string()),
+        (
+            "ApiVersion".to_string(),
+            crate::twilio::API_VERSION.to_string(),
+        ),
+    ];
+    if let Some((code, _)) = crate::twilio::status_error(status) {
+        params.push(("ErrorCode".to_string(), code.to_string()));
+    }
+    Some(params)
 }
 
 /// `sha256=<hex>` of `"{timestamp}.{body}"` under `secret`.
@@ -85,6 +162,16 @@ pub async fn run(store: Store, settings: WebhookSettings, cancel: CancellationTo
             warn!("no HTTP client, callbacks disabled: {e}");
             return;
         }
+    };
+    let sid_key = match &settings.twilio {
+        Some(_) => match twilio_sid_key(&store).await {
+            Ok(k) => Some(k),
+            Err(e) => {
+                warn!("no Twilio sid key, Twilio callbacks disabled: {e}");
+                None
+            }
+        },
+        None => None,
     };
     loop {
         let mut trouble = false;
@@ -114,22 +201,35 @@ pub async fn run(store: Store, settings: WebhookSettings, cancel: CancellationTo
             if failing_hosts.contains(&host) {
                 continue;
             }
-            let timestamp = now_millis() / 1000;
-            let result = client
-                .post(&job.url)
-                .header("content-type", "application/json")
-                .header("x-smsgate-timestamp", timestamp.to_string())
-                .header(
-                    "x-smsgate-signature",
-                    signature(&secret, timestamp, &job.payload),
-                )
-                .body(job.payload.clone())
-                .send()
-                .await;
-            let error = match result {
-                Ok(r) if r.status().is_success() => None,
-                Ok(r) => Some(format!("HTTP {}", r.status())),
-                Err(e) => Some(e.to_string()),
+            let request = match job.url.strip_prefix(crate::twilio::CALLBACK_PREFIX) {
+                None => {
+                    let timestamp = now_millis() / 1000;
+                    Ok(client
+                        .post(&job.url)
+                        .header("content-type", "application/json")
+                        .header("x-smsgate-timestamp", timestamp.to_string())
+                        .header(
+                            "x-smsgate-signature",
+                            signature(&secret, timestamp, &job.payload),
+                        )
+                        .body(job.payload.clone()))
+                }
+                Some(url) => twilio_request(
+                    &client,
+                    &settings,
+                    sid_key.as_deref(),
+                    url,
+                    &job.payload,
+                    format!("{}-{}", job.message_id, job.id),
+                ),
+            };
+            let error = match request {
+                Err(why) => Some(why),
+                Ok(request) => match request.send().await {
+                    Ok(r) if r.status().is_success() => None,
+                    Ok(r) => Some(format!("HTTP {}", r.status())),
+                    Err(e) => Some(e.to_string()),
+                },
             };
             let now = now_millis();
             let recorded = match error {
@@ -160,6 +260,30 @@ pub async fn run(store: Store, settings: WebhookSettings, cancel: CancellationTo
             }
         }
     }
+}
+
+/// The Twilio-shaped POST of `job` to `url`, or why it cannot be built.
+fn twilio_request(
+    client: &reqwest::Client,
+    settings: &WebhookSettings,
+    sid_key: Option<&[u8]>,
+    url: &str,
+    payload: &str,
+    token: String,
+) -> Result<reqwest::RequestBuilder, String> {
+    let (Some(signing), Some(key)) = (&settings.twilio, sid_key) else {
+        return Err("a Twilio-format callback, but [twilio_compat] is not configured".into());
+    };
+    let params = twilio_params(payload, key, &signing.account_sid)
+        .ok_or_else(|| "unreadable outbox payload".to_string())?;
+    let body = serde_urlencoded::to_string(&params).map_err(|e| e.to_string())?;
+    let sig = crate::twilio::signature(&signing.auth_token, url, &params);
+    Ok(client
+        .post(url)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .header("x-twilio-signature", sig)
+        .header("i-twilio-idempotency-token", token)
+        .body(body))
 }
 
 fn backoff(settings: &WebhookSettings, attempt: u32) -> Millis {

@@ -740,6 +740,9 @@ fn every_key_and_variable_is_documented() {
         "per_recipient_per_minute",
         "per_recipient_per_hour",
         "duplicate_window_secs",
+        "account_sid",
+        "auth_token",
+        "public_url",
     ];
     for key in keys {
         assert!(
@@ -803,5 +806,57 @@ fn the_otp_secret_can_come_from_the_environment_and_is_checked_there() {
     assert!(
         !e.reason.contains("too-short"),
         "the value never shows: {e}"
+    );
+}
+
+#[test]
+fn the_twilio_compat_section_parses_and_its_rules_name_the_key() {
+    let c = parse(
+        r#"
+        [twilio_compat]
+        account_sid = "AC0123456789abcdef0123456789abcdef"
+        auth_token = "tok-fedcba9876543210fedcba98"
+        public_url = "https://sms.example.com"
+        "#,
+    )
+    .unwrap();
+    let t = c.twilio_compat.clone().unwrap();
+    assert_eq!(t.account_sid, "AC0123456789abcdef0123456789abcdef");
+    assert_eq!(t.auth_token.expose(), "tok-fedcba9876543210fedcba98");
+    assert!(!format!("{c:?}").contains("fedcba9876543210"));
+    assert!(
+        format!("{t:?}").contains("<redacted>"),
+        "the token never prints"
+    );
+    assert_eq!(Config::default().twilio_compat, None, "absent by default");
+    let good = || TwilioCompatConfig {
+        account_sid: format!("AC{}", "a".repeat(32)),
+        auth_token: Secret::new("x".repeat(32)),
+        public_url: None,
+    };
+    refused("twilio_compat.account_sid", |c| {
+        c.twilio_compat = Some(TwilioCompatConfig {
+            account_sid: "AC123".into(),
+            ..good()
+        })
+    });
+    refused("twilio_compat.account_sid", |c| {
+        c.twilio_compat = Some(TwilioCompatConfig::default())
+    });
+    refused("twilio_compat.auth_token", |c| {
+        c.twilio_compat = Some(TwilioCompatConfig {
+            auth_token: Secret::new("short"),
+            ..good()
+        })
+    });
+    refused("twilio_compat.public_url", |c| {
+        c.twilio_compat = Some(TwilioCompatConfig {
+            public_url: Some("https://sms.example.com/".into()),
+            ..good()
+        })
+    });
+    assert_eq!(
+        err("[twilio_compat]\naccount_sid = \"AC\"\ntoken = \"x\"\n").key,
+        "twilio_compat.token"
     );
 }

@@ -41,6 +41,9 @@ pub(super) fn config(c: &Config) -> Check {
     super::inbox::validate(&c.inbox, &c.optout)?;
     super::otp::validate_otp(&c.otp)?;
     super::otp::validate_limits(&c.limits)?;
+    if let Some(twilio) = &c.twilio_compat {
+        super::twilio_compat::validate(twilio)?;
+    }
     api_keys(&c.api_keys)
 }
 

@@ -132,6 +132,7 @@ pub struct Daemon {
     inbox_cancel: CancellationToken,
     heartbeat: Arc<std::sync::atomic::AtomicI64>,
     http: HttpSettings,
+    twilio_public_url: Option<String>,
     listen: std::net::SocketAddr,
 }
 
@@ -231,7 +232,16 @@ impl Daemon {
         ));
         tokio::spawn(crate::webhooks::run(
             store.clone(),
-            crate::webhooks::WebhookSettings::default(),
+            crate::webhooks::WebhookSettings {
+                twilio: config
+                    .twilio_compat
+                    .as_ref()
+                    .map(|t| crate::webhooks::TwilioSigning {
+                        account_sid: t.account_sid.clone(),
+                        auth_token: t.auth_token.expose().to_string(),
+                    }),
+                ..crate::webhooks::WebhookSettings::default()
+            },
             cancel.child_token(),
         ));
 
@@ -267,7 +277,17 @@ impl Daemon {
                 request_timeout: Duration::from_millis(config.server.request_timeout_ms),
                 cors_origins: config.server.cors_origins.clone(),
                 api_keys: config.api_keys.clone(),
+                twilio_compat: config.twilio_compat.as_ref().map(|t| {
+                    http::twilio_compat::TwilioCompatSettings {
+                        account_sid: t.account_sid.clone(),
+                        auth_token: t.auth_token.expose().to_string(),
+                    }
+                }),
             },
+            twilio_public_url: config
+                .twilio_compat
+                .as_ref()
+                .and_then(|t| t.public_url.clone()),
             listen: config.server.listen,
         })
     }
@@ -295,6 +315,16 @@ impl Daemon {
             })?;
         let addr = listener.local_addr().unwrap_or(self.listen);
         info!("HTTP API on http://{addr}");
+        if let Some(t) = &self.http.twilio_compat {
+            let base = self
+                .twilio_public_url
+                .clone()
+                .unwrap_or(format!("http://{addr}"));
+            info!(
+                "Twilio-compatible API on {base}/2010-04-01/Accounts/{}/Messages.json",
+                t.account_sid
+            );
+        }
         let app = self.router();
         tokio::spawn(systemd::run(
             self.service.clone(),

@@ -3,7 +3,7 @@
 
 use super::error::ApiError;
 use crate::message::{parse_rfc3339, MessageType, Millis, SmsType};
-use crate::service::{RecipientInput, SendRequest};
+use crate::service::{CallbackFormat, RecipientInput, SendRequest};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 
@@ -260,6 +260,7 @@ impl SendBody {
             idempotency_key,
             batch_name: None,
             secret: None,
+            callback_format: CallbackFormat::Smsgate,
         })
     }
 }
@@ -293,6 +294,7 @@ impl BatchBody {
             idempotency_key,
             batch_name: self.name,
             secret: None,
+            callback_format: CallbackFormat::Smsgate,
         })
     }
 }

@@ -15,6 +15,7 @@ mod phone;
 mod sms;
 mod system;
 mod templates;
+pub mod twilio_compat;
 mod twofa;
 
 pub use error::ApiError;
@@ -45,6 +46,8 @@ pub struct HttpSettings {
     pub cors_origins: Vec<String>,
     /// API keys (none: the API is open, and the daemon listens on loopback only).
     pub api_keys: Vec<ApiKey>,
+    /// `[twilio_compat]`: serve the Twilio-compatible API (none: its paths are 404).
+    pub twilio_compat: Option<twilio_compat::TwilioCompatSettings>,
 }
 
 impl Default for HttpSettings {
@@ -54,6 +57,7 @@ impl Default for HttpSettings {
             request_timeout: Duration::from_secs(30),
             cors_origins: Vec::new(),
             api_keys: Vec::new(),
+            twilio_compat: None,
         }
     }
 }
@@ -79,6 +83,11 @@ pub async fn serve(
 /// The whole API.
 pub fn router(state: AppState, settings: &HttpSettings) -> Router {
     let auth = auth::Auth::new(settings.api_keys.clone());
+    // Twilio's routes have their own (Basic) auth, so they sit outside the API-key groups.
+    let twilio = match &settings.twilio_compat {
+        Some(t) => twilio_compat::router(state.service.clone(), t.clone()),
+        None => Router::new(),
+    };
     let api = Router::new()
         .merge(auth::require(
             sms::send_router()
@@ -106,6 +115,7 @@ pub fn router(state: AppState, settings: &HttpSettings) -> Router {
         .merge(system::probe_router())
         .fallback(|| async { ApiError::not_found("no such endpoint") })
         .with_state(state)
+        .merge(twilio)
         .layer(DefaultBodyLimit::max(settings.max_body_bytes))
         .layer(TimeoutLayer::with_status_code(
             axum::http::StatusCode::REQUEST_TIMEOUT,

@@ -156,6 +156,7 @@ async fn list(
         date_to: time_field("date_to", q.date_to.as_deref())?,
         limit,
         offset: q.offset.unwrap_or(0),
+        ..ListFilter::default()
     };
     let messages = state.service.list(filter).await?;
     let count = messages.len();

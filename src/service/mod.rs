@@ -169,6 +169,29 @@ pub struct SendRequest {
     /// A secret inside `message` (an OTP code): the store keeps the text only sealed, and
     /// every read shows it with the secret replaced by `*`.
     pub secret: Option<String>,
+    /// How status callbacks to `callback_url` are shaped and signed.
+    pub callback_format: CallbackFormat,
+}
+
+/// The shape of a message's status callbacks.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum CallbackFormat {
+    /// smsgate's JSON, signed with `X-Smsgate-Signature` (see `crate::webhooks`).
+    #[default]
+    Smsgate,
+    /// Twilio's form, signed with `X-Twilio-Signature` (the Twilio-compatible API). Stored
+    /// as the callback URL with the prefix [`crate::twilio::CALLBACK_PREFIX`], which no
+    /// client can send (client URLs must start with `http`).
+    Twilio,
+}
+
+/// The callback URL as stored: Twilio-format callbacks are marked by a prefix.
+fn stored_callback_url(request: &SendRequest) -> Option<String> {
+    let url = request.callback_url.as_ref()?;
+    Some(match request.callback_format {
+        CallbackFormat::Smsgate => url.clone(),
+        CallbackFormat::Twilio => format!("{}{url}", crate::twilio::CALLBACK_PREFIX),
+    })
 }
 
 /// `text` with every occurrence of `secret` replaced by as many `*`.
@@ -342,7 +365,7 @@ impl Service {
         let batch = NewBatch {
             name: request.batch_name.clone(),
             idempotency_key,
-            callback_url: request.callback_url.clone(),
+            callback_url: stored_callback_url(&request),
         };
         let summaries: Vec<(String, String, usize)> = prepared
             .iter()
@@ -536,7 +559,7 @@ impl Service {
                 schedule_at: request.schedule_at,
                 expire_at: request.expire_at,
                 provider: request.provider.clone(),
-                callback_url: request.callback_url.clone(),
+                callback_url: stored_callback_url(request),
                 custom_id: request.custom_id.clone(),
                 metadata,
                 segments,
@@ -642,6 +665,11 @@ impl Service {
     /// The secret status callbacks are signed with (see `crate::webhooks`).
     pub async fn webhook_secret(&self) -> Result<String, ServiceError> {
         Ok(crate::webhooks::secret(&self.store).await?)
+    }
+
+    /// The key Twilio-compatible message sids are made with (see `crate::twilio`).
+    pub async fn twilio_sid_key(&self) -> Result<Vec<u8>, ServiceError> {
+        Ok(crate::webhooks::twilio_sid_key(&self.store).await?)
     }
 
     /// Messages waiting or being sent.

@@ -172,6 +172,14 @@ pub fn list(conn: &Connection, filter: &ListFilter) -> Result<Vec<MessageSummary
         clauses.push("created_at <= ?");
         values.push(Value::Integer(to));
     }
+    if let Some(recipient) = &filter.recipient {
+        clauses.push("recipient = ?");
+        values.push(Value::Text(recipient.clone()));
+    }
+    if let Some(before) = filter.before_id {
+        clauses.push("id < ?");
+        values.push(Value::Integer(before.0));
+    }
     let filter_sql = if clauses.is_empty() {
         String::new()
     } else {

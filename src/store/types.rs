@@ -205,6 +205,10 @@ pub struct ListFilter {
     pub limit: usize,
     /// Skip this many.
     pub offset: usize,
+    /// Only this recipient (E.164).
+    pub recipient: Option<String>,
+    /// Only messages with a smaller id (keyset paging: the last id of the previous page).
+    pub before_id: Option<MessageId>,
 }
 
 impl Default for ListFilter {
@@ -217,6 +221,8 @@ impl Default for ListFilter {
             date_to: None,
             limit: 50,
             offset: 0,
+            recipient: None,
+            before_id: None,
         }
     }
 }
