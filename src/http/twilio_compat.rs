@@ -359,7 +359,13 @@ async fn create(
         .await
         .map_err(|e| TwError::from_service(e, &path))?;
     let key = sid_key(&state).await?;
-    Ok((StatusCode::CREATED, Json(resource(&detail, key, &account))).into_response())
+    let mut created = resource(&detail, key, &account);
+    // Twilio answers a create with the status at acceptance (`queued`); the dispatcher may
+    // already have moved the message on by the time it was read back.
+    if let Some(status) = created.get_mut("status") {
+        *status = json!(crate::twilio::status_name(accepted.status));
+    }
+    Ok((StatusCode::CREATED, Json(created)).into_response())
 }
 
 async fn message_for(state: &TwState, account: &str, file: &str) -> Result<MessageDetail, TwError> {

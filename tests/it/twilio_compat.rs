@@ -533,6 +533,11 @@ async fn the_official_twilio_python_sdk_creates_fetches_lists_and_validates_call
         .output()
         .is_ok_and(|o| o.status.success());
     if !has_sdk {
+        // `.ci/run` installs the SDK and sets this: there, a missing SDK is a failure.
+        assert!(
+            std::env::var_os("SMSGATE_REQUIRE_TWILIO_SDK").is_none(),
+            "SMSGATE_REQUIRE_TWILIO_SDK is set but `import twilio` fails"
+        );
         eprintln!("SKIPPED: the twilio Python SDK is not installed (pip install twilio)");
         return;
     }
