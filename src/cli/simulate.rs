@@ -166,6 +166,12 @@ async fn serve(args: SimulateArgs, control_addr: Option<SocketAddr>) -> anyhow::
         });
     }
 
+    // The handlers are in place before the endpoint lines announce readiness: a client may
+    // send SIGTERM as soon as it has read them, and must get a clean exit, not the default
+    // disposition's kill.
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut sigterm = signal(SignalKind::terminate()).context("installing the SIGTERM handler")?;
+    let mut sigint = signal(SignalKind::interrupt()).context("installing the SIGINT handler")?;
     let mut stdout = std::io::stdout().lock();
     for (modem, endpoint) in endpoints.iter().enumerate() {
         let line = serde_json::json!({
@@ -180,8 +186,6 @@ async fn serve(args: SimulateArgs, control_addr: Option<SocketAddr>) -> anyhow::
     drop(stdout);
     tracing::info!(modems = args.modems, "simulated network running");
 
-    let mut sigterm = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-        .context("installing the SIGTERM handler")?;
     let mut write_record = |record: &smsgate::sim::LogRecord| -> anyhow::Result<()> {
         if let Some(file) = log_file.as_mut() {
             let line = serde_json::to_string(record).context("log record")?;
@@ -191,7 +195,7 @@ async fn serve(args: SimulateArgs, control_addr: Option<SocketAddr>) -> anyhow::
     };
     loop {
         tokio::select! {
-            _ = tokio::signal::ctrl_c() => break,
+            _ = sigint.recv() => break,
             _ = sigterm.recv() => break,
             record = log.recv() => match record {
                 Ok(record) => write_record(&record)?,
