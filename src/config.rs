@@ -18,6 +18,7 @@ mod env;
 mod inbox;
 mod keys;
 mod otp;
+mod providers;
 mod toml_error;
 mod validate;
 
@@ -26,6 +27,10 @@ pub use validate::{api_key_name, STANDARD_BAUD_RATES};
 pub use inbox::{InboxConfig, OptoutConfig, DEFAULT_START_KEYWORDS, DEFAULT_STOP_KEYWORDS};
 pub use keys::{generate_api_key, sha256_hex, ApiKey, Scope};
 pub use otp::{LimitsConfig, OtpConfig, MIN_SECRET_LEN};
+pub use providers::{
+    is_http_url, AwsSnsConfig, PlivoConfig, ProviderLimits, ProvidersConfig, TwilioConfig,
+    VonageConfig, DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_TIMEOUT_MS,
+};
 
 use crate::message::InFlightPolicy;
 use serde::{de, Deserialize, Deserializer};
@@ -57,6 +62,8 @@ pub struct Config {
     pub otp: OtpConfig,
     /// `[limits]`: send rate limits and duplicate suppression.
     pub limits: LimitsConfig,
+    /// `[providers]`: cloud SMS providers (Twilio, AWS SNS, Vonage, Plivo).
+    pub providers: ProvidersConfig,
 }
 
 /// `[server]`: the HTTP API.
@@ -491,6 +498,7 @@ impl Default for Config {
             optout: OptoutConfig::default(),
             otp: OtpConfig::default(),
             limits: LimitsConfig::default(),
+            providers: ProvidersConfig::default(),
         }
     }
 }

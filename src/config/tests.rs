@@ -740,6 +740,22 @@ fn every_key_and_variable_is_documented() {
         "per_recipient_per_minute",
         "per_recipient_per_hour",
         "duplicate_window_secs",
+        "callback_base_url",
+        "account_sid",
+        "auth_token",
+        "from",
+        "base_url",
+        "region",
+        "access_key_id",
+        "secret_access_key",
+        "endpoint",
+        "sender_id",
+        "api_key",
+        "api_secret",
+        "auth_id",
+        "timeout_ms",
+        "connect_timeout_ms",
+        "cost_per_message",
     ];
     for key in keys {
         assert!(

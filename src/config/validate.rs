@@ -41,6 +41,7 @@ pub(super) fn config(c: &Config) -> Check {
     super::inbox::validate(&c.inbox, &c.optout)?;
     super::otp::validate_otp(&c.otp)?;
     super::otp::validate_limits(&c.limits)?;
+    super::providers::validate(&c.providers)?;
     api_keys(&c.api_keys)
 }
 
