@@ -64,7 +64,7 @@ impl Drop for InFlight<'_> {
 }
 
 impl Core {
-    /// A core named `name` with its own client (`section` names config errors).
+    /// A core named `name` with its own client (errors name `providers.{name}`).
     pub fn new(name: &'static str, limits: ProviderLimits) -> Result<Self, ConfigError> {
         let client = reqwest::Client::builder()
             .connect_timeout(Duration::from_millis(limits.connect_timeout_ms))
