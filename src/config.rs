@@ -18,6 +18,7 @@ mod env;
 mod inbox;
 mod keys;
 mod otp;
+mod providers;
 mod toml_error;
 mod twilio_compat;
 mod validate;
@@ -27,6 +28,10 @@ pub use validate::{api_key_name, STANDARD_BAUD_RATES};
 pub use inbox::{InboxConfig, OptoutConfig, DEFAULT_START_KEYWORDS, DEFAULT_STOP_KEYWORDS};
 pub use keys::{generate_api_key, sha256_hex, ApiKey, Scope};
 pub use otp::{LimitsConfig, OtpConfig, MIN_SECRET_LEN};
+pub use providers::{
+    is_http_url, AwsSnsConfig, PlivoConfig, ProviderLimits, ProvidersConfig, TwilioConfig,
+    VonageConfig, DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_TIMEOUT_MS,
+};
 pub use twilio_compat::{TwilioCompatConfig, MIN_AUTH_TOKEN_LEN};
 
 use crate::message::InFlightPolicy;
@@ -61,6 +66,8 @@ pub struct Config {
     pub limits: LimitsConfig,
     /// `[twilio_compat]`: the Twilio-compatible API (absent: not served).
     pub twilio_compat: Option<TwilioCompatConfig>,
+    /// `[providers]`: cloud SMS providers (Twilio, AWS SNS, Vonage, Plivo).
+    pub providers: ProvidersConfig,
 }
 
 /// `[server]`: the HTTP API.
@@ -496,6 +503,7 @@ impl Default for Config {
             otp: OtpConfig::default(),
             limits: LimitsConfig::default(),
             twilio_compat: None,
+            providers: ProvidersConfig::default(),
         }
     }
 }

@@ -15,6 +15,7 @@ pub mod message;
 pub mod modem;
 pub mod otp;
 pub mod pdu;
+pub mod providers;
 pub mod ratelimit;
 pub mod route;
 pub mod seal;

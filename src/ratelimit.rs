@@ -114,7 +114,7 @@ impl<K: Hash + Eq + Clone> KeyedLimiter<K> {
         }
         let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
         state.calls = state.calls.wrapping_add(1);
-        if state.calls % SWEEP_EVERY == 0 {
+        if state.calls.is_multiple_of(SWEEP_EVERY) {
             let horizon = now.saturating_sub(self.longest_ms);
             state
                 .logs
@@ -192,7 +192,7 @@ impl RecentSet {
         let (seen, calls) = &mut *guard;
         *calls = calls.wrapping_add(1);
         let horizon = now.saturating_sub(self.window_ms);
-        if *calls % SWEEP_EVERY == 0 {
+        if calls.is_multiple_of(SWEEP_EVERY) {
             seen.retain(|_, at| *at > horizon);
         }
         match seen.get(&hash) {

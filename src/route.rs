@@ -57,7 +57,7 @@ pub struct OutboundMessage {
 }
 
 /// The receipt of one segment.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct SegmentReceipt {
     /// 1-based.
     pub seq: u16,
@@ -65,6 +65,9 @@ pub struct SegmentReceipt {
     pub message_ref: Option<u8>,
     /// The provider's id for it.
     pub provider_id: Option<String>,
+    /// What this segment cost, in the provider's currency, when known (a provider that
+    /// prices the whole message puts it on the first receipt; modems: `None`).
+    pub cost: Option<f64>,
 }
 
 /// A failed send.

@@ -743,6 +743,20 @@ fn every_key_and_variable_is_documented() {
         "account_sid",
         "auth_token",
         "public_url",
+        "callback_base_url",
+        "from",
+        "base_url",
+        "region",
+        "access_key_id",
+        "secret_access_key",
+        "endpoint",
+        "sender_id",
+        "api_key",
+        "api_secret",
+        "auth_id",
+        "timeout_ms",
+        "connect_timeout_ms",
+        "cost_per_message",
     ];
     for key in keys {
         assert!(

@@ -44,6 +44,7 @@ pub(super) fn config(c: &Config) -> Check {
     if let Some(twilio) = &c.twilio_compat {
         super::twilio_compat::validate(twilio)?;
     }
+    super::providers::validate(&c.providers)?;
     api_keys(&c.api_keys)
 }
 

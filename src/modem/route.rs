@@ -161,6 +161,7 @@ impl Route for ModemRoute {
                             seq: s.seq,
                             message_ref: Some(mr),
                             provider_id: None,
+                            cost: None,
                         })
                         .collect())
                 }
