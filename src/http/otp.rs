@@ -67,7 +67,8 @@ pub(super) fn issued_json(issued: &OtpIssued) -> Result<serde_json::Value, ApiEr
         .map_err(|e| ApiError::from(crate::service::ServiceError::Internal(e.to_string())))?;
     if let Some(map) = value.as_object_mut() {
         map.insert("success".into(), true.into());
-        map.insert("status".into(), "sent".into());
+        // The code is queued; verification is pending (Twilio Verify says the same).
+        map.insert("status".into(), "pending".into());
     }
     Ok(with_rfc3339_times(value))
 }
