@@ -305,13 +305,24 @@ mod tests {
         list.iter().map(|(n, c)| ((*n).to_string(), *c)).collect()
     }
 
+    /// (case, modems, providers, type, waited secs, failures, expected)
+    type Case<'a> = (
+        &'a str,
+        &'a str,
+        &'a str,
+        SmsType,
+        i64,
+        &'a [(&'a str, u32)],
+        Routing,
+    );
+
     #[test]
     fn table() {
         use SmsType::{Otp as O, Promotional as M, Transactional as T};
         let p = policy();
         let none: &[(&str, u32)] = &[];
         // (case, modems, providers, type, waited secs, failures, expected)
-        let cases: Vec<(&str, &str, &str, SmsType, i64, &[(&str, u32)], Routing)> = vec![
+        let cases: Vec<Case<'_>> = vec![
             (
                 "modems free: modems",
                 "ff",
