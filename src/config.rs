@@ -19,6 +19,7 @@ mod inbox;
 mod keys;
 mod otp;
 mod providers;
+mod routing;
 mod toml_error;
 mod twilio_compat;
 mod validate;
@@ -31,6 +32,10 @@ pub use otp::{LimitsConfig, OtpConfig, MIN_SECRET_LEN};
 pub use providers::{
     is_http_url, AwsSnsConfig, PlivoConfig, ProviderLimits, ProvidersConfig, TwilioConfig,
     VonageConfig, DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_TIMEOUT_MS,
+};
+pub use routing::{
+    canonical_provider, RouteGroup, RoutingConfig, DEFAULT_FALLBACK_AFTER_FAILURES,
+    DEFAULT_FALLBACK_AFTER_SECS, DEFAULT_OTP_FALLBACK_AFTER_SECS, PROVIDER_NAMES,
 };
 pub use twilio_compat::{TwilioCompatConfig, MIN_AUTH_TOKEN_LEN};
 
@@ -68,6 +73,8 @@ pub struct Config {
     pub twilio_compat: Option<TwilioCompatConfig>,
     /// `[providers]`: cloud SMS providers (Twilio, AWS SNS, Vonage, Plivo).
     pub providers: ProvidersConfig,
+    /// `[routing]`: route groups per SMS type and when to fall back to the next one.
+    pub routing: RoutingConfig,
 }
 
 /// `[server]`: the HTTP API.
@@ -504,6 +511,7 @@ impl Default for Config {
             limits: LimitsConfig::default(),
             twilio_compat: None,
             providers: ProvidersConfig::default(),
+            routing: RoutingConfig::default(),
         }
     }
 }

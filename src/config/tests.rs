@@ -757,6 +757,13 @@ fn every_key_and_variable_is_documented() {
         "timeout_ms",
         "connect_timeout_ms",
         "cost_per_message",
+        "otp",
+        "transactional",
+        "marketing",
+        "fallback_when_no_modem",
+        "fallback_after_secs",
+        "otp_fallback_after_secs",
+        "fallback_after_failures",
     ];
     for key in keys {
         assert!(

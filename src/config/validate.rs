@@ -45,6 +45,8 @@ pub(super) fn config(c: &Config) -> Check {
         super::twilio_compat::validate(twilio)?;
     }
     super::providers::validate(&c.providers)?;
+    let modem_names: Vec<&str> = c.modems.iter().map(|m| m.name.as_str()).collect();
+    super::routing::validate(&c.routing, &c.providers, &modem_names)?;
     api_keys(&c.api_keys)
 }
 

@@ -57,6 +57,9 @@ pub enum DaemonError {
     /// The OTP secret file could not be read or made.
     #[error("otp.secret_file: {0}")]
     OtpSecret(#[from] crate::otp::SecretError),
+    /// A cloud provider route could not be built from its configuration.
+    #[error("{0}")]
+    Provider(#[from] crate::config::ConfigError),
     /// A modem port specification is unusable.
     #[error("modems[{index}].port: {reason}")]
     Port {
@@ -171,8 +174,19 @@ impl Daemon {
 
         let (events_tx, events_rx) = mpsc::channel::<ModemEvent>(1024);
         let (modems, simulator) = start_modems(config, events_tx)?;
-        let routes: Vec<Arc<dyn Route>> =
+        let modem_routes: Vec<Arc<dyn Route>> =
             modems.iter().map(|m| m.clone() as Arc<dyn Route>).collect();
+        let providers = crate::providers::build(&config.providers)?;
+        if !providers.is_empty() {
+            let names: Vec<&str> = providers.iter().map(|p| p.name()).collect();
+            info!(providers = %names.join(", "), "cloud provider routes configured");
+        }
+        // Modems first, then providers: `GET /api/routes` lists them in this order.
+        let routes: Vec<Arc<dyn Route>> = modem_routes
+            .iter()
+            .cloned()
+            .chain(providers.iter().cloned())
+            .collect();
 
         let cancel = CancellationToken::new();
         let d = &config.dispatch;
@@ -189,10 +203,12 @@ impl Daemon {
             in_flight: policy,
             // A message no route could take right now is offered again after one poll.
             no_route_delay: Duration::from_millis(d.poll_interval_ms),
+            routing: dispatch::RoutingPolicy::from_config(&config.routing),
         };
         let (dispatcher, dispatcher_task) = Dispatcher::spawn(
             store.clone(),
-            routes.clone(),
+            modem_routes,
+            providers,
             settings,
             cancel.child_token(),
         );

@@ -22,6 +22,9 @@ pub struct Candidate<'a> {
     pub avoid: Option<&'a str>,
     /// A route it must take (explicit `provider` in the request).
     pub only: Option<&'a str>,
+    /// When given, only these routes (indices) may be chosen: the group the routing
+    /// policy picked.
+    pub within: Option<&'a [usize]>,
 }
 
 /// Balancer state kept between choices.
@@ -46,6 +49,7 @@ impl Balancer {
         let fits: Vec<usize> = routes
             .iter()
             .enumerate()
+            .filter(|(i, _)| message.within.is_none_or(|w| w.contains(i)))
             .filter(|(_, r)| message.only.is_none_or(|only| r.name == only))
             .filter(|(_, r)| r.can_take(message.recipient, message.segments))
             .map(|(i, _)| i)
@@ -53,17 +57,24 @@ impl Balancer {
         // The route the message just failed on is avoided whenever another route is
         // ready for it — even one that is busy this instant: then the message waits for
         // it rather than going straight back to the route that failed.
-        let serves = |r: &RouteSnapshot| {
-            r.ready
+        let serves = |(i, r): (usize, &RouteSnapshot)| {
+            message.within.is_none_or(|w| w.contains(&i))
+                && r.ready
                 && message.only.is_none_or(|only| r.name == only)
                 && (r.prefixes.is_empty() || r.longest_prefix(message.recipient).is_some())
         };
         let preferred: Vec<usize> = match message.avoid {
-            Some(avoid) if routes.iter().any(|r| r.name != avoid && serves(r)) => fits
-                .iter()
-                .copied()
-                .filter(|&i| routes.get(i).is_some_and(|r| r.name != avoid))
-                .collect(),
+            Some(avoid)
+                if routes
+                    .iter()
+                    .enumerate()
+                    .any(|(i, r)| r.name != avoid && serves((i, r))) =>
+            {
+                fits.iter()
+                    .copied()
+                    .filter(|&i| routes.get(i).is_some_and(|r| r.name != avoid))
+                    .collect()
+            }
             _ => fits,
         };
         if preferred.is_empty() {
@@ -159,6 +170,7 @@ mod tests {
             segments: 1,
             avoid: None,
             only: None,
+            within: None,
         }
     }
 
@@ -299,6 +311,7 @@ mod tests {
         assert_eq!(b.choose(&single, &m), Some(0));
         let forced = Candidate {
             only: Some("a"),
+            within: None,
             ..msg("+1")
         };
         assert_eq!(names(&routes, &[b.choose(&routes, &forced)]), vec!["a"]);

@@ -2,6 +2,7 @@
 //!
 //! - [`balancer`] — the strategies, a pure function of route snapshots;
 //! - [`retry`] — what a failure means for the message, a pure function;
+//! - [`routing`] — which group of routes (modem pool, a provider) a message may use now;
 //! - [`runner`] — the loop that ties the store to the routes;
 //! - [`reports`] — status reports from modems into the store.
 //!
@@ -11,8 +12,10 @@
 pub mod balancer;
 pub mod reports;
 pub mod retry;
+pub mod routing;
 pub mod runner;
 
 pub use balancer::{Balancer, Strategy};
 pub use retry::{Decision, RetryPolicy};
+pub use routing::{Routing, RoutingPolicy};
 pub use runner::{default_in_flight, DispatchSettings, Dispatcher};

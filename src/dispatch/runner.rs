@@ -15,6 +15,8 @@
 
 use super::balancer::{Balancer, Candidate, Strategy};
 use super::retry::{Decision, RetryPolicy};
+use super::routing::{self, RoutedMessage, Routing, RoutingPolicy};
+use crate::config::RouteGroup;
 use crate::message::{now_millis, InFlightPolicy, MessageId, Millis, SmsType};
 use crate::route::{OutboundMessage, OutboundSegment, Route, RouteSnapshot};
 use crate::store::{Leased, SegmentRef, Store};
@@ -42,6 +44,8 @@ pub struct DispatchSettings {
     pub in_flight: fn(SmsType) -> InFlightPolicy,
     /// Delay before a message no route could take is offered again.
     pub no_route_delay: Duration,
+    /// Which group of routes (modems, providers) a message may use, and when it falls back.
+    pub routing: RoutingPolicy,
 }
 
 impl Default for DispatchSettings {
@@ -53,6 +57,7 @@ impl Default for DispatchSettings {
             poll_interval: Duration::from_millis(200),
             in_flight: default_in_flight,
             no_route_delay: Duration::from_secs(1),
+            routing: RoutingPolicy::default(),
         }
     }
 }
@@ -73,19 +78,32 @@ pub struct Dispatcher {
 }
 
 impl Dispatcher {
-    /// Starts the loop; it stops leasing when `cancel` fires and ends when running sends
-    /// have finished.
+    /// Starts the loop over the modem routes (the `"modems"` group) and the provider routes
+    /// (each its own group, by name); it stops leasing when `cancel` fires and ends when
+    /// running sends have finished.
     pub fn spawn(
         store: Store,
-        routes: Vec<Arc<dyn Route>>,
+        modems: Vec<Arc<dyn Route>>,
+        providers: Vec<Arc<dyn Route>>,
         settings: DispatchSettings,
         cancel: CancellationToken,
     ) -> (Dispatcher, tokio::task::JoinHandle<()>) {
         let dispatcher = Dispatcher::default();
+        let groups: Vec<RouteGroup> = modems
+            .iter()
+            .map(|_| RouteGroup::Modems)
+            .chain(
+                providers
+                    .iter()
+                    .map(|p| RouteGroup::Provider(p.name().to_string())),
+            )
+            .collect();
+        let routes: Vec<Arc<dyn Route>> = modems.into_iter().chain(providers).collect();
         let routes_len = routes.len();
         let runner = Runner {
             store,
             routes,
+            groups,
             balancer: Balancer::new(settings.strategy),
             running: vec![0; routes_len],
             in_flight: HashSet::new(),
@@ -115,6 +133,8 @@ impl Dispatcher {
 struct Runner {
     store: Store,
     routes: Vec<Arc<dyn Route>>,
+    /// The group of each route (parallel to `routes`).
+    groups: Vec<RouteGroup>,
     balancer: Balancer,
     settings: DispatchSettings,
     wake: Arc<Notify>,
@@ -268,6 +288,33 @@ impl Runner {
             );
             return Assigned::Done;
         }
+        let routed = RoutedMessage {
+            sms_type: message.sms_type,
+            provider: message.provider.as_deref(),
+            recipient: &message.recipient,
+            segments: message.segments.len(),
+            due_at: message.due_at,
+            failures: &message.failures,
+        };
+        let within = match routing::decide(
+            &routed,
+            now,
+            &self.settings.routing,
+            snapshots,
+            &self.groups,
+        ) {
+            Routing::Try { routes, .. } => routes,
+            Routing::Wait => return self.no_route(&message, now, snapshots).await,
+            Routing::Fail(reason) => {
+                log_store(
+                    self.store
+                        .record_failed(message.id, None, &reason, now)
+                        .await,
+                    "failing",
+                );
+                return Assigned::Done;
+            }
+        };
         let candidate = Candidate {
             recipient: &message.recipient,
             segments: message.segments.len(),
@@ -275,7 +322,8 @@ impl Runner {
                 .last_route
                 .as_deref()
                 .filter(|_| message.attempts > 0),
-            only: message.provider.as_deref(),
+            only: None,
+            within: Some(&within),
         };
         let Some(index) = self.balancer.choose(snapshots, &candidate) else {
             return self.no_route(&message, now, snapshots).await;
@@ -312,10 +360,10 @@ impl Runner {
         now: Millis,
         snapshots: &[RouteSnapshot],
     ) -> Assigned {
-        let unknown_provider = message
-            .provider
-            .as_deref()
-            .filter(|p| !snapshots.iter().any(|s| s.name == *p));
+        let unknown_provider = message.provider.as_deref().filter(|p| {
+            let name = crate::config::canonical_provider(p);
+            !snapshots.iter().any(|s| s.name == name)
+        });
         let unserved = !snapshots
             .iter()
             .any(|s| s.prefixes.is_empty() || s.longest_prefix(&message.recipient).is_some());
@@ -374,6 +422,7 @@ async fn send_one(store: Store, route: Arc<dyn Route>, message: Leased, retry: R
                     seq: r.seq,
                     message_ref: r.message_ref,
                     provider_id: r.provider_id,
+                    cost: r.cost,
                 })
                 .collect();
             log_store(

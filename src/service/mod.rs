@@ -437,7 +437,8 @@ impl Service {
             }
         }
         if let Some(provider) = &request.provider {
-            if !self.routes.iter().any(|r| r.name() == provider) {
+            let name = crate::config::canonical_provider(provider);
+            if !self.routes.iter().any(|r| r.name() == name) {
                 let known: Vec<&str> = self.routes.iter().map(|r| r.name()).collect();
                 return Err(ServiceError::invalid(
                     "provider",
@@ -558,7 +559,10 @@ impl Service {
                 priority,
                 schedule_at: request.schedule_at,
                 expire_at: request.expire_at,
-                provider: request.provider.clone(),
+                provider: request
+                    .provider
+                    .as_deref()
+                    .map(|p| crate::config::canonical_provider(p).to_string()),
                 callback_url: stored_callback_url(request),
                 custom_id: request.custom_id.clone(),
                 metadata,
@@ -655,6 +659,11 @@ impl Service {
             let left = deadline.saturating_duration_since(tokio::time::Instant::now());
             modem.modem().settled(left).await;
         }
+    }
+
+    /// Every route (modems first, then cloud providers) as the dispatcher sees it now.
+    pub fn routes(&self) -> Vec<crate::route::RouteSnapshot> {
+        self.routes.iter().map(|r| r.snapshot()).collect()
     }
 
     /// Whether at least one route can send now.

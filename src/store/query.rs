@@ -98,7 +98,7 @@ pub fn get(conn: &Connection, id: MessageId) -> Result<Option<MessageDetail>, St
         .map_err(|e| StoreError::Sqlite(format!("message {id}: metadata: {e}")))?;
     let segments_detail = conn
         .prepare_cached(
-            "SELECT seq, route, message_ref, provider_id, status, tp_st, sent_at, report_at
+            "SELECT seq, route, message_ref, provider_id, status, tp_st, sent_at, report_at, cost
              FROM segments WHERE message_id = ?1 ORDER BY seq",
         )?
         .query_map([id.0], |r| {
@@ -111,6 +111,7 @@ pub fn get(conn: &Connection, id: MessageId) -> Result<Option<MessageDetail>, St
                 tp_st: r.get(5)?,
                 sent_at: r.get(6)?,
                 report_at: r.get(7)?,
+                cost: r.get(8)?,
             })
         })?
         .collect::<Result<Vec<_>, _>>()?;

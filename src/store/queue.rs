@@ -317,7 +317,7 @@ fn load_leased(conn: &Connection, id: MessageId) -> Result<StoredLeased, StoreEr
         .collect::<Result<Vec<_>, _>>()?;
     let mut stmt = conn.prepare_cached(
         "SELECT recipient, body, message_type, sms_type, encoding, priority, provider, attempts,
-                expire_at, created_at, route, sealed_body
+                expire_at, created_at, route, sealed_body, schedule_at
          FROM messages WHERE id = ?1",
     )?;
     let row = stmt
@@ -339,11 +339,12 @@ fn load_leased(conn: &Connection, id: MessageId) -> Result<StoredLeased, StoreEr
                     r.get::<_, Option<String>>(10)?,
                 ),
                 r.get::<_, Option<String>>(11)?,
+                r.get::<_, Option<Millis>>(12)?,
             ))
         })
         .optional()?
         .ok_or(StoreError::NotFound)?;
-    let ((recipient, body, message_type, sms_type, encoding), rest, sealed_body) = row;
+    let ((recipient, body, message_type, sms_type, encoding), rest, sealed_body, schedule_at) = row;
     let (priority, provider, attempts, expire_at, created_at, last_route) = rest;
     let message = Leased {
         id,
@@ -358,12 +359,27 @@ fn load_leased(conn: &Connection, id: MessageId) -> Result<StoredLeased, StoreEr
         expire_at,
         created_at,
         last_route,
+        due_at: schedule_at.map_or(created_at, |at| at.max(created_at)),
+        failures: failures_by_route(conn, id)?,
         segments,
     };
     Ok(StoredLeased {
         message,
         sealed_body,
     })
+}
+
+/// Failed attempts of a message per route: the retries recorded with a route (a release or
+/// a reclaimed lease names none).
+fn failures_by_route(conn: &Connection, id: MessageId) -> Result<Vec<(String, u32)>, StoreError> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT route, count(*) FROM events
+             WHERE message_id = ?1 AND status = 'queued' AND route IS NOT NULL
+             GROUP BY route ORDER BY route",
+        )?
+        .query_map([id.0], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<Result<Vec<_>, _>>()?)
 }
 
 /// Queued or scheduled messages whose `expire_at` passed become `expired`.
@@ -392,7 +408,16 @@ pub fn record_sent(
     refs: &[SegmentRef],
     now: Millis,
 ) -> Result<(), StoreError> {
-    transition(conn, id, None, MessageStatus::Sent, Some(route), None, now)?;
+    let detail = sent_detail(refs);
+    transition(
+        conn,
+        id,
+        None,
+        MessageStatus::Sent,
+        Some(route),
+        detail.as_deref(),
+        now,
+    )?;
     conn.prepare_cached(
         "UPDATE messages SET route = ?2, sent_at = ?3, lease_until = NULL, error = NULL
          WHERE id = ?1",
@@ -403,10 +428,12 @@ pub fn record_sent(
     )?
     .execute(params![id.0, route, now])?;
     let mut set_ref = conn.prepare_cached(
-        "UPDATE segments SET message_ref = ?3, provider_id = ?4 WHERE message_id = ?1 AND seq = ?2",
+        "UPDATE segments SET message_ref = ?3, provider_id = ?4, cost = ?5
+         WHERE message_id = ?1 AND seq = ?2",
     )?;
     for r in refs {
-        if set_ref.execute(params![id.0, r.seq, r.message_ref, r.provider_id])? == 0 {
+        let cost = r.cost.filter(|c| c.is_finite());
+        if set_ref.execute(params![id.0, r.seq, r.message_ref, r.provider_id, cost])? == 0 {
             return Err(StoreError::Conflict(format!(
                 "message {id} has no segment {}",
                 r.seq
@@ -415,6 +442,27 @@ pub fn record_sent(
     }
     // A status report may have arrived before this record: adopt it now.
     super::reports::adopt_orphans(conn, id, route, now, std::time::Duration::from_secs(60))
+}
+
+/// The `sent` event's detail: the provider's ids and the cost, when a provider answered
+/// with them (a modem's TP-MRs are on the segments).
+fn sent_detail(refs: &[SegmentRef]) -> Option<String> {
+    let ids: Vec<&str> = refs
+        .iter()
+        .filter_map(|r| r.provider_id.as_deref())
+        .collect();
+    let costs: Vec<f64> = refs
+        .iter()
+        .filter_map(|r| r.cost.filter(|c| c.is_finite()))
+        .collect();
+    let mut parts = Vec::new();
+    if !ids.is_empty() {
+        parts.push(format!("provider_id {}", ids.join(",")));
+    }
+    if !costs.is_empty() {
+        parts.push(format!("cost {}", costs.iter().sum::<f64>()));
+    }
+    (!parts.is_empty()).then(|| parts.join("; "))
 }
 
 /// `sending → queued` for another attempt at `next_attempt_at`.

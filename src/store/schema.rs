@@ -19,6 +19,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0004_templates.sql"),
     include_str!("migrations/0005_inbox.sql"),
     include_str!("migrations/0006_otp.sql"),
+    include_str!("migrations/0007_segment_cost.sql"),
 ];
 
 /// The schema version this binary writes.

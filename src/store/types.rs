@@ -173,12 +173,17 @@ pub struct Leased {
     pub created_at: Millis,
     /// The route of the previous attempt.
     pub last_route: Option<String>,
+    /// When it became due: its `schedule_at`, or when it was accepted.
+    pub due_at: Millis,
+    /// Failed attempts so far per route name (attempts that ended in a retry), for the
+    /// routing policy's `fallback_after_failures`.
+    pub failures: Vec<(String, u32)>,
     /// The segments, in order.
     pub segments: Vec<StoredSegment>,
 }
 
 /// What a route said about one sent segment.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct SegmentRef {
     /// 1-based position.
     pub seq: u16,
@@ -186,6 +191,8 @@ pub struct SegmentRef {
     pub message_ref: Option<u8>,
     /// A cloud provider's message id.
     pub provider_id: Option<String>,
+    /// What the provider charged for it, when its answer said.
+    pub cost: Option<f64>,
 }
 
 /// Which messages `list` returns.
@@ -274,7 +281,7 @@ pub struct MessageSummary {
 }
 
 /// One segment of a message, with its delivery state.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct SegmentDetail {
     /// 1-based position.
     pub seq: u16,
@@ -284,6 +291,8 @@ pub struct SegmentDetail {
     pub message_ref: Option<u8>,
     /// Provider's id.
     pub provider_id: Option<String>,
+    /// What the provider charged for it, when known.
+    pub cost: Option<f64>,
     /// `"pending"`, `"sent"`, `"delivered"` or `"failed"`.
     pub status: String,
     /// The latest TP-ST reported.

@@ -23,6 +23,7 @@ mod pdu_properties; // property tests: round trips, segment sizes, minimal count
 mod pdu_robustness; // random and mutated bytes never panic the decoder
 mod pdu_vectors; // real PDU vectors, hex ⇄ fields, from tests/it/data/pdu_vectors.json
 mod providers; // Twilio, AWS SNS, Vonage, Plivo routes against local fakes checking each request as documented (SigV4 recomputed): ids, costs, error classes, 429, 401, hang → ambiguous, refused
+mod routing; // the routing policy on the simulator with a fake Twilio: modems down → provider, provider refused → modem, hang → an OTP never resent, explicit provider, fallback after N modem failures
 mod serve_process; // smsgate serve under systemd: READY/STATUS/STOPPING over NOTIFY_SOCKET, SIGTERM exit 0, bad config exit 78
 mod sim; // the simulated modem network in raw AT bytes: dialogue, routing, reports, faults, pty, TCP, control API
 mod store; // the store: lease order, outcomes and events, idempotency, report correlation, recovery, durability, SIGKILL mid-enqueue

@@ -77,6 +77,7 @@ async fn send(store: &Store, id: MessageId, route: &str, mrs: &[u8], now: i64) {
             seq: u16::try_from(i + 1).unwrap(),
             message_ref: Some(mr),
             provider_id: None,
+            cost: None,
         })
         .collect();
     store.record_sent(id, route, refs, now).await.unwrap();
@@ -704,6 +705,7 @@ async fn sent(store: &Store, id: MessageId, route: &str, mr: u8, now: i64) {
                 seq: 1,
                 message_ref: Some(mr),
                 provider_id: None,
+                cost: None,
             }],
             now,
         )
@@ -802,6 +804,7 @@ async fn an_early_report_is_adopted_however_long_the_send_took() {
             seq,
             message_ref: Some(seq as u8),
             provider_id: None,
+            cost: None,
         })
         .collect();
     store
