@@ -28,7 +28,7 @@ pub struct Candidate<'a> {
 }
 
 /// Balancer state kept between choices.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct Balancer {
     strategy: Strategy,
     cursor: usize,

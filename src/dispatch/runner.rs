@@ -155,8 +155,16 @@ enum Assigned {
     Released,
 }
 
-/// Most leasing rounds in a row while messages keep being released.
-const MAX_RELEASE_ROUNDS: usize = 4;
+/// Pages of due messages one round looks at before it gives up placing any.
+const PEEK_PAGES: usize = 4;
+
+/// What a round leases.
+enum Placement {
+    /// These messages, each placed on a route in this round's view.
+    Ids(Vec<MessageId>),
+    /// Every message looked at waits: lease (and so release aside) this many from the head.
+    Stuck(usize),
+}
 
 impl Runner {
     async fn run(mut self, cancel: CancellationToken) {
@@ -234,44 +242,119 @@ impl Runner {
         }
     }
 
-    /// One leasing round: as many messages as there are free route slots. Messages no route
-    /// can take now are released (not due again until later), and the round leases again,
-    /// so one unplaceable message never keeps a free route idle.
+    /// One leasing round. The due messages are first looked at without leasing them
+    /// (`peek_due`, a read) and placed on this round's view of the routes with the routing
+    /// policy and a copy of the balancer; only those that found a route are leased. So a
+    /// message waiting for its group's time limit, or for a busy route, costs no writes and
+    /// no events, however often the dispatcher looks — and it never stands in the way of the
+    /// messages behind it: up to `PEEK_PAGES` pages are looked at. Should every page hold
+    /// only messages no route can take (a pathological backlog), the first of them are
+    /// leased and released with a delay as before, so the queue behind them moves.
     async fn round(&mut self, now: Millis, sends: &mut JoinSet<(usize, MessageId)>) {
-        for _ in 0..MAX_RELEASE_ROUNDS {
-            let mut snapshots: Vec<RouteSnapshot> =
-                self.routes.iter().map(|r| r.snapshot()).collect();
-            for (snapshot, &running) in snapshots.iter_mut().zip(&self.running) {
-                snapshot.in_flight = snapshot.in_flight.max(running);
-            }
-            let free: usize = snapshots
-                .iter()
-                .filter(|s| s.ready)
-                .map(|s| s.concurrency.saturating_sub(s.in_flight))
-                .sum();
-            if free == 0 {
+        let mut snapshots: Vec<RouteSnapshot> = self.routes.iter().map(|r| r.snapshot()).collect();
+        for (snapshot, &running) in snapshots.iter_mut().zip(&self.running) {
+            snapshot.in_flight = snapshot.in_flight.max(running);
+        }
+        let free: usize = snapshots
+            .iter()
+            .filter(|s| s.ready)
+            .map(|s| s.concurrency.saturating_sub(s.in_flight))
+            .sum();
+        if free == 0 {
+            return;
+        }
+        let chosen = match self.place(now, free, &snapshots).await {
+            Ok(chosen) => chosen,
+            Err(e) => {
+                error!("looking at due messages failed: {e}");
                 return;
             }
-            let leased = match self.store.lease(now, free, self.settings.lease_for).await {
-                Ok(leased) => leased,
-                Err(e) => {
-                    error!("leasing failed: {e}");
-                    return;
+        };
+        let leased = match chosen {
+            Placement::Ids(ids) if ids.is_empty() => return,
+            Placement::Ids(ids) => {
+                self.store
+                    .lease_ids(ids, now, self.settings.lease_for)
+                    .await
+            }
+            // Nothing placeable in the pages looked at: move the head of the queue aside.
+            Placement::Stuck(n) => self.store.lease(now, n, self.settings.lease_for).await,
+        };
+        let leased = match leased {
+            Ok(leased) => leased,
+            Err(e) => {
+                error!("leasing failed: {e}");
+                return;
+            }
+        };
+        for message in leased {
+            self.assign(message, now, &mut snapshots, sends).await;
+        }
+    }
+
+    /// Which due messages this round can place (see [`Self::round`]).
+    async fn place(
+        &self,
+        now: Millis,
+        free: usize,
+        snapshots: &[RouteSnapshot],
+    ) -> Result<Placement, crate::store::StoreError> {
+        let page = free.saturating_mul(4).clamp(16, 256);
+        let mut view = snapshots.to_vec();
+        let mut balancer = self.balancer.clone();
+        let mut chosen = Vec::new();
+        let mut looked = 0;
+        for n in 0..PEEK_PAGES {
+            let due = self.store.peek_due(now, page, n * page).await?;
+            looked += due.len();
+            for message in &due {
+                if chosen.len() >= free {
+                    return Ok(Placement::Ids(chosen));
                 }
-            };
-            if leased.is_empty() {
-                return;
-            }
-            let mut released = 0;
-            for message in leased {
-                if let Assigned::Released = self.assign(message, now, &mut snapshots, sends).await {
-                    released += 1;
+                if message.expire_at.is_some_and(|at| at <= now) {
+                    chosen.push(message.id); // assign records the expiry
+                    continue;
+                }
+                let routed = RoutedMessage {
+                    sms_type: message.sms_type,
+                    provider: message.provider.as_deref(),
+                    recipient: &message.recipient,
+                    segments: message.segments.len(),
+                    due_at: message.due_at,
+                    failures: &message.failures,
+                };
+                match routing::decide(&routed, now, &self.settings.routing, &view, &self.groups) {
+                    Routing::Wait => {}
+                    Routing::Fail(_) => chosen.push(message.id), // assign records it
+                    Routing::Try { routes, .. } => {
+                        let candidate = Candidate {
+                            recipient: &message.recipient,
+                            segments: message.segments.len(),
+                            avoid: message
+                                .last_route
+                                .as_deref()
+                                .filter(|_| message.attempts > 0),
+                            only: None,
+                            within: Some(&routes),
+                        };
+                        if let Some(slot) = balancer
+                            .choose(&view, &candidate)
+                            .and_then(|i| view.get_mut(i))
+                        {
+                            slot.in_flight += 1;
+                            chosen.push(message.id);
+                        }
+                    }
                 }
             }
-            if released == 0 {
-                return;
+            if due.len() < page {
+                break;
             }
         }
+        if chosen.is_empty() && looked >= page * PEEK_PAGES {
+            return Ok(Placement::Stuck(free));
+        }
+        Ok(Placement::Ids(chosen))
     }
 
     async fn assign(

@@ -145,6 +145,34 @@ impl Store {
         .await
     }
 
+    /// The due messages `offset..offset + limit`, in leasing order, without leasing them
+    /// (sealed text stays sealed): what the dispatcher places before it leases.
+    pub async fn peek_due(
+        &self,
+        now: Millis,
+        limit: usize,
+        offset: usize,
+    ) -> Result<Vec<Leased>, StoreError> {
+        writer::read(&self.reader, move |c| {
+            queue::peek_due(c, now, limit, offset)
+        })
+        .await
+    }
+
+    /// Leases those of `ids` that are still due, in that order.
+    pub async fn lease_ids(
+        &self,
+        ids: Vec<MessageId>,
+        now: Millis,
+        lease_for: Duration,
+    ) -> Result<Vec<Leased>, StoreError> {
+        let sealer = self.sealer.clone();
+        writer::write(&self.writer, move |c| {
+            queue::lease_ids(c, &ids, now, lease_for, sealer.as_ref())
+        })
+        .await
+    }
+
     /// Queued or scheduled messages whose `expire_at <= now` become `expired`.
     pub async fn expire_due(&self, now: Millis) -> Result<Vec<MessageId>, StoreError> {
         writer::write(&self.writer, move |c| queue::expire_due(c, now)).await

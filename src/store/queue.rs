@@ -223,6 +223,50 @@ const DUE: &str = "SELECT id FROM messages INDEXED BY messages_due
      ORDER BY priority DESC, id
      LIMIT ?2";
 
+/// The due messages `offset ..offset + limit` in leasing order, as `lease` would return them
+/// but without leasing them and with any sealed text left sealed: for the dispatcher to
+/// decide which it can place before it leases (a read; nothing changes).
+pub fn peek_due(
+    conn: &Connection,
+    now: Millis,
+    limit: usize,
+    offset: usize,
+) -> Result<Vec<Leased>, StoreError> {
+    let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+    let offset = i64::try_from(offset).unwrap_or(i64::MAX);
+    let ids = conn
+        .prepare_cached(&format!("{DUE} OFFSET ?3"))?
+        .query_map(params![now, limit, offset], |r| r.get(0).map(MessageId))?
+        .collect::<Result<Vec<_>, _>>()?;
+    ids.into_iter()
+        .map(|id| load_leased(conn, id).map(|stored| stored.message))
+        .collect()
+}
+
+/// Leases those of `ids` that are still due (a peek may be a moment old), in that order.
+pub fn lease_ids(
+    conn: &Connection,
+    ids: &[MessageId],
+    now: Millis,
+    lease_for: std::time::Duration,
+    sealer: Option<&Sealer>,
+) -> Result<Vec<Leased>, StoreError> {
+    let mut still_due = conn.prepare_cached(
+        "SELECT 1 FROM messages
+         WHERE id = ?1 AND status IN ('queued', 'scheduled')
+           AND (status = 'queued' OR schedule_at <= ?2)
+           AND next_attempt_at <= ?2
+           AND (expire_at IS NULL OR expire_at > ?2)",
+    )?;
+    let mut due = Vec::with_capacity(ids.len());
+    for &id in ids {
+        if still_due.exists(params![id.0, now])? {
+            due.push(id);
+        }
+    }
+    lease_listed(conn, due, now, lease_for, sealer)
+}
+
 /// Leases up to `limit` due messages: they become `sending` until `now + lease_for`.
 pub fn lease(
     conn: &Connection,
@@ -236,6 +280,17 @@ pub fn lease(
         .prepare_cached(DUE)?
         .query_map(params![now, limit], |r| r.get(0).map(MessageId))?
         .collect::<Result<Vec<_>, _>>()?;
+    lease_listed(conn, ids, now, lease_for, sealer)
+}
+
+/// Leases `ids` (all due): each becomes `sending` until `now + lease_for`.
+fn lease_listed(
+    conn: &Connection,
+    ids: Vec<MessageId>,
+    now: Millis,
+    lease_for: std::time::Duration,
+    sealer: Option<&Sealer>,
+) -> Result<Vec<Leased>, StoreError> {
     let until = now.saturating_add(duration_millis(lease_for));
     let mut set_lease =
         conn.prepare_cached("UPDATE messages SET lease_until = ?2 WHERE id = ?1")?;

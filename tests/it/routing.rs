@@ -377,3 +377,41 @@ async fn after_n_failures_on_the_modems_the_provider_gets_the_message() {
     assert_eq!(twilio.requests.load(Ordering::SeqCst), 1);
     d.stop().await;
 }
+
+/// Messages that wait for busy modems (the provider is idle but not theirs yet) are not
+/// leased and released over and over: each is leased once, when a modem takes it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn waiting_messages_are_not_leased_until_a_route_can_take_them() {
+    let twilio = fake_twilio(Mode::Accept).await;
+    let d = start(&twilio.url, |c| {
+        c.simulator.latency_ms = (1_500, 1_500);
+        c.routing.transactional = vec!["modems".into(), "twilio".into()];
+        c.routing.fallback_after_secs = 60;
+    })
+    .await;
+    let mut ids = Vec::new();
+    for i in 0..4 {
+        ids.push(
+            send(
+                &d.app,
+                json!({"to": EXTERNAL, "message": format!("wait {i}")}),
+            )
+            .await,
+        );
+    }
+    // Both modems are busy for 1.5 s with the first two; the last two wait that long while
+    // the dispatcher polls every 20 ms (and Twilio has free slots all along).
+    for id in &ids {
+        let done = wait_status(&d.app, id, &["sent", "delivered"]).await;
+        let leases = done["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| e["status"] == "sending")
+            .count();
+        assert_eq!(leases, 1, "message {id} was leased {leases} times: {done}");
+        assert_ne!(done["route"], "twilio");
+    }
+    assert_eq!(twilio.requests.load(Ordering::SeqCst), 0);
+    d.stop().await;
+}
