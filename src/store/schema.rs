@@ -19,6 +19,8 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0004_templates.sql"),
     include_str!("migrations/0005_inbox.sql"),
     include_str!("migrations/0006_otp.sql"),
+    // 0007 (the provider routing branch) goes right above when merged; 0008 stays last.
+    include_str!("migrations/0008_provider_callbacks.sql"),
 ];
 
 /// The schema version this binary writes.
