@@ -162,9 +162,11 @@ async fn record_sent(r: &Running, id: MessageId, route: &str, provider_ids: &[&s
     r.store.record_sent(id, route, refs, FAR + 2).await.unwrap();
 }
 
-/// A message sent through `route` with those provider ids (one per segment).
+/// A message sent through `route` with those provider ids (one per segment: the text has
+/// as many segments).
 async fn sent_through(r: &Running, route: &str, provider_ids: &[&str]) -> MessageId {
-    let id = accept(&r.app, "hello").await;
+    let text = "x".repeat(150 * provider_ids.len());
+    let id = accept(&r.app, &text).await;
     lease(r).await;
     record_sent(r, id, route, provider_ids).await;
     id
@@ -663,7 +665,7 @@ async fn the_generic_webhook_validates_and_records() {
             json!({"status": "delivered", "error_code": {"x": 1}}),
             "error_code",
         ),
-        (json!({"status": "delivered", "colour": "red"}), "body"),
+        (json!({"status": "delivered", "colour": "red"}), "colour"),
         (json!({"status": 7}), "status"),
     ] {
         let (status, answer) = post(body.clone()).await;
