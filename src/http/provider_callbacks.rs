@@ -366,7 +366,7 @@ async fn plivo(
         message_id: our_id(&q)?,
         provider_id: first(&params, "MessageUUID"),
         status: required(&params, "Status")?,
-        error_code: first(&params, "ErrorCode").filter(|c| c.trim_start_matches('0') != ""),
+        error_code: first(&params, "ErrorCode").filter(|c| !c.trim_start_matches('0').is_empty()),
         price: first(&params, "TotalAmount").or_else(|| first(&params, "TotalRate")),
         reported_at: None,
     };
