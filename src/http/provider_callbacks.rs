@@ -136,11 +136,12 @@ pub fn webhook_router() -> Router<AppState> {
 }
 
 fn forbidden(provider: &str, why: &str, query: Option<&str>) -> ApiError {
-    tracing::warn!(
-        provider,
-        query = query.unwrap_or(""),
-        "refused a status callback: {why}"
-    );
+    // Only our id from the query: a Vonage GET receipt carries its `sig` there too.
+    let message_id = serde_urlencoded::from_str::<Vec<(String, String)>>(query.unwrap_or(""))
+        .ok()
+        .and_then(|q| first(&q, "message_id"))
+        .unwrap_or_default();
+    tracing::warn!(provider, %message_id, "refused a status callback: {why}");
     ApiError {
         status: StatusCode::FORBIDDEN,
         code: "invalid_signature",
