@@ -6,6 +6,7 @@
 //! command line.
 
 pub mod at;
+pub mod callback_signatures;
 pub mod config;
 pub mod daemon;
 pub mod dispatch;

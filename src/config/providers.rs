@@ -132,6 +132,11 @@ pub struct VonageConfig {
     pub api_secret: Secret,
     /// Sender number or alphanumeric sender id.
     pub from: String,
+    /// Signature secret of signed webhooks (Vonage dashboard → API settings); when set,
+    /// delivery receipts without a valid `sig` are refused. None: receipts are not signed.
+    pub signature_secret: Option<Secret>,
+    /// The HMAC of signed webhooks: `sha256` (default), `sha1` or `sha512`.
+    pub signature_method: String,
     /// API base URL (`https://rest.nexmo.com`).
     pub base_url: String,
     /// Total timeout in ms.
@@ -150,6 +155,8 @@ impl Default for VonageConfig {
             api_key: String::new(),
             api_secret: Secret::new(""),
             from: String::new(),
+            signature_secret: None,
+            signature_method: "sha256".into(),
             base_url: "https://rest.nexmo.com".into(),
             timeout_ms: DEFAULT_TIMEOUT_MS,
             connect_timeout_ms: DEFAULT_CONNECT_TIMEOUT_MS,
@@ -338,6 +345,18 @@ pub(super) fn validate(p: &ProvidersConfig) -> Check {
         required(key("api_key"), &v.api_key)?;
         required(key("api_secret"), v.api_secret.expose())?;
         required(key("from"), &v.from)?;
+        if let Some(secret) = &v.signature_secret {
+            required(key("signature_secret"), secret.expose())?;
+        }
+        if !matches!(v.signature_method.as_str(), "sha1" | "sha256" | "sha512") {
+            return Err(ConfigError::new(
+                key("signature_method"),
+                format!(
+                    "{:?} is not one of \"sha256\", \"sha1\", \"sha512\"",
+                    v.signature_method
+                ),
+            ));
+        }
         url(key("base_url"), &v.base_url)?;
         limits("vonage", v.limits())?;
     }
@@ -397,6 +416,8 @@ sender_id = "ACME"
 api_key = "abcd1234"
 api_secret = "s3cret"
 from = "AcmeInc"
+signature_secret = "vsig"
+signature_method = "sha512"
 [providers.plivo]
 auth_id = "MAXXXXXXXXXXXXXXXXXX"
 auth_token = "ptok"
@@ -430,6 +451,12 @@ from = "14155550100"
         let v = p.vonage.as_ref().unwrap();
         assert_eq!(v.base_url, "https://rest.nexmo.com");
         assert_eq!(v.connect_timeout_ms, DEFAULT_CONNECT_TIMEOUT_MS);
+        assert_eq!(
+            v.signature_secret.as_ref().map(|s| s.expose()),
+            Some("vsig")
+        );
+        assert_eq!(v.signature_method, "sha512");
+        assert_eq!(VonageConfig::default().signature_method, "sha256");
         let pl = p.plivo.as_ref().unwrap();
         assert_eq!(pl.base_url, "https://api.plivo.com");
         assert_eq!(pl.per_second, 0);
@@ -440,7 +467,7 @@ from = "14155550100"
     fn secrets_never_print() {
         let c = parse(FULL).unwrap();
         let shown = format!("{:?}", c.providers);
-        for secret in ["tok\"", "wJalrXUtnFEMI", "s3cret", "ptok"] {
+        for secret in ["tok\"", "wJalrXUtnFEMI", "s3cret", "ptok", "vsig"] {
             assert!(!shown.contains(secret), "{secret} in {shown}");
         }
         assert!(shown.contains("<redacted>"));
@@ -496,6 +523,14 @@ from = "14155550100"
         refused(
             "[providers.vonage]\napi_key = \"k\"\napi_secret = \"s\"",
             "providers.vonage.from",
+        );
+        refused(
+            "[providers.vonage]\napi_key = \"k\"\napi_secret = \"s\"\nfrom = \"A\"\nsignature_method = \"md5\"",
+            "providers.vonage.signature_method",
+        );
+        refused(
+            "[providers.vonage]\napi_key = \"k\"\napi_secret = \"s\"\nfrom = \"A\"\nsignature_secret = \" \"",
+            "providers.vonage.signature_secret",
         );
         refused(
             "[providers.plivo]\nauth_id = \"MA/../x\"\nauth_token = \"t\"\nfrom = \"1\"",

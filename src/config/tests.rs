@@ -753,6 +753,8 @@ fn every_key_and_variable_is_documented() {
         "sender_id",
         "api_key",
         "api_secret",
+        "signature_secret",
+        "signature_method",
         "auth_id",
         "timeout_ms",
         "connect_timeout_ms",

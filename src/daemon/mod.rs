@@ -299,6 +299,9 @@ impl Daemon {
                         auth_token: t.auth_token.expose().to_string(),
                     }
                 }),
+                provider_callbacks: http::provider_callbacks::CallbackSettings::from_config(
+                    &config.providers,
+                ),
             },
             twilio_public_url: config
                 .twilio_compat

@@ -12,6 +12,7 @@ mod inbound;
 mod optouts;
 mod otp;
 mod phone;
+pub mod provider_callbacks;
 mod sms;
 mod system;
 mod templates;
@@ -48,6 +49,9 @@ pub struct HttpSettings {
     pub api_keys: Vec<ApiKey>,
     /// `[twilio_compat]`: serve the Twilio-compatible API (none: its paths are 404).
     pub twilio_compat: Option<twilio_compat::TwilioCompatSettings>,
+    /// `[providers]`: the providers whose status callbacks are served, and the public URL
+    /// their signatures cover (nothing configured: their paths are 404).
+    pub provider_callbacks: provider_callbacks::CallbackSettings,
 }
 
 impl Default for HttpSettings {
@@ -58,6 +62,7 @@ impl Default for HttpSettings {
             cors_origins: Vec::new(),
             api_keys: Vec::new(),
             twilio_compat: None,
+            provider_callbacks: provider_callbacks::CallbackSettings::default(),
         }
     }
 }
@@ -88,11 +93,14 @@ pub fn router(state: AppState, settings: &HttpSettings) -> Router {
         Some(t) => twilio_compat::router(state.service.clone(), t.clone()),
         None => Router::new(),
     };
+    // Provider status callbacks are authenticated by their providers' signatures.
+    let callbacks = provider_callbacks::router(state.service.clone(), &settings.provider_callbacks);
     let api = Router::new()
         .merge(auth::require(
             sms::send_router()
                 .merge(templates::write_router())
-                .merge(optouts::send_router()),
+                .merge(optouts::send_router())
+                .merge(provider_callbacks::webhook_router()),
             auth.clone(),
             Scope::Send,
         ))
@@ -116,6 +124,7 @@ pub fn router(state: AppState, settings: &HttpSettings) -> Router {
         .fallback(|| async { ApiError::not_found("no such endpoint") })
         .with_state(state)
         .merge(twilio)
+        .merge(callbacks)
         .layer(DefaultBodyLimit::max(settings.max_body_bytes))
         .layer(TimeoutLayer::with_status_code(
             axum::http::StatusCode::REQUEST_TIMEOUT,

@@ -2,7 +2,8 @@
 //! its PDUs, store it durably, wake the dispatcher; read messages, batches and modems.
 //! SMS templates (CRUD, preview, rendering for a send) are in `templates.rs`; the inbox in
 //! `inbound.rs`, the opt-out list in `optouts.rs`; send limits in `limits.rs`; OTP, 2FA and
-//! phone validation in `otp.rs`, `twofa.rs` and `phone.rs`.
+//! phone validation in `otp.rs`, `twofa.rs` and `phone.rs`; provider status callbacks in
+//! `callbacks.rs`.
 //!
 //! Validation happens here and only here, and every failure names the request field it
 //! concerns (`to[3].number`, `expire_at`), so the HTTP layer can answer 400 with it. Never
@@ -12,9 +13,14 @@
 //! encodes into at most `max_segments` segments, and consistent dates; what `send` returns
 //! is durable (the store committed it) — that is the 202's promise.
 
+mod callbacks;
 mod inbound;
 mod optouts;
 
+pub use callbacks::{
+    generic_outcome, plivo_outcome, twilio_outcome, vonage_outcome, CallbackSource,
+    ProviderCallback, GENERIC_PROVIDERS, GENERIC_STATUSES,
+};
 pub use inbound::InboundQuery;
 
 mod limits;

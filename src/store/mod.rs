@@ -11,6 +11,8 @@
 //! - [`inbox`] — inbound parts, their reassembly into messages, and the opt-out changes
 //!   those make; [`optouts`] — the opt-out list.
 //! - [`templates`] — SMS templates, their version history and usage counts.
+//! - [`provider_status`] — provider status callbacks: attribution, forward-only changes,
+//!   ignored duplicates and late ones recorded, early ones kept for `record_sent`.
 //!
 //! Never imports HTTP, modems, the dispatcher or anything above layer 1; uses only
 //! `message` and `pdu` (for `DeliveryStatus`).
@@ -33,6 +35,7 @@
 pub mod inbox;
 pub mod optouts;
 pub mod otp;
+pub mod provider_status;
 mod query;
 mod queue;
 mod reports;
@@ -285,6 +288,21 @@ impl Store {
                 now,
                 window,
             )
+        })
+        .await
+    }
+
+    /// Records a provider's status callback for message `id` (or, without it, the message
+    /// whose segment carries the callback's provider id); see [`provider_status`].
+    /// `NotFound` when there is no such message.
+    pub async fn record_provider_status(
+        &self,
+        id: Option<MessageId>,
+        status: provider_status::ProviderStatus,
+        now: Millis,
+    ) -> Result<provider_status::Recorded, StoreError> {
+        writer::write(&self.writer, move |c| {
+            provider_status::record(c, id, &status, now)
         })
         .await
     }

@@ -85,7 +85,7 @@ fn wipe_secret(conn: &Connection, id: MessageId) -> Result<(), StoreError> {
     Ok(())
 }
 
-fn insert_event(
+pub(super) fn insert_event(
     conn: &Connection,
     id: MessageId,
     status: MessageStatus,
@@ -496,7 +496,9 @@ pub fn record_sent(
         }
     }
     // A status report may have arrived before this record: adopt it now.
-    super::reports::adopt_orphans(conn, id, route, now, std::time::Duration::from_secs(60))
+    super::reports::adopt_orphans(conn, id, route, now, std::time::Duration::from_secs(60))?;
+    // So may a provider's status callback.
+    super::provider_status::adopt(conn, id, route, now)
 }
 
 /// The `sent` event's detail: the provider's ids and the cost, when a provider answered

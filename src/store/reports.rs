@@ -104,6 +104,23 @@ pub fn record_status_report(
     if status == DeliveryStatus::Pending {
         return Ok(Some((id, current)));
     }
+    let detail = format!("status report for segment {seq}: TP-ST 0x{tp_st:02X}");
+    let after = roll_up(conn, id, Some(route), &detail, now)?;
+    Ok(Some((id, after)))
+}
+
+/// The segment → message roll-up: the message becomes `undelivered` as soon as one segment
+/// failed and `delivered` when every segment is, through `transition` (with an event whose
+/// detail is `detail`; an undelivered message keeps it as its error); otherwise, or when it
+/// is already final, it stays as it is. Returns its status after.
+pub(super) fn roll_up(
+    conn: &Connection,
+    id: MessageId,
+    route: Option<&str>,
+    detail: &str,
+    now: Millis,
+) -> Result<MessageStatus, StoreError> {
+    let current = status_of(conn, id)?;
     let (total, delivered, failed): (i64, i64, i64) = conn
         .prepare_cached(
             "SELECT count(*), coalesce(sum(status = 'delivered'), 0),
@@ -111,7 +128,6 @@ pub fn record_status_report(
              FROM segments WHERE message_id = ?1",
         )?
         .query_row([id.0], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
-    let detail = format!("status report for segment {seq}: TP-ST 0x{tp_st:02X}");
     let next = if failed > 0 {
         Some(MessageStatus::Undelivered)
     } else if delivered == total {
@@ -121,15 +137,15 @@ pub fn record_status_report(
     };
     match next {
         Some(next) if current.can_become(next) => {
-            transition(conn, id, None, next, Some(route), Some(&detail), now)?;
+            transition(conn, id, None, next, route, Some(detail), now)?;
             if next == MessageStatus::Undelivered {
                 conn.prepare_cached("UPDATE messages SET error = ?2 WHERE id = ?1")?
                     .execute(params![id.0, detail])?;
             }
-            Ok(Some((id, next)))
+            Ok(next)
         }
         // Already final (a later segment's report after one failed) or not yet complete.
-        _ => Ok(Some((id, current))),
+        _ => Ok(current),
     }
 }
 

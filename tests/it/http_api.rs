@@ -556,8 +556,18 @@ async fn api_keys_and_scopes_are_enforced() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn modems_are_listed_with_state_identity_and_counters() {
     let d = start(|_| {}).await;
-    let (status, body) = get(&d.app, "/api/modems").await;
-    assert_eq!(status, StatusCode::OK);
+    // /readyz (what `start` waits for) needs one ready modem; this test looks at both.
+    let body = wait_for(
+        &d.app,
+        "/api/modems",
+        |v| {
+            v["modems"]
+                .as_array()
+                .is_some_and(|m| m.iter().all(|m| m["state"] == "ready"))
+        },
+        "both modems ready",
+    )
+    .await;
     let modems = body["modems"].as_array().unwrap();
     assert_eq!(modems.len(), 2);
     assert_eq!(modems[0]["name"], "sim0");
