@@ -299,6 +299,21 @@ fn apply(
         let detail = format!("ignored {what}{note}: {pid} is not this message's provider id");
         return ignored(conn, id, current, status, detail, now);
     }
+    // The price (Twilio writes it negative) is the cost of what the callback is about: kept
+    // on its first segment, as a send's answer keeps it — whatever else the callback is.
+    if let Some(cost) = status
+        .price
+        .as_deref()
+        .and_then(|p| p.trim().parse::<f64>().ok())
+        .filter(|c| c.is_finite())
+    {
+        if let Some(first) = targets.first() {
+            conn.prepare_cached(
+                "UPDATE segments SET cost = ?3 WHERE message_id = ?1 AND seq = ?2",
+            )?
+            .execute(params![id.0, first, cost.abs()])?;
+        }
+    }
     let detail = format!("{what}{}{note}", extras(status));
     if current.is_final() {
         let same = matches!(
@@ -510,6 +525,18 @@ mod tests {
             (Verdict::Applied, MessageStatus::Delivered)
         );
         assert!(r.detail.contains("price 0.0075"), "{}", r.detail);
+        let cost: Option<f64> = conn
+            .query_row(
+                "SELECT cost FROM segments WHERE message_id = ?1 AND seq = 1",
+                [id.0],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(
+            cost,
+            Some(0.0075),
+            "the callback's price is the segment's cost"
+        );
         let r = record(&conn, Some(id), &s, 31).unwrap();
         assert_eq!(
             (r.verdict, r.status),
