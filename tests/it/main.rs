@@ -27,6 +27,7 @@ mod providers; // Twilio, AWS SNS, Vonage, Plivo routes against local fakes chec
 mod routing; // the routing policy on the simulator with a fake Twilio: modems down → provider, provider refused → modem, hang → an OTP never resent, explicit provider, fallback after N modem failures
 mod serve_process; // smsgate serve under systemd: READY/STATUS/STOPPING over NOTIFY_SOCKET, SIGTERM exit 0, bad config exit 78
 mod sim; // the simulated modem network in raw AT bytes: dialogue, routing, reports, faults, pty, TCP, control API
+mod sns_moto; // the AWS SNS route against moto in server mode with SigV4 checking on: publish read back from /moto-api/data.json, wrong secret → RouteBroken, a daemon routing to aws_sns
 mod store; // the store: lease order, outcomes and events, idempotency, report correlation, recovery, durability, SIGKILL mid-enqueue
 mod support;
 mod templates;
