@@ -29,6 +29,6 @@ mod serve_process; // smsgate serve under systemd: READY/STATUS/STOPPING over NO
 mod sim; // the simulated modem network in raw AT bytes: dialogue, routing, reports, faults, pty, TCP, control API
 mod sns_moto; // the AWS SNS route against moto in server mode with SigV4 checking on: publish read back from /moto-api/data.json, wrong secret → RouteBroken, a daemon routing to aws_sns
 mod store; // the store: lease order, outcomes and events, idempotency, report correlation, recovery, durability, SIGKILL mid-enqueue
-mod support;
-mod templates;
-mod twilio_compat; // the Twilio-compatible API on the simulator: create/fetch/list paging/delete, Basic auth, Twilio error JSON, signed status callbacks, the official Python SDK // SMS templates over HTTP on the simulator: CRUD, filters, versions, preview, send with a template (text at the handset), usage counts, bad input, scopes // helpers shared by the modules above
+mod support; // helpers shared by the modules above
+mod templates; // SMS templates over HTTP on the simulator: CRUD, filters, versions, preview, send with a template (text at the handset), usage counts, bad input, scopes
+mod twilio_compat; // the Twilio-compatible API on the simulator: create/fetch/list paging/delete, Basic auth, Twilio error JSON, signed status callbacks, the official Python SDK
