@@ -107,6 +107,7 @@ impl Dispatcher {
             balancer: Balancer::new(settings.strategy),
             running: vec![0; routes_len],
             in_flight: HashSet::new(),
+            peek_from: 0,
             settings,
             wake: dispatcher.wake.clone(),
             heartbeat: dispatcher.heartbeat.clone(),
@@ -145,6 +146,8 @@ struct Runner {
     running: Vec<usize>,
     /// The ids being sent, whose leases the runner keeps renewing.
     in_flight: HashSet<MessageId>,
+    /// Where the next round starts looking at the due queue (see [`Runner::place`]).
+    peek_from: usize,
 }
 
 /// What became of a leased message in a round.
@@ -158,12 +161,11 @@ enum Assigned {
 /// Pages of due messages one round looks at before it gives up placing any.
 const PEEK_PAGES: usize = 4;
 
-/// What a round leases.
-enum Placement {
-    /// These messages, each placed on a route in this round's view.
-    Ids(Vec<MessageId>),
-    /// Every message looked at waits: lease (and so release aside) this many from the head.
-    Stuck(usize),
+/// Whether any route serves `recipient` (by its prefixes), busy or not.
+fn served(routes: &[RouteSnapshot], recipient: &str) -> bool {
+    routes
+        .iter()
+        .any(|s| s.prefixes.is_empty() || s.longest_prefix(recipient).is_some())
 }
 
 impl Runner {
@@ -246,10 +248,10 @@ impl Runner {
     /// (`peek_due`, a read) and placed on this round's view of the routes with the routing
     /// policy and a copy of the balancer; only those that found a route are leased. So a
     /// message waiting for its group's time limit, or for a busy route, costs no writes and
-    /// no events, however often the dispatcher looks — and it never stands in the way of the
-    /// messages behind it: up to `PEEK_PAGES` pages are looked at. Should every page hold
-    /// only messages no route can take (a pathological backlog), the first of them are
-    /// leased and released with a delay as before, so the queue behind them moves.
+    /// no events, however often the dispatcher looks. A round looks at up to `PEEK_PAGES`
+    /// pages; when they hold nothing it can place, the next round goes on from where this
+    /// one stopped (and starts over at the end of the queue), so a backlog that must wait
+    /// (marketing while the modems are down) never hides the messages behind it.
     async fn round(&mut self, now: Millis, sends: &mut JoinSet<(usize, MessageId)>) {
         let mut snapshots: Vec<RouteSnapshot> = self.routes.iter().map(|r| r.snapshot()).collect();
         for (snapshot, &running) in snapshots.iter_mut().zip(&self.running) {
@@ -270,16 +272,13 @@ impl Runner {
                 return;
             }
         };
-        let leased = match chosen {
-            Placement::Ids(ids) if ids.is_empty() => return,
-            Placement::Ids(ids) => {
-                self.store
-                    .lease_ids(ids, now, self.settings.lease_for)
-                    .await
-            }
-            // Nothing placeable in the pages looked at: move the head of the queue aside.
-            Placement::Stuck(n) => self.store.lease(now, n, self.settings.lease_for).await,
-        };
+        if chosen.is_empty() {
+            return;
+        }
+        let leased = self
+            .store
+            .lease_ids(chosen, now, self.settings.lease_for)
+            .await;
         let leased = match leased {
             Ok(leased) => leased,
             Err(e) => {
@@ -294,22 +293,31 @@ impl Runner {
 
     /// Which due messages this round can place (see [`Self::round`]).
     async fn place(
-        &self,
+        &mut self,
         now: Millis,
         free: usize,
         snapshots: &[RouteSnapshot],
-    ) -> Result<Placement, crate::store::StoreError> {
+    ) -> Result<Vec<MessageId>, crate::store::StoreError> {
         let page = free.saturating_mul(4).clamp(16, 256);
         let mut view = snapshots.to_vec();
         let mut balancer = self.balancer.clone();
         let mut chosen = Vec::new();
-        let mut looked = 0;
+        let mut looked: HashSet<MessageId> = HashSet::new();
+        // The head first, always (a new code must not wait for the cursor to come round),
+        // then the pages from where the last round stopped.
+        let mut offset = self.peek_from.max(page);
         for n in 0..PEEK_PAGES {
-            let due = self.store.peek_due(now, page, n * page).await?;
-            looked += due.len();
+            let from = if n == 0 { 0 } else { offset };
+            let due = self.store.peek_due(now, page, from).await?;
+            if n > 0 {
+                offset += due.len();
+            }
             for message in &due {
+                if !looked.insert(message.id) {
+                    continue;
+                }
                 if chosen.len() >= free {
-                    return Ok(Placement::Ids(chosen));
+                    return Ok(chosen);
                 }
                 if message.expire_at.is_some_and(|at| at <= now) {
                     chosen.push(message.id); // assign records the expiry
@@ -343,18 +351,21 @@ impl Runner {
                         {
                             slot.in_flight += 1;
                             chosen.push(message.id);
+                        } else if !served(&view, &message.recipient) {
+                            chosen.push(message.id); // no route ever will: assign fails it
                         }
                     }
                 }
             }
             if due.len() < page {
-                break;
+                // The end of the queue: the next round looks from just after the head.
+                self.peek_from = 0;
+                return Ok(chosen);
             }
         }
-        if chosen.is_empty() && looked >= page * PEEK_PAGES {
-            return Ok(Placement::Stuck(free));
-        }
-        Ok(Placement::Ids(chosen))
+        // Full pages: the next round goes on from here (after the head again).
+        self.peek_from = offset;
+        Ok(chosen)
     }
 
     async fn assign(

@@ -415,3 +415,60 @@ async fn waiting_messages_are_not_leased_until_a_route_can_take_them() {
     assert_eq!(twilio.requests.load(Ordering::SeqCst), 0);
     d.stop().await;
 }
+
+/// A backlog that must wait (marketing goes by modem only, and no modem is up) neither hides
+/// the messages behind it from a route that can take them nor gets leased while it waits.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_waiting_backlog_does_not_hide_the_messages_behind_it() {
+    let twilio = fake_twilio(Mode::Accept).await;
+    let d = start(&twilio.url, |c| {
+        c.routing.transactional = vec!["modems".into(), "twilio".into()];
+    })
+    .await;
+    let sim = d.sim();
+    sim.set_registration(0, 2);
+    sim.set_registration(1, 2);
+    wait_for(
+        &d.app,
+        "/api/modems",
+        |v| {
+            v["modems"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|m| m["state"] != "ready")
+        },
+        "no modem ready",
+    )
+    .await;
+    // 600 marketing messages: more than the pages one round looks at.
+    let recipients: Vec<String> = (0..600).map(|i| format!("+4915112{i:06}")).collect();
+    let (status, batch) = call(
+        &d.app,
+        "POST",
+        "/api/sms/send-batch",
+        Some(json!({"recipients": recipients, "message": "sale", "sms_type": "marketing"})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{batch}");
+    let id = send(
+        &d.app,
+        json!({"to": EXTERNAL, "message": "your order shipped"}),
+    )
+    .await;
+    let detail = wait_status(&d.app, &id, &["sent"]).await;
+    assert_sent_by_twilio(&detail);
+    // The backlog waited without being leased.
+    let first = &batch["messages"][0]["id"];
+    let last = &batch["messages"][599]["id"];
+    for waiting in [first, last] {
+        let (_, m) = get(&d.app, &format!("/api/sms/{waiting}")).await;
+        assert_eq!(m["status"], "queued", "{m}");
+        assert_eq!(
+            m["events"].as_array().unwrap().len(),
+            1,
+            "only accepted: {m}"
+        );
+    }
+    d.stop().await;
+}
