@@ -3,13 +3,20 @@
 //!
 //! Permanent errors fail at once; "retry here" waits an exponential backoff (with jitter,
 //! so a burst of failures does not come back as a burst) and prefers the same route;
-//! "retry elsewhere" and "route broken" go again at once, avoiding that route; an ambiguous
+//! "retry elsewhere" and "route broken" go again at once, avoiding that route. An ambiguous
 //! outcome (sent, unanswered) is never repeated for an OTP — a code that may have arrived
-//! twice is worse than a late one — and is retried for other messages (at least once).
+//! twice is worse than a late one: it is recorded `sent` with the outcome unknown, and a
+//! delivery report or provider callback (our id is in the callback URL) can still settle
+//! it. Other messages are sent again (at least once), but not blindly: only after
+//! [`AMBIGUOUS_GRACE`], in which a callback for the unanswered attempt settles it instead.
 
 use crate::message::{Millis, SmsType};
 use crate::route::ErrorClass;
 use std::time::Duration;
+
+/// How long a message whose send went unanswered waits before it is sent again: time for
+/// the provider's status callback for that attempt to arrive and settle it.
+pub const AMBIGUOUS_GRACE: Duration = Duration::from_secs(60);
 
 /// The retry policy.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -40,6 +47,9 @@ impl Default for RetryPolicy {
 pub enum Decision {
     /// Give up: the message becomes `failed` with this reason.
     Fail(String),
+    /// Do not send again, but the message may well have gone out: it becomes `sent` with
+    /// this note (outcome unknown), so a later report or callback can still settle it.
+    SentUnknown(String),
     /// Try again at this time; `avoid_route`: not on the route that just failed.
     Retry {
         /// When.
@@ -75,7 +85,7 @@ impl RetryPolicy {
         match class {
             ErrorClass::Permanent => return Decision::Fail(error.to_string()),
             ErrorClass::Ambiguous if sms_type == SmsType::Otp => {
-                return Decision::Fail(format!("outcome unknown, not resent (OTP): {error}"))
+                return Decision::SentUnknown(format!("outcome unknown, not resent (OTP): {error}"))
             }
             _ => {}
         }
@@ -87,9 +97,15 @@ impl RetryPolicy {
                 at: now,
                 avoid_route: true,
             },
+            ErrorClass::Ambiguous => Decision::Retry {
+                at: now.saturating_add(millis(
+                    self.backoff(attempt, unit_random).max(AMBIGUOUS_GRACE),
+                )),
+                avoid_route: true,
+            },
             _ => Decision::Retry {
                 at: now.saturating_add(millis(self.backoff(attempt, unit_random))),
-                avoid_route: class == ErrorClass::Ambiguous,
+                avoid_route: false,
             },
         }
     }
@@ -151,21 +167,23 @@ mod tests {
         let p = RetryPolicy::default();
         assert!(matches!(
             p.decide(ErrorClass::Ambiguous, 1, SmsType::Otp, "timeout", NOW, 0.5),
-            Decision::Fail(_)
+            Decision::SentUnknown(_)
         ));
-        assert!(matches!(
-            p.decide(
-                ErrorClass::Ambiguous,
-                1,
-                SmsType::Transactional,
-                "timeout",
-                NOW,
-                0.5
-            ),
+        // Others go again elsewhere, but only after the grace for a callback.
+        let again = p.decide(
+            ErrorClass::Ambiguous,
+            1,
+            SmsType::Transactional,
+            "timeout",
+            NOW,
+            0.5,
+        );
+        assert_eq!(
+            again,
             Decision::Retry {
-                avoid_route: true,
-                ..
+                at: NOW + 60_000,
+                avoid_route: true
             }
-        ));
+        );
     }
 }

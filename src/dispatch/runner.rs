@@ -551,6 +551,15 @@ async fn send_one(store: Store, route: Arc<dyn Route>, message: Leased, retry: R
                         "failing",
                     );
                 }
+                Decision::SentUnknown(note) => {
+                    warn!(%note, "no answer; not sent again");
+                    log_store(
+                        store
+                            .record_sent_unknown(message.id, route.name(), &note, now)
+                            .await,
+                        "recording an unanswered send",
+                    );
+                }
                 Decision::Retry { at, .. } if message.expire_at.is_some_and(|exp| exp <= at) => {
                     log_store(
                         store.record_expired(message.id, now).await,

@@ -181,6 +181,22 @@ impl Store {
         writer::write(&self.writer, move |c| queue::expire_due(c, now)).await
     }
 
+    /// A send whose outcome is unknown that must not be repeated: `sent` with `note`
+    /// (a report or provider callback can still settle it).
+    pub async fn record_sent_unknown(
+        &self,
+        id: MessageId,
+        route: &str,
+        note: &str,
+        now: Millis,
+    ) -> Result<(), StoreError> {
+        let (route, note) = (route.to_string(), note.to_string());
+        writer::write(&self.writer, move |c| {
+            queue::record_sent_unknown(c, id, &route, &note, now)
+        })
+        .await
+    }
+
     /// `sending → sent`; the segments get the route, their references and `sent_at`.
     pub async fn record_sent(
         &self,

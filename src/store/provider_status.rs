@@ -484,6 +484,57 @@ mod tests {
         accepted.ids[0]
     }
 
+    #[test]
+    fn a_callback_for_an_unanswered_attempt_settles_it_instead_of_a_resend() {
+        let c = conn();
+        let id = sending(&c, 2);
+        // Twilio took it and never answered: back to the queue, due again at 100.
+        crate::store::queue::record_retry(&c, id, Some("twilio"), "no answer", 100, 20).unwrap();
+        // Meanwhile its callback comes (our id is in the URL): kept, the message is queued.
+        let r = record(
+            &c,
+            Some(id),
+            &status(
+                "twilio",
+                Some("SMabc"),
+                ProviderOutcome::Delivered,
+                "delivered",
+            ),
+            30,
+        )
+        .unwrap();
+        assert_eq!(r.verdict, Verdict::Pending);
+        // When it is due again it is not leased (sent again) but recorded sent through
+        // Twilio, and the kept callback delivers it.
+        let leased = lease(&c, 100, 10, Duration::from_secs(60), None).unwrap();
+        assert!(leased.is_empty(), "sent again: {leased:?}");
+        assert_eq!(status_of(&c, id).unwrap(), MessageStatus::Delivered);
+        let pid: Option<String> = c
+            .query_row(
+                "SELECT provider_id FROM segments WHERE message_id = ?1 AND seq = 2",
+                [id.0],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(pid.as_deref(), Some("SMabc"));
+    }
+
+    #[test]
+    fn a_failed_callback_for_an_unanswered_attempt_does_not_stop_the_resend() {
+        let c = conn();
+        let id = sending(&c, 1);
+        crate::store::queue::record_retry(&c, id, Some("twilio"), "no answer", 100, 20).unwrap();
+        record(
+            &c,
+            Some(id),
+            &status("twilio", Some("SMabc"), ProviderOutcome::Failed, "failed"),
+            30,
+        )
+        .unwrap();
+        let leased = lease(&c, 100, 10, Duration::from_secs(60), None).unwrap();
+        assert_eq!(leased.len(), 1);
+    }
+
     fn refs(ids: &[&str]) -> Vec<SegmentRef> {
         ids.iter()
             .enumerate()

@@ -296,6 +296,9 @@ fn lease_listed(
         conn.prepare_cached("UPDATE messages SET lease_until = ?2 WHERE id = ?1")?;
     let mut leased = Vec::with_capacity(ids.len());
     for id in ids {
+        if settled_by_callback(conn, id, now)? {
+            continue;
+        }
         let message = match load_leased(conn, id)?.opened(sealer) {
             Ok(message) => message,
             Err(why) => {
@@ -327,6 +330,56 @@ fn lease_listed(
         leased.push(message);
     }
     Ok(leased)
+}
+
+/// A message waiting to be sent again after an unanswered attempt, for which the provider's
+/// status callback has come meanwhile (kept as pending): that attempt did go out, so the
+/// message is recorded as sent through it (and the callback applied) instead of being sent
+/// a second time. A callback saying the provider failed it does not count.
+fn settled_by_callback(conn: &Connection, id: MessageId, now: Millis) -> Result<bool, StoreError> {
+    let earlier: Option<(String, Option<String>)> = conn
+        .prepare_cached(
+            "SELECT provider, provider_id FROM pending_provider_callbacks
+             WHERE message_id = ?1 AND provider IS NOT NULL AND outcome != 'failed'
+             ORDER BY id LIMIT 1",
+        )?
+        .query_row([id.0], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?;
+    let Some((route, provider_id)) = earlier else {
+        return Ok(false);
+    };
+    transition(
+        conn,
+        id,
+        None,
+        MessageStatus::Sending,
+        Some(&route),
+        Some("a status callback came for the unanswered attempt"),
+        now,
+    )?;
+    let refs: Vec<SegmentRef> = conn
+        .prepare_cached("SELECT seq FROM segments WHERE message_id = ?1 ORDER BY seq")?
+        .query_map([id.0], |r| r.get::<_, u16>(0))?
+        .map(|seq| {
+            seq.map(|seq| SegmentRef {
+                seq,
+                message_ref: None,
+                provider_id: provider_id.clone(),
+                cost: None,
+            })
+        })
+        .collect::<Result<_, _>>()?;
+    record_sent_with(
+        conn,
+        id,
+        &route,
+        &refs,
+        Some(format!(
+            "the unanswered attempt through {route} went out (its status callback came); not sent again"
+        )),
+        now,
+    )?;
+    Ok(true)
 }
 
 /// A leased message as stored: `body` is the redacted text and the PDUs are sealed when
@@ -463,7 +516,30 @@ pub fn record_sent(
     refs: &[SegmentRef],
     now: Millis,
 ) -> Result<(), StoreError> {
-    let detail = sent_detail(refs);
+    record_sent_with(conn, id, route, refs, sent_detail(refs), now)
+}
+
+/// A send whose outcome is unknown (the route took it and never answered) that must not be
+/// repeated: `sent`, with `note` as the event's detail, so a delivery report or a provider
+/// callback for it can still settle it.
+pub fn record_sent_unknown(
+    conn: &Connection,
+    id: MessageId,
+    route: &str,
+    note: &str,
+    now: Millis,
+) -> Result<(), StoreError> {
+    record_sent_with(conn, id, route, &[], Some(note.to_string()), now)
+}
+
+fn record_sent_with(
+    conn: &Connection,
+    id: MessageId,
+    route: &str,
+    refs: &[SegmentRef],
+    detail: Option<String>,
+    now: Millis,
+) -> Result<(), StoreError> {
     transition(
         conn,
         id,
