@@ -431,9 +431,22 @@ async fn remove(
 /// Unix milliseconds of the start of day `YYYY-MM-DD` (UTC).
 fn day_start(field: &str, value: &str) -> Result<i64, TwError> {
     let format = time::macros::format_description!("[year]-[month]-[day]");
-    time::Date::parse(value.trim(), &format)
-        .map(|d| d.midnight().assume_utc().unix_timestamp() * 1000)
-        .map_err(|_| TwError::bad(20001, format!("{field} must be a date YYYY-MM-DD")))
+    // The SDKs send a date (`2024-01-15`) or, given a datetime, `2024-01-15T10:00:00Z`:
+    // Twilio filters by the UTC day either way.
+    let value = value.trim();
+    let day = match crate::message::parse_rfc3339(value) {
+        Some(millis) => time::OffsetDateTime::from_unix_timestamp(millis.div_euclid(1000))
+            .map(|t| t.date())
+            .map_err(|_| ()),
+        None => time::Date::parse(value, &format).map_err(|_| ()),
+    };
+    day.map(|d| d.midnight().assume_utc().unix_timestamp() * 1000)
+        .map_err(|()| {
+            TwError::bad(
+                20001,
+                format!("{field} must be a date YYYY-MM-DD (or an RFC 3339 time)"),
+            )
+        })
 }
 
 const DAY_MS: i64 = 86_400_000;
@@ -614,5 +627,14 @@ mod tests {
             1_692_835_200_000
         );
         assert!(day_start("DateSent", "24/08/2023").is_err());
+        // What the SDKs send for a datetime: the UTC day of it.
+        assert_eq!(
+            day_start("DateSent", "2023-08-24T23:30:00Z").unwrap(),
+            1_692_835_200_000
+        );
+        assert_eq!(
+            day_start("DateSent", "2023-08-25T01:30:00+02:00").unwrap(),
+            1_692_835_200_000
+        );
     }
 }

@@ -344,8 +344,11 @@ pub fn callback_url(base: Option<&str>, path: &str, message: &OutboundMessage) -
 
 /// Maps a provider's per-part ids (and costs) onto our segments, in order: part *i* to
 /// segment *i*. When the provider split into more parts than we did, the extra ids are
-/// joined with `,` onto our last segment and their costs added to it; when into fewer,
-/// our remaining segments carry no id. A message without segments gets no receipts.
+/// joined with `,` onto our last segment and their costs added to it; when into fewer
+/// (Vonage packs 153 septets where we put 152; a provider may answer one id for all), our
+/// remaining segments carry the last part's id (no cost), so that part's delivery receipt
+/// settles them too — a segment without an id would wait for a receipt that never comes.
+/// A message without segments gets no receipts.
 pub fn receipts_for_parts(
     message: &OutboundMessage,
     parts: &[(String, Option<f64>)],
@@ -361,7 +364,10 @@ pub fn receipts_for_parts(
             } else {
                 parts.get(i..=i).unwrap_or(&[])
             };
-            let ids: Vec<&str> = mine.iter().map(|(id, _)| id.as_str()).collect();
+            let mut ids: Vec<&str> = mine.iter().map(|(id, _)| id.as_str()).collect();
+            if ids.is_empty() {
+                ids.extend(parts.last().map(|(id, _)| id.as_str()));
+            }
             let cost = mine
                 .iter()
                 .filter_map(|(_, c)| *c)
@@ -492,13 +498,13 @@ pub(crate) mod tests {
         let r = receipts_for_parts(&message(2), &[p("a", 0.1), p("b", 0.2), p("c", 0.25)]);
         assert_eq!(r[1].provider_id.as_deref(), Some("b,c"));
         assert!((r[1].cost.unwrap() - 0.45).abs() < 1e-9);
-        // Fewer parts: the rest have no id.
+        // Fewer parts: the rest carry the last part's id (its receipt settles them).
         assert_eq!(
             ids(&receipts_for_parts(&message(3), &[p("a", 0.1)])),
             [
                 (1, Some("a".into()), Some(0.1)),
-                (2, None, None),
-                (3, None, None)
+                (2, Some("a".into()), None),
+                (3, Some("a".into()), None)
             ]
         );
         assert!(receipts_for_parts(&message(0), &[p("a", 0.1)]).is_empty());

@@ -62,12 +62,15 @@ pub fn classify(http_status: u16, code: Option<i64>) -> ErrorClass {
         // Invalid To, recipient unsubscribed, not a mobile number, unknown destination,
         // landline or unreachable carrier: the same anywhere.
         Some(21211 | 21610 | 21614 | 30005 | 30006) => ErrorClass::Permanent,
+        // The message itself is refused (empty, too long): the same anywhere.
+        Some(21602 | 21617) => ErrorClass::Permanent,
         // Account, region permission, sender queue, suspension, 10DLC registration, carrier
         // filtering: a modem is a genuinely different path.
         Some(20404 | 21408 | 21611 | 30001 | 30002 | 30007 | 30034) => ErrorClass::RetryElsewhere,
-        // Any other error with a code proves Twilio answered and refused.
-        Some(_) if http_status >= 500 => ErrorClass::RetryElsewhere,
-        Some(_) => ErrorClass::Permanent,
+        // Any other code proves Twilio answered and refused — but most of the codes not
+        // listed concern the account or the sender (21212 invalid From, 21606 From not
+        // SMS-capable…): another route may well succeed, and a modem that cannot will say so.
+        Some(_) => ErrorClass::RetryElsewhere,
         // A 5xx without Twilio's error body may come from anything in between.
         None if http_status >= 500 => ErrorClass::Ambiguous,
         None => ErrorClass::Permanent,
@@ -115,6 +118,16 @@ impl TwilioRoute {
         ];
         if let Some(cb) = &callback {
             pairs.push(("StatusCallback", cb.as_str()));
+        }
+        // Twilio must not deliver after our deadline (an OTP's expiry): its queue keeps a
+        // message up to ValidityPeriod seconds (1–36000, default 36000).
+        let validity = message.expire_at.map(|at| {
+            ((at - crate::message::now_millis()) / 1000)
+                .clamp(1, 36_000)
+                .to_string()
+        });
+        if let Some(v) = &validity {
+            pairs.push(("ValidityPeriod", v.as_str()));
         }
         common::form_encode(pairs)
     }
@@ -214,6 +227,20 @@ mod tests {
             "To=%2B15558675310&From=%2B15005550006&Body=Hi+%E2%9C%93&StatusCallback=https%3A%2F%2Fgw.example.com%2Fwebhooks%2Ftwilio%2Fstatus%3Fmessage_id%3D42"
         );
         assert!(!route(None).form(&message(1)).contains("StatusCallback"));
+        // A deadline (an OTP's expiry) becomes ValidityPeriod, in 1..=36000 seconds.
+        let mut otp = message(1);
+        otp.expire_at = Some(crate::message::now_millis() + 300_000);
+        let form = r.form(&otp);
+        let validity: i64 = form
+            .split("ValidityPeriod=")
+            .nth(1)
+            .and_then(|v| v.split('&').next())
+            .unwrap()
+            .parse()
+            .unwrap();
+        assert!((298..=300).contains(&validity), "{form}");
+        otp.expire_at = Some(crate::message::now_millis() + 100 * 3_600_000);
+        assert!(r.form(&otp).contains("ValidityPeriod=36000"));
     }
 
     #[test]
@@ -260,6 +287,9 @@ mod tests {
             (502, None, Ambiguous),
             (503, None, Ambiguous),
             (400, None, Permanent),
+            (400, Some(21617), Permanent),
+            // Codes not in the table (21212 invalid From): another route may succeed.
+            (400, Some(21212), RetryElsewhere),
         ] {
             assert_eq!(classify(status, code), class, "{status} {code:?}");
         }

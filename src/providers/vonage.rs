@@ -113,6 +113,16 @@ impl VonageRoute {
         if let Some(cb) = &callback {
             pairs.push(("callback", cb.as_str()));
         }
+        // Vonage must not deliver after our deadline (an OTP's expiry): `ttl` in
+        // milliseconds, 20000–604800000 (a deadline under 20 s gets the minimum).
+        let ttl = message.expire_at.map(|at| {
+            (at - crate::message::now_millis())
+                .clamp(20_000, 604_800_000)
+                .to_string()
+        });
+        if let Some(ttl) = &ttl {
+            pairs.push(("ttl", ttl.as_str()));
+        }
         common::form_encode(pairs)
     }
 
