@@ -13,7 +13,8 @@
 //! checked before anything else is read, and a request whose signature is missing or wrong
 //! is answered 403 with a log line and records nothing; a Vonage receipt is checked only
 //! when `signature_secret` is configured, and then its `timestamp` must be within
-//! [`VONAGE_MAX_SKEW_SECS`] of now; logs never carry a secret or a signature.
+//! [`VONAGE_MAX_SKEW_SECS`] of now — signed or not, it must name its `messageId`, which must
+//! be one of the message's own; logs never carry a secret or a signature.
 
 use super::error::{ApiError, AppJson};
 use super::AppState;
@@ -321,7 +322,10 @@ async fn vonage(
     let callback = ProviderCallback {
         source: CallbackSource::Vonage,
         message_id: our_id(&q)?,
-        provider_id: first(&params, "messageId"),
+        // Required: a receipt names the Vonage part it is about, and only a message whose
+        // segments carry that (unguessable) id takes it — so an unsigned receipt, or a signed
+        // one replayed against another of our ids, cannot move another message.
+        provider_id: Some(required(&params, "messageId")?),
         status: required(&params, "status")?,
         error_code: first(&params, "err-code").filter(|c| c != "0"),
         price: first(&params, "price"),

@@ -461,6 +461,48 @@ async fn vonage_receipts_signed_by_get_and_by_json_post() {
     assert_eq!(body["result"], "applied");
     assert_eq!(body["status"], "sent", "one part of two");
 
+    // The same signed receipt replayed against another of our messages: that message's
+    // segments do not carry the Vonage id, so it is ignored there.
+    let other = sent_through(&r, "vonage", &["0A00000099999999"]).await;
+    let replay = query.replace(
+        &format!("message_id={}", id.0),
+        &format!("message_id={}", other.0),
+    );
+    let (status, body) = request(
+        &r.app,
+        "GET",
+        &format!("/webhooks/vonage/status?{replay}"),
+        &[],
+        None,
+        String::new(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["result"], "ignored", "{body}");
+    assert_eq!(detail(&r.app, other).await["status"], "sent");
+    // A receipt that names no Vonage message id is refused.
+    let mut anonymous = vonage_dlr("0A0000001234567C", "delivered", now_secs());
+    anonymous.retain(|(k, _)| k != "messageId");
+    anonymous.push(("sig".into(), vonage_sig(&anonymous)));
+    let query_anon = serde_urlencoded::to_string(
+        [("message_id".to_string(), id.0.to_string())]
+            .into_iter()
+            .chain(anonymous)
+            .collect::<Vec<_>>(),
+    )
+    .unwrap();
+    let (status, body) = request(
+        &r.app,
+        "GET",
+        &format!("/webhooks/vonage/status?{query_anon}"),
+        &[],
+        None,
+        String::new(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert_eq!(body["error"]["field"], "messageId", "{body}");
+
     // A tampered receipt (status changed after signing): 403, nothing recorded.
     let mut tampered = vonage_dlr("0A0000001234567C", "delivered", now_secs());
     let sig = vonage_sig(&tampered);
