@@ -73,6 +73,20 @@ pub fn classify(http_status: u16, has_error_body: bool) -> ErrorClass {
     }
 }
 
+/// The class of a Plivo error answer with its `error` body: a 400 about our sender
+/// (`src`, the powerpack) is our configuration, not the recipient's — another route may well
+/// send it (reference §6.3, Plivo 40); other 400s are about the message or its number.
+pub fn classify_answer(http_status: u16, error: Option<&String>) -> ErrorClass {
+    let about_sender = error.is_some_and(|e| {
+        let text = e.to_ascii_lowercase();
+        text.contains("src") || text.contains("powerpack")
+    });
+    if http_status == 400 && about_sender {
+        return ErrorClass::RetryElsewhere;
+    }
+    classify(http_status, error.is_some())
+}
+
 impl PlivoRoute {
     /// A route from its config.
     pub fn new(config: &PlivoConfig, callback_base: Option<&str>) -> Result<Self, ConfigError> {
@@ -137,7 +151,7 @@ impl PlivoRoute {
             serde_json::Value::String(s) => s,
             other => other.to_string(),
         });
-        let class = classify(answer.status, error.is_some());
+        let class = classify_answer(answer.status, error.as_ref());
         let text = match error {
             Some(e) => format!("HTTP {}: Plivo: {e}", answer.status),
             None => format!("HTTP {} without a Plivo error body", answer.status),
@@ -218,5 +232,14 @@ mod tests {
         ] {
             assert_eq!(classify(status, body), class, "{status}");
         }
+        let err = |text: &str| text.to_string();
+        assert_eq!(
+            classify_answer(400, Some(&err("invalid 'src' parameter"))),
+            ErrorClass::RetryElsewhere
+        );
+        assert_eq!(
+            classify_answer(400, Some(&err("invalid 'dst' parameter"))),
+            ErrorClass::Permanent
+        );
     }
 }
