@@ -10,7 +10,32 @@ use serde_json::json;
 
 /// `/api/modems` (scope `read`).
 pub fn read_router() -> Router<AppState> {
-    Router::new().route("/api/modems", get(modems))
+    Router::new()
+        .route("/api/modems", get(modems))
+        .route("/api/routes", get(routes))
+}
+
+/// Every route the dispatcher uses — the modems and the configured cloud providers — as
+/// the balancer sees it now.
+async fn routes(State(state): State<AppState>) -> Json<serde_json::Value> {
+    let routes: Vec<serde_json::Value> = state
+        .service
+        .routes()
+        .into_iter()
+        .map(|snapshot| {
+            let kind = if crate::config::PROVIDER_NAMES.contains(&snapshot.name.as_str()) {
+                "provider"
+            } else {
+                "modem"
+            };
+            let mut value = json!(snapshot);
+            if let Some(map) = value.as_object_mut() {
+                map.insert("kind".into(), kind.into());
+            }
+            value
+        })
+        .collect();
+    Json(json!({ "routes": routes }))
 }
 
 /// `/api/webhooks/secret` (scope `admin`): the key status callbacks are signed with.

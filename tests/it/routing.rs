@@ -244,9 +244,32 @@ async fn with_every_modem_down_an_otp_goes_out_through_the_provider() {
         "no modem ready",
     )
     .await;
-    // /api/modems shows modems only.
+    // /api/modems shows modems only; /api/routes every route, with its kind.
     let (_, modems) = get(&d.app, "/api/modems").await;
     assert_eq!(modems["modems"].as_array().unwrap().len(), 2, "{modems}");
+    let (status, routes) = get(&d.app, "/api/routes").await;
+    assert_eq!(status, StatusCode::OK);
+    let kinds: Vec<(String, String, bool)> = routes["routes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["name"].as_str().unwrap().to_string(),
+                r["kind"].as_str().unwrap().to_string(),
+                r["ready"].as_bool().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            ("sim0".into(), "modem".into(), false),
+            ("sim1".into(), "modem".into(), false),
+            ("twilio".into(), "provider".into(), true)
+        ],
+        "{routes}"
+    );
     let id = send(
         &d.app,
         json!({"to": EXTERNAL, "message": "Your code is 123456", "sms_type": "otp"}),
