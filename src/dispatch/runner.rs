@@ -327,7 +327,7 @@ impl Runner {
                     sms_type: message.sms_type,
                     provider: message.provider.as_deref(),
                     recipient: &message.recipient,
-                    segments: message.segments.len(),
+                    segments: message.segments,
                     due_at: message.due_at,
                     failures: &message.failures,
                 };
@@ -337,7 +337,7 @@ impl Runner {
                     Routing::Try { routes, .. } => {
                         let candidate = Candidate {
                             recipient: &message.recipient,
-                            segments: message.segments.len(),
+                            segments: message.segments,
                             avoid: message
                                 .last_route
                                 .as_deref()

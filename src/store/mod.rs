@@ -46,9 +46,9 @@ pub mod webhooks;
 mod writer;
 
 pub use types::{
-    Accepted, BatchSummary, Durability, Event, Leased, ListFilter, MessageDetail, MessageSummary,
-    NewBatch, NewMessage, NewSegment, Recovered, SegmentDetail, SegmentRef, StoreError,
-    StoreOptions, StoredSegment, LIST_LIMIT_MAX,
+    Accepted, BatchSummary, DueMessage, Durability, Event, Leased, ListFilter, MessageDetail,
+    MessageSummary, NewBatch, NewMessage, NewSegment, Recovered, SegmentDetail, SegmentRef,
+    StoreError, StoreOptions, StoredSegment, LIST_LIMIT_MAX,
 };
 
 use crate::message::{InFlightPolicy, MessageId, MessageStatus, Millis, SmsType};
@@ -155,7 +155,7 @@ impl Store {
         now: Millis,
         limit: usize,
         offset: usize,
-    ) -> Result<Vec<Leased>, StoreError> {
+    ) -> Result<Vec<DueMessage>, StoreError> {
         writer::read(&self.reader, move |c| {
             queue::peek_due(c, now, limit, offset)
         })

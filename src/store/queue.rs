@@ -10,8 +10,8 @@
 //! a `sending` message is never lost: it ends sent / queued / failed / expired.
 
 use super::types::{
-    message_type_str, parse_message_type, parse_sms_type, Accepted, Leased, NewBatch, NewMessage,
-    Recovered, SegmentRef, StoreError, StoredSegment,
+    message_type_str, parse_message_type, parse_sms_type, Accepted, DueMessage, Leased, NewBatch,
+    NewMessage, Recovered, SegmentRef, StoreError, StoredSegment,
 };
 use crate::message::{InFlightPolicy, MessageId, MessageStatus, Millis, SmsType};
 use crate::seal::Sealer;
@@ -223,23 +223,65 @@ const DUE: &str = "SELECT id FROM messages INDEXED BY messages_due
      ORDER BY priority DESC, id
      LIMIT ?2";
 
-/// The due messages `offset ..offset + limit` in leasing order, as `lease` would return them
-/// but without leasing them and with any sealed text left sealed: for the dispatcher to
-/// decide which it can place before it leases (a read; nothing changes).
+/// The due messages `offset ..offset + limit` in leasing order, with what placing them on
+/// a route needs — not their texts or PDUs: for the dispatcher to decide which it can place
+/// before it leases any (a read; nothing changes). One query per page, plus one per message
+/// that failed before (its failures by route).
 pub fn peek_due(
     conn: &Connection,
     now: Millis,
     limit: usize,
     offset: usize,
-) -> Result<Vec<Leased>, StoreError> {
+) -> Result<Vec<DueMessage>, StoreError> {
     let limit = i64::try_from(limit).unwrap_or(i64::MAX);
     let offset = i64::try_from(offset).unwrap_or(i64::MAX);
-    let ids = conn
-        .prepare_cached(&format!("{DUE} OFFSET ?3"))?
-        .query_map(params![now, limit, offset], |r| r.get(0).map(MessageId))?
+    let sql = format!(
+        "SELECT m.id, m.recipient, m.sms_type, m.provider, m.segments, m.attempts,
+                m.expire_at, m.created_at, m.schedule_at, m.route
+         FROM messages m JOIN ({DUE} OFFSET ?3) due ON due.id = m.id
+         ORDER BY m.priority DESC, m.id"
+    );
+    let rows = conn
+        .prepare_cached(&sql)?
+        .query_map(params![now, limit, offset], |r| {
+            Ok((
+                MessageId(r.get(0)?),
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, Option<String>>(3)?,
+                r.get::<_, u32>(4)?,
+                r.get::<_, u32>(5)?,
+                (
+                    r.get::<_, Option<Millis>>(6)?,
+                    r.get::<_, Millis>(7)?,
+                    r.get::<_, Option<Millis>>(8)?,
+                    r.get::<_, Option<String>>(9)?,
+                ),
+            ))
+        })?
         .collect::<Result<Vec<_>, _>>()?;
-    ids.into_iter()
-        .map(|id| load_leased(conn, id).map(|stored| stored.message))
+    rows.into_iter()
+        .map(
+            |(id, recipient, sms_type, provider, segments, attempts, rest)| {
+                let (expire_at, created_at, schedule_at, last_route) = rest;
+                Ok(DueMessage {
+                    id,
+                    recipient,
+                    sms_type: parse_sms_type(&sms_type)?,
+                    provider,
+                    segments: usize::try_from(segments).unwrap_or(usize::MAX),
+                    attempts,
+                    expire_at,
+                    due_at: schedule_at.map_or(created_at, |at| at.max(created_at)),
+                    failures: if attempts > 0 {
+                        failures_by_route(conn, id)?
+                    } else {
+                        Vec::new()
+                    },
+                    last_route,
+                })
+            },
+        )
         .collect()
 }
 
@@ -851,6 +893,45 @@ pub(crate) mod tests {
             .collect::<Result<Vec<_>, _>>()
             .unwrap();
         rows.join("; ")
+    }
+
+    #[test]
+    fn peek_shows_due_messages_in_leasing_order_without_leasing_them() {
+        let conn = conn();
+        let ids = enqueue(
+            &conn,
+            &NewBatch::default(),
+            &[
+                message("+1", 0, 1),
+                message("+2", 5, 3),
+                message("+3", 1, 1),
+            ],
+            None,
+            1,
+        )
+        .unwrap()
+        .ids;
+        let first = peek_due(&conn, 2, 2, 0).unwrap();
+        let order: Vec<MessageId> = first.iter().map(|m| m.id).collect();
+        assert_eq!(order, [ids[1], ids[2]], "priority first");
+        assert_eq!(first[0].segments, 3);
+        assert_eq!(first[0].recipient, "+2");
+        assert_eq!(
+            peek_due(&conn, 2, 2, 2).unwrap()[0].id,
+            ids[0],
+            "the next page"
+        );
+        // Nothing was leased: the same page again, and a lease takes the same messages.
+        assert_eq!(peek_due(&conn, 2, 2, 0).unwrap(), first);
+        let leased = lease(&conn, 2, 1, std::time::Duration::from_secs(60), None).unwrap();
+        assert_eq!(leased[0].id, ids[1]);
+        // A failed attempt shows in the next peek as a failure on its route.
+        record_retry(&conn, ids[1], Some("twilio"), "refused", 3, 3).unwrap();
+        let again = peek_due(&conn, 3, 10, 0).unwrap();
+        let retried = again.iter().find(|m| m.id == ids[1]).unwrap();
+        assert_eq!(retried.failures, [("twilio".to_string(), 1)]);
+        assert_eq!(retried.last_route.as_deref(), Some("twilio"));
+        assert_eq!(retried.attempts, 1);
     }
 
     #[test]

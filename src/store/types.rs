@@ -182,6 +182,31 @@ pub struct Leased {
     pub segments: Vec<StoredSegment>,
 }
 
+/// A due message as the dispatcher places it (see `Store::peek_due`): no text, no PDUs.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DueMessage {
+    /// The message.
+    pub id: MessageId,
+    /// E.164 recipient.
+    pub recipient: String,
+    /// SMS type.
+    pub sms_type: SmsType,
+    /// The route the client asked for.
+    pub provider: Option<String>,
+    /// Segment count.
+    pub segments: usize,
+    /// Attempts before this one.
+    pub attempts: u32,
+    /// Not after this time.
+    pub expire_at: Option<Millis>,
+    /// When it became due (the later of accepted and `schedule_at`).
+    pub due_at: Millis,
+    /// Failed attempts per route.
+    pub failures: Vec<(String, u32)>,
+    /// The route of the previous attempt.
+    pub last_route: Option<String>,
+}
+
 /// What a route said about one sent segment.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SegmentRef {
