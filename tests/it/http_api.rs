@@ -3,15 +3,14 @@
 //! client would. Real time with zero simulator latency; state changes are awaited with
 //! bounded polling of the API, as a client does.
 
-use axum::body::Body;
-use axum::http::{Request, StatusCode};
+use super::api::{call, get, post, wait_for};
+use axum::http::StatusCode;
 use serde_json::{json, Value};
 use smsgate::config::{generate_api_key, ApiKey, Config, Scope};
 use smsgate::daemon::Daemon;
 use smsgate::http::App;
 use smsgate::sim::Faults;
 use std::time::Duration;
-use tower::ServiceExt;
 
 struct Running {
     daemon: Option<Daemon>,
@@ -57,57 +56,6 @@ async fn start(tweak: impl FnOnce(&mut Config)) -> Running {
     let mut config = base_config(&dir);
     tweak(&mut config);
     start_with(dir, config).await
-}
-
-async fn call(
-    app: &App,
-    method: &str,
-    path: &str,
-    body: Option<Value>,
-    headers: &[(&str, &str)],
-) -> (StatusCode, Value) {
-    let mut req = Request::builder().method(method).uri(path);
-    for (k, v) in headers {
-        req = req.header(*k, *v);
-    }
-    let req = match body {
-        Some(b) => req
-            .header("content-type", "application/json")
-            .body(Body::from(b.to_string())),
-        None => req.body(Body::empty()),
-    }
-    .unwrap();
-    let response = app.clone().oneshot(req).await.unwrap();
-    let status = response.status();
-    let bytes = axum::body::to_bytes(response.into_body(), 16 * 1024 * 1024)
-        .await
-        .unwrap();
-    let value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
-    (status, value)
-}
-
-async fn post(app: &App, path: &str, body: Value) -> (StatusCode, Value) {
-    call(app, "POST", path, Some(body), &[]).await
-}
-
-async fn get(app: &App, path: &str) -> (StatusCode, Value) {
-    call(app, "GET", path, None, &[]).await
-}
-
-/// Polls `path` until `done` holds (at most 30 s), returning the last answer.
-async fn wait_for(app: &App, path: &str, done: impl Fn(&Value) -> bool, what: &str) -> Value {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
-    loop {
-        let (_, v) = get(app, path).await;
-        if done(&v) {
-            return v;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "{what}: never happened; last answer {v}"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
 }
 
 async fn wait_status(app: &App, id: &Value, status: &str) -> Value {

@@ -3,6 +3,7 @@
 //! answers like Twilio, hangs, or is not there at all. Driven through the HTTP router;
 //! state changes are awaited with bounded polling of the API, as a client does.
 
+use super::api::{call, get, wait_for};
 use axum::body::Body;
 use axum::extract::Request;
 use axum::http::StatusCode;
@@ -14,8 +15,6 @@ use smsgate::http::App;
 use smsgate::sim::Faults;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
-use std::time::Duration;
-use tower::ServiceExt;
 
 const SID: &str = "AC0123456789abcdef0123456789abcdef";
 const TWILIO_SID: &str = "SMaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
@@ -133,51 +132,11 @@ async fn start(twilio_url: &str, tweak: impl FnOnce(&mut Config)) -> Running {
     running
 }
 
-async fn call(app: &App, method: &str, path: &str, body: Option<Value>) -> (StatusCode, Value) {
-    let req = axum::http::Request::builder().method(method).uri(path);
-    let req = match body {
-        Some(b) => req
-            .header("content-type", "application/json")
-            .body(Body::from(b.to_string())),
-        None => req.body(Body::empty()),
-    }
-    .unwrap();
-    let response = app.clone().oneshot(req).await.unwrap();
-    let status = response.status();
-    let bytes = axum::body::to_bytes(response.into_body(), 1 << 24)
-        .await
-        .unwrap();
-    (
-        status,
-        serde_json::from_slice(&bytes).unwrap_or(Value::Null),
-    )
-}
-
-async fn get(app: &App, path: &str) -> (StatusCode, Value) {
-    call(app, "GET", path, None).await
-}
-
 /// Sends one message and returns its id.
 async fn send(app: &App, body: Value) -> Value {
-    let (status, answer) = call(app, "POST", "/api/sms/send", Some(body)).await;
+    let (status, answer) = call(app, "POST", "/api/sms/send", Some(body), &[]).await;
     assert_eq!(status, StatusCode::ACCEPTED, "{answer}");
     answer["messages"][0]["id"].clone()
-}
-
-/// Polls `path` until `done` holds (at most 30 s), returning the last answer.
-async fn wait_for(app: &App, path: &str, done: impl Fn(&Value) -> bool, what: &str) -> Value {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
-    loop {
-        let (_, v) = get(app, path).await;
-        if done(&v) {
-            return v;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "{what}: never happened; last answer {v}"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
 }
 
 async fn wait_status(app: &App, id: &Value, statuses: &[&str]) -> Value {
@@ -364,6 +323,7 @@ async fn an_explicit_provider_wins_over_ready_modems() {
         "POST",
         "/api/sms/send",
         Some(json!({"to": EXTERNAL, "message": "x", "provider": "plivo"})),
+        &[],
     )
     .await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{answer}");
@@ -472,6 +432,7 @@ async fn a_waiting_backlog_does_not_hide_the_messages_behind_it() {
         "POST",
         "/api/sms/send-batch",
         Some(json!({"recipients": recipients, "message": "sale", "sms_type": "marketing"})),
+        &[],
     )
     .await;
     assert_eq!(status, StatusCode::ACCEPTED, "{batch}");

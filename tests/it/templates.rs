@@ -4,15 +4,14 @@
 //! carried to the handset, usage counts, inactive and deleted templates, bad input, scopes.
 //! Real time with zero simulator latency; arrival is awaited by bounded polling.
 
-use axum::body::Body;
-use axum::http::{Request, StatusCode};
+use super::api::{call, get, post};
+use axum::http::StatusCode;
 use serde_json::{json, Value};
 use smsgate::config::{generate_api_key, ApiKey, Config, Scope};
 use smsgate::daemon::Daemon;
 use smsgate::http::App;
 use smsgate::sim::SinkMessage;
 use std::time::Duration;
-use tower::ServiceExt;
 
 struct Running {
     daemon: Daemon,
@@ -42,45 +41,8 @@ async fn start(tweak: impl FnOnce(&mut Config)) -> Running {
     running
 }
 
-async fn call(
-    app: &App,
-    method: &str,
-    path: &str,
-    body: Option<Value>,
-    headers: &[(&str, &str)],
-) -> (StatusCode, Value) {
-    let mut req = Request::builder().method(method).uri(path);
-    for (k, v) in headers {
-        req = req.header(*k, *v);
-    }
-    let req = match body {
-        Some(b) => req
-            .header("content-type", "application/json")
-            .body(Body::from(b.to_string())),
-        None => req.body(Body::empty()),
-    }
-    .unwrap();
-    let response = app.clone().oneshot(req).await.unwrap();
-    let status = response.status();
-    let bytes = axum::body::to_bytes(response.into_body(), 1 << 20)
-        .await
-        .unwrap();
-    (
-        status,
-        serde_json::from_slice(&bytes).unwrap_or(Value::Null),
-    )
-}
-
-async fn post(app: &App, path: &str, body: Value) -> (StatusCode, Value) {
-    call(app, "POST", path, Some(body), &[]).await
-}
-
 async fn put(app: &App, path: &str, body: Value) -> (StatusCode, Value) {
     call(app, "PUT", path, Some(body), &[]).await
-}
-
-async fn get(app: &App, path: &str) -> (StatusCode, Value) {
-    call(app, "GET", path, None, &[]).await
 }
 
 /// Asserts a 400 naming `field`, and returns the error message.
