@@ -31,9 +31,8 @@ fn message(i: usize) -> NewMessage {
         schedule_at: None,
         expire_at: None,
         provider: None,
-        callback_url: None,
         custom_id: None,
-        metadata: None,
+        recipient_name: None,
         segments: vec![NewSegment {
             seq: 1,
             pdu_hex: "0011000D91945111325476F80000AA0CC8329BFD06DDDF723619".into(),

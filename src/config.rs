@@ -14,6 +14,7 @@
 //! - **Secrets never print**: a modem PIN is a [`Secret`] whose `Debug`/`Display` is
 //!   `<redacted>`; API keys are held only as SHA-256 hashes and compared in constant time.
 
+mod callbacks;
 mod env;
 mod inbox;
 mod keys;
@@ -26,6 +27,7 @@ mod validate;
 
 pub use validate::{api_key_name, STANDARD_BAUD_RATES};
 
+pub use callbacks::CallbacksConfig;
 pub use inbox::{InboxConfig, OptoutConfig, DEFAULT_START_KEYWORDS, DEFAULT_STOP_KEYWORDS};
 pub use keys::{generate_api_key, sha256_hex, ApiKey, Scope};
 pub use otp::{LimitsConfig, OtpConfig, MIN_SECRET_LEN};
@@ -75,6 +77,8 @@ pub struct Config {
     pub providers: ProvidersConfig,
     /// `[routing]`: route groups per SMS type and when to fall back to the next one.
     pub routing: RoutingConfig,
+    /// `[callbacks]`: status callback delivery and where callbacks may go.
+    pub callbacks: CallbacksConfig,
 }
 
 /// `[server]`: the HTTP API.
@@ -95,6 +99,19 @@ pub struct ServerConfig {
     /// Region of national numbers without `+` (ISO 3166 alpha-2 such as `"DE"`; none: only
     /// international numbers are accepted).
     pub default_region: Option<String>,
+    /// `Host` header values served while no API key is configured, besides loopback
+    /// (`localhost`, `127.0.0.1`, `[::1]`): an open API answers no other name, so a web page
+    /// cannot reach it through a DNS-rebinding name.
+    pub allowed_hosts: Vec<String>,
+    /// Time a client has to send a request's headers, in milliseconds (10000); a connection
+    /// that sends nothing is closed then.
+    pub header_read_timeout_ms: u64,
+    /// Connections served at once (512); more wait to be accepted.
+    pub max_connections: usize,
+    /// Also treat `custom_id` as an idempotency key (scoped to the API key, like the
+    /// header). False (the default): it is only the client's label; retries are made safe
+    /// with the `Idempotency-Key` header.
+    pub custom_id_idempotency: bool,
 }
 
 /// `[storage]`: the SQLite database.
@@ -382,6 +399,10 @@ impl Default for ServerConfig {
             request_timeout_ms: 30_000,
             max_segments: 10,
             default_region: None,
+            allowed_hosts: Vec::new(),
+            header_read_timeout_ms: 10_000,
+            max_connections: 512,
+            custom_id_idempotency: false,
         }
     }
 }
@@ -512,6 +533,7 @@ impl Default for Config {
             twilio_compat: None,
             providers: ProvidersConfig::default(),
             routing: RoutingConfig::default(),
+            callbacks: CallbacksConfig::default(),
         }
     }
 }

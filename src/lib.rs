@@ -26,4 +26,5 @@ pub mod store;
 pub mod telemetry;
 pub mod templates;
 pub mod twilio;
+pub mod url_policy;
 pub mod webhooks;

@@ -235,3 +235,51 @@ mod tests {
         }
     }
 }
+
+/// A client's JSON (request `metadata`), kept as the exact text it was sent as and written
+/// back out unchanged: no key is rewritten and no number loses digits (a `serde_json::Value`
+/// would turn an integer beyond 64 bits into a float).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RawJson(String);
+
+impl RawJson {
+    /// `text` if it is one well-formed JSON value, else the parser's complaint.
+    pub fn parse(text: &str) -> Result<Self, String> {
+        serde_json::from_str::<&serde_json::value::RawValue>(text)
+            .map(|raw| RawJson(raw.get().to_string()))
+            .map_err(|e| e.to_string())
+    }
+
+    /// Text the store wrote earlier (trusted to be JSON; `null` stands in if it is not).
+    pub fn from_stored(text: String) -> Self {
+        match serde_json::from_str::<&serde_json::value::RawValue>(&text) {
+            Ok(_) => RawJson(text),
+            Err(_) => RawJson("null".into()),
+        }
+    }
+
+    /// The JSON text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// Whether the value is a JSON object.
+    pub fn is_object(&self) -> bool {
+        self.0.trim_start().starts_with('{')
+    }
+}
+
+impl From<Box<serde_json::value::RawValue>> for RawJson {
+    fn from(raw: Box<serde_json::value::RawValue>) -> Self {
+        RawJson(raw.get().to_string())
+    }
+}
+
+impl Serialize for RawJson {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match serde_json::value::RawValue::from_string(self.0.clone()) {
+            Ok(raw) => raw.serialize(s),
+            Err(e) => Err(serde::ser::Error::custom(e)),
+        }
+    }
+}

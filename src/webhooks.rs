@@ -14,15 +14,29 @@
 //! `ErrorCode` on failure), signed with `X-Twilio-Signature` under `[twilio_compat]
 //! auth_token` — built here from the same outbox payload, so retries and ordering are shared.
 //!
+//! Deliveries run concurrently — at most `concurrency` in all and `per_host` to one host —
+//! so a slow or silent endpoint costs its own callbacks time, never another client's.
+//! Where a callback may go is `crate::url_policy`'s rule, checked again here: an address
+//! literal against the rule, a name through a resolver that hands the connection only the
+//! addresses the rule allows (so a name cannot be re-pointed at a private address between
+//! the check and the connection). Redirects are not followed, no proxy is used, and a log
+//! line names only the callback's scheme, host and port (a URL may carry a token).
+//!
 //! Invariants: a callback is recorded delivered only after a 2xx; the outbox, not memory,
 //! is the queue, so a restart loses nothing; callbacks of one message go out in the order
-//! of its status changes (oldest first).
+//! of its status changes (oldest first): one at a time per message.
 
-use crate::message::{now_millis, Millis};
+use crate::message::{now_millis, MessageId, Millis};
+use crate::store::webhooks::WebhookJob;
 use crate::store::Store;
+use crate::url_policy::UrlPolicy;
 use hmac::{KeyInit, Mac};
 use sha2::Sha256;
+use std::collections::{HashMap, HashSet};
+use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
+use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 use tracing::{debug, warn};
 
@@ -39,6 +53,12 @@ pub struct WebhookSettings {
     pub timeout: Duration,
     /// How often to look for due callbacks when idle.
     pub poll: Duration,
+    /// Deliveries in flight at once.
+    pub concurrency: usize,
+    /// Deliveries in flight at once to one host.
+    pub per_host: usize,
+    /// Where callbacks may go.
+    pub policy: UrlPolicy,
     /// `[twilio_compat]`: signs Twilio-shaped callbacks (none: they fail and are retried).
     pub twilio: Option<TwilioSigning>,
 }
@@ -69,6 +89,9 @@ impl Default for WebhookSettings {
             max_backoff: Duration::from_secs(3600),
             timeout: Duration::from_secs(10),
             poll: Duration::from_millis(500),
+            concurrency: 32,
+            per_host: 4,
+            policy: UrlPolicy::default(),
             twilio: None,
         }
     }
@@ -147,6 +170,61 @@ pub fn signature(secret: &str, timestamp: i64, body: &str) -> String {
     format!("sha256={}", hex::encode(mac.finalize().into_bytes()))
 }
 
+/// The `scheme://host[:port]` of a callback URL: all of it a log line may show (the path
+/// and query may hold a client's token, the authority its credentials).
+pub fn loggable_url(url: &str) -> String {
+    let url = url
+        .strip_prefix(crate::twilio::CALLBACK_PREFIX)
+        .unwrap_or(url);
+    let scheme = url.split_once("://").map_or("?", |(s, _)| s);
+    format!("{scheme}://{}", crate::url_policy::host_key(url))
+}
+
+/// A resolver that gives the HTTP client only the addresses `policy` allows for a name.
+struct PolicyResolver(Arc<UrlPolicy>);
+
+impl reqwest::dns::Resolve for PolicyResolver {
+    fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
+        let policy = self.0.clone();
+        Box::pin(async move {
+            let host = name.as_str().to_string();
+            let resolved: Vec<SocketAddr> =
+                tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
+            let allowed: Vec<SocketAddr> = resolved
+                .into_iter()
+                .filter(|a| policy.address_allowed(&host, a.ip()))
+                .collect();
+            if allowed.is_empty() {
+                return Err(format!(
+                    "{host} resolves to no address a callback may go to (private networks are not allowed)"
+                )
+                .into());
+            }
+            let addrs: reqwest::dns::Addrs = Box::new(allowed.into_iter());
+            Ok(addrs)
+        })
+    }
+}
+
+/// The HTTP client callbacks go out with: the policy's resolver, no redirects, no proxy.
+fn client(settings: &WebhookSettings) -> reqwest::Result<reqwest::Client> {
+    reqwest::Client::builder()
+        .timeout(settings.timeout)
+        .redirect(reqwest::redirect::Policy::none())
+        .no_proxy()
+        .dns_resolver(Arc::new(PolicyResolver(Arc::new(settings.policy.clone()))))
+        .build()
+}
+
+/// What every delivery needs.
+struct Deliverer {
+    store: Store,
+    settings: WebhookSettings,
+    client: reqwest::Client,
+    secret: String,
+    sid_key: Option<Vec<u8>>,
+}
+
 /// Delivers callbacks until `cancel`.
 pub async fn run(store: Store, settings: WebhookSettings, cancel: CancellationToken) {
     let secret = match secret(&store).await {
@@ -156,7 +234,7 @@ pub async fn run(store: Store, settings: WebhookSettings, cancel: CancellationTo
             return;
         }
     };
-    let client = match reqwest::Client::builder().timeout(settings.timeout).build() {
+    let client = match client(&settings) {
         Ok(c) => c,
         Err(e) => {
             warn!("no HTTP client, callbacks disabled: {e}");
@@ -173,92 +251,160 @@ pub async fn run(store: Store, settings: WebhookSettings, cancel: CancellationTo
         },
         None => None,
     };
+    let concurrency = settings.concurrency.max(1);
+    let per_host = settings.per_host.clamp(1, concurrency);
+    let poll = settings.poll;
+    let deliverer = Arc::new(Deliverer {
+        store: store.clone(),
+        settings,
+        client,
+        secret,
+        sid_key,
+    });
+    let mut running: JoinSet<(MessageId, String)> = JoinSet::new();
+    let mut busy_messages: HashSet<MessageId> = HashSet::new();
+    let mut busy_hosts: HashMap<String, usize> = HashMap::new();
     loop {
-        let mut trouble = false;
-        // A host that just failed is not tried again in this pass: one dead endpoint must
-        // not hold everybody else's callbacks behind its timeouts.
-        let mut failing_hosts: std::collections::HashSet<String> = std::collections::HashSet::new();
-        let due = store
-            .webhooks_due(now_millis(), 32)
-            .await
-            .unwrap_or_else(|e| {
-                warn!("reading the webhook outbox failed: {e}");
-                trouble = true;
-                Vec::new()
-            });
-        let idle = due.is_empty();
-        for job in due {
-            if cancel.is_cancelled() {
+        if running.len() < concurrency {
+            match store
+                .webhooks_due(now_millis(), concurrency.saturating_mul(4), per_host)
+                .await
+            {
+                Ok(due) => {
+                    for job in due {
+                        if running.len() >= concurrency {
+                            break;
+                        }
+                        let on_host = busy_hosts.get(&job.host).copied().unwrap_or(0);
+                        if on_host >= per_host || busy_messages.contains(&job.message_id) {
+                            continue;
+                        }
+                        busy_hosts.insert(job.host.clone(), on_host + 1);
+                        busy_messages.insert(job.message_id);
+                        let deliverer = deliverer.clone();
+                        running.spawn(async move {
+                            let key = (job.message_id, job.host.clone());
+                            deliverer.deliver(job).await;
+                            key
+                        });
+                    }
+                }
+                Err(e) => warn!("reading the webhook outbox failed: {e}"),
+            }
+        }
+        // Wait for a delivery to finish (a slot is free again), or for the next poll.
+        tokio::select! {
+            () = cancel.cancelled() => {
+                running.abort_all();
                 return;
             }
-            let host = reqwest::Url::parse(&job.url)
-                .ok()
-                .and_then(|u| {
-                    u.host_str()
-                        .map(|h| format!("{h}:{}", u.port_or_known_default().unwrap_or(0)))
-                })
-                .unwrap_or_default();
-            if failing_hosts.contains(&host) {
-                continue;
+            Some(done) = running.join_next(), if !running.is_empty() => {
+                if let Ok((message, host)) = done {
+                    busy_messages.remove(&message);
+                    if let Some(n) = busy_hosts.get_mut(&host) {
+                        *n = n.saturating_sub(1);
+                        if *n == 0 {
+                            busy_hosts.remove(&host);
+                        }
+                    }
+                }
             }
-            let request = match job.url.strip_prefix(crate::twilio::CALLBACK_PREFIX) {
-                None => {
-                    let timestamp = now_millis() / 1000;
-                    Ok(client
-                        .post(&job.url)
-                        .header("content-type", "application/json")
-                        .header("x-smsgate-timestamp", timestamp.to_string())
-                        .header(
-                            "x-smsgate-signature",
-                            signature(&secret, timestamp, &job.payload),
-                        )
-                        .body(job.payload.clone()))
-                }
-                Some(url) => twilio_request(
-                    &client,
-                    &settings,
-                    sid_key.as_deref(),
-                    url,
-                    &job.payload,
-                    format!("{}-{}", job.message_id, job.id),
-                ),
-            };
-            let error = match request {
-                Err(why) => Some(why),
-                Ok(request) => match request.send().await {
-                    Ok(r) if r.status().is_success() => None,
-                    Ok(r) => Some(format!("HTTP {}", r.status())),
-                    Err(e) => Some(e.to_string()),
-                },
-            };
-            let now = now_millis();
-            let recorded = match error {
-                None => {
-                    debug!(url = %job.url, message = %job.message_id, "callback delivered");
-                    store.webhook_delivered(job.id, now).await
-                }
-                Some(error) => {
-                    failing_hosts.insert(host.clone());
-                    let attempt = job.attempts + 1;
-                    let next = (attempt < settings.max_attempts)
-                        .then(|| now + backoff(&settings, attempt));
-                    warn!(url = %job.url, message = %job.message_id, attempt, %error, gave_up = next.is_none(), "callback failed");
-                    store.webhook_failed(job.id, &error, next, now).await
-                }
-            };
-            if let Err(e) = recorded {
-                warn!("recording a callback attempt failed: {e}");
-                trouble = true;
-            }
+            () = tokio::time::sleep(poll) => {}
         }
-        // Sleep when there is nothing to do, when every due job was skipped, and after any
-        // store error (so a full disk does not turn into a hot loop of re-sent callbacks).
-        if idle || trouble || !failing_hosts.is_empty() {
-            tokio::select! {
-                () = cancel.cancelled() => return,
-                () = tokio::time::sleep(settings.poll) => {}
+    }
+}
+
+impl Deliverer {
+    /// One attempt at `job`, recorded in the outbox.
+    async fn deliver(&self, job: WebhookJob) {
+        let error = match self.request(&job) {
+            Err(why) => Some(why),
+            Ok(request) => match request.send().await {
+                Ok(r) if r.status().is_success() => None,
+                Ok(r) => Some(format!("HTTP {}", r.status())),
+                // reqwest's error text names the URL: keep only what went wrong.
+                Err(e) => Some(describe(&e)),
+            },
+        };
+        let now = now_millis();
+        let shown = loggable_url(&job.url);
+        let recorded = match error {
+            None => {
+                debug!(url = %shown, message = %job.message_id, "callback delivered");
+                self.store.webhook_delivered(job.id, now).await
             }
+            Some(error) => {
+                let attempt = job.attempts + 1;
+                let next = (attempt < self.settings.max_attempts)
+                    .then(|| now + backoff(&self.settings, attempt));
+                warn!(url = %shown, message = %job.message_id, attempt, %error, gave_up = next.is_none(), "callback failed");
+                self.store.webhook_failed(job.id, &error, next, now).await
+            }
+        };
+        if let Err(e) = recorded {
+            warn!("recording a callback attempt failed: {e}");
         }
+    }
+
+    /// The signed POST for `job`, or why there is none.
+    fn request(&self, job: &WebhookJob) -> Result<reqwest::RequestBuilder, String> {
+        let plain = job
+            .url
+            .strip_prefix(crate::twilio::CALLBACK_PREFIX)
+            .unwrap_or(&job.url);
+        // The rule may have changed since the message was accepted, and an address literal
+        // never meets the resolver.
+        self.settings
+            .policy
+            .check(plain)
+            .map_err(|why| format!("callback URL refused: {why}"))?;
+        match job.url.strip_prefix(crate::twilio::CALLBACK_PREFIX) {
+            None => {
+                let timestamp = now_millis() / 1000;
+                Ok(self
+                    .client
+                    .post(&job.url)
+                    .header("content-type", "application/json")
+                    .header("x-smsgate-timestamp", timestamp.to_string())
+                    .header(
+                        "x-smsgate-signature",
+                        signature(&self.secret, timestamp, &job.payload),
+                    )
+                    .body(job.payload.clone()))
+            }
+            Some(url) => twilio_request(
+                &self.client,
+                &self.settings,
+                self.sid_key.as_deref(),
+                url,
+                &job.payload,
+                format!("{}-{}", job.message_id, job.id),
+            ),
+        }
+    }
+}
+
+/// What went wrong with a request, without its URL.
+fn describe(e: &reqwest::Error) -> String {
+    let kind = if e.is_timeout() {
+        "timed out"
+    } else if e.is_connect() {
+        "could not connect"
+    } else if e.is_request() {
+        "request failed"
+    } else {
+        "failed"
+    };
+    let mut cause = String::new();
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        cause = s.to_string();
+        source = s.source();
+    }
+    if cause.is_empty() {
+        kind.to_string()
+    } else {
+        format!("{kind}: {cause}")
     }
 }
 
@@ -304,6 +450,40 @@ mod tests {
         assert_eq!(
             signature("secret", 1_700_000_000, "{\"a\":1}"),
             "sha256=49f24e537407743fa4a0242bb63b94b9a47ee99cbbe071ccd8a22550ae411686"
+        );
+    }
+
+    #[tokio::test]
+    async fn names_resolving_to_private_addresses_get_no_connection() {
+        use reqwest::dns::Resolve;
+        let strict = PolicyResolver(Arc::new(UrlPolicy::default()));
+        let name: reqwest::dns::Name = "localhost".parse().unwrap();
+        let e = strict.resolve(name).await.err().expect("refused");
+        assert!(e.to_string().contains("localhost"), "{e}");
+        let open = PolicyResolver(Arc::new(UrlPolicy {
+            allow_private: true,
+            ..UrlPolicy::default()
+        }));
+        let addrs: Vec<SocketAddr> = open
+            .resolve("localhost".parse().unwrap())
+            .await
+            .unwrap()
+            .collect();
+        assert!(addrs.iter().all(|a| a.ip().is_loopback()) && !addrs.is_empty());
+    }
+
+    #[test]
+    fn log_lines_show_only_scheme_host_and_port() {
+        assert_eq!(
+            loggable_url("https://user:pw@hooks.example.com:8443/t/SECRET?token=SECRET"),
+            "https://hooks.example.com:8443"
+        );
+        assert_eq!(
+            loggable_url(&format!(
+                "{}http://10.0.0.1/x?sig=1",
+                crate::twilio::CALLBACK_PREFIX
+            )),
+            "http://10.0.0.1"
         );
     }
 

@@ -407,7 +407,7 @@ impl Engine {
                         })
                     }
                 };
-                warn!(command = %running.request.command, "{elapsed}");
+                warn!(command = %redacted(&running.request.command), "{elapsed}");
                 let _ = running.request.reply.send(Err(elapsed));
                 self.begin_resync(writer, None).await
             }

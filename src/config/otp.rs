@@ -16,14 +16,23 @@ pub struct OtpConfig {
     pub secret: Option<Secret>,
     /// Where the generated secret is kept (mode 0600). Default: `otp.key` beside the database.
     pub secret_file: Option<PathBuf>,
-    /// Digits (or characters) of a code when the request does not say (6; 4–10).
+    /// Digits (or characters) of a code when the request does not say (6; `min_length`–10).
     pub length: usize,
+    /// The shortest code a request may ask for (6; 4–10): every code is guessed with
+    /// probability at most `max_failures_per_session / 10^min_length`.
+    pub min_length: usize,
     /// Lifetime of a code when the request does not say, in minutes (5).
     pub expiry_minutes: u32,
     /// The longest lifetime a request may ask for, in minutes (60).
     pub max_expiry_minutes: u32,
-    /// Wrong codes after which a session is locked (5).
+    /// Wrong codes after which a session's current code is locked (5).
     pub max_attempts: u32,
+    /// Wrong codes a session may take over all its resent codes (10); a resend never gives
+    /// more guesses than this in all.
+    pub max_failures_per_session: u32,
+    /// Wrong codes one number may take in 24 hours over all its sessions (20); beyond it,
+    /// its codes are locked until the day has passed.
+    pub max_failures_per_number: u32,
     /// Seconds between two sends of one session (60).
     pub resend_cooldown_secs: u64,
     /// Resends one session allows (3); then a new code must be generated.
@@ -48,9 +57,12 @@ impl Default for OtpConfig {
             secret: None,
             secret_file: None,
             length: 6,
+            min_length: 6,
             expiry_minutes: 5,
             max_expiry_minutes: 60,
             max_attempts: 5,
+            max_failures_per_session: 10,
+            max_failures_per_number: 20,
             resend_cooldown_secs: 60,
             max_resends: 3,
             message: "Your verification code is {otp}. It expires in {expiry} minutes.".into(),
@@ -112,10 +124,19 @@ pub(super) fn validate_otp(o: &OtpConfig) -> Result<(), ConfigError> {
             ));
         }
     }
-    if !(4..=10).contains(&o.length) {
+    if !(4..=10).contains(&o.min_length) {
+        return Err(ConfigError::new(
+            "otp.min_length",
+            format!("{} is outside 4..=10", o.min_length),
+        ));
+    }
+    if !(o.min_length..=10).contains(&o.length) {
         return Err(ConfigError::new(
             "otp.length",
-            format!("{} is outside 4..=10", o.length),
+            format!(
+                "{} is outside otp.min_length ({})..=10",
+                o.length, o.min_length
+            ),
         ));
     }
     if o.max_expiry_minutes == 0 || o.max_expiry_minutes > 24 * 60 {
@@ -130,6 +151,21 @@ pub(super) fn validate_otp(o: &OtpConfig) -> Result<(), ConfigError> {
             format!(
                 "must be 1 to otp.max_expiry_minutes ({})",
                 o.max_expiry_minutes
+            ),
+        ));
+    }
+    if o.max_failures_per_session < o.max_attempts {
+        return Err(ConfigError::new(
+            "otp.max_failures_per_session",
+            format!("must be at least otp.max_attempts ({})", o.max_attempts),
+        ));
+    }
+    if o.max_failures_per_number < o.max_failures_per_session {
+        return Err(ConfigError::new(
+            "otp.max_failures_per_number",
+            format!(
+                "must be at least otp.max_failures_per_session ({})",
+                o.max_failures_per_session
             ),
         ));
     }

@@ -258,6 +258,33 @@ fn url(key: String, value: &str) -> Check {
     Ok(())
 }
 
+/// A provider's API address: https, or plain http only to this machine (a local fake or
+/// a TLS-terminating proxy on loopback) — the requests carry the account's credentials.
+fn api_url(key: String, value: &str) -> Check {
+    url(key.clone(), value)?;
+    let parsed = url::Url::parse(value)
+        .map_err(|e| ConfigError::new(key.clone(), format!("{value:?} is not a URL: {e}")))?;
+    let loopback = match parsed.host() {
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    };
+    if parsed.scheme() == "http" && !loopback {
+        return Err(ConfigError::new(
+            key,
+            format!("{value:?}: plain http is allowed only to a loopback address (credentials would cross the network in clear); use https"),
+        ));
+    }
+    if !parsed.username().is_empty() || parsed.password().is_some() {
+        return Err(ConfigError::new(
+            key,
+            "must not contain credentials; they belong in the provider's own keys",
+        ));
+    }
+    Ok(())
+}
+
 fn limits(section: &str, l: ProviderLimits) -> Check {
     let key = |k: &str| format!("providers.{section}.{k}");
     if l.timeout_ms == 0 {
@@ -306,7 +333,7 @@ pub(super) fn validate(p: &ProvidersConfig) -> Check {
         }
         required(key("auth_token"), t.auth_token.expose())?;
         required(key("from"), &t.from)?;
-        url(key("base_url"), &t.base_url)?;
+        api_url(key("base_url"), &t.base_url)?;
         limits("twilio", t.limits())?;
     }
     if let Some(s) = &p.aws_sns {
@@ -325,7 +352,7 @@ pub(super) fn validate(p: &ProvidersConfig) -> Check {
         required(key("access_key_id"), &s.access_key_id)?;
         required(key("secret_access_key"), s.secret_access_key.expose())?;
         if let Some(e) = &s.endpoint {
-            url(key("endpoint"), e)?;
+            api_url(key("endpoint"), e)?;
         }
         if let Some(id) = &s.sender_id {
             let ok = (3..=11).contains(&id.chars().count())
@@ -357,7 +384,7 @@ pub(super) fn validate(p: &ProvidersConfig) -> Check {
                 ),
             ));
         }
-        url(key("base_url"), &v.base_url)?;
+        api_url(key("base_url"), &v.base_url)?;
         limits("vonage", v.limits())?;
     }
     if let Some(pl) = &p.plivo {
@@ -371,7 +398,7 @@ pub(super) fn validate(p: &ProvidersConfig) -> Check {
         }
         required(key("auth_token"), pl.auth_token.expose())?;
         required(key("from"), &pl.from)?;
-        url(key("base_url"), &pl.base_url)?;
+        api_url(key("base_url"), &pl.base_url)?;
         limits("plivo", pl.limits())?;
     }
     Ok(())
@@ -488,6 +515,23 @@ from = "14155550100"
             "[providers.twilio]\naccount_sid = \"AC0123456789abcdef0123456789abcdef\"\nfrom = \"+1\"",
             "providers.twilio.auth_token",
         );
+        // Credentials never cross the network in clear: plain http only to loopback.
+        refused(
+            &format!("[providers.twilio]\n{sid}base_url = \"http://api.twilio.example\""),
+            "providers.twilio.base_url",
+        );
+        refused(
+            &format!("[providers.twilio]\n{sid}base_url = \"http://10.0.0.5:8080\""),
+            "providers.twilio.base_url",
+        );
+        refused(
+            "[providers.aws_sns]\nregion = \"eu-west-1\"\naccess_key_id = \"AKIA\"\nsecret_access_key = \"s\"\nendpoint = \"http://sns.example\"",
+            "providers.aws_sns.endpoint",
+        );
+        assert!(parse(&format!(
+            "[providers.twilio]\n{sid}base_url = \"http://localhost:9000\""
+        ))
+        .is_ok());
         refused(
             &format!("[providers.twilio]\n{sid}base_url = \"ftp://x\""),
             "providers.twilio.base_url",

@@ -91,6 +91,78 @@ fn defaults_are_the_documented_ones() {
     assert!(d.status_reports);
     assert_eq!(d.report_window_hours, 72);
     assert_eq!(d.poll_interval_ms, 200);
+    assert!(c.server.allowed_hosts.is_empty());
+    assert_eq!(c.server.header_read_timeout_ms, 10_000);
+    assert_eq!(c.server.max_connections, 512);
+    assert!(!c.server.custom_id_idempotency);
+    let cb = &c.callbacks;
+    assert_eq!((cb.timeout_secs, cb.max_attempts), (10, 10));
+    assert_eq!((cb.concurrency, cb.per_host), (32, 4));
+    assert!(!cb.allow_private_networks && cb.allowed_hosts.is_empty());
+    assert_eq!((c.otp.min_length, c.otp.length), (6, 6));
+    assert_eq!(
+        (
+            c.otp.max_failures_per_session,
+            c.otp.max_failures_per_number
+        ),
+        (10, 20)
+    );
+}
+
+#[test]
+fn hardening_keys_parse_and_their_rules_name_the_key() {
+    let c = Config::from_toml(
+        r#"
+        [server]
+        allowed_hosts = ["gateway.lan", "sms.example.com:8080"]
+        header_read_timeout_ms = 5000
+        max_connections = 64
+        custom_id_idempotency = true
+        cors_origins = ["*", "https://admin.example.com:8443", "http://[::1]:3000"]
+        [callbacks]
+        allow_private_networks = false
+        allowed_hosts = ["10.1.2.0/24", "hooks.lan"]
+        concurrency = 8
+        per_host = 2
+        [otp]
+        min_length = 4
+        length = 4
+        "#,
+        &|_| None,
+    )
+    .unwrap();
+    assert_eq!(c.server.max_connections, 64);
+    assert_eq!(c.callbacks.per_host, 2);
+    assert_eq!(c.otp.min_length, 4);
+    for (text, key) in [
+        (
+            "[server]\nallowed_hosts = [\"a/b\"]",
+            "server.allowed_hosts[0]",
+        ),
+        (
+            "[server]\nheader_read_timeout_ms = 0",
+            "server.header_read_timeout_ms",
+        ),
+        ("[server]\nmax_connections = 0", "server.max_connections"),
+        ("[callbacks]\nper_host = 100", "callbacks.per_host"),
+        (
+            "[callbacks]\nallowed_hosts = [\"not a host\"]",
+            "callbacks.allowed_hosts[0]",
+        ),
+        ("[otp]\nlength = 4", "otp.length"),
+        ("[otp]\nmin_length = 3", "otp.min_length"),
+        (
+            "[otp]\nmax_failures_per_session = 2",
+            "otp.max_failures_per_session",
+        ),
+        (
+            "[otp]\nmax_failures_per_number = 5",
+            "otp.max_failures_per_number",
+        ),
+    ] {
+        let e = Config::from_toml(text, &|_| None).unwrap_err();
+        assert_eq!(e.key, key, "{text}: {e}");
+    }
 }
 
 #[test]
@@ -766,6 +838,17 @@ fn every_key_and_variable_is_documented() {
         "fallback_after_secs",
         "otp_fallback_after_secs",
         "fallback_after_failures",
+        "allowed_hosts",
+        "header_read_timeout_ms",
+        "max_connections",
+        "custom_id_idempotency",
+        "min_length",
+        "max_failures_per_session",
+        "max_failures_per_number",
+        "timeout_secs",
+        "concurrency",
+        "per_host",
+        "allow_private_networks",
     ];
     for key in keys {
         assert!(

@@ -47,6 +47,7 @@ pub(super) fn config(c: &Config) -> Check {
     super::providers::validate(&c.providers)?;
     let modem_names: Vec<&str> = c.modems.iter().map(|m| m.name.as_str()).collect();
     super::routing::validate(&c.routing, &c.providers, &modem_names)?;
+    super::callbacks::validate(&c.callbacks)?;
     api_keys(&c.api_keys)
 }
 
@@ -72,6 +73,28 @@ fn server(c: &Config) -> Check {
         return fail(
             "server.max_body_bytes",
             format!("{} is too small: at least 1024 bytes", s.max_body_bytes),
+        );
+    }
+    for (i, host) in s.allowed_hosts.iter().enumerate() {
+        if host.is_empty() || !host.bytes().all(|b| b.is_ascii_graphic()) || host.contains('/') {
+            return fail(
+                format!("server.allowed_hosts[{i}]"),
+                format!(
+                    "{host:?} is not a host name such as \"gateway.lan\" (optionally with :port)"
+                ),
+            );
+        }
+    }
+    if !(100..=600_000).contains(&s.header_read_timeout_ms) {
+        return fail(
+            "server.header_read_timeout_ms",
+            format!("{} is outside 100..=600000", s.header_read_timeout_ms),
+        );
+    }
+    if !(1..=65_536).contains(&s.max_connections) {
+        return fail(
+            "server.max_connections",
+            format!("{} is outside 1..=65536", s.max_connections),
         );
     }
     if s.request_timeout_ms == 0 {
@@ -105,9 +128,33 @@ fn cors_origin(origin: &str) -> Result<(), String> {
         .strip_prefix("https://")
         .or_else(|| origin.strip_prefix("http://"))
         .ok_or_else(|| format!("{origin:?} is not an origin: expected \"*\" or scheme://host[:port] such as \"https://app.example.com\""))?;
-    if rest.is_empty() || rest.contains(['/', ' ', '?', '#']) {
+    if rest.is_empty() || rest.contains(['/', ' ', '?', '#', '@', '*']) {
         return Err(format!(
             "{origin:?} is not an origin: scheme://host[:port] with no path or trailing slash"
+        ));
+    }
+    // Sent back verbatim in `Access-Control-Allow-Origin`: visible ASCII only (a host in
+    // Unicode is written in its punycode form, as browsers send it).
+    if !rest.bytes().all(|b| b.is_ascii_graphic()) {
+        return Err(format!(
+            "{origin:?} is not an origin: only visible ASCII (write an international name as punycode, xn--…)"
+        ));
+    }
+    let (host, port) = match rest.strip_prefix('[') {
+        // An IPv6 literal: [::1] or [::1]:8080.
+        Some(v6) => match v6.split_once(']') {
+            Some((h, "")) => (h, None),
+            Some((h, p)) => (h, Some(p.strip_prefix(':').unwrap_or("x"))),
+            None => ("", None),
+        },
+        None => match rest.split_once(':') {
+            Some((h, p)) => (h, Some(p)),
+            None => (rest, None),
+        },
+    };
+    if host.is_empty() || port.is_some_and(|p| p.parse::<u16>().is_err()) {
+        return Err(format!(
+            "{origin:?} is not an origin: scheme://host[:port] with a port of 0–65535"
         ));
     }
     Ok(())

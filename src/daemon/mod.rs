@@ -137,6 +137,7 @@ pub struct Daemon {
     http: HttpSettings,
     twilio_public_url: Option<String>,
     listen: std::net::SocketAddr,
+    serve_limits: http::ServeLimits,
 }
 
 impl Daemon {
@@ -256,6 +257,11 @@ impl Daemon {
                         account_sid: t.account_sid.clone(),
                         auth_token: t.auth_token.expose().to_string(),
                     }),
+                max_attempts: config.callbacks.max_attempts,
+                timeout: Duration::from_secs(config.callbacks.timeout_secs),
+                concurrency: config.callbacks.concurrency,
+                per_host: config.callbacks.per_host,
+                policy: config.callbacks.url_policy(),
                 ..crate::webhooks::WebhookSettings::default()
             },
             cancel.child_token(),
@@ -275,6 +281,8 @@ impl Daemon {
                 limits: config.limits.clone(),
                 otp_keys,
                 clock,
+                callback_policy: config.callbacks.url_policy(),
+                custom_id_idempotency: config.server.custom_id_idempotency,
             },
         );
         tokio::spawn(purge_otp_sessions(service.clone(), cancel.child_token()));
@@ -292,6 +300,7 @@ impl Daemon {
                 max_body_bytes: config.server.max_body_bytes,
                 request_timeout: Duration::from_millis(config.server.request_timeout_ms),
                 cors_origins: config.server.cors_origins.clone(),
+                allowed_hosts: config.server.allowed_hosts.clone(),
                 api_keys: config.api_keys.clone(),
                 twilio_compat: config.twilio_compat.as_ref().map(|t| {
                     http::twilio_compat::TwilioCompatSettings {
@@ -308,6 +317,10 @@ impl Daemon {
                 .as_ref()
                 .and_then(|t| t.public_url.clone()),
             listen: config.server.listen,
+            serve_limits: http::ServeLimits {
+                header_read_timeout: Duration::from_millis(config.server.header_read_timeout_ms),
+                max_connections: config.server.max_connections,
+            },
         })
     }
 
@@ -351,7 +364,7 @@ impl Daemon {
             self.heartbeat.clone(),
             self.cancel.child_token(),
         ));
-        let served = http::serve(listener, app, shutdown).await;
+        let served = http::serve(listener, app, self.serve_limits, shutdown).await;
         if let Err(e) = served {
             warn!("HTTP server ended with an error: {e}");
         }

@@ -2,7 +2,7 @@
 //! (`shared/seeds/004`), and their conversion to the service's types.
 
 use super::error::ApiError;
-use crate::message::{parse_rfc3339, MessageType, Millis, SmsType};
+use crate::message::{parse_rfc3339, MessageType, Millis, RawJson, SmsType};
 use crate::service::{CallbackFormat, RecipientInput, SendRequest};
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -150,12 +150,12 @@ pub struct SendBody {
     /// Status callbacks.
     #[serde(default)]
     pub callback_url: Option<String>,
-    /// The caller's id (also an idempotency key).
+    /// The caller's label for the message.
     #[serde(default)]
     pub custom_id: Option<String>,
     /// Returned as given.
     #[serde(default)]
-    pub metadata: Option<serde_json::Value>,
+    pub metadata: Option<Box<serde_json::value::RawValue>>,
 }
 
 /// `POST /api/sms/send-batch`.
@@ -198,7 +198,12 @@ pub struct BatchBody {
     pub priority: Option<i32>,
     /// Returned as given.
     #[serde(default)]
-    pub metadata: Option<serde_json::Value>,
+    pub metadata: Option<Box<serde_json::value::RawValue>>,
+}
+
+/// The metadata as sent; JSON `null` is no metadata.
+fn metadata(raw: Option<Box<serde_json::value::RawValue>>) -> Option<RawJson> {
+    raw.filter(|r| r.get() != "null").map(RawJson::from)
 }
 
 pub(crate) fn time_field(field: &str, value: Option<&str>) -> Result<Option<Millis>, ApiError> {
@@ -234,7 +239,11 @@ pub(crate) fn template_variables(
 
 impl SendBody {
     /// The service request.
-    pub fn into_request(self, idempotency_key: Option<String>) -> Result<SendRequest, ApiError> {
+    pub fn into_request(
+        self,
+        idempotency_key: Option<String>,
+        api_key: Option<String>,
+    ) -> Result<SendRequest, ApiError> {
         let to = match self.to {
             Recipients::One(number) => vec![RecipientInput {
                 number,
@@ -256,8 +265,9 @@ impl SendBody {
             priority: self.priority,
             callback_url: self.callback_url,
             custom_id: self.custom_id,
-            metadata: self.metadata,
+            metadata: metadata(self.metadata),
             idempotency_key,
+            api_key,
             batch_name: None,
             secret: None,
             callback_format: CallbackFormat::Smsgate,
@@ -267,7 +277,11 @@ impl SendBody {
 
 impl BatchBody {
     /// The service request.
-    pub fn into_request(self, idempotency_key: Option<String>) -> Result<SendRequest, ApiError> {
+    pub fn into_request(
+        self,
+        idempotency_key: Option<String>,
+        api_key: Option<String>,
+    ) -> Result<SendRequest, ApiError> {
         let schedule_at = match self.send_immediately {
             Some(true) => None,
             _ => time_field("schedule_at", self.schedule_at.as_deref())?,
@@ -290,8 +304,9 @@ impl BatchBody {
             priority: self.priority,
             callback_url: self.callback_url,
             custom_id: None,
-            metadata: self.metadata,
+            metadata: metadata(self.metadata),
             idempotency_key,
+            api_key,
             batch_name: self.name,
             secret: None,
             callback_format: CallbackFormat::Smsgate,
@@ -300,13 +315,17 @@ impl BatchBody {
 }
 
 /// Rewrites integer `…_at` fields (Unix milliseconds) of a JSON value as RFC 3339 strings,
-/// recursively: the store keeps integers, the API shows times.
+/// recursively: the store keeps integers, the API shows times. A `metadata` value is the
+/// client's own and is left alone.
 pub fn with_rfc3339_times(value: serde_json::Value) -> serde_json::Value {
     use serde_json::Value;
     match value {
         Value::Object(map) => Value::Object(
             map.into_iter()
                 .map(|(k, v)| {
+                    if k == "metadata" {
+                        return (k, v);
+                    }
                     let v = match (&v, k == "at" || k.ends_with("_at")) {
                         (Value::Number(n), true) => n.as_i64().map_or(v.clone(), |ms| {
                             Value::String(crate::message::format_millis(ms))
@@ -320,4 +339,33 @@ pub fn with_rfc3339_times(value: serde_json::Value) -> serde_json::Value {
         Value::Array(items) => Value::Array(items.into_iter().map(with_rfc3339_times).collect()),
         other => other,
     }
+}
+
+/// A JSON object answer: `fields` with `"metadata"` set to the client's JSON exactly as it
+/// was sent (`null` without any) — a `serde_json::Value` would reformat it and turn integers
+/// beyond 64 bits into floats.
+pub fn json_with_metadata(
+    fields: serde_json::Value,
+    metadata: Option<RawJson>,
+) -> Result<axum::response::Response, ApiError> {
+    use axum::response::IntoResponse;
+    #[derive(serde::Serialize)]
+    struct WithMetadata<'a> {
+        #[serde(flatten)]
+        fields: &'a serde_json::Value,
+        metadata: Option<&'a RawJson>,
+    }
+    let body = serde_json::to_vec(&WithMetadata {
+        fields: &fields,
+        metadata: metadata.as_ref(),
+    })
+    .map_err(ApiError::internal)?;
+    Ok((
+        [(
+            axum::http::header::CONTENT_TYPE,
+            axum::http::HeaderValue::from_static("application/json"),
+        )],
+        body,
+    )
+        .into_response())
 }

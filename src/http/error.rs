@@ -28,6 +28,17 @@ pub struct ApiError {
 }
 
 impl ApiError {
+    /// An error that names no field.
+    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            status,
+            code,
+            message: message.into(),
+            field: None,
+            retry_after: None,
+        }
+    }
+
     /// 400 naming `field`.
     pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> Self {
         Self {
@@ -37,6 +48,11 @@ impl ApiError {
             field: Some(field.into()),
             retry_after: None,
         }
+    }
+
+    /// 500 for a failure on our side; the detail goes to the log, not to the client.
+    pub fn internal(detail: impl std::fmt::Display) -> Self {
+        ServiceError::Internal(detail.to_string()).into()
     }
 
     /// 404.
@@ -151,28 +167,29 @@ where
             .headers()
             .get(axum::http::header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
-            .is_some_and(|ct| ct.starts_with("application/json"));
+            .is_some_and(super::guard::is_json_media_type);
         if !is_json {
-            return Err(ApiError {
-                status: StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                code: "unsupported_media_type",
-                message: "send a JSON body with Content-Type: application/json".into(),
-                field: None,
-                retry_after: None,
-            });
+            return Err(ApiError::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported_media_type",
+                "send a JSON body with Content-Type: application/json",
+            ));
         }
         let bytes = axum::body::Bytes::from_request(req, state)
             .await
-            .map_err(|e| ApiError {
-                status: e.status(),
-                code: if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                    "payload_too_large"
+            .map_err(|e| {
+                let (status, code, message) = if timed_out(&e) {
+                    (
+                        StatusCode::REQUEST_TIMEOUT,
+                        "request_timeout",
+                        "the request body did not arrive in time; nothing was stored".into(),
+                    )
+                } else if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                    (e.status(), "payload_too_large", e.body_text())
                 } else {
-                    "invalid_request"
-                },
-                message: e.body_text(),
-                field: None,
-                retry_after: None,
+                    (e.status(), "invalid_request", e.body_text())
+                };
+                ApiError::new(status, code, message)
             })?;
         let mut de = serde_json::Deserializer::from_slice(&bytes);
         serde_path_to_error::deserialize(&mut de)
@@ -194,4 +211,16 @@ where
                 ApiError::invalid(field, message)
             })
     }
+}
+
+/// Whether reading a body failed because its deadline passed (`RequestBodyDeadlineLayer`).
+fn timed_out(rejection: &axum::extract::rejection::BytesRejection) -> bool {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(rejection);
+    while let Some(e) = source {
+        if e.is::<tower_http::timeout::TimeoutError>() {
+            return true;
+        }
+        source = e.source();
+    }
+    false
 }

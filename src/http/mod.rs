@@ -8,11 +8,13 @@ pub mod auth;
 mod caller;
 mod dto;
 pub mod error;
+pub mod guard;
 mod inbound;
 mod optouts;
 mod otp;
 mod phone;
 pub mod provider_callbacks;
+pub mod server;
 mod sms;
 mod system;
 mod templates;
@@ -20,14 +22,17 @@ pub mod twilio_compat;
 mod twofa;
 
 pub use error::ApiError;
+pub use server::{serve, ServeLimits};
 
 use crate::config::{ApiKey, Scope};
 use crate::service::Service;
 use axum::extract::DefaultBodyLimit;
+use axum::middleware::{from_fn, from_fn_with_state};
 use axum::Router;
+use std::sync::Arc;
 use std::time::Duration;
 use tower_http::cors::{AllowOrigin, CorsLayer};
-use tower_http::timeout::TimeoutLayer;
+use tower_http::timeout::RequestBodyDeadlineLayer;
 
 /// What every handler sees.
 #[derive(Clone)]
@@ -41,10 +46,12 @@ pub struct AppState {
 pub struct HttpSettings {
     /// Largest request body.
     pub max_body_bytes: usize,
-    /// Longest a request may take.
+    /// Longest a read may take, and a request body may take to arrive.
     pub request_timeout: Duration,
-    /// Origins allowed by CORS (none: no CORS headers).
+    /// Origins allowed by CORS (none: no CORS headers; `"*"`: any).
     pub cors_origins: Vec<String>,
+    /// `Host` names an open API serves besides loopback ones.
+    pub allowed_hosts: Vec<String>,
     /// API keys (none: the API is open, and the daemon listens on loopback only).
     pub api_keys: Vec<ApiKey>,
     /// `[twilio_compat]`: serve the Twilio-compatible API (none: its paths are 404).
@@ -60,6 +67,7 @@ impl Default for HttpSettings {
             max_body_bytes: 8 * 1024 * 1024,
             request_timeout: Duration::from_secs(30),
             cors_origins: Vec::new(),
+            allowed_hosts: Vec::new(),
             api_keys: Vec::new(),
             twilio_compat: None,
             provider_callbacks: provider_callbacks::CallbackSettings::default(),
@@ -69,21 +77,6 @@ impl Default for HttpSettings {
 
 /// The API as a service other code can serve or call (`tower::ServiceExt::oneshot` in tests).
 pub type App = Router;
-
-/// Serves `app` on `listener` until `shutdown` resolves; requests in progress then finish.
-pub async fn serve(
-    listener: tokio::net::TcpListener,
-    app: App,
-    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
-) -> std::io::Result<()> {
-    // With the peer address in each request: the per-IP limits need it.
-    axum::serve(
-        listener,
-        app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown)
-    .await
-}
 
 /// The whole API.
 pub fn router(state: AppState, settings: &HttpSettings) -> Router {
@@ -123,24 +116,45 @@ pub fn router(state: AppState, settings: &HttpSettings) -> Router {
         .merge(system::probe_router())
         .fallback(|| async { ApiError::not_found("no such endpoint") })
         .with_state(state)
+        .layer(from_fn_with_state(
+            Arc::new(guard::HostRule {
+                open_api: settings.api_keys.is_empty(),
+                allowed: settings.allowed_hosts.clone(),
+            }),
+            guard::check_host,
+        ))
         .merge(twilio)
         .merge(callbacks)
         .layer(DefaultBodyLimit::max(settings.max_body_bytes))
-        .layer(TimeoutLayer::with_status_code(
-            axum::http::StatusCode::REQUEST_TIMEOUT,
+        .layer(RequestBodyDeadlineLayer::new(settings.request_timeout))
+        .layer(from_fn_with_state(
             settings.request_timeout,
-        ));
-    if settings.cors_origins.is_empty() {
-        return api;
+            guard::bound_reads,
+        ))
+        .layer(from_fn(guard::check_uri));
+    let api = match cors(&settings.cors_origins) {
+        Some(cors) => api.layer(cors),
+        None => api,
+    };
+    // Outermost: whatever answered with an error, the client gets the JSON shape.
+    api.layer(from_fn(guard::json_errors))
+}
+
+/// The CORS layer for the configured origins (none: no CORS headers at all). `"*"` allows
+/// any origin (never with credentials: the API key is a header the page must hold itself).
+fn cors(origins: &[String]) -> Option<CorsLayer> {
+    if origins.is_empty() {
+        return None;
     }
-    let origins: Vec<axum::http::HeaderValue> = settings
-        .cors_origins
-        .iter()
-        .filter_map(|o| o.parse().ok())
-        .collect();
-    api.layer(
+    let allow = if origins.iter().any(|o| o == "*") {
+        AllowOrigin::any()
+    } else {
+        // Validation refused anything that is not a header value; skip rather than panic.
+        AllowOrigin::list(origins.iter().filter_map(|o| o.parse().ok()))
+    };
+    Some(
         CorsLayer::new()
-            .allow_origin(AllowOrigin::list(origins))
+            .allow_origin(allow)
             .allow_methods([
                 axum::http::Method::GET,
                 axum::http::Method::POST,

@@ -136,13 +136,48 @@ pub fn webhook_router() -> Router<AppState> {
     Router::new().route("/api/sms/{id}/webhook", post(generic))
 }
 
+/// Admits one log line per interval, counting the ones it holds back.
+pub struct LogThrottle {
+    interval: std::time::Duration,
+    state: std::sync::Mutex<(Option<std::time::Instant>, u64)>,
+}
+
+impl LogThrottle {
+    /// At most one line per `interval`.
+    pub const fn new(interval: std::time::Duration) -> Self {
+        Self {
+            interval,
+            state: std::sync::Mutex::new((None, 0)),
+        }
+    }
+
+    /// `Some(n)`: log now, `n` lines having been held back since the last one; `None`: not.
+    pub fn admit(&self) -> Option<u64> {
+        let now = std::time::Instant::now();
+        let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        let (last, held) = &mut *state;
+        if last.is_some_and(|t| now.duration_since(t) < self.interval) {
+            *held = held.saturating_add(1);
+            return None;
+        }
+        *last = Some(now);
+        Some(std::mem::take(held))
+    }
+}
+
+static FORGED_LOG: LogThrottle = LogThrottle::new(std::time::Duration::from_secs(1));
+
 fn forbidden(provider: &str, why: &str, query: Option<&str>) -> ApiError {
     // Only our id from the query: a Vonage GET receipt carries its `sig` there too.
     let message_id = serde_urlencoded::from_str::<Vec<(String, String)>>(query.unwrap_or(""))
         .ok()
         .and_then(|q| first(&q, "message_id"))
         .unwrap_or_default();
-    tracing::warn!(provider, %message_id, "refused a status callback: {why}");
+    // Forged callbacks are an attacker's to send as fast as they like: one line a second
+    // at most, saying how many were left unlogged.
+    if let Some(suppressed) = FORGED_LOG.admit() {
+        tracing::warn!(provider, %message_id, suppressed, "refused a status callback: {why}");
+    }
     ApiError {
         status: StatusCode::FORBIDDEN,
         code: "invalid_signature",
@@ -428,6 +463,18 @@ async fn generic(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_log_throttle_admits_one_line_per_interval_and_counts_the_rest() {
+        let throttle = LogThrottle::new(std::time::Duration::from_secs(3600));
+        assert_eq!(throttle.admit(), Some(0));
+        for _ in 0..1000 {
+            assert_eq!(throttle.admit(), None);
+        }
+        let open = LogThrottle::new(std::time::Duration::ZERO);
+        assert_eq!(open.admit(), Some(0));
+        assert_eq!(open.admit(), Some(0));
+    }
 
     #[test]
     fn public_urls_come_from_the_configured_base() {

@@ -1,6 +1,7 @@
 //! `/api/sms…` and `/api/batches/{id}`: send, send a batch, list, show, cancel.
 
-use super::dto::{time_field, with_rfc3339_times, BatchBody, SendBody};
+use super::caller::ClientCaller;
+use super::dto::{json_with_metadata, time_field, with_rfc3339_times, BatchBody, SendBody};
 use super::error::{ApiError, AppJson};
 use super::AppState;
 use crate::message::{MessageId, MessageStatus, SmsType};
@@ -59,19 +60,21 @@ fn accepted(outcome: SendOutcome) -> Response {
 
 async fn send(
     State(state): State<AppState>,
+    ClientCaller(caller): ClientCaller,
     headers: HeaderMap,
     AppJson(body): AppJson<SendBody>,
 ) -> Result<Response, ApiError> {
-    let request = body.into_request(idempotency_key(&headers)?)?;
+    let request = body.into_request(idempotency_key(&headers)?, caller.api_key)?;
     Ok(accepted(state.service.send(request).await?))
 }
 
 async fn send_batch(
     State(state): State<AppState>,
+    ClientCaller(caller): ClientCaller,
     headers: HeaderMap,
     AppJson(body): AppJson<BatchBody>,
 ) -> Result<Response, ApiError> {
-    let request = body.into_request(idempotency_key(&headers)?)?;
+    let request = body.into_request(idempotency_key(&headers)?, caller.api_key)?;
     Ok(accepted(state.service.send(request).await?))
 }
 
@@ -83,13 +86,12 @@ fn message_id(raw: &str) -> Result<MessageId, ApiError> {
         .ok_or_else(|| ApiError::not_found(format!("message {raw}")))
 }
 
-async fn show(
-    State(state): State<AppState>,
-    Path(id): Path<String>,
-) -> Result<Json<serde_json::Value>, ApiError> {
-    let detail = state.service.message(message_id(&id)?).await?;
-    let value = serde_json::to_value(detail).map_err(|e| ApiError::invalid("id", e.to_string()))?;
-    Ok(Json(with_rfc3339_times(value)))
+async fn show(State(state): State<AppState>, Path(id): Path<String>) -> Result<Response, ApiError> {
+    let mut detail = state.service.message(message_id(&id)?).await?;
+    // The client's metadata goes back byte for byte; the rest gets API times.
+    let metadata = detail.metadata.take();
+    let value = serde_json::to_value(detail).map_err(ApiError::internal)?;
+    json_with_metadata(with_rfc3339_times(value), metadata)
 }
 
 async fn cancel(
@@ -106,8 +108,7 @@ async fn batch(
     Path(id): Path<String>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     let summary = state.service.batch(&id).await?;
-    let value =
-        serde_json::to_value(summary).map_err(|e| ApiError::invalid("id", e.to_string()))?;
+    let value = serde_json::to_value(summary).map_err(ApiError::internal)?;
     Ok(Json(with_rfc3339_times(value)))
 }
 
@@ -160,8 +161,7 @@ async fn list(
     };
     let messages = state.service.list(filter).await?;
     let count = messages.len();
-    let value =
-        serde_json::to_value(messages).map_err(|e| ApiError::invalid("query", e.to_string()))?;
+    let value = serde_json::to_value(messages).map_err(ApiError::internal)?;
     Ok(Json(json!({
         "messages": with_rfc3339_times(value),
         "count": count,

@@ -13,7 +13,7 @@
 //! message; form values are decoded as `application/x-www-form-urlencoded` (`+` and `%20`
 //! are spaces), and a phone number whose unencoded leading `+` became a space is repaired.
 
-use crate::message::{MessageId, MessageStatus};
+use crate::message::{MessageId, MessageStatus, RawJson};
 use crate::service::{CallbackFormat, RecipientInput, SendRequest, Service, ServiceError};
 use crate::store::{ListFilter, MessageDetail};
 use crate::twilio;
@@ -33,6 +33,10 @@ use tokio::sync::OnceCell;
 pub const MAX_BODY_CHARS: usize = 1600;
 /// Default and largest `PageSize`.
 pub const PAGE_SIZE_DEFAULT: usize = 50;
+/// Largest `Page` (with the largest `PageSize`, an offset of a billion messages: the
+/// arithmetic on it can never overflow).
+const PAGE_MAX: usize = 1_000_000;
+
 /// Largest `PageSize`.
 pub const PAGE_SIZE_MAX: usize = 1000;
 
@@ -247,8 +251,11 @@ fn resource(detail: &MessageDetail, key: &[u8], account: &str) -> Value {
     let sid = twilio::message_sid(key, s.id);
     let base = base_path(account);
     let error = twilio::status_error(s.status);
-    let from = detail
+    let metadata: Option<Value> = detail
         .metadata
+        .as_ref()
+        .and_then(|m| serde_json::from_str(m.as_str()).ok());
+    let from = metadata
         .as_ref()
         .and_then(|m| m.get("twilio_from"))
         .and_then(Value::as_str);
@@ -302,10 +309,10 @@ async fn create(
         .filter(|u| !u.is_empty())
         .map(str::to_string);
     if let Some(url) = &callback {
-        if !(url.starts_with("http://") || url.starts_with("https://")) {
+        if let Err(why) = state.service.check_callback_url(url) {
             return Err(TwError::bad(
                 21609,
-                "The StatusCallback URL is not a valid http(s) URL.",
+                format!("The StatusCallback URL is not valid: {why}."),
             ));
         }
     }
@@ -333,7 +340,7 @@ async fn create(
         expire_at,
         callback_url: callback,
         callback_format: CallbackFormat::Twilio,
-        metadata: from.map(|f| json!({ "twilio_from": f })),
+        metadata: from.and_then(|f| RawJson::parse(&json!({ "twilio_from": f }).to_string()).ok()),
         ..SendRequest::default()
     };
     let path = format!("{}.json", base_path(&account));
@@ -473,7 +480,9 @@ async fn list(
         Some(v) => v
             .trim()
             .parse::<usize>()
-            .map_err(|_| TwError::bad(20001, "Page must be a number from 0"))?,
+            .ok()
+            .filter(|p| *p <= PAGE_MAX)
+            .ok_or_else(|| TwError::bad(20001, "Page must be a number from 0 to 1000000"))?,
     };
     let token = match first(&pairs, "PageToken") {
         None | Some("") => None,
@@ -546,12 +555,17 @@ async fn list(
         )
     };
     let next = match (more, summaries.last()) {
-        (true, Some(last)) => Some(page_uri(page + 1, Some(last.id))),
+        (true, Some(last)) => page
+            .checked_add(1)
+            .map(|next| page_uri(next, Some(last.id))),
         _ => None,
     };
     let previous = page.checked_sub(1).map(|p| page_uri(p, None));
     let start = page.saturating_mul(page_size);
-    let end = (start + messages.len()).saturating_sub(1).max(start);
+    let end = start
+        .saturating_add(messages.len())
+        .saturating_sub(1)
+        .max(start);
     Ok(Json(json!({
         "messages": messages,
         "page": page,

@@ -28,6 +28,14 @@ pub enum SecretError {
         /// The file.
         path: String,
     },
+    /// Others than its owner may read the file: the secret may have leaked.
+    #[error("{path}: mode {mode:04o} lets others read the OTP secret; chmod 600 it (and consider it exposed)")]
+    Exposed {
+        /// The file.
+        path: String,
+        /// Its permission bits.
+        mode: u32,
+    },
 }
 
 /// Reads the secret in `path`, or makes a new random one there (64 hex digits, mode 0600).
@@ -39,6 +47,14 @@ pub fn load_or_create_secret(path: &Path) -> Result<String, SecretError> {
     };
     match std::fs::read_to_string(path) {
         Ok(text) => {
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::PermissionsExt;
+                let mode = std::fs::metadata(path).map_err(io)?.permissions().mode() & 0o7777;
+                if mode & 0o077 != 0 {
+                    return Err(SecretError::Exposed { path: shown, mode });
+                }
+            }
             let secret = text.trim().to_string();
             if secret.len() < 32 {
                 return Err(SecretError::TooShort { path: shown });
@@ -178,5 +194,22 @@ mod tests {
             load_or_create_secret(&path),
             Err(SecretError::TooShort { .. })
         ));
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_secret_file_others_can_read_is_refused() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("otp.key");
+        load_or_create_secret(&path).unwrap();
+        for mode in [0o644, 0o640, 0o604] {
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode)).unwrap();
+            let e = load_or_create_secret(&path).unwrap_err();
+            assert!(matches!(e, SecretError::Exposed { .. }), "{mode:o}: {e}");
+            assert!(e.to_string().contains("chmod 600"), "{e}");
+        }
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o400)).unwrap();
+        assert_eq!(load_or_create_secret(&path).unwrap().len(), 64);
     }
 }

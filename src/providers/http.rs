@@ -208,21 +208,41 @@ impl Core {
             .get(reqwest::header::RETRY_AFTER)
             .and_then(|v| v.to_str().ok())
             .and_then(|v| parse_retry_after(v, time::OffsetDateTime::now_utc()));
-        match response.text().await {
+        match read_capped(response, MAX_ANSWER_BYTES).await {
             Ok(body) => Ok(Answer {
                 status,
                 retry_after,
                 body,
             }),
             // The status line came, the body did not: the provider got the request.
-            Err(e) => Err(self.error(
+            Err(why) => Err(self.error(
                 ErrorClass::Ambiguous,
                 format!(
-                    "HTTP {status} but the answer could not be read ({}): the message may have been sent",
-                    e.without_url()
+                    "HTTP {status} but the answer could not be read ({why}): the message may have been sent"
                 ),
                 None,
             )),
+        }
+    }
+}
+
+/// The largest provider answer read: every documented answer is a few kilobytes; a
+/// misbehaving endpoint must not make the daemon buffer without bound.
+pub const MAX_ANSWER_BYTES: usize = 256 * 1024;
+
+/// The answer's body as text, refusing one larger than `cap` bytes.
+async fn read_capped(mut response: reqwest::Response, cap: usize) -> Result<String, String> {
+    let mut body: Vec<u8> = Vec::new();
+    loop {
+        match response.chunk().await {
+            Ok(Some(chunk)) => {
+                if body.len().saturating_add(chunk.len()) > cap {
+                    return Err(format!("larger than {cap} bytes"));
+                }
+                body.extend_from_slice(&chunk);
+            }
+            Ok(None) => return Ok(String::from_utf8_lossy(&body).into_owned()),
+            Err(e) => return Err(e.without_url().to_string()),
         }
     }
 }
@@ -428,6 +448,36 @@ pub(crate) mod tests {
                 })
                 .collect(),
         }
+    }
+
+    /// A one-shot HTTP server on loopback answering with `body` (status 200).
+    async fn answering(body: Vec<u8>) -> String {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move {
+            let (mut stream, _) = listener.accept().await.unwrap();
+            let mut buf = [0u8; 4096];
+            let _ = stream.read(&mut buf).await;
+            let head = format!("HTTP/1.1 200 OK\r\ncontent-length: {}\r\n\r\n", body.len());
+            let _ = stream.write_all(head.as_bytes()).await;
+            let _ = stream.write_all(&body).await;
+        });
+        format!("http://{addr}/")
+    }
+
+    #[tokio::test]
+    async fn an_answer_beyond_the_cap_is_refused_not_buffered() {
+        let url = answering(vec![b'x'; MAX_ANSWER_BYTES + 1]).await;
+        let response = reqwest::get(&url).await.unwrap();
+        let e = read_capped(response, MAX_ANSWER_BYTES).await.unwrap_err();
+        assert!(e.contains("larger than"), "{e}");
+        let url = answering(b"{\"ok\":true}".to_vec()).await;
+        let response = reqwest::get(&url).await.unwrap();
+        assert_eq!(
+            read_capped(response, MAX_ANSWER_BYTES).await.unwrap(),
+            "{\"ok\":true}"
+        );
     }
 
     #[test]

@@ -13,6 +13,7 @@
 //! encodes into at most `max_segments` segments, and consistent dates; what `send` returns
 //! is durable (the store committed it) — that is the 202's promise.
 
+mod bounds;
 mod callbacks;
 mod inbound;
 mod optouts;
@@ -30,7 +31,7 @@ mod twofa;
 
 use crate::config::{LimitsConfig, OtpConfig};
 use crate::dispatch::Dispatcher;
-use crate::message::{now_millis, MessageId, MessageStatus, MessageType, Millis, SmsType};
+use crate::message::{now_millis, MessageId, MessageStatus, MessageType, Millis, RawJson, SmsType};
 use crate::modem::{ModemRoute, ModemStatus};
 use crate::otp::OtpKeys;
 use crate::pdu::{
@@ -62,6 +63,17 @@ pub use templates::{
 /// The largest priority a request may give (and the smallest, negated); OTP codes are
 /// queued far above it.
 pub const MAX_PRIORITY: i32 = 1_000;
+
+/// Added to the priority of messages a client marks `sms_type: "otp"`: ahead of every other
+/// client message, behind every code the service issues itself.
+pub const CLIENT_OTP_BAND: i32 = 100_000;
+
+/// Added to the priority of the codes the service issues (`/api/otp/*`, 2FA): the top
+/// band, which no client message reaches, so no volume of client traffic — marked OTP or
+/// not — can hold an issued code past its expiry.
+pub const ISSUED_CODE_BAND: i32 = 1_000_000;
+
+pub use bounds::{MAX_LABEL_CHARS, MAX_METADATA_BYTES};
 
 /// Most recipients one request may carry.
 pub const MAX_RECIPIENTS: usize = 10_000;
@@ -158,12 +170,14 @@ pub struct SendRequest {
     pub priority: Option<i32>,
     /// Where to report status changes.
     pub callback_url: Option<String>,
-    /// The caller's id; also an idempotency key.
+    /// The caller's label (an idempotency key only with `[server] custom_id_idempotency`).
     pub custom_id: Option<String>,
-    /// Anything the caller wants back.
-    pub metadata: Option<serde_json::Value>,
+    /// Anything the caller wants back, verbatim (a JSON object).
+    pub metadata: Option<RawJson>,
     /// `Idempotency-Key` header (wins over `custom_id`).
     pub idempotency_key: Option<String>,
+    /// The API key the request came with (its name): idempotency keys are its own.
+    pub api_key: Option<String>,
     /// Batch name (send-batch).
     pub batch_name: Option<String>,
     /// Render this template into `message` (which must then be empty).
@@ -255,6 +269,10 @@ pub struct ServiceSettings {
     pub otp_keys: OtpKeys,
     /// The time (Unix milliseconds): the system clock, or a test's.
     pub clock: Clock,
+    /// `[callbacks]`: where callback URLs may point.
+    pub callback_policy: crate::url_policy::UrlPolicy,
+    /// `[server] custom_id_idempotency`: `custom_id` is also an idempotency key.
+    pub custom_id_idempotency: bool,
 }
 
 /// A source of the current time, injected so tests can move it (expiry, cooldowns, limits).
@@ -295,6 +313,8 @@ impl Default for ServiceSettings {
             limits: LimitsConfig::default(),
             otp_keys: OtpKeys::random(),
             clock: Clock::system(),
+            callback_policy: crate::url_policy::UrlPolicy::default(),
+            custom_id_idempotency: false,
         }
     }
 }
@@ -350,14 +370,27 @@ impl Service {
         let now = self.now();
         let template = self.apply_template(&mut request).await?;
         let prepared = self.prepare(&request, now)?;
-        let idempotency_key = request
-            .idempotency_key
-            .clone()
-            .or_else(|| request.custom_id.clone());
+        let idempotency_key = request.idempotency_key.clone().or_else(|| {
+            self.settings
+                .custom_id_idempotency
+                .then(|| request.custom_id.clone())
+                .flatten()
+        });
+        let idempotency_scope = request.api_key.clone().unwrap_or_default();
+        let fingerprint = fingerprint(&request, &prepared);
         // A replay stores nothing new, so no policy applies to it (it would otherwise be
-        // refused as a duplicate of itself).
+        // refused as a duplicate of itself). The same key with another request is refused:
+        // answering it as a replay would pair the earlier ids with the new recipients.
         let replay = match &idempotency_key {
-            Some(key) => self.store.batch_for_key(key).await?.is_some(),
+            Some(key) => match self.store.batch_for_key(&idempotency_scope, key).await? {
+                Some((_, Some(earlier))) if earlier != fingerprint => {
+                    return Err(ServiceError::Conflict(
+                        "this idempotency key was used for a different request".into(),
+                    ))
+                }
+                Some(_) => true,
+                None => false,
+            },
             None => false,
         };
         let (prepared, rejected, taken) = if replay {
@@ -371,7 +404,10 @@ impl Service {
         let batch = NewBatch {
             name: request.batch_name.clone(),
             idempotency_key,
+            idempotency_scope,
+            fingerprint: Some(fingerprint),
             callback_url: stored_callback_url(&request),
+            metadata: request.metadata.as_ref().map(|m| m.as_str().to_string()),
         };
         let summaries: Vec<(String, String, usize)> = prepared
             .iter()
@@ -452,14 +488,7 @@ impl Service {
                 ));
             }
         }
-        if let Some(url) = &request.callback_url {
-            if !(url.starts_with("http://") || url.starts_with("https://")) {
-                return Err(ServiceError::invalid(
-                    "callback_url",
-                    "must be an http(s) URL",
-                ));
-            }
-        }
+        self.check_bounds(request)?;
         let binary;
         let payload = match request.message_type {
             MessageType::Binary => {
@@ -509,13 +538,13 @@ impl Service {
                 format!("must be -{MAX_PRIORITY} to {MAX_PRIORITY} (OTP codes always go first)"),
             ));
         }
-        let priority = request
-            .priority
-            .unwrap_or(0)
-            .saturating_add(match request.sms_type {
-                SmsType::Otp => 1_000_000,
-                _ => 0,
-            });
+        let priority = request.priority.unwrap_or(0).saturating_add(
+            match (request.secret.is_some(), request.sms_type) {
+                (true, _) => ISSUED_CODE_BAND,
+                (false, SmsType::Otp) => CLIENT_OTP_BAND,
+                (false, _) => 0,
+            },
+        );
         let encoding = plan.alphabet.name().to_string();
         let mut messages = Vec::with_capacity(request.to.len());
         for (i, recipient) in request.to.iter().enumerate() {
@@ -547,15 +576,6 @@ impl Service {
                     tpdu_length: u16::try_from(p.tpdu_length).unwrap_or(u16::MAX),
                 })
                 .collect();
-            let metadata = match (&request.metadata, &recipient.name) {
-                (meta, None) => meta.clone(),
-                (Some(serde_json::Value::Object(map)), Some(name)) => {
-                    let mut map = map.clone();
-                    map.insert("recipient_name".into(), name.clone().into());
-                    Some(serde_json::Value::Object(map))
-                }
-                (_, Some(name)) => Some(serde_json::json!({ "recipient_name": name })),
-            };
             messages.push(NewMessage {
                 recipient: e164,
                 body: request.message.clone(),
@@ -569,9 +589,8 @@ impl Service {
                     .provider
                     .as_deref()
                     .map(|p| crate::config::canonical_provider(p).to_string()),
-                callback_url: stored_callback_url(request),
                 custom_id: request.custom_id.clone(),
-                metadata,
+                recipient_name: recipient.name.clone(),
                 segments,
                 redacted_body: request
                     .secret
@@ -580,6 +599,39 @@ impl Service {
             });
         }
         Ok(messages)
+    }
+
+    /// Whether `url` may be a status callback URL (`[callbacks]`'s rule), or why not.
+    pub fn check_callback_url(&self, url: &str) -> Result<(), String> {
+        self.settings.callback_policy.check(url).map(|_| ())
+    }
+
+    /// The limits of `bounds` on every client-chosen field of a send request.
+    fn check_bounds(&self, request: &SendRequest) -> Result<(), ServiceError> {
+        if let Some(url) = &request.callback_url {
+            bounds::callback_url("callback_url", url, &self.settings.callback_policy)?;
+        }
+        if let Some(id) = &request.custom_id {
+            bounds::label("custom_id", id)?;
+        }
+        if let Some(name) = &request.batch_name {
+            bounds::label("name", name)?;
+        }
+        if let Some(metadata) = &request.metadata {
+            bounds::metadata("metadata", metadata)?;
+        }
+        for (i, recipient) in request.to.iter().enumerate() {
+            if let Some(name) = &recipient.name {
+                bounds::label(&format!("to[{i}].name"), name)?;
+            }
+            if recipient.number.len() > 64 {
+                return Err(ServiceError::invalid(
+                    format!("to[{i}].number"),
+                    "longer than 64 characters",
+                ));
+            }
+        }
+        Ok(())
     }
 
     /// E.164 form of a recipient, or why not.
@@ -691,6 +743,35 @@ impl Service {
     pub async fn queue_depth(&self) -> Result<u64, ServiceError> {
         Ok(self.store.queue_depth().await?)
     }
+}
+
+/// What a send request asks for, as a SHA-256 hex digest: an idempotent replay must ask for
+/// the same (recipients as normalised, text as rendered, and every option).
+fn fingerprint(request: &SendRequest, prepared: &[NewMessage]) -> String {
+    use sha2::{Digest, Sha256};
+    let recipients: Vec<(&str, Option<&str>)> = prepared
+        .iter()
+        .map(|m| (m.recipient.as_str(), m.recipient_name.as_deref()))
+        .collect();
+    let canonical = serde_json::json!({
+        "to": recipients,
+        // A template's text may be edited between a request and its retry: the template
+        // and its variables are what was asked for.
+        "message": request.template_id.is_none().then_some(&request.message),
+        "template_id": request.template_id,
+        "template_variables": request.template_variables,
+        "message_type": request.message_type,
+        "sms_type": request.sms_type,
+        "provider": request.provider,
+        "schedule_at": request.schedule_at,
+        "expire_at": request.expire_at,
+        "priority": request.priority,
+        "callback_url": stored_callback_url(request),
+        "custom_id": request.custom_id,
+        "metadata": request.metadata.as_ref().map(RawJson::as_str),
+        "name": request.batch_name,
+    });
+    hex::encode(Sha256::digest(canonical.to_string().as_bytes()))
 }
 
 /// Parses `number` (E.164, or national with `region`) into E.164, or says why not.

@@ -11,7 +11,7 @@ use super::{RecipientInput, SendRequest, Service, ServiceError};
 use crate::message::{MessageId, Millis, SmsType};
 use crate::otp::{generate_code, hashes_equal, mask_phone, normalise_code, render_message};
 use crate::store::otp::{
-    Attempt, CodeShape, NewOtpSession, OtpSession, OtpStatus, Resend, ResendRules,
+    Attempt, CodeShape, FailureCaps, NewOtpSession, OtpSession, OtpStatus, Resend, ResendRules,
 };
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -148,11 +148,28 @@ impl Service {
             .normalise(&request.phone)
             .map_err(|why| ServiceError::invalid("phone_number", why))?;
         let length = request.length.unwrap_or(config.length);
-        if !(4..=10).contains(&length) {
+        if !(config.min_length..=10).contains(&length) {
             return Err(ServiceError::invalid(
                 "length",
-                format!("{length} is outside 4..=10"),
+                format!("{length} is outside {}..=10", config.min_length),
             ));
+        }
+        if let Some(metadata) = &request.metadata {
+            let size = metadata.to_string().len();
+            if size > super::MAX_METADATA_BYTES {
+                return Err(ServiceError::invalid(
+                    "metadata",
+                    format!("{size} bytes; at most {}", super::MAX_METADATA_BYTES),
+                ));
+            }
+        }
+        if let Some(text) = &request.custom_message {
+            if text.chars().count() > 1_600 {
+                return Err(ServiceError::invalid(
+                    "custom_message",
+                    "longer than 1600 characters",
+                ));
+            }
         }
         let expiry_minutes = request.expiry_minutes.unwrap_or(config.expiry_minutes);
         if expiry_minutes == 0 || expiry_minutes > config.max_expiry_minutes {
@@ -303,7 +320,10 @@ impl Service {
                 message: text,
                 sms_type: SmsType::Otp,
                 expire_at: Some(expires_at),
-                metadata: Some(serde_json::json!({ "otp_session": session_id })),
+                metadata: crate::message::RawJson::parse(
+                    &serde_json::json!({ "otp_session": session_id }).to_string(),
+                )
+                .ok(),
                 secret: Some(code.to_string()),
                 ..SendRequest::default()
             })
@@ -401,7 +421,16 @@ impl Service {
         let matches = Box::new(move |session_id: &str, stored: &[u8]| {
             hashes_equal(&keys.code_hash(session_id, &code), stored)
         });
-        let attempt = self.store.otp_attempt(&session.id, matches, now).await?;
+        let config = &self.settings.otp;
+        let caps = FailureCaps {
+            per_session: config.max_failures_per_session,
+            per_number: config.max_failures_per_number,
+            since: now.saturating_sub(24 * 3600 * 1000),
+        };
+        let attempt = self
+            .store
+            .otp_attempt(&session.id, matches, caps, now)
+            .await?;
         let id = Some(session.id.clone());
         let verdict = match attempt {
             Attempt::Verified => OtpVerdict {

@@ -32,6 +32,7 @@
 //!   start-up.
 //! - Reads run on their own connections and threads and never wait for the writer.
 
+mod files;
 pub mod inbox;
 pub mod optouts;
 pub mod otp;
@@ -107,6 +108,7 @@ impl Store {
     }
 
     async fn start(path: &Path, options: StoreOptions, temp: bool) -> Result<Store, StoreError> {
+        files::make_private(path)?;
         let threads =
             writer::start(path, options.durability, options.group_commit_max, temp).await?;
         Ok(Store {
@@ -364,10 +366,16 @@ impl Store {
         writer::read(&self.reader, move |c| query::batch(c, &id)).await
     }
 
-    /// The batch accepted under an idempotency key, if any (a request with it is a replay).
-    pub async fn batch_for_key(&self, key: &str) -> Result<Option<String>, StoreError> {
-        let key = key.to_string();
-        writer::read(&self.reader, move |c| query::batch_for_key(c, &key)).await
+    /// The batch accepted under an idempotency key of `scope` (an API key's name, `""` on
+    /// an open API), with its request's fingerprint: a request with the key is a replay if
+    /// the fingerprints match, a conflict if not.
+    pub async fn batch_for_key(
+        &self,
+        scope: &str,
+        key: &str,
+    ) -> Result<Option<(String, Option<String>)>, StoreError> {
+        let (scope, key) = (scope.to_string(), key.to_string());
+        writer::read(&self.reader, move |c| query::batch_for_key(c, &scope, &key)).await
     }
 
     /// Messages queued, scheduled or sending.
@@ -380,8 +388,12 @@ impl Store {
         &self,
         now: Millis,
         limit: usize,
+        per_host: usize,
     ) -> Result<Vec<webhooks::WebhookJob>, StoreError> {
-        writer::read(&self.reader, move |c| webhooks::due(c, now, limit)).await
+        writer::read(&self.reader, move |c| {
+            webhooks::due(c, now, limit, per_host)
+        })
+        .await
     }
 
     /// A callback was delivered.

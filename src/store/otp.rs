@@ -330,31 +330,84 @@ pub fn purge(conn: &Connection, before: Millis, now: Millis) -> Result<usize, St
         .execute(params![before, now])?)
 }
 
+/// The guess budgets beyond the current code's `max_attempts`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FailureCaps {
+    /// Wrong codes one session may take over all its resent codes.
+    pub per_session: u32,
+    /// Wrong codes one number may take over its sessions created since `since`.
+    pub per_number: u32,
+    /// The start of the per-number window.
+    pub since: Millis,
+}
+
+impl Default for FailureCaps {
+    fn default() -> Self {
+        Self {
+            per_session: u32::MAX,
+            per_number: u32::MAX,
+            since: 0,
+        }
+    }
+}
+
 /// Counts an attempt at the session's code: `matches(session_id, stored_hash)` says
 /// whether the presented code is right. Verified is final (single use); the
-/// `max_attempts`-th wrong code locks the session.
+/// `max_attempts`-th wrong code for the current code locks the session, and so does
+/// reaching either cap of `caps` — counted in `failures`, which a resend never resets. A
+/// number already at its cap is locked before its code is even compared.
 pub fn attempt(
     conn: &Connection,
     id: &str,
     matches: &dyn Fn(&str, &[u8]) -> bool,
+    caps: FailureCaps,
     now: Millis,
 ) -> Result<Attempt, StoreError> {
-    let row: Option<(String, Vec<u8>, u32, u32, Millis)> = conn
+    type Row = (String, Vec<u8>, u32, u32, Millis, u32, String);
+    let row: Option<Row> = conn
         .prepare_cached(
-            "SELECT status, code_hash, attempts, max_attempts, expires_at
+            "SELECT status, code_hash, attempts, max_attempts, expires_at, failures, phone
              FROM otp_sessions WHERE id = ?1",
         )?
         .query_row([id], |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+            Ok((
+                r.get(0)?,
+                r.get(1)?,
+                r.get(2)?,
+                r.get(3)?,
+                r.get(4)?,
+                r.get(5)?,
+                r.get(6)?,
+            ))
         })
         .optional()?;
-    let (status, hash, attempts, max_attempts, expires_at) = row.ok_or(StoreError::NotFound)?;
+    let (status, hash, attempts, max_attempts, expires_at, failures, phone) =
+        row.ok_or(StoreError::NotFound)?;
     let status = OtpStatus::parse(&status)?;
     if status != OtpStatus::Active {
         return Ok(Attempt::NotActive(status));
     }
     if now >= expires_at {
         return Ok(Attempt::Expired);
+    }
+    let lock = |attempts: u32, failures: u32| -> Result<(), StoreError> {
+        conn.prepare_cached(
+            "UPDATE otp_sessions SET attempts = ?2, failures = ?3, updated_at = ?4,
+                status = 'locked'
+             WHERE id = ?1",
+        )?
+        .execute(params![id, attempts, failures, now])?;
+        Ok(())
+    };
+    let number_failures: u32 = conn
+        .prepare_cached(
+            "SELECT COALESCE(SUM(failures), 0) FROM otp_sessions
+             WHERE phone = ?1 AND created_at >= ?2",
+        )?
+        .query_row(params![phone, caps.since], |r| r.get(0))?;
+    if number_failures >= caps.per_number {
+        lock(attempts, failures)?;
+        return Ok(Attempt::NotActive(OtpStatus::Locked));
     }
     if matches(id, &hash) {
         conn.prepare_cached(
@@ -365,16 +418,23 @@ pub fn attempt(
         return Ok(Attempt::Verified);
     }
     let attempts = attempts.saturating_add(1);
-    let locked = attempts >= max_attempts;
-    conn.prepare_cached(
-        "UPDATE otp_sessions SET attempts = ?2, updated_at = ?3,
-            status = CASE WHEN ?4 THEN 'locked' ELSE status END
-         WHERE id = ?1",
-    )?
-    .execute(params![id, attempts, now, locked])?;
-    Ok(Attempt::Wrong {
-        attempts_left: max_attempts.saturating_sub(attempts),
-    })
+    let failures = failures.saturating_add(1);
+    let attempts_left = max_attempts
+        .saturating_sub(attempts)
+        .min(caps.per_session.saturating_sub(failures))
+        .min(
+            caps.per_number
+                .saturating_sub(number_failures.saturating_add(1)),
+        );
+    if attempts_left == 0 {
+        lock(attempts, failures)?;
+    } else {
+        conn.prepare_cached(
+            "UPDATE otp_sessions SET attempts = ?2, failures = ?3, updated_at = ?4 WHERE id = ?1",
+        )?
+        .execute(params![id, attempts, failures, now])?;
+    }
+    Ok(Attempt::Wrong { attempts_left })
 }
 
 /// What a resend may change.
@@ -624,10 +684,11 @@ impl super::Store {
         &self,
         id: &str,
         matches: CodeMatcher,
+        caps: FailureCaps,
         now: Millis,
     ) -> Result<Attempt, StoreError> {
         let id = id.to_string();
-        super::writer::write(&self.writer, move |c| attempt(c, &id, &*matches, now)).await
+        super::writer::write(&self.writer, move |c| attempt(c, &id, &*matches, caps, now)).await
     }
 
     /// Replaces a session's code (see [`resend`]).
@@ -738,13 +799,16 @@ mod tests {
         let c = db();
         create(&c, &session("s1", "+1"), 0).unwrap();
         assert_eq!(
-            attempt(&c, "s1", &right, 1).unwrap(),
+            attempt(&c, "s1", &right, FailureCaps::default(), 1).unwrap(),
             Attempt::NotActive(OtpStatus::Pending)
         );
         activate(&c, "s1", MessageId(7), 1).unwrap();
-        assert_eq!(attempt(&c, "s1", &right, 2).unwrap(), Attempt::Verified);
         assert_eq!(
-            attempt(&c, "s1", &right, 3).unwrap(),
+            attempt(&c, "s1", &right, FailureCaps::default(), 2).unwrap(),
+            Attempt::Verified
+        );
+        assert_eq!(
+            attempt(&c, "s1", &right, FailureCaps::default(), 3).unwrap(),
             Attempt::NotActive(OtpStatus::Verified)
         );
     }
@@ -755,16 +819,16 @@ mod tests {
         create(&c, &session("s1", "+1"), 0).unwrap();
         activate(&c, "s1", MessageId(7), 1).unwrap();
         assert_eq!(
-            attempt(&c, "s1", &wrong, 2).unwrap(),
+            attempt(&c, "s1", &wrong, FailureCaps::default(), 2).unwrap(),
             Attempt::Wrong { attempts_left: 2 }
         );
-        attempt(&c, "s1", &wrong, 2).unwrap();
+        attempt(&c, "s1", &wrong, FailureCaps::default(), 2).unwrap();
         assert_eq!(
-            attempt(&c, "s1", &wrong, 2).unwrap(),
+            attempt(&c, "s1", &wrong, FailureCaps::default(), 2).unwrap(),
             Attempt::Wrong { attempts_left: 0 }
         );
         assert_eq!(
-            attempt(&c, "s1", &right, 3).unwrap(),
+            attempt(&c, "s1", &right, FailureCaps::default(), 3).unwrap(),
             Attempt::NotActive(OtpStatus::Locked)
         );
     }
@@ -774,7 +838,10 @@ mod tests {
         let c = db();
         create(&c, &session("s1", "+1"), 0).unwrap();
         activate(&c, "s1", MessageId(7), 1).unwrap();
-        assert_eq!(attempt(&c, "s1", &right, 1_000).unwrap(), Attempt::Expired);
+        assert_eq!(
+            attempt(&c, "s1", &right, FailureCaps::default(), 1_000).unwrap(),
+            Attempt::Expired
+        );
     }
 
     #[test]
@@ -823,11 +890,11 @@ mod tests {
         );
         // The old code no longer matches; the new one does.
         assert!(matches!(
-            attempt(&c, "s1", &right, 101).unwrap(),
+            attempt(&c, "s1", &right, FailureCaps::default(), 101).unwrap(),
             Attempt::Wrong { .. }
         ));
         assert_eq!(
-            attempt(&c, "s1", &|_, h| h == b"n1", 102).unwrap(),
+            attempt(&c, "s1", &|_, h| h == b"n1", FailureCaps::default(), 102).unwrap(),
             Attempt::Verified
         );
         assert_eq!(
@@ -848,7 +915,7 @@ mod tests {
             create(&c, &session(id, phone), if id == "new" { 500 } else { 0 }).unwrap();
         }
         activate(&c, "done", MessageId(1), 0).unwrap();
-        attempt(&c, "done", &right, 1).unwrap();
+        attempt(&c, "done", &right, FailureCaps::default(), 1).unwrap();
         activate(&c, "live", MessageId(2), 0).unwrap();
         activate(&c, "new", MessageId(3), 500).unwrap();
         // At 999 the live session (expires at 1000) is still valid.

@@ -10,7 +10,7 @@ use super::types::{
     parse_message_type, parse_sms_type, parse_status, BatchSummary, Event, ListFilter,
     MessageDetail, MessageSummary, SegmentDetail, StoreError, LIST_LIMIT_MAX,
 };
-use crate::message::{MessageId, Millis};
+use crate::message::{MessageId, Millis, RawJson};
 use rusqlite::types::Value;
 use rusqlite::{params, params_from_iter, Connection, OptionalExtension, Row};
 use std::collections::BTreeMap;
@@ -75,7 +75,11 @@ impl RawSummary {
 /// One message with its segments and events.
 pub fn get(conn: &Connection, id: MessageId) -> Result<Option<MessageDetail>, StoreError> {
     let sql = format!(
-        "SELECT {SUMMARY_COLUMNS}, body, metadata, callback_url, provider FROM messages WHERE id = ?1"
+        "SELECT {SUMMARY_COLUMNS}, body,
+                COALESCE(metadata, (SELECT b.metadata FROM batches b WHERE b.id = batch_id)),
+                COALESCE(callback_url, (SELECT b.callback_url FROM batches b WHERE b.id = batch_id)),
+                provider, recipient_name
+         FROM messages WHERE id = ?1"
     );
     let row = conn
         .prepare_cached(&sql)?
@@ -86,16 +90,14 @@ pub fn get(conn: &Connection, id: MessageId) -> Result<Option<MessageDetail>, St
                 r.get::<_, Option<String>>(20)?,
                 r.get::<_, Option<String>>(21)?,
                 r.get::<_, Option<String>>(22)?,
+                r.get::<_, Option<String>>(23)?,
             ))
         })
         .optional()?;
-    let Some((raw, body, metadata, callback_url, provider)) = row else {
+    let Some((raw, body, metadata, callback_url, provider, recipient_name)) = row else {
         return Ok(None);
     };
-    let metadata = metadata
-        .map(|text| serde_json::from_str(&text))
-        .transpose()
-        .map_err(|e| StoreError::Sqlite(format!("message {id}: metadata: {e}")))?;
+    let metadata = metadata.map(RawJson::from_stored);
     let segments_detail = conn
         .prepare_cached(
             "SELECT seq, route, message_ref, provider_id, status, tp_st, sent_at, report_at, cost
@@ -142,6 +144,7 @@ pub fn get(conn: &Connection, id: MessageId) -> Result<Option<MessageDetail>, St
         summary: raw.parse()?,
         body,
         metadata,
+        recipient_name,
         callback_url,
         provider,
         segments_detail,
@@ -247,10 +250,19 @@ pub fn queue_depth(conn: &Connection) -> Result<u64, StoreError> {
     Ok(u64::try_from(depth).unwrap_or(0))
 }
 
-/// The batch accepted under an idempotency key, if any.
-pub fn batch_for_key(conn: &Connection, key: &str) -> Result<Option<String>, StoreError> {
+/// The batch accepted under an idempotency key of a scope (an API key's name, `""` when
+/// the API is open), with the fingerprint of the request that made it (none before
+/// fingerprints were kept).
+pub fn batch_for_key(
+    conn: &Connection,
+    scope: &str,
+    key: &str,
+) -> Result<Option<(String, Option<String>)>, StoreError> {
     Ok(conn
-        .prepare_cached("SELECT id FROM batches WHERE idempotency_key = ?1")?
-        .query_row([key], |r| r.get(0))
+        .prepare_cached(
+            "SELECT id, fingerprint FROM batches
+             WHERE idempotency_scope = ?1 AND idempotency_key = ?2",
+        )?
+        .query_row([scope, key], |r| Ok((r.get(0)?, r.get(1)?)))
         .optional()?)
 }

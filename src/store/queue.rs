@@ -109,11 +109,14 @@ pub fn enqueue(
     now: Millis,
 ) -> Result<Accepted, StoreError> {
     if let Some(key) = &batch.idempotency_key {
-        let earlier: Option<String> = conn
-            .prepare_cached("SELECT id FROM batches WHERE idempotency_key = ?1")?
-            .query_row([key], |r| r.get(0))
-            .optional()?;
-        if let Some(batch_id) = earlier {
+        if let Some((batch_id, fingerprint)) =
+            super::query::batch_for_key(conn, &batch.idempotency_scope, key)?
+        {
+            if fingerprint.is_some() && fingerprint != batch.fingerprint {
+                return Err(StoreError::Conflict(
+                    "this idempotency key was used for a different request".into(),
+                ));
+            }
             let ids = conn
                 .prepare_cached("SELECT id FROM messages WHERE batch_id = ?1 ORDER BY batch_pos")?
                 .query_map([&batch_id], |r| r.get(0).map(MessageId))?
@@ -127,21 +130,28 @@ pub fn enqueue(
     }
     let batch_id = new_batch_id();
     conn.prepare_cached(
-        "INSERT INTO batches (id, name, idempotency_key, callback_url, created_at)
-         VALUES (?1, ?2, ?3, ?4, ?5)",
+        "INSERT INTO batches (id, name, idempotency_key, idempotency_scope, fingerprint,
+                              callback_url, metadata, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
     )?
     .execute(params![
         batch_id,
         batch.name,
         batch.idempotency_key,
+        batch
+            .idempotency_key
+            .as_ref()
+            .map(|_| &batch.idempotency_scope),
+        batch.fingerprint,
         batch.callback_url,
+        batch.metadata,
         now
     ])?;
     let mut insert_message = conn.prepare_cached(
         "INSERT INTO messages (batch_id, batch_pos, recipient, body, message_type, sms_type,
-            encoding, priority, status, schedule_at, expire_at, provider, callback_url, custom_id,
-            metadata, segments, created_at, updated_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?17)",
+            encoding, priority, status, schedule_at, expire_at, provider, custom_id,
+            recipient_name, segments, created_at, updated_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?16)",
     )?;
     let mut insert_segment = conn.prepare_cached(
         "INSERT INTO segments (message_id, seq, pdu_hex, tpdu_length) VALUES (?1, ?2, ?3, ?4)",
@@ -153,12 +163,6 @@ pub fn enqueue(
         } else {
             MessageStatus::Queued
         };
-        let metadata = m
-            .metadata
-            .as_ref()
-            .map(serde_json::to_string)
-            .transpose()
-            .map_err(|e| StoreError::Sqlite(format!("metadata: {e}")))?;
         let segment_count = u16::try_from(m.segments.len())
             .map_err(|_| StoreError::Conflict("more than 65535 segments".into()))?;
         insert_message.execute(params![
@@ -174,9 +178,8 @@ pub fn enqueue(
             m.schedule_at,
             m.expire_at,
             m.provider,
-            m.callback_url,
             m.custom_id,
-            metadata,
+            m.recipient_name,
             segment_count,
             now
         ])?;
@@ -871,9 +874,8 @@ pub(crate) mod tests {
             schedule_at: None,
             expire_at: None,
             provider: None,
-            callback_url: None,
             custom_id: None,
-            metadata: None,
+            recipient_name: None,
             segments: (1..=segments)
                 .map(|seq| NewSegment {
                     seq,

@@ -21,6 +21,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0006_otp.sql"),
     include_str!("migrations/0007_segment_cost.sql"),
     include_str!("migrations/0008_provider_callbacks.sql"),
+    include_str!("migrations/0009_request_bounds.sql"),
 ];
 
 /// The schema version this binary writes.

@@ -6,7 +6,7 @@
 //! public signature (the one exception is `From<rusqlite::Error> for StoreError`, which
 //! flattens the error to text so callers never name rusqlite).
 
-use crate::message::{MessageId, MessageStatus, MessageType, Millis, SmsType};
+use crate::message::{MessageId, MessageStatus, MessageType, Millis, RawJson, SmsType};
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -41,6 +41,9 @@ pub enum StoreError {
     /// SQLite reported an error (the text is SQLite's).
     #[error("database: {0}")]
     Sqlite(String),
+    /// A database file could not be created or its permissions set.
+    #[error("{0}")]
+    File(String),
     /// A schema migration failed; the database is left at the previous version.
     #[error("migration {version}: {reason}")]
     Migration {
@@ -98,12 +101,10 @@ pub struct NewMessage {
     pub expire_at: Option<Millis>,
     /// A route the client asked for explicitly.
     pub provider: Option<String>,
-    /// Where to report status changes.
-    pub callback_url: Option<String>,
-    /// The client's own id.
+    /// The client's own id (a label).
     pub custom_id: Option<String>,
-    /// The client's metadata, stored as JSON.
-    pub metadata: Option<serde_json::Value>,
+    /// The recipient's display name, if the request gave one.
+    pub recipient_name: Option<String>,
     /// The segments, in order.
     pub segments: Vec<NewSegment>,
     /// Set for a message that carries a secret (an OTP): the store keeps this text as the
@@ -117,10 +118,18 @@ pub struct NewMessage {
 pub struct NewBatch {
     /// A name for humans.
     pub name: Option<String>,
-    /// When given and already seen, the earlier accept is returned and nothing is stored.
+    /// When given and already seen in `idempotency_scope` with the same `fingerprint`, the
+    /// earlier accept is returned and nothing is stored; with another fingerprint the
+    /// enqueue is refused (`StoreError::Conflict`).
     pub idempotency_key: Option<String>,
-    /// The batch's callback URL.
+    /// Whose keys `idempotency_key` is one of: the API key's name (`""` on an open API).
+    pub idempotency_scope: String,
+    /// What the request asked for, hashed (see `service`): a replay must match it.
+    pub fingerprint: Option<String>,
+    /// Where status changes of every message of the batch are reported (stored once).
     pub callback_url: Option<String>,
+    /// The client's metadata: its JSON text exactly as sent (stored once, for every message).
+    pub metadata: Option<String>,
 }
 
 /// The answer to `enqueue`: durable when returned.
@@ -349,8 +358,10 @@ pub struct MessageDetail {
     pub summary: MessageSummary,
     /// Text or hex.
     pub body: String,
-    /// The client's metadata.
-    pub metadata: Option<serde_json::Value>,
+    /// The client's metadata, exactly as sent.
+    pub metadata: Option<RawJson>,
+    /// The recipient's display name, if the request gave one.
+    pub recipient_name: Option<String>,
     /// Callback URL.
     pub callback_url: Option<String>,
     /// The route the client asked for.

@@ -14,6 +14,7 @@ mod cli_simulate; // `smsgate simulate` as a process: stdout lines, TCP, pty lin
 mod config; // `smsgate check-config` and `smsgate api-key create` as processes: ok line, exit 78 naming the key, keys that parse back
 mod crash; // SIGKILL of a real smsgate serve while clients send: nothing accepted is lost
 mod e2e_simulate; // real processes: smsgate simulate on ptys, driven by smsgate modem send/listen
+mod hardening; // regressions of the hardening review: bounded requests, SSRF, concurrent callbacks, slow clients, CORS, idempotency per key, no 408 after commit, JSON errors, Host rule, file modes, no secrets in logs, verbatim metadata
 mod hardware; // hardware tests (ignored without SMSGATE_TEST_MODEM) and their simulator twins
 mod http_api; // the HTTP API end to end on the simulator: states, batch, schedule, cancel, expiry, idempotency, failover, hang, bad input, auth, restart
 mod inbox; // the inbox and opt-outs end to end on the simulator: 3-part reassembly, STOP/START, the API, scopes, incomplete timeout, nothing uncommitted leaves the SIM
@@ -23,6 +24,7 @@ mod pdu_boundaries; // segment boundaries: 160/161, 153·k, 152·k, 70/71, 67·k
 mod pdu_properties; // property tests: round trips, segment sizes, minimal counts
 mod pdu_robustness; // random and mutated bytes never panic the decoder
 mod pdu_vectors; // real PDU vectors, hex ⇄ fields, from tests/it/data/pdu_vectors.json
+mod process; // a real `smsgate serve` process: start on a config, a minimal HTTP client, peak RSS
 mod provider_callbacks; // provider status callbacks on a daemon over the simulator: Twilio/Vonage/Plivo signatures (valid, forged, stale, missing → 403), forward-only statuses, ignored duplicates and late ones, early callbacks adopted, the generic webhook's 400s
 mod providers; // Twilio, AWS SNS, Vonage, Plivo routes against local fakes checking each request as documented (SigV4 recomputed): ids, costs, error classes, 429, 401, hang → ambiguous, refused
 mod routing; // the routing policy on the simulator with a fake Twilio: modems down → provider, provider refused → modem, hang → an OTP never resent, explicit provider, fallback after N modem failures

@@ -573,6 +573,7 @@ async fn duplicates_and_send_limits_are_refused_before_anything_is_stored() {
     let h = Harness::start(|c| {
         c.limits.per_recipient_per_minute = 2;
         c.limits.per_minute = 5;
+        c.server.custom_id_idempotency = true;
     })
     .await;
     let other = "+4915112345670";
@@ -977,5 +978,185 @@ async fn client_otp_messages_are_screened_and_priorities_cannot_overtake_codes()
         assert_eq!(status, StatusCode::BAD_REQUEST, "{v}");
         assert_eq!(v["error"]["field"], "priority");
     }
+    h.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn resends_never_buy_more_guesses_than_the_session_cap() {
+    // Regression: each resend reset the attempt counter, so 4 resends gave 20 guesses.
+    let h = Harness::start(|c| {
+        c.otp.resend_cooldown_secs = 0;
+        c.otp.max_resends = 5;
+    })
+    .await;
+    let (_, issued) = h
+        .post("/api/otp/generate", json!({"phone_number": PHONE}))
+        .await;
+    let session = issued["session_id"].as_str().unwrap().to_string();
+    let wrong = |n: u32| json!({"session_id": session, "otp_code": format!("{:06}", 100_000 + n)});
+    let mut guesses = 0;
+    let mut sent = 1;
+    let mut last = Value::Null;
+    // Four wrong codes per code (one short of its own lock), then a resend, until locked.
+    'outer: for _round in 0..5 {
+        let code = code_in(&h.nth_text_to(PHONE, sent).await);
+        for _ in 0..4 {
+            guesses += 1;
+            let mut body = wrong(guesses);
+            if body["otp_code"] == code.as_str() {
+                body["otp_code"] = json!("000000");
+            }
+            let (_, v) = h.post("/api/otp/verify", body).await;
+            last = v.clone();
+            if v["reason"] == "locked" || v["attempts_left"] == 0 {
+                break 'outer;
+            }
+        }
+        let (status, _) = h
+            .post(&format!("/api/otp/resend/{session}"), json!({}))
+            .await;
+        if status != StatusCode::OK {
+            break;
+        }
+        sent += 1;
+    }
+    assert_eq!(
+        guesses, 10,
+        "the session took {guesses} wrong codes: {last}"
+    );
+    assert_eq!(last["attempts_left"], 0, "{last}");
+    // Locked for good: a resend is refused and the current code no longer verifies.
+    let code = code_in(&h.nth_text_to(PHONE, sent).await);
+    let (_, v) = h
+        .post(
+            "/api/otp/verify",
+            json!({"session_id": session, "otp_code": code}),
+        )
+        .await;
+    assert_eq!(v["valid"], false);
+    assert_eq!(v["reason"], "locked", "{v}");
+    h.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_number_past_its_daily_failure_cap_cannot_verify_even_the_right_code() {
+    let h = Harness::start(|c| {
+        c.otp.max_attempts = 3;
+        c.otp.max_failures_per_session = 3;
+        c.otp.max_failures_per_number = 4;
+    })
+    .await;
+    // Session 1: three wrong codes lock it (3 failures for the number).
+    let (_, first) = h
+        .post("/api/otp/generate", json!({"phone_number": PHONE}))
+        .await;
+    let code = code_in(&h.nth_text_to(PHONE, 1).await);
+    for n in 0..3 {
+        let guess = if code == "000000" {
+            "111111".to_string()
+        } else {
+            format!("00000{n}")
+        };
+        h.post(
+            "/api/otp/verify",
+            json!({"session_id": first["session_id"], "otp_code": guess}),
+        )
+        .await;
+    }
+    // Session 2: one wrong code reaches the number's cap of 4 …
+    let (_, second) = h
+        .post("/api/otp/generate", json!({"phone_number": PHONE}))
+        .await;
+    let code = code_in(&h.nth_text_to(PHONE, 2).await);
+    let (_, v) = h
+        .post(
+            "/api/otp/verify",
+            json!({"session_id": second["session_id"], "otp_code": if code == "999999" { "999998" } else { "999999" }}),
+        )
+        .await;
+    assert_eq!(v["attempts_left"], 0, "{v}");
+    // … so session 3's right code is refused: the number is locked for the day.
+    let (_, third) = h
+        .post("/api/otp/generate", json!({"phone_number": PHONE}))
+        .await;
+    let code = code_in(&h.nth_text_to(PHONE, 3).await);
+    let (_, v) = h
+        .post(
+            "/api/otp/verify",
+            json!({"session_id": third["session_id"], "otp_code": code}),
+        )
+        .await;
+    assert_eq!(v["valid"], false, "{v}");
+    assert_eq!(v["reason"], "locked", "{v}");
+    // Another number is not affected.
+    let other = "+4915112345679";
+    h.post("/api/otp/generate", json!({"phone_number": other}))
+        .await;
+    let code = code_in(&h.nth_text_to(other, 1).await);
+    let (_, v) = h
+        .post(
+            "/api/otp/verify",
+            json!({"phone_number": other, "otp_code": code}),
+        )
+        .await;
+    assert_eq!(v["valid"], true, "{v}");
+    h.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn short_codes_need_the_operator_to_allow_them() {
+    let h = Harness::start(|_| {}).await;
+    let (status, v) = h
+        .post(
+            "/api/otp/generate",
+            json!({"phone_number": PHONE, "length": 4}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{v}");
+    assert_eq!(v["error"]["field"], "length");
+    h.stop().await;
+    let h = Harness::start(|c| c.otp.min_length = 4).await;
+    let (status, v) = h
+        .post(
+            "/api/otp/generate",
+            json!({"phone_number": PHONE, "length": 4}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{v}");
+    assert_eq!(code_in(&h.nth_text_to(PHONE, 1).await).len(), 4);
+    h.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn client_messages_marked_otp_stay_below_the_codes_the_service_issues() {
+    // Regression: a client's sms_type "otp" shared the issued codes' band, so a flood of
+    // them (with priority 1000) was leased before a real code and starved it.
+    let h = Harness::start(|_| {}).await;
+    let (status, v) = h
+        .post(
+            "/api/sms/send",
+            json!({"to": PHONE, "message": "client code 4711", "sms_type": "otp", "priority": 1000}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{v}");
+    let (status, issued) = h
+        .post(
+            "/api/otp/generate",
+            json!({"phone_number": "+4915112345679"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{issued}");
+    let (_, client) = h.get(&format!("/api/sms/{}", v["messages"][0]["id"])).await;
+    let (_, code) = h.get(&format!("/api/sms/{}", issued["message_id"])).await;
+    let (client_p, code_p) = (
+        client["priority"].as_i64().unwrap(),
+        code["priority"].as_i64().unwrap(),
+    );
+    assert!(
+        code_p > client_p,
+        "issued code priority {code_p} must exceed every client message ({client_p})"
+    );
+    // And a client OTP still goes before ordinary client traffic of any priority.
+    assert!(client_p > 1000, "{client_p}");
     h.stop().await;
 }

@@ -2,7 +2,6 @@
 //! machine, idempotent replay, status-report correlation and roll-up, recovery, durability
 //! across reopen, concurrent callers, and a child process killed with SIGKILL mid-enqueue.
 
-use serde_json::json;
 use smsgate::message::{InFlightPolicy, MessageId, MessageStatus, MessageType, SmsType};
 use smsgate::pdu::DeliveryStatus;
 use smsgate::store::{
@@ -32,9 +31,8 @@ fn msg_segments(recipient: &str, priority: i32, segments: u16) -> NewMessage {
         schedule_at: None,
         expire_at: None,
         provider: None,
-        callback_url: None,
         custom_id: None,
-        metadata: None,
+        recipient_name: None,
         segments: (1..=segments)
             .map(|seq| NewSegment {
                 seq,
@@ -183,7 +181,8 @@ async fn an_idempotency_key_replays_the_same_ids_and_stores_nothing_new() {
     let batch = NewBatch {
         name: Some("promo".into()),
         idempotency_key: Some("key-1".into()),
-        callback_url: None,
+        fingerprint: Some("request-1".into()),
+        ..NewBatch::default()
     };
     let messages = vec![msg("+15550000001", 0), msg("+15550000002", 0)];
     let first = store
@@ -202,6 +201,42 @@ async fn an_idempotency_key_replays_the_same_ids_and_stores_nothing_new() {
     assert_eq!(summary.name.as_deref(), Some("promo"));
     assert_eq!(summary.by_status.get("queued"), Some(&2));
     assert!(store.batch("b_nope").await.unwrap().is_none());
+}
+
+#[tokio::test]
+async fn idempotency_keys_belong_to_one_api_key_and_one_request() {
+    let store = Store::open_memory().await.unwrap();
+    let batch = |scope: &str, fingerprint: &str| NewBatch {
+        idempotency_key: Some("k".into()),
+        idempotency_scope: scope.into(),
+        fingerprint: Some(fingerprint.into()),
+        ..NewBatch::default()
+    };
+    let mine = store
+        .enqueue(batch("alice", "f1"), vec![msg("+15550000001", 0)], T0)
+        .await
+        .unwrap();
+    // Another API key's "k" is another key: stored, not a replay of alice's.
+    let theirs = store
+        .enqueue(batch("bob", "f2"), vec![msg("+15550000002", 0)], T0)
+        .await
+        .unwrap();
+    assert!(!theirs.replayed);
+    assert_ne!(theirs.ids, mine.ids);
+    // The same key with another request is a conflict, never a replay.
+    assert!(matches!(
+        store
+            .enqueue(batch("alice", "f3"), vec![msg("+15550000003", 0)], T0)
+            .await,
+        Err(StoreError::Conflict(_))
+    ));
+    let again = store
+        .enqueue(batch("alice", "f1"), vec![msg("+15550000001", 0)], T0)
+        .await
+        .unwrap();
+    assert!(again.replayed);
+    assert_eq!(again.ids, mine.ids);
+    assert_eq!(store.queue_depth().await.unwrap(), 2);
 }
 
 #[tokio::test]
@@ -485,17 +520,31 @@ async fn get_and_list_show_what_was_stored() {
     let store = Store::open_memory().await.unwrap();
     let mut m = msg("+15550000001", 3);
     m.custom_id = Some("order-7".into());
-    m.metadata = Some(json!({"k": [1, 2]}));
-    m.callback_url = Some("https://example.invalid/cb".into());
+    m.recipient_name = Some("Ann".into());
     m.sms_type = SmsType::Promotional;
+    let batch = NewBatch {
+        metadata: Some(r#"{"k": [1, 2], "n": 123456789012345678901234567890}"#.into()),
+        callback_url: Some("https://example.invalid/cb".into()),
+        ..NewBatch::default()
+    };
     let accepted = store
-        .enqueue(NewBatch::default(), vec![m, msg("+15550000002", 0)], T0)
+        .enqueue(batch, vec![m, msg("+15550000002", 0)], T0)
         .await
         .unwrap();
     let second = one(&store, msg("+15550000003", 0), T0 + 5).await;
     let d = store.get(accepted.ids[0]).await.unwrap().unwrap();
     assert_eq!(d.summary.custom_id.as_deref(), Some("order-7"));
-    assert_eq!(d.metadata, Some(json!({"k": [1, 2]})));
+    // Stored once on the batch, read back verbatim for each of its messages.
+    let verbatim = r#"{"k": [1, 2], "n": 123456789012345678901234567890}"#;
+    assert_eq!(d.metadata.as_ref().map(|m| m.as_str()), Some(verbatim));
+    assert_eq!(d.recipient_name.as_deref(), Some("Ann"));
+    assert_eq!(
+        d.callback_url.as_deref(),
+        Some("https://example.invalid/cb")
+    );
+    let other = store.get(accepted.ids[1]).await.unwrap().unwrap();
+    assert_eq!(other.metadata.as_ref().map(|m| m.as_str()), Some(verbatim));
+    assert_eq!(other.recipient_name, None);
     assert_eq!(d.summary.batch_id, accepted.batch_id);
     assert_eq!(d.summary.segments, 1);
     assert_eq!(d.segments_detail[0].status, "pending");

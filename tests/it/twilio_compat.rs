@@ -230,6 +230,28 @@ async fn create_fetch_list_with_paging_and_delete() {
     sids.reverse(); // newest first
     assert_eq!(seen, sids);
 
+    // Regression: Page arithmetic wrapped (page + 1, start + count) on huge pages.
+    for page in ["18446744073709551615", "1000001", "-1"] {
+        let (s, e) = tw(
+            &d.app,
+            "GET",
+            &format!("{}?Page={page}&PageSize=1000", messages_path()),
+            None,
+        )
+        .await;
+        assert_eq!(s, StatusCode::BAD_REQUEST, "Page={page}: {e}");
+        assert_twilio_error(&e, 20001, 400);
+    }
+    let (s, page) = tw(
+        &d.app,
+        "GET",
+        &format!("{}?Page=1000000&PageSize=1000", messages_path()),
+        None,
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{page}");
+    assert_eq!(page["messages"].as_array().unwrap().len(), 0);
+
     // Filters: To (with an encoded +), DateSent of today and of another day.
     let (_, page) = tw(
         &d.app,
@@ -366,6 +388,24 @@ async fn auth_failures_unknown_sids_and_bad_input_get_twilio_errors() {
             "To=%2B12025550102&Body=hi&StatusCallback=ftp%3A%2F%2Fx",
             21609,
         ),
+        // Regression (SSRF): the gateway's own loopback, a cloud metadata address,
+        // credentials in the URL and a URL without a host are refused when accepted.
+        (
+            "To=%2B12025550102&Body=hi&StatusCallback=http%3A%2F%2F127.0.0.1%3A8080%2Fapi%2Fsms",
+            21609,
+        ),
+        (
+            "To=%2B12025550102&Body=hi&StatusCallback=http%3A%2F%2F169.254.169.254%2Flatest",
+            21609,
+        ),
+        (
+            "To=%2B12025550102&Body=hi&StatusCallback=https%3A%2F%2Fu%3Ap%40hooks.example.com%2Fx",
+            21609,
+        ),
+        (
+            "To=%2B12025550102&Body=hi&StatusCallback=http%3A%2F%2F",
+            21609,
+        ),
     ] {
         let (s, e) = tw(&d.app, "POST", &path, Some(form)).await;
         assert_eq!(s, StatusCode::BAD_REQUEST, "{form}: {e}");
@@ -433,7 +473,12 @@ fn expected_signature(token: &str, url: &str, params: &[(String, String)]) -> St
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn status_callbacks_are_twilio_forms_signed_with_the_auth_token() {
     let (base, captured) = receiver().await;
-    let d = start(|c| c.simulator.fail_prefixes = vec!["+12025550103".into()]).await;
+    let d = start(|c| {
+        c.simulator.fail_prefixes = vec!["+12025550103".into()];
+        // The receiver is on loopback, which callbacks may reach only when allowed.
+        c.callbacks.allow_private_networks = true;
+    })
+    .await;
     let url = format!("{base}/twilio/status?tenant=7");
     let form = format!(
         "To=%2B12025550102&From=%2B15005550006&Body=callback+me&StatusCallback={}",
@@ -545,9 +590,14 @@ async fn the_official_twilio_python_sdk_creates_fetches_lists_and_validates_call
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(smsgate::http::serve(listener, d.app.clone(), async {
-        let _ = stop_rx.await;
-    }));
+    let server = tokio::spawn(smsgate::http::serve(
+        listener,
+        d.app.clone(),
+        smsgate::http::ServeLimits::default(),
+        async {
+            let _ = stop_rx.await;
+        },
+    ));
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/twilio_sdk/check.py");
     let url = format!("http://{addr}");
     // The SDK is synchronous: run it off the runtime, which keeps serving it.
