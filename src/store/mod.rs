@@ -5,17 +5,22 @@
 //! - [`types`] — options, `StoreError`, what goes in and what comes out;
 //! - `writer` — the group-commit writer thread and the reader threads;
 //! - `schema` + `migrations/*.sql` — the schema, versioned with `PRAGMA user_version`;
-//! - `queue` — enqueue, lease, outcomes, recovery; every status change and its event;
+//! - `state` — the state machine as stored: every status change and its event (and its
+//!   status callback), through one function;
+//! - `queue` — enqueue, peek, lease; `outcomes` — what became of a lease, cancelling,
+//!   recovery of unanswered leases;
+//! - `files` — the database files are private (0600);
 //! - `reports` — status-report correlation and the segment → message roll-up;
 //! - `query` — reads;
 //! - [`inbox`] — inbound parts, their reassembly into messages, and the opt-out changes
 //!   those make; [`optouts`] — the opt-out list.
 //! - [`templates`] — SMS templates, their version history and usage counts.
 //! - [`provider_status`] — provider status callbacks: attribution, forward-only changes,
-//!   ignored duplicates and late ones recorded, early ones kept for `record_sent`.
+//!   ignored duplicates and late ones recorded, early ones kept for `record_sent`;
+//! - [`webhooks`] — the status-callback outbox.
 //!
 //! Never imports HTTP, modems, the dispatcher or anything above layer 1; uses only
-//! `message` and `pdu` (for `DeliveryStatus`).
+//! `message`, `seal`, `url_policy` (the outbox's host key) and `pdu` (for `DeliveryStatus`).
 //!
 //! Invariants:
 //! - **Durable before answered.** Every write runs on the one writer thread inside a group
@@ -36,11 +41,13 @@ mod files;
 pub mod inbox;
 pub mod optouts;
 pub mod otp;
+mod outcomes;
 pub mod provider_status;
 mod query;
 mod queue;
 mod reports;
 mod schema;
+mod state;
 pub mod templates;
 pub mod types;
 pub mod webhooks;
@@ -55,7 +62,7 @@ pub use types::{
 use crate::message::{InFlightPolicy, MessageId, MessageStatus, Millis, SmsType};
 use crate::pdu::tpdu::DeliveryStatus;
 use crate::seal::Sealer;
-use queue::Reclaim;
+use outcomes::Reclaim;
 use std::collections::HashSet;
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -194,7 +201,7 @@ impl Store {
     ) -> Result<(), StoreError> {
         let (route, note) = (route.to_string(), note.to_string());
         writer::write(&self.writer, move |c| {
-            queue::record_sent_unknown(c, id, &route, &note, now)
+            outcomes::record_sent_unknown(c, id, &route, &note, now)
         })
         .await
     }
@@ -209,7 +216,7 @@ impl Store {
     ) -> Result<(), StoreError> {
         let route = route.to_owned();
         writer::write(&self.writer, move |c| {
-            queue::record_sent(c, id, &route, &refs, now)
+            outcomes::record_sent(c, id, &route, &refs, now)
         })
         .await
     }
@@ -227,7 +234,7 @@ impl Store {
         let route = route.map(str::to_owned);
         let error = error.to_owned();
         writer::write(&self.writer, move |c| {
-            queue::record_retry(c, id, route.as_deref(), &error, next_attempt_at, now)
+            outcomes::record_retry(c, id, route.as_deref(), &error, next_attempt_at, now)
         })
         .await
     }
@@ -238,7 +245,10 @@ impl Store {
         ids: Vec<MessageId>,
         until: Millis,
     ) -> Result<(), StoreError> {
-        writer::write(&self.writer, move |c| queue::extend_leases(c, &ids, until)).await
+        writer::write(&self.writer, move |c| {
+            outcomes::extend_leases(c, &ids, until)
+        })
+        .await
     }
 
     /// `sending → queued` without counting an attempt (no route could take it this round).
@@ -249,7 +259,7 @@ impl Store {
         now: Millis,
     ) -> Result<(), StoreError> {
         writer::write(&self.writer, move |c| {
-            queue::release(c, id, next_attempt_at, now)
+            outcomes::release(c, id, next_attempt_at, now)
         })
         .await
     }
@@ -265,19 +275,19 @@ impl Store {
         let route = route.map(str::to_owned);
         let error = error.to_owned();
         writer::write(&self.writer, move |c| {
-            queue::record_failed(c, id, route.as_deref(), &error, now)
+            outcomes::record_failed(c, id, route.as_deref(), &error, now)
         })
         .await
     }
 
     /// `sending / queued → expired`.
     pub async fn record_expired(&self, id: MessageId, now: Millis) -> Result<(), StoreError> {
-        writer::write(&self.writer, move |c| queue::record_expired(c, id, now)).await
+        writer::write(&self.writer, move |c| outcomes::record_expired(c, id, now)).await
     }
 
     /// `queued / scheduled → cancelled`; `NotFound`, or `Conflict` once sending or later.
     pub async fn cancel(&self, id: MessageId, now: Millis) -> Result<MessageStatus, StoreError> {
-        writer::write(&self.writer, move |c| queue::cancel(c, id, now)).await
+        writer::write(&self.writer, move |c| outcomes::cancel(c, id, now)).await
     }
 
     /// Records a status report (see `reports`): the message and its status after the
@@ -333,7 +343,7 @@ impl Store {
         now: Millis,
     ) -> Result<Recovered, StoreError> {
         writer::write(&self.writer, move |c| {
-            queue::reclaim(c, Reclaim::All, policy, now)
+            outcomes::reclaim(c, Reclaim::All, policy, now)
         })
         .await
     }
@@ -345,7 +355,7 @@ impl Store {
         now: Millis,
     ) -> Result<Recovered, StoreError> {
         writer::write(&self.writer, move |c| {
-            queue::reclaim(c, Reclaim::ExpiredLeases, policy, now)
+            outcomes::reclaim(c, Reclaim::ExpiredLeases, policy, now)
         })
         .await
     }

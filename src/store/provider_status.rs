@@ -6,7 +6,7 @@
 //! service before they get here (the raw name is kept for the events).
 //!
 //! Invariants:
-//! - **Forward only.** A status change goes through `queue::transition` (and so
+//! - **Forward only.** A status change goes through `state::transition` (and so
 //!   `MessageStatus::can_become`) via the segment roll-up of `reports`; a segment already
 //!   `delivered` or `failed` is never changed again.
 //! - **Nothing silently dropped.** Every callback that reaches the store leaves a trace: a
@@ -21,8 +21,8 @@
 //!   the provider's id: it applies only to the segments carrying that id (a comma-joined
 //!   list of part ids counts), and only to a message sent through that provider.
 
-use super::queue::{insert_event, status_of};
 use super::reports::roll_up;
+use super::state::{insert_event, status_of};
 use super::types::StoreError;
 use crate::message::{MessageId, MessageStatus, Millis};
 use rusqlite::{params, Connection, OptionalExtension};
@@ -447,8 +447,9 @@ pub fn adopt(conn: &Connection, id: MessageId, route: &str, now: Millis) -> Resu
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::outcomes::{record_retry, record_sent};
     use crate::store::queue::tests::{conn, message};
-    use crate::store::queue::{enqueue, lease, record_sent};
+    use crate::store::queue::{enqueue, lease};
     use crate::store::types::{NewBatch, SegmentRef};
     use std::time::Duration;
 
@@ -489,7 +490,7 @@ mod tests {
         let c = conn();
         let id = sending(&c, 2);
         // Twilio took it and never answered: back to the queue, due again at 100.
-        crate::store::queue::record_retry(&c, id, Some("twilio"), "no answer", 100, 20).unwrap();
+        record_retry(&c, id, Some("twilio"), "no answer", 100, 20).unwrap();
         // Meanwhile its callback comes (our id is in the URL): kept, the message is queued.
         let r = record(
             &c,
@@ -523,7 +524,7 @@ mod tests {
     fn a_failed_callback_for_an_unanswered_attempt_does_not_stop_the_resend() {
         let c = conn();
         let id = sending(&c, 1);
-        crate::store::queue::record_retry(&c, id, Some("twilio"), "no answer", 100, 20).unwrap();
+        record_retry(&c, id, Some("twilio"), "no answer", 100, 20).unwrap();
         record(
             &c,
             Some(id),

@@ -8,7 +8,7 @@
 //! report (TP-MR wraps every 256 sends per modem, so recency and the window pick the right
 //! one); a pending TP-ST only records itself; the message becomes `delivered` only when
 //! every segment is, `undelivered` as soon as one failed, and stays `sent` otherwise; every
-//! change of the message's status goes through `queue::transition` (with its event).
+//! change of the message's status goes through `state::transition` (with its event).
 //!
 //! A report that matches nothing is kept as an *orphan* (`orphan_reports`): it may have
 //! overtaken the record of its own send. `record_sent` adopts an orphan of the same route,
@@ -16,7 +16,8 @@
 //! steps) — while a modem sends one message it cannot reuse a TP-MR for another, so a stale
 //! or duplicate orphan never attaches to a later message. Orphans are pruned after a day.
 
-use super::queue::{duration_millis, status_of, transition};
+use super::queue::duration_millis;
+use super::state::{status_of, transition};
 use super::types::StoreError;
 use crate::message::{MessageId, MessageStatus, Millis};
 use crate::pdu::tpdu::DeliveryStatus;

@@ -43,7 +43,7 @@ fn reported(status: MessageStatus) -> bool {
 }
 
 /// Queues the callback for `id`'s change `from → to`, if it has a `callback_url` and the
-/// change is one clients are told about. Called by `queue::transition`.
+/// change is one clients are told about. Called by `state::transition`.
 pub fn enqueue_for_transition(
     conn: &Connection,
     id: MessageId,
