@@ -33,6 +33,7 @@ use std::time::Duration;
 use thiserror::Error;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
 use tracing::{info, warn};
 
 /// Why the daemon could not start.
@@ -134,6 +135,7 @@ pub struct Daemon {
     inbox_task: tokio::task::JoinHandle<()>,
     inbox_cancel: CancellationToken,
     heartbeat: Arc<std::sync::atomic::AtomicI64>,
+    tasks: TaskTracker,
     http: HttpSettings,
     twilio_public_url: Option<String>,
     listen: std::net::SocketAddr,
@@ -217,8 +219,10 @@ impl Daemon {
         let window = Duration::from_secs(d.report_window_hours.saturating_mul(3600));
         let (reports_tx, reports_rx) = mpsc::channel::<ModemEvent>(1024);
         let (inbound_tx, inbound_rx) = mpsc::channel::<ModemEvent>(1024);
-        tokio::spawn(split_events(events_rx, reports_tx, inbound_tx));
-        let reports_task = tokio::spawn(dispatch::reports::consume(
+        // Every task the daemon starts is tracked, so `stop` can wait for them to end.
+        let tasks = TaskTracker::new();
+        tasks.spawn(split_events(events_rx, reports_tx, inbound_tx));
+        let reports_task = tasks.spawn(dispatch::reports::consume(
             store.clone(),
             reports_rx,
             window,
@@ -242,12 +246,12 @@ impl Daemon {
         // Not a child of `cancel`: the inbox keeps taking what the modems hand over until
         // they are stopped (an event left without a consumer would hold its modem up).
         let inbox_cancel = CancellationToken::new();
-        let inbox_task = tokio::spawn(crate::inbox::consume(
+        let inbox_task = tasks.spawn(crate::inbox::consume(
             inbox,
             inbound_rx,
             inbox_cancel.clone(),
         ));
-        tokio::spawn(crate::webhooks::run(
+        tasks.spawn(crate::webhooks::run(
             store.clone(),
             crate::webhooks::WebhookSettings {
                 twilio: config
@@ -285,7 +289,7 @@ impl Daemon {
                 custom_id_idempotency: config.server.custom_id_idempotency,
             },
         );
-        tokio::spawn(purge_otp_sessions(service.clone(), cancel.child_token()));
+        tasks.spawn(purge_otp_sessions(service.clone(), cancel.child_token()));
         Ok(Daemon {
             service,
             simulator,
@@ -296,6 +300,7 @@ impl Daemon {
             inbox_task,
             inbox_cancel,
             heartbeat,
+            tasks,
             http: HttpSettings {
                 max_body_bytes: config.server.max_body_bytes,
                 request_timeout: Duration::from_millis(config.server.request_timeout_ms),
@@ -358,7 +363,7 @@ impl Daemon {
             );
         }
         let app = self.router();
-        tokio::spawn(systemd::run(
+        self.tasks.spawn(systemd::run(
             self.service.clone(),
             Duration::from_secs(90),
             self.heartbeat.clone(),
@@ -392,6 +397,16 @@ impl Daemon {
             .is_err()
         {
             inbox_task.abort();
+        }
+        // The rest (webhook worker, OTP purge, systemd notifier, event split) end on the
+        // cancel or when the modems' event channel closes; a callback in flight is bounded
+        // by its timeout, and is delivered again after a restart if it is cut off here.
+        self.tasks.close();
+        if tokio::time::timeout(Duration::from_secs(5), self.tasks.wait())
+            .await
+            .is_err()
+        {
+            warn!("some background tasks did not end within 5 s of the stop");
         }
         info!("stopped");
     }
