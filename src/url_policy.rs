@@ -101,18 +101,25 @@ impl UrlPolicy {
     }
 }
 
-/// The `host[:port]` a URL is sent to, lower-case and without credentials: the key that
-/// callback delivery is bounded and shared out by. Anything before `scheme://` (a marker
-/// prefix) is ignored; a string with no `://` is its own key.
+/// The `host:port` a URL is sent to, as the HTTP client will connect (the URL parsed by the
+/// same `url` crate, default port filled in): the key that callback delivery is bounded and
+/// shared out by, and all of a URL a log line shows. A marker before `http(s)://` (the
+/// Twilio-format prefix) is skipped; text that is no URL is its own key.
 pub fn host_key(url: &str) -> String {
-    let Some((_, rest)) = url.split_once("://") else {
+    let start = url
+        .find("https://")
+        .into_iter()
+        .chain(url.find("http://"))
+        .min()
+        .unwrap_or(0);
+    let Some(parsed) = url.get(start..).and_then(|u| Url::parse(u).ok()) else {
         return url.to_ascii_lowercase();
     };
-    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
-    let authority = authority
-        .rsplit_once('@')
-        .map_or(authority, |(_, host)| host);
-    authority.to_ascii_lowercase()
+    match (parsed.host_str(), parsed.port_or_known_default()) {
+        (Some(host), Some(port)) => format!("{host}:{port}"),
+        (Some(host), None) => host.to_string(),
+        (None, _) => url.to_ascii_lowercase(),
+    }
 }
 
 /// `"10.0.0.0/8"`, `"fd00::/8"` or a bare address (a block of one).
@@ -131,19 +138,32 @@ pub fn parse_cidr(text: &str) -> Option<(IpAddr, u8)> {
         Some(b) => b.parse::<u8>().ok().filter(|b| *b <= max)?,
         None => max,
     };
-    Some((addr, bits))
+    // An IPv4-mapped block is the IPv4 block it maps (::ffff:10.1.2.0/120 = 10.1.2.0/24).
+    match addr {
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => bits.checked_sub(96).map(|b| (IpAddr::V4(v4), b)),
+            None => Some((addr, bits)),
+        },
+        IpAddr::V4(_) => Some((addr, bits)),
+    }
 }
 
 fn in_block(ip: IpAddr, net: IpAddr, bits: u8) -> bool {
     match (canonical(ip), canonical(net)) {
-        (IpAddr::V4(a), IpAddr::V4(n)) => {
-            let mask = u32::MAX.checked_shl(32 - u32::from(bits)).unwrap_or(0);
-            u32::from(a) & mask == u32::from(n) & mask
-        }
-        (IpAddr::V6(a), IpAddr::V6(n)) => {
-            let mask = u128::MAX.checked_shl(128 - u32::from(bits)).unwrap_or(0);
-            u128::from(a) & mask == u128::from(n) & mask
-        }
+        (IpAddr::V4(a), IpAddr::V4(n)) => match 32u32.checked_sub(u32::from(bits)) {
+            Some(free) => {
+                let mask = u32::MAX.checked_shl(free).unwrap_or(0);
+                u32::from(a) & mask == u32::from(n) & mask
+            }
+            None => false,
+        },
+        (IpAddr::V6(a), IpAddr::V6(n)) => match 128u32.checked_sub(u32::from(bits)) {
+            Some(free) => {
+                let mask = u128::MAX.checked_shl(free).unwrap_or(0);
+                u128::from(a) & mask == u128::from(n) & mask
+            }
+            None => false,
+        },
         _ => false,
     }
 }
@@ -189,6 +209,10 @@ fn is_public_v6(ip: Ipv6Addr) -> bool {
     // NAT64 (64:ff9b::/96) reaches the IPv4 address in its last 32 bits.
     if s0 == 0x64 && s1 == 0xff9b && [s2, s3, s4, s5] == [0; 4] {
         return is_public_v4(embedded_v4);
+    }
+    // Local-use NAT64 (64:ff9b:1::/48, RFC 8215): reaches whatever its translator serves.
+    if s0 == 0x64 && s1 == 0xff9b && s2 == 1 {
+        return false;
     }
     // 6to4 (2002::/16) reaches the IPv4 address in bits 16..48.
     if s0 == 0x2002 {
@@ -262,6 +286,7 @@ mod tests {
             "http://[::ffff:127.0.0.1]/x",
             "http://[::ffff:169.254.169.254]/x",
             "http://[64:ff9b::a00:1]/x",
+            "http://[64:ff9b:1::808:808]/x",
             "http://[2002:c0a8:101::1]/x",
             "http://[fd00::1]/x",
             "http://[fe80::1]/x",
@@ -296,8 +321,18 @@ mod tests {
             host_key("https://Hooks.Example.com:8443/a?b#c"),
             "hooks.example.com:8443"
         );
-        assert_eq!(host_key("twilio:http://u:p@10.0.0.1/x"), "10.0.0.1");
+        assert_eq!(host_key("twilio:http://u:p@10.0.0.1/x"), "10.0.0.1:80");
         assert_eq!(host_key("http://[::1]:9/x"), "[::1]:9");
+        // The same host however it is spelt; and the host the client connects to, not
+        // what a hand-written split would read (a backslash ends the host for the parser).
+        assert_eq!(
+            host_key("https://hooks.example.com/"),
+            host_key("HTTPS://hooks.example.com:443/x")
+        );
+        assert_eq!(
+            host_key("http://slow.attacker\\@hooks.victim.com/x"),
+            "slow.attacker:80"
+        );
     }
 
     #[test]
@@ -307,6 +342,24 @@ mod tests {
             Some(("10.0.0.0".parse().unwrap(), 8))
         );
         assert_eq!(parse_cidr("10.0.0.0/33"), None);
+        // Regression: a mapped block kept its 128-bit length and its mask wrapped to 0.
+        assert_eq!(
+            parse_cidr("::ffff:10.1.2.0/120"),
+            Some(("10.1.2.0".parse().unwrap(), 24))
+        );
+        assert_eq!(parse_cidr("::ffff:10.1.2.0/64"), None);
+        let mapped = UrlPolicy {
+            allow_private: false,
+            allowed_hosts: vec!["::ffff:10.1.2.0/120".into()],
+        };
+        assert!(mapped.address_allowed("x", "10.1.2.9".parse().unwrap()));
+        assert!(!mapped.address_allowed("x", "127.0.0.1".parse().unwrap()));
+        assert!(!mapped.address_allowed("x", "169.254.169.254".parse().unwrap()));
+        assert!(!in_block(
+            "10.0.0.1".parse().unwrap(),
+            "10.0.0.0".parse().unwrap(),
+            40
+        ));
         assert_eq!(parse_cidr("nonsense"), None);
         assert!(in_block(
             "10.200.1.1".parse().unwrap(),

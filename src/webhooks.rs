@@ -176,7 +176,9 @@ pub fn loggable_url(url: &str) -> String {
     let url = url
         .strip_prefix(crate::twilio::CALLBACK_PREFIX)
         .unwrap_or(url);
-    let scheme = url.split_once("://").map_or("?", |(s, _)| s);
+    let scheme = url
+        .split_once("://")
+        .map_or("?".to_string(), |(s, _)| s.to_ascii_lowercase());
     format!("{scheme}://{}", crate::url_policy::host_key(url))
 }
 
@@ -261,9 +263,8 @@ pub async fn run(store: Store, settings: WebhookSettings, cancel: CancellationTo
         secret,
         sid_key,
     });
-    let mut running: JoinSet<(MessageId, String)> = JoinSet::new();
-    let mut busy_messages: HashSet<MessageId> = HashSet::new();
-    let mut busy_hosts: HashMap<String, usize> = HashMap::new();
+    let mut running: JoinSet<()> = JoinSet::new();
+    let mut busy = InFlight::default();
     loop {
         if running.len() < concurrency {
             match store
@@ -275,18 +276,13 @@ pub async fn run(store: Store, settings: WebhookSettings, cancel: CancellationTo
                         if running.len() >= concurrency {
                             break;
                         }
-                        let on_host = busy_hosts.get(&job.host).copied().unwrap_or(0);
-                        if on_host >= per_host || busy_messages.contains(&job.message_id) {
+                        if !busy.may_start(&job, per_host) {
                             continue;
                         }
-                        busy_hosts.insert(job.host.clone(), on_host + 1);
-                        busy_messages.insert(job.message_id);
+                        let key = (job.message_id, job.host.clone());
                         let deliverer = deliverer.clone();
-                        running.spawn(async move {
-                            let key = (job.message_id, job.host.clone());
-                            deliverer.deliver(job).await;
-                            key
-                        });
+                        let task = running.spawn(async move { deliverer.deliver(job).await });
+                        busy.started(task.id(), key);
                     }
                 }
                 Err(e) => warn!("reading the webhook outbox failed: {e}"),
@@ -298,15 +294,11 @@ pub async fn run(store: Store, settings: WebhookSettings, cancel: CancellationTo
                 running.abort_all();
                 return;
             }
-            Some(done) = running.join_next(), if !running.is_empty() => {
-                if let Ok((message, host)) = done {
-                    busy_messages.remove(&message);
-                    if let Some(n) = busy_hosts.get_mut(&host) {
-                        *n = n.saturating_sub(1);
-                        if *n == 0 {
-                            busy_hosts.remove(&host);
-                        }
-                    }
+            Some(done) = running.join_next_with_id(), if !running.is_empty() => {
+                busy.finished(done.map_or_else(|e| e.id(), |(id, ())| id));
+                // Take every other finished one too, so one query serves them all.
+                while let Some(done) = running.try_join_next_with_id() {
+                    busy.finished(done.map_or_else(|e| e.id(), |(id, ())| id));
                 }
             }
             () = tokio::time::sleep(poll) => {}
@@ -314,9 +306,52 @@ pub async fn run(store: Store, settings: WebhookSettings, cancel: CancellationTo
     }
 }
 
+/// The deliveries in flight: by task (a task that panicked frees its slots too), by
+/// message (one at a time each: order) and by host (at most `per_host`).
+#[derive(Default)]
+struct InFlight {
+    tasks: HashMap<tokio::task::Id, (MessageId, String)>,
+    messages: HashSet<MessageId>,
+    hosts: HashMap<String, usize>,
+}
+
+impl InFlight {
+    fn may_start(&self, job: &WebhookJob, per_host: usize) -> bool {
+        !self.messages.contains(&job.message_id)
+            && self.hosts.get(&job.host).copied().unwrap_or(0) < per_host
+    }
+
+    fn started(&mut self, task: tokio::task::Id, (message, host): (MessageId, String)) {
+        self.messages.insert(message);
+        *self.hosts.entry(host.clone()).or_insert(0) += 1;
+        self.tasks.insert(task, (message, host));
+    }
+
+    fn finished(&mut self, task: tokio::task::Id) {
+        let Some((message, host)) = self.tasks.remove(&task) else {
+            return;
+        };
+        self.messages.remove(&message);
+        if let Some(n) = self.hosts.get_mut(&host) {
+            *n = n.saturating_sub(1);
+            if *n == 0 {
+                self.hosts.remove(&host);
+            }
+        }
+    }
+}
+
 impl Deliverer {
     /// One attempt at `job`, recorded in the outbox.
-    async fn deliver(&self, job: WebhookJob) {
+    async fn deliver(&self, mut job: WebhookJob) {
+        // The client's metadata is kept once on its batch and joins the payload only now,
+        // for the jobs actually started.
+        match self.store.webhook_metadata(job.message_id).await {
+            Ok(metadata) => {
+                job.payload = crate::store::webhooks::with_metadata(job.payload, metadata)
+            }
+            Err(e) => warn!(message = %job.message_id, "reading a callback's metadata failed: {e}"),
+        }
         let error = match self.request(&job) {
             Err(why) => Some(why),
             Ok(request) => match request.send().await {
@@ -483,7 +518,7 @@ mod tests {
                 "{}http://10.0.0.1/x?sig=1",
                 crate::twilio::CALLBACK_PREFIX
             )),
-            "http://10.0.0.1"
+            "http://10.0.0.1:80"
         );
     }
 

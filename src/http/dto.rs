@@ -349,6 +349,11 @@ pub fn json_with_metadata(
     metadata: Option<RawJson>,
 ) -> Result<axum::response::Response, ApiError> {
     use axum::response::IntoResponse;
+    let mut fields = fields;
+    if let Some(map) = fields.as_object_mut() {
+        // The detail's own (taken-out) `metadata: null` must not precede the real one.
+        map.remove("metadata");
+    }
     #[derive(serde::Serialize)]
     struct WithMetadata<'a> {
         #[serde(flatten)]

@@ -117,20 +117,25 @@ pub fn router(state: AppState, settings: &HttpSettings) -> Router {
         .fallback(|| async { ApiError::not_found("no such endpoint") })
         .with_state(state)
         .layer(from_fn_with_state(
+            settings.request_timeout,
+            guard::bound_reads,
+        ))
+        .layer(from_fn_with_state(
             Arc::new(guard::HostRule {
                 open_api: settings.api_keys.is_empty(),
                 allowed: settings.allowed_hosts.clone(),
             }),
             guard::check_host,
         ))
-        .merge(twilio)
+        // Provider callbacks are not bounded as reads: a Vonage receipt comes as a GET and
+        // writes.
+        .merge(twilio.layer(from_fn_with_state(
+            settings.request_timeout,
+            guard::bound_reads,
+        )))
         .merge(callbacks)
         .layer(DefaultBodyLimit::max(settings.max_body_bytes))
         .layer(RequestBodyDeadlineLayer::new(settings.request_timeout))
-        .layer(from_fn_with_state(
-            settings.request_timeout,
-            guard::bound_reads,
-        ))
         .layer(from_fn(guard::check_uri));
     let api = match cors(&settings.cors_origins) {
         Some(cors) => api.layer(cors),

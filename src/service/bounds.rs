@@ -34,6 +34,11 @@ pub fn label(field: &str, value: &str) -> Result<(), ServiceError> {
             format!("{count} characters; at most {MAX_LABEL_CHARS}"),
         ));
     }
+    printable(field, value)
+}
+
+/// A text shown to people holds no control or bidirectional-formatting character.
+pub fn printable(field: &str, value: &str) -> Result<(), ServiceError> {
     if let Some(c) = value
         .chars()
         .find(|c| c.is_control() || is_bidi_control(*c))

@@ -427,22 +427,39 @@ impl Service {
             let count = accepted.ids.len();
             self.count_template_use(template.as_deref(), count).await;
         }
-        let status = match request.schedule_at {
-            Some(at) if at > now => MessageStatus::Scheduled,
-            _ => MessageStatus::Queued,
+        let messages = if accepted.replayed {
+            // What the first request stored — its recipients may not be this request's
+            // (some may have been refused then) — with each message's status now.
+            self.store
+                .batch_messages(&accepted.batch_id)
+                .await?
+                .into_iter()
+                .map(|row| AcceptedMessage {
+                    id: row.id,
+                    to: row.recipient,
+                    status: row.status,
+                    encoding: row.encoding,
+                    segments: row.segments,
+                })
+                .collect()
+        } else {
+            let status = match request.schedule_at {
+                Some(at) if at > now => MessageStatus::Scheduled,
+                _ => MessageStatus::Queued,
+            };
+            accepted
+                .ids
+                .iter()
+                .zip(summaries)
+                .map(|(id, (to, encoding, segments))| AcceptedMessage {
+                    id: *id,
+                    to,
+                    status,
+                    encoding,
+                    segments,
+                })
+                .collect()
         };
-        let messages = accepted
-            .ids
-            .iter()
-            .zip(summaries)
-            .map(|(id, (to, encoding, segments))| AcceptedMessage {
-                id: *id,
-                to,
-                status,
-                encoding,
-                segments,
-            })
-            .collect();
         Ok(SendOutcome {
             batch_id: accepted.batch_id,
             replayed: accepted.replayed,
@@ -768,7 +785,11 @@ fn fingerprint(request: &SendRequest, prepared: &[NewMessage]) -> String {
         "priority": request.priority,
         "callback_url": stored_callback_url(request),
         "custom_id": request.custom_id,
-        "metadata": request.metadata.as_ref().map(RawJson::as_str),
+        // Parsed: the same object sent with other spacing or key order is the same request.
+        "metadata": request
+            .metadata
+            .as_ref()
+            .and_then(|m| serde_json::from_str::<serde_json::Value>(m.as_str()).ok()),
         "name": request.batch_name,
     });
     hex::encode(Sha256::digest(canonical.to_string().as_bytes()))

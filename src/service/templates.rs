@@ -149,6 +149,7 @@ fn validated(
             format!("at most {MAX_TEMPLATE_NAME_CHARS} characters"),
         ));
     }
+    super::bounds::printable("name", name)?;
     if content.trim().is_empty() {
         return Err(invalid("content", "must not be empty"));
     }
@@ -179,7 +180,10 @@ fn validated(
                 format!("at most {MAX_CATEGORY_CHARS} characters"),
             ))
         }
-        Some(c) => Some(c.trim().to_string()),
+        Some(c) => {
+            super::bounds::printable("category", c.trim())?;
+            Some(c.trim().to_string())
+        }
     };
     Ok(TemplateFields {
         name: name.to_string(),

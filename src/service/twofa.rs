@@ -100,14 +100,10 @@ fn purpose(user_id: &str) -> String {
 }
 
 fn check_user_id(user_id: &str) -> Result<(), ServiceError> {
-    if user_id.is_empty() || user_id.chars().count() > 128 || user_id.chars().any(char::is_control)
-    {
-        return Err(ServiceError::invalid(
-            "user_id",
-            "1 to 128 characters, no control characters",
-        ));
+    if user_id.is_empty() || user_id.chars().count() > 128 {
+        return Err(ServiceError::invalid("user_id", "1 to 128 characters"));
     }
-    Ok(())
+    super::bounds::printable("user_id", user_id)
 }
 
 impl Service {

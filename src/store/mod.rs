@@ -54,9 +54,9 @@ pub mod webhooks;
 mod writer;
 
 pub use types::{
-    Accepted, BatchSummary, DueMessage, Durability, Event, Leased, ListFilter, MessageDetail,
-    MessageSummary, NewBatch, NewMessage, NewSegment, Recovered, SegmentDetail, SegmentRef,
-    StoreError, StoreOptions, StoredSegment, LIST_LIMIT_MAX,
+    Accepted, AcceptedRow, BatchSummary, DueMessage, Durability, Event, Leased, ListFilter,
+    MessageDetail, MessageSummary, NewBatch, NewMessage, NewSegment, Recovered, SegmentDetail,
+    SegmentRef, StoreError, StoreOptions, StoredSegment, LIST_LIMIT_MAX,
 };
 
 use crate::message::{InFlightPolicy, MessageId, MessageStatus, Millis, SmsType};
@@ -376,6 +376,12 @@ impl Store {
         writer::read(&self.reader, move |c| query::batch(c, &id)).await
     }
 
+    /// The messages of a batch in request order (what a replay answers with).
+    pub async fn batch_messages(&self, batch_id: &str) -> Result<Vec<AcceptedRow>, StoreError> {
+        let batch_id = batch_id.to_string();
+        writer::read(&self.reader, move |c| query::batch_messages(c, &batch_id)).await
+    }
+
     /// The batch accepted under an idempotency key of `scope` (an API key's name, `""` on
     /// an open API), with its request's fingerprint: a request with the key is a replay if
     /// the fingerprints match, a conflict if not.
@@ -404,6 +410,14 @@ impl Store {
             webhooks::due(c, now, limit, per_host)
         })
         .await
+    }
+
+    /// The client's metadata that a message's callbacks carry.
+    pub async fn webhook_metadata(
+        &self,
+        id: MessageId,
+    ) -> Result<Option<crate::message::RawJson>, StoreError> {
+        writer::read(&self.reader, move |c| webhooks::metadata_of(c, id)).await
     }
 
     /// A callback was delivered.

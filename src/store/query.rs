@@ -266,3 +266,36 @@ pub fn batch_for_key(
         .query_row([scope, key], |r| Ok((r.get(0)?, r.get(1)?)))
         .optional()?)
 }
+
+/// The messages a batch accepted, in request order: id, recipient, encoding, segment count
+/// and status — what an idempotent replay answers with.
+pub fn batch_messages(
+    conn: &Connection,
+    batch_id: &str,
+) -> Result<Vec<super::types::AcceptedRow>, StoreError> {
+    conn.prepare_cached(
+        "SELECT id, recipient, encoding, segments, status FROM messages
+         WHERE batch_id = ?1 ORDER BY batch_pos",
+    )?
+    .query_map([batch_id], |r| {
+        Ok((
+            MessageId(r.get(0)?),
+            r.get::<_, String>(1)?,
+            r.get::<_, String>(2)?,
+            r.get::<_, i64>(3)?,
+            r.get::<_, String>(4)?,
+        ))
+    })?
+    .collect::<Result<Vec<_>, _>>()?
+    .into_iter()
+    .map(|(id, recipient, encoding, segments, status)| {
+        Ok(super::types::AcceptedRow {
+            id,
+            recipient,
+            encoding,
+            segments: usize::try_from(segments).unwrap_or(0),
+            status: parse_status(&status)?,
+        })
+    })
+    .collect()
+}

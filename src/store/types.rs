@@ -132,6 +132,21 @@ pub struct NewBatch {
     pub metadata: Option<String>,
 }
 
+/// One message of an accepted batch, as an idempotent replay shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AcceptedRow {
+    /// Its id.
+    pub id: MessageId,
+    /// E.164 recipient.
+    pub recipient: String,
+    /// `gsm7`, `ucs2` or `8bit`.
+    pub encoding: String,
+    /// Segment count.
+    pub segments: usize,
+    /// Its status now.
+    pub status: MessageStatus,
+}
+
 /// The answer to `enqueue`: durable when returned.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Accepted {

@@ -101,9 +101,14 @@ pub fn enqueue_for_transition(
     Ok(())
 }
 
+/// How many of the oldest due callbacks the per-host share-out looks at: bounds each poll's
+/// cost however large the backlog is (a host with more than this many due waits its turn).
+const DUE_WINDOW: i64 = 5_000;
+
 /// Callbacks due at `now`, oldest first, at most `per_host` of each host (so that one
 /// host's backlog never fills the page), and of each message only its oldest undelivered
-/// one (a message's callbacks go out in order).
+/// one (a message's callbacks go out in order). The payload is as queued: without the
+/// client's metadata (see [`metadata_of`] and [`with_metadata`]).
 pub fn due(
     conn: &Connection,
     now: Millis,
@@ -114,34 +119,40 @@ pub fn due(
     let per_host = i64::try_from(per_host).unwrap_or(i64::MAX);
     let jobs = conn
         .prepare_cached(
-            "SELECT d.id, d.message_id, d.url, d.payload, d.attempts,
-                    (SELECT COALESCE(m.metadata, b.metadata) FROM messages m
-                     JOIN batches b ON b.id = m.batch_id WHERE m.id = d.message_id),
-                    d.host
-             FROM (SELECT o.id, o.message_id, o.url, o.payload, o.attempts, o.host,
-                          o.next_attempt_at,
-                          ROW_NUMBER() OVER (PARTITION BY o.host
-                                             ORDER BY o.next_attempt_at, o.id) AS rank
-                   FROM webhook_outbox o
-                   WHERE o.delivered_at IS NULL AND o.gave_up_at IS NULL
-                     AND o.next_attempt_at <= ?1
-                     -- One message's callbacks go out in order: none while an older one waits.
-                     AND NOT EXISTS (SELECT 1 FROM webhook_outbox p
-                                     WHERE p.message_id = o.message_id AND p.id < o.id
-                                       AND p.delivered_at IS NULL AND p.gave_up_at IS NULL)) d
-             WHERE d.rank <= ?3
-             ORDER BY d.next_attempt_at, d.id LIMIT ?2",
+            "WITH due AS (
+                 SELECT o.id, o.message_id, o.url, o.payload, o.attempts,
+                        COALESCE(o.host, o.url) AS host, o.next_attempt_at
+                 FROM webhook_outbox o
+                 WHERE o.delivered_at IS NULL AND o.gave_up_at IS NULL
+                   AND o.next_attempt_at <= ?1
+                   -- One message's callbacks go out in order: none while an older one waits.
+                   AND NOT EXISTS (SELECT 1 FROM webhook_outbox p
+                                   WHERE p.message_id = o.message_id AND p.id < o.id
+                                     AND p.delivered_at IS NULL AND p.gave_up_at IS NULL)
+                 ORDER BY o.next_attempt_at, o.id
+                 LIMIT ?4),
+             ranked AS (
+                 SELECT *, ROW_NUMBER() OVER (PARTITION BY host
+                                              ORDER BY next_attempt_at, id) AS rank
+                 FROM due)
+             SELECT id, message_id, url, payload, attempts, host FROM ranked
+             WHERE rank <= ?3
+             ORDER BY next_attempt_at, id LIMIT ?2",
         )?
-        .query_map(params![now, limit, per_host], |r| {
-            let metadata: Option<String> = r.get(5)?;
+        .query_map(params![now, limit, per_host, DUE_WINDOW], |r| {
             let url: String = r.get(2)?;
-            let host: Option<String> = r.get(6)?;
+            let host: String = r.get(5)?;
             Ok(WebhookJob {
                 id: r.get(0)?,
                 message_id: MessageId(r.get(1)?),
-                host: host.unwrap_or_else(|| crate::url_policy::host_key(&url)),
+                // A row queued before hosts were recorded has its URL as the key.
+                host: if host == url {
+                    crate::url_policy::host_key(&url)
+                } else {
+                    host
+                },
                 url,
-                payload: with_metadata(r.get(3)?, metadata.map(RawJson::from_stored)),
+                payload: r.get(3)?,
                 attempts: r.get(4)?,
             })
         })?
@@ -149,9 +160,22 @@ pub fn due(
     Ok(jobs)
 }
 
+/// The client's metadata for a message's callbacks: its own (messages accepted before
+/// metadata was kept on the batch) or its batch's.
+pub fn metadata_of(conn: &Connection, id: MessageId) -> Result<Option<RawJson>, StoreError> {
+    let text: Option<Option<String>> = conn
+        .prepare_cached(
+            "SELECT COALESCE(m.metadata, b.metadata) FROM messages m
+             JOIN batches b ON b.id = m.batch_id WHERE m.id = ?1",
+        )?
+        .query_row([id.0], |r| r.get(0))
+        .optional()?;
+    Ok(text.flatten().map(RawJson::from_stored))
+}
+
 /// The payload with `"metadata"` set to the client's JSON, verbatim (`null` without any).
 /// A payload queued before metadata was kept on the batch already has it and is left as is.
-fn with_metadata(payload: String, metadata: Option<RawJson>) -> String {
+pub fn with_metadata(payload: String, metadata: Option<RawJson>) -> String {
     #[derive(serde::Serialize)]
     struct Full<'a> {
         #[serde(flatten)]

@@ -607,6 +607,14 @@ async fn duplicates_and_send_limits_are_refused_before_anything_is_stored() {
         .await;
     assert_eq!(status, StatusCode::ACCEPTED);
     assert_eq!(replay["replayed"], true);
+    // Regression: the replay paired the stored ids with this request's recipients, so the
+    // one message (to `other`) was reported as sent to PHONE, the refused one.
+    assert_eq!(replay["total"], 1, "{replay}");
+    assert_eq!(replay["messages"][0]["to"], other, "{replay}");
+    assert_eq!(
+        replay["messages"][0]["id"], v["messages"][0]["id"],
+        "{replay}"
+    );
     // Per recipient: a third message to PHONE within the minute is refused with 429.
     h.post("/api/sms/send", json!({"to": PHONE, "message": "second"}))
         .await;

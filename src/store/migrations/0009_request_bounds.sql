@@ -24,3 +24,6 @@ CREATE INDEX otp_sessions_phone ON otp_sessions(phone, created_at);
 -- Callbacks are delivered concurrently with a bound per host: the worker takes the oldest
 -- few of each host, so one host's backlog or silence never hides another host's callbacks.
 ALTER TABLE webhook_outbox ADD COLUMN host TEXT;
+-- "No older callback of the same message waits": looked up for every due row.
+CREATE INDEX webhook_outbox_pending_message ON webhook_outbox (message_id, id)
+    WHERE delivered_at IS NULL AND gave_up_at IS NULL;
