@@ -586,7 +586,8 @@ async fn the_official_twilio_python_sdk_creates_fetches_lists_and_validates_call
         eprintln!("SKIPPED: the twilio Python SDK is not installed (pip install twilio)");
         return;
     }
-    let d = start(|_| {}).await;
+    // The SDK's status callback receiver is on loopback: allowed only when configured.
+    let d = start(|c| c.callbacks.allow_private_networks = true).await;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
