@@ -11,7 +11,7 @@ pub mod config;
 pub mod daemon;
 pub mod dispatch;
 pub mod http;
-pub mod inbox;
+pub mod inbound;
 pub mod message;
 pub mod modem;
 pub mod otp;

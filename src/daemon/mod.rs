@@ -15,7 +15,7 @@ pub mod systemd;
 use crate::config::Config;
 use crate::dispatch::{self, DispatchSettings, Dispatcher, RetryPolicy};
 use crate::http::{self, AppState, HttpSettings};
-use crate::inbox::{Inbox, InboxSettings};
+use crate::inbound::inbox::{Inbox, InboxSettings};
 use crate::message::{now_millis, InFlightPolicy, SmsType};
 use crate::modem::{
     FnConnector, Limits, Modem, ModemConfig, ModemEvent, ModemRoute, PortSpec, ReceivePolicy,
@@ -221,8 +221,10 @@ impl Daemon {
         let (inbound_tx, inbound_rx) = mpsc::channel::<ModemEvent>(1024);
         // Every task the daemon starts is tracked, so `stop` can wait for them to end.
         let tasks = TaskTracker::new();
-        tasks.spawn(split_events(events_rx, reports_tx, inbound_tx));
-        let reports_task = tasks.spawn(dispatch::reports::consume(
+        tasks.spawn(crate::inbound::split_events(
+            events_rx, reports_tx, inbound_tx,
+        ));
+        let reports_task = tasks.spawn(crate::inbound::reports::consume(
             store.clone(),
             reports_rx,
             window,
@@ -246,7 +248,7 @@ impl Daemon {
         // Not a child of `cancel`: the inbox keeps taking what the modems hand over until
         // they are stopped (an event left without a consumer would hold its modem up).
         let inbox_cancel = CancellationToken::new();
-        let inbox_task = tasks.spawn(crate::inbox::consume(
+        let inbox_task = tasks.spawn(crate::inbound::inbox::consume(
             inbox,
             inbound_rx,
             inbox_cancel.clone(),
@@ -495,25 +497,6 @@ fn start_modems(
         )));
     }
     Ok((modems, None))
-}
-
-/// Hands each modem event to its consumer: received messages to the inbox, status reports
-/// and undecodable PDUs to the report consumer. An event a consumer can no longer take is
-/// dropped unacked, so it stays on the modem.
-async fn split_events(
-    mut events: mpsc::Receiver<ModemEvent>,
-    reports: mpsc::Sender<ModemEvent>,
-    inbound: mpsc::Sender<ModemEvent>,
-) {
-    while let Some(event) = events.recv().await {
-        let to = match event {
-            ModemEvent::Received { .. } => &inbound,
-            ModemEvent::StatusReport { .. } | ModemEvent::Undecodable { .. } => &reports,
-        };
-        if to.send(event).await.is_err() {
-            warn!("a modem event consumer has stopped; the event stays on the modem");
-        }
-    }
 }
 
 /// Resolves on SIGTERM or SIGINT.

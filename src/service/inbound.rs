@@ -31,7 +31,7 @@ fn international(from: &str) -> Result<String, ServiceError> {
         return Ok(e164);
     }
     let compact = super::optouts::compact_e164(from);
-    if crate::inbox::is_e164(&compact) {
+    if crate::inbound::inbox::is_e164(&compact) {
         Ok(compact)
     } else {
         Err(ServiceError::invalid(

@@ -31,7 +31,7 @@ impl Service {
             // list by its own STOP reply (the inbox lists every E.164 sender): it must stay
             // reachable here.
             let compact = compact_e164(number);
-            if crate::inbox::is_e164(&compact) {
+            if crate::inbound::inbox::is_e164(&compact) {
                 Ok(compact)
             } else {
                 Err(ServiceError::invalid("number", reason))

@@ -10,7 +10,7 @@ use serde_json::Value;
 use smsgate::config::{generate_api_key, ApiKey, Config, Scope};
 use smsgate::daemon::Daemon;
 use smsgate::http::App;
-use smsgate::inbox::{Inbox, InboxSettings};
+use smsgate::inbound::inbox::{Inbox, InboxSettings};
 use smsgate::message::SmsType;
 use smsgate::modem::{FnConnector, Modem, ModemConfig, ModemEvent, ModemState};
 use smsgate::sim::{InboundOptions, SimNetwork};
