@@ -13,7 +13,8 @@ use super::otp::{CodeSpec, OtpIssued, OtpVerdict};
 use super::{RecipientInput, Service, ServiceError};
 use crate::message::Millis;
 use crate::otp::{backup_code, hashes_equal, mask_phone, normalise_code};
-use crate::store::otp::{CodeShape, OtpSession, TwoFaUser};
+use crate::store::otp::{CodeShape, OtpSession};
+use crate::store::twofa::TwoFaUser;
 use serde::Serialize;
 
 /// What enrolling or challenging answers.

@@ -21,6 +21,7 @@ use super::types::StoreError;
 use crate::message::Millis;
 use rusqlite::{params, Connection, OptionalExtension, Row};
 use serde::Serialize;
+use std::sync::Arc;
 
 /// `concat_ref` of a message complete in itself.
 pub const SINGLE: i64 = -1;
@@ -542,4 +543,49 @@ pub fn pending_count(conn: &Connection) -> Result<u64, StoreError> {
         |r| r.get(0),
     )?;
     Ok(u64::try_from(n).unwrap_or(0))
+}
+
+impl super::Store {
+    /// Stores one received part, once; completes its message when it was the last one
+    /// missing (and applies the message's opt-out keyword), all in one transaction.
+    pub async fn receive_inbound(
+        &self,
+        part: NewInboundPart,
+        rules: Arc<dyn InboundRules>,
+        now: Millis,
+    ) -> Result<InboundReceipt, StoreError> {
+        super::writer::write(&self.writer, move |c| {
+            receive(c, &part, rules.as_ref(), now)
+        })
+        .await
+    }
+
+    /// Closes every set of parts whose first part arrived at or before `cutoff` as an
+    /// incomplete message.
+    pub async fn close_stale_inbound(
+        &self,
+        cutoff: Millis,
+        rules: Arc<dyn InboundRules>,
+        now: Millis,
+    ) -> Result<Vec<CreatedMessage>, StoreError> {
+        super::writer::write(&self.writer, move |c| {
+            close_stale(c, cutoff, rules.as_ref(), now)
+        })
+        .await
+    }
+
+    /// Inbound messages, newest first.
+    pub async fn inbound_list(&self, filter: InboundFilter) -> Result<InboundPage, StoreError> {
+        super::writer::read(&self.reader, move |c| list(c, &filter)).await
+    }
+
+    /// One inbound message with its parts.
+    pub async fn inbound_get(&self, id: i64) -> Result<Option<InboundDetail>, StoreError> {
+        super::writer::read(&self.reader, move |c| get(c, id)).await
+    }
+
+    /// Parts waiting for the rest of their message.
+    pub async fn inbound_pending_parts(&self) -> Result<u64, StoreError> {
+        super::writer::read(&self.reader, pending_count).await
+    }
 }

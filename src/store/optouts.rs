@@ -141,3 +141,47 @@ pub fn among(conn: &Connection, numbers: &[String]) -> Result<HashSet<String>, S
         .collect::<Result<_, _>>()?;
     Ok(found)
 }
+
+impl super::Store {
+    /// Puts `number` (E.164) on the opt-out list; its row, and whether it was added (false:
+    /// it was already there, unchanged).
+    pub async fn optout_add(
+        &self,
+        number: &str,
+        source: Source,
+        keyword: Option<&str>,
+        now: Millis,
+    ) -> Result<(Optout, bool), StoreError> {
+        let number = number.to_owned();
+        let keyword = keyword.map(str::to_owned);
+        super::writer::write(&self.writer, move |c| {
+            add(c, &number, source, keyword.as_deref(), now)
+        })
+        .await
+    }
+
+    /// Takes `number` off the list; whether it was there.
+    pub async fn optout_remove(&self, number: &str) -> Result<bool, StoreError> {
+        let number = number.to_owned();
+        super::writer::write(&self.writer, move |c| remove(c, &number)).await
+    }
+
+    /// The list's row for `number`.
+    pub async fn optout_get(&self, number: &str) -> Result<Option<Optout>, StoreError> {
+        let number = number.to_owned();
+        super::writer::read(&self.reader, move |c| get(c, &number)).await
+    }
+
+    /// A page of the list, newest first.
+    pub async fn optout_list(&self, limit: usize, offset: usize) -> Result<OptoutPage, StoreError> {
+        super::writer::read(&self.reader, move |c| list(c, limit, offset)).await
+    }
+
+    /// Which of `numbers` (E.164) are on the list — one read.
+    pub async fn opted_out_among(
+        &self,
+        numbers: Vec<String>,
+    ) -> Result<HashSet<String>, StoreError> {
+        super::writer::read(&self.reader, move |c| among(c, &numbers)).await
+    }
+}

@@ -306,3 +306,121 @@ pub fn reclaim(
     }
     Ok(done)
 }
+
+impl super::Store {
+    /// A send whose outcome is unknown that must not be repeated: `sent` with `note`
+    /// (a report or provider callback can still settle it).
+    pub async fn record_sent_unknown(
+        &self,
+        id: MessageId,
+        route: &str,
+        note: &str,
+        now: Millis,
+    ) -> Result<(), StoreError> {
+        let (route, note) = (route.to_string(), note.to_string());
+        super::writer::write(&self.writer, move |c| {
+            record_sent_unknown(c, id, &route, &note, now)
+        })
+        .await
+    }
+
+    /// `sending → sent`; the segments get the route, their references and `sent_at`.
+    pub async fn record_sent(
+        &self,
+        id: MessageId,
+        route: &str,
+        refs: Vec<SegmentRef>,
+        now: Millis,
+    ) -> Result<(), StoreError> {
+        let route = route.to_owned();
+        super::writer::write(&self.writer, move |c| {
+            record_sent(c, id, &route, &refs, now)
+        })
+        .await
+    }
+
+    /// `sending → queued` for another attempt at `next_attempt_at`; attempts + 1, the error
+    /// kept.
+    pub async fn record_retry(
+        &self,
+        id: MessageId,
+        route: Option<&str>,
+        error: &str,
+        next_attempt_at: Millis,
+        now: Millis,
+    ) -> Result<(), StoreError> {
+        let route = route.map(str::to_owned);
+        let error = error.to_owned();
+        super::writer::write(&self.writer, move |c| {
+            record_retry(c, id, route.as_deref(), &error, next_attempt_at, now)
+        })
+        .await
+    }
+
+    /// Renews the leases of messages still being sent, to `until`.
+    pub async fn extend_leases(
+        &self,
+        ids: Vec<MessageId>,
+        until: Millis,
+    ) -> Result<(), StoreError> {
+        super::writer::write(&self.writer, move |c| extend_leases(c, &ids, until)).await
+    }
+
+    /// `sending → queued` without counting an attempt (no route could take it this round).
+    pub async fn release(
+        &self,
+        id: MessageId,
+        next_attempt_at: Millis,
+        now: Millis,
+    ) -> Result<(), StoreError> {
+        super::writer::write(&self.writer, move |c| release(c, id, next_attempt_at, now)).await
+    }
+
+    /// `→ failed` (permanent error or attempts exhausted).
+    pub async fn record_failed(
+        &self,
+        id: MessageId,
+        route: Option<&str>,
+        error: &str,
+        now: Millis,
+    ) -> Result<(), StoreError> {
+        let route = route.map(str::to_owned);
+        let error = error.to_owned();
+        super::writer::write(&self.writer, move |c| {
+            record_failed(c, id, route.as_deref(), &error, now)
+        })
+        .await
+    }
+
+    /// `sending / queued → expired`.
+    pub async fn record_expired(&self, id: MessageId, now: Millis) -> Result<(), StoreError> {
+        super::writer::write(&self.writer, move |c| record_expired(c, id, now)).await
+    }
+
+    /// `queued / scheduled → cancelled`; `NotFound`, or `Conflict` once sending or later.
+    pub async fn cancel(&self, id: MessageId, now: Millis) -> Result<MessageStatus, StoreError> {
+        super::writer::write(&self.writer, move |c| cancel(c, id, now)).await
+    }
+
+    /// Start-up: every `sending` message is queued again (at-least-once) or failed
+    /// "interrupted by restart" (at-most-once), by the policy of its SMS type.
+    pub async fn recover(
+        &self,
+        policy: fn(SmsType) -> InFlightPolicy,
+        now: Millis,
+    ) -> Result<Recovered, StoreError> {
+        super::writer::write(&self.writer, move |c| reclaim(c, Reclaim::All, policy, now)).await
+    }
+
+    /// While running: the same for `sending` messages whose lease ran out before `now`.
+    pub async fn reclaim_expired_leases(
+        &self,
+        policy: fn(SmsType) -> InFlightPolicy,
+        now: Millis,
+    ) -> Result<Recovered, StoreError> {
+        super::writer::write(&self.writer, move |c| {
+            reclaim(c, Reclaim::ExpiredLeases, policy, now)
+        })
+        .await
+    }
+}

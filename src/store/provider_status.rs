@@ -444,6 +444,20 @@ pub fn adopt(conn: &Connection, id: MessageId, route: &str, now: Millis) -> Resu
     Ok(())
 }
 
+impl super::Store {
+    /// Records a provider's status callback for message `id` (or, without it, the message
+    /// whose segment carries the callback's provider id); see [`provider_status`].
+    /// `NotFound` when there is no such message.
+    pub async fn record_provider_status(
+        &self,
+        id: Option<MessageId>,
+        status: ProviderStatus,
+        now: Millis,
+    ) -> Result<Recorded, StoreError> {
+        super::writer::write(&self.writer, move |c| record(c, id, &status, now)).await
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

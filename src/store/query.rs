@@ -6,6 +6,7 @@
 //! Invariants: lists are newest first (`created_at DESC, id DESC`) and never longer than
 //! [`LIST_LIMIT_MAX`]; filters are bound parameters, never SQL text.
 
+use super::types::AcceptedRow;
 use super::types::{
     parse_message_type, parse_sms_type, parse_status, BatchSummary, Event, ListFilter,
     MessageDetail, MessageSummary, SegmentDetail, StoreError, LIST_LIMIT_MAX,
@@ -298,4 +299,45 @@ pub fn batch_messages(
         })
     })
     .collect()
+}
+
+impl super::Store {
+    /// One message with its segments and events.
+    pub async fn get(&self, id: MessageId) -> Result<Option<MessageDetail>, StoreError> {
+        super::writer::read(&self.reader, move |c| get(c, id)).await
+    }
+
+    /// Messages matching the filter, newest first.
+    pub async fn list(&self, filter: ListFilter) -> Result<Vec<MessageSummary>, StoreError> {
+        super::writer::read(&self.reader, move |c| list(c, &filter)).await
+    }
+
+    /// A batch with its count per status.
+    pub async fn batch(&self, id: &str) -> Result<Option<BatchSummary>, StoreError> {
+        let id = id.to_owned();
+        super::writer::read(&self.reader, move |c| batch(c, &id)).await
+    }
+
+    /// The messages of a batch in request order (what a replay answers with).
+    pub async fn batch_messages(&self, batch_id: &str) -> Result<Vec<AcceptedRow>, StoreError> {
+        let batch_id = batch_id.to_string();
+        super::writer::read(&self.reader, move |c| batch_messages(c, &batch_id)).await
+    }
+
+    /// The batch accepted under an idempotency key of `scope` (an API key's name, `""` on
+    /// an open API), with its request's fingerprint: a request with the key is a replay if
+    /// the fingerprints match, a conflict if not.
+    pub async fn batch_for_key(
+        &self,
+        scope: &str,
+        key: &str,
+    ) -> Result<Option<(String, Option<String>)>, StoreError> {
+        let (scope, key) = (scope.to_string(), key.to_string());
+        super::writer::read(&self.reader, move |c| batch_for_key(c, &scope, &key)).await
+    }
+
+    /// Messages queued, scheduled or sending.
+    pub async fn queue_depth(&self) -> Result<u64, StoreError> {
+        super::writer::read(&self.reader, queue_depth).await
+    }
 }

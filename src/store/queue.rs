@@ -16,6 +16,7 @@ use super::types::{
 use crate::message::{MessageId, MessageStatus, Millis};
 use crate::seal::Sealer;
 use rusqlite::{params, Connection, OptionalExtension};
+use std::time::Duration;
 
 /// A new batch id: `b_` and 24 lower-case hex digits from the OS-seeded RNG.
 pub fn new_batch_id() -> String {
@@ -478,6 +479,69 @@ pub fn expire_due(conn: &Connection, now: Millis) -> Result<Vec<MessageId>, Stor
     // Housekeeping that rides on this periodic job: reports nobody adopted within a day.
     super::reports::prune_orphans(conn, now)?;
     Ok(ids)
+}
+
+impl super::Store {
+    /// Accepts a batch: `queued` (or `scheduled` when `schedule_at > now`), durable on
+    /// return. A known idempotency key returns the earlier accept with `replayed` and stores
+    /// nothing.
+    pub async fn enqueue(
+        &self,
+        batch: NewBatch,
+        messages: Vec<NewMessage>,
+        now: Millis,
+    ) -> Result<Accepted, StoreError> {
+        let sealer = self.sealer.clone();
+        super::writer::write(&self.writer, move |c| {
+            enqueue(c, &batch, &messages, sealer.as_ref(), now)
+        })
+        .await
+    }
+
+    /// Leases up to `limit` due messages (highest priority, then oldest): they become
+    /// `sending` until `now + lease_for`.
+    pub async fn lease(
+        &self,
+        now: Millis,
+        limit: usize,
+        lease_for: Duration,
+    ) -> Result<Vec<Leased>, StoreError> {
+        let sealer = self.sealer.clone();
+        super::writer::write(&self.writer, move |c| {
+            lease(c, now, limit, lease_for, sealer.as_ref())
+        })
+        .await
+    }
+
+    /// The due messages `offset..offset + limit`, in leasing order, without leasing them
+    /// (sealed text stays sealed): what the dispatcher places before it leases.
+    pub async fn peek_due(
+        &self,
+        now: Millis,
+        limit: usize,
+        offset: usize,
+    ) -> Result<Vec<DueMessage>, StoreError> {
+        super::writer::read(&self.reader, move |c| peek_due(c, now, limit, offset)).await
+    }
+
+    /// Leases those of `ids` that are still due, in that order.
+    pub async fn lease_ids(
+        &self,
+        ids: Vec<MessageId>,
+        now: Millis,
+        lease_for: Duration,
+    ) -> Result<Vec<Leased>, StoreError> {
+        let sealer = self.sealer.clone();
+        super::writer::write(&self.writer, move |c| {
+            lease_ids(c, &ids, now, lease_for, sealer.as_ref())
+        })
+        .await
+    }
+
+    /// Queued or scheduled messages whose `expire_at <= now` become `expired`.
+    pub async fn expire_due(&self, now: Millis) -> Result<Vec<MessageId>, StoreError> {
+        super::writer::write(&self.writer, move |c| expire_due(c, now)).await
+    }
 }
 
 #[cfg(test)]

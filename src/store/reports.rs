@@ -22,6 +22,7 @@ use super::types::StoreError;
 use crate::message::{MessageId, MessageStatus, Millis};
 use crate::pdu::tpdu::DeliveryStatus;
 use rusqlite::{params, Connection, OptionalExtension};
+use std::time::Duration;
 
 /// Finds the segment a status report is about: `segments_correlation` (route, message_ref,
 /// sent_at) narrows it to the sends of that TP-MR on that route; recipients are compared
@@ -209,4 +210,36 @@ pub fn prune_orphans(conn: &Connection, now: Millis) -> Result<usize, StoreError
     Ok(conn
         .prepare_cached("DELETE FROM orphan_reports WHERE received_at < ?1")?
         .execute([now - ORPHAN_TTL])?)
+}
+
+impl super::Store {
+    /// Records a status report (see `reports`): the message and its status after the
+    /// update, or `None` when no segment matches (log-worthy, not an error).
+    #[allow(clippy::too_many_arguments)]
+    pub async fn record_status_report(
+        &self,
+        route: &str,
+        message_ref: u8,
+        recipient: &str,
+        tp_st: u8,
+        status: DeliveryStatus,
+        now: Millis,
+        window: Duration,
+    ) -> Result<Option<(MessageId, MessageStatus)>, StoreError> {
+        let route = route.to_owned();
+        let recipient = recipient.to_owned();
+        super::writer::write(&self.writer, move |c| {
+            record_status_report(
+                c,
+                &route,
+                message_ref,
+                &recipient,
+                tp_st,
+                status,
+                now,
+                window,
+            )
+        })
+        .await
+    }
 }

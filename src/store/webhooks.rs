@@ -239,3 +239,53 @@ pub fn setting_or_init(
         .execute(params![key, value])?;
     Ok(value)
 }
+
+impl super::Store {
+    /// Status callbacks due at `now` (the webhook worker's queue).
+    pub async fn webhooks_due(
+        &self,
+        now: Millis,
+        limit: usize,
+        per_host: usize,
+    ) -> Result<Vec<WebhookJob>, StoreError> {
+        super::writer::read(&self.reader, move |c| due(c, now, limit, per_host)).await
+    }
+
+    /// The client's metadata that a message's callbacks carry.
+    pub async fn webhook_metadata(
+        &self,
+        id: MessageId,
+    ) -> Result<Option<crate::message::RawJson>, StoreError> {
+        super::writer::read(&self.reader, move |c| metadata_of(c, id)).await
+    }
+
+    /// A callback was delivered.
+    pub async fn webhook_delivered(&self, id: i64, now: Millis) -> Result<(), StoreError> {
+        super::writer::write(&self.writer, move |c| record_attempt(c, id, Ok(()), now)).await
+    }
+
+    /// A callback failed: retried at `next_attempt_at`, or given up when `None`.
+    pub async fn webhook_failed(
+        &self,
+        id: i64,
+        error: &str,
+        next_attempt_at: Option<Millis>,
+        now: Millis,
+    ) -> Result<(), StoreError> {
+        let error = error.to_owned();
+        super::writer::write(&self.writer, move |c| {
+            record_attempt(c, id, Err((&error, next_attempt_at)), now)
+        })
+        .await
+    }
+
+    /// An installation-wide setting, created by `make` the first time it is asked for.
+    pub async fn setting_or_init(
+        &self,
+        key: &str,
+        make: impl FnOnce() -> String + Send + 'static,
+    ) -> Result<String, StoreError> {
+        let key = key.to_owned();
+        super::writer::write(&self.writer, move |c| setting_or_init(c, &key, make)).await
+    }
+}
