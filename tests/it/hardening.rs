@@ -6,6 +6,7 @@
 //! rebinding against the open API, world-readable state files and secrets in logs.
 
 use super::api::{call, get, post};
+use super::daemon::TestDaemon;
 use super::process::{free_port, http, peak_rss, start, start_logging};
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
@@ -20,41 +21,13 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::sync::mpsc;
 use tower::ServiceExt;
 
-struct Running {
-    daemon: Option<Daemon>,
-    app: App,
-    dir: tempfile::TempDir,
-}
-
-impl Running {
-    async fn stop(mut self) -> tempfile::TempDir {
-        if let Some(d) = self.daemon.take() {
-            d.stop().await;
-        }
-        self.dir
-    }
-}
-
-async fn start_daemon(tweak: impl FnOnce(&mut Config)) -> Running {
-    let dir = tempfile::tempdir().unwrap();
-    let mut config = Config::default();
-    config.storage.path = dir.path().join("smsgate.db");
-    config.simulator.latency_ms = (0, 0);
-    config.dispatch.poll_interval_ms = 20;
-    config.limits.duplicate_window_secs = 0;
-    tweak(&mut config);
-    config.validate().unwrap();
-    let daemon = Daemon::start(&config).await.expect("daemon starts");
-    daemon
-        .service
-        .wait_for_modems(Duration::from_secs(10))
-        .await;
-    let app = daemon.router();
-    Running {
-        daemon: Some(daemon),
-        app,
-        dir,
-    }
+/// The suite's daemon: no duplicate suppression (tests repeat texts on purpose).
+async fn start_daemon(tweak: impl FnOnce(&mut Config)) -> TestDaemon {
+    TestDaemon::start(|c| {
+        c.limits.duplicate_window_secs = 0;
+        tweak(c);
+    })
+    .await
 }
 
 const SIM1: &str = "+12025550102";

@@ -4,6 +4,7 @@
 //! bounded polling of the API, as a client does.
 
 use super::api::{call, get, post, wait_for};
+use super::daemon::{test_config, TestDaemon};
 use axum::http::StatusCode;
 use serde_json::{json, Value};
 use smsgate::config::{generate_api_key, ApiKey, Config, Scope};
@@ -12,50 +13,24 @@ use smsgate::http::App;
 use smsgate::sim::Faults;
 use std::time::Duration;
 
-struct Running {
-    daemon: Option<Daemon>,
-    app: App,
-    _dir: tempfile::TempDir,
-}
-
-impl Running {
-    async fn stop(mut self) {
-        if let Some(d) = self.daemon.take() {
-            d.stop().await;
-        }
-    }
-}
-
-fn base_config(dir: &tempfile::TempDir) -> Config {
-    let mut config = Config::default();
-    config.storage.path = dir.path().join("smsgate.db");
-    config.simulator.latency_ms = (0, 0);
-    config.dispatch.poll_interval_ms = 20;
+/// The suite's daemon: quick retries, and a route ready before the first request (as a
+/// load balancer would wait for /readyz).
+async fn start_in(dir: tempfile::TempDir, mut config: Config) -> TestDaemon {
     config.dispatch.backoff_initial_ms = 50;
     config.dispatch.backoff_max_ms = 200;
-    config
-}
-
-async fn start_with(dir: tempfile::TempDir, config: Config) -> Running {
-    let daemon = Daemon::start(&config).await.expect("daemon starts");
-    let app = daemon.router();
-    // Wait until a route can send, as a load balancer would with /readyz.
-    let ready = Running {
-        daemon: Some(daemon),
-        app,
-        _dir: dir,
-    };
-    if config.uses_simulator() {
-        wait_for(&ready.app, "/readyz", |v| v["ready"] == true, "ready").await;
+    let simulated = config.uses_simulator();
+    let d = TestDaemon::start_in(dir, config).await;
+    if simulated {
+        wait_for(&d.app, "/readyz", |v| v["ready"] == true, "ready").await;
     }
-    ready
+    d
 }
 
-async fn start(tweak: impl FnOnce(&mut Config)) -> Running {
+async fn start(tweak: impl FnOnce(&mut Config)) -> TestDaemon {
     let dir = tempfile::tempdir().unwrap();
-    let mut config = base_config(&dir);
+    let mut config = test_config(&dir);
     tweak(&mut config);
-    start_with(dir, config).await
+    start_in(dir, config).await
 }
 
 async fn wait_status(app: &App, id: &Value, status: &str) -> Value {
@@ -284,7 +259,7 @@ async fn a_modem_failing_mid_batch_hands_its_messages_to_another() {
     // 20 ms per send: 200 messages keep two modems busy for about two seconds, so a fault
     // injected after the first deliveries always lands in the middle of the batch.
     let d = start(|c| c.simulator.latency_ms = (20, 20)).await;
-    let sim = d.daemon.as_ref().unwrap().simulator.clone().unwrap();
+    let sim = d.sim();
     let recipients: Vec<Value> = (0..200)
         .map(|i| json!(format!("+4915112346{i:03}")))
         .collect();
@@ -350,7 +325,7 @@ async fn a_modem_failing_mid_batch_hands_its_messages_to_another() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_hung_modem_holds_no_message_hostage() {
     let d = start(|_| {}).await;
-    let sim = d.daemon.as_ref().unwrap().simulator.clone().unwrap();
+    let sim = d.sim();
     sim.set_faults(
         0,
         Faults {
@@ -535,7 +510,7 @@ async fn modems_are_listed_with_state_identity_and_counters() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn work_queued_before_a_restart_is_sent_after_it() {
     let dir = tempfile::tempdir().unwrap();
-    let mut config = base_config(&dir);
+    let mut config = test_config(&dir);
     config.simulator.modems = 0; // nothing sends: everything stays queued
     let d = Daemon::start(&config).await.unwrap();
     let app = d.router();
@@ -554,7 +529,7 @@ async fn work_queued_before_a_restart_is_sent_after_it() {
     d.stop().await;
 
     config.simulator.modems = 2;
-    let d = start_with(dir, config).await;
+    let d = start_in(dir, config).await;
     for id in &ids {
         wait_status(&d.app, id, "delivered").await;
     }
@@ -677,7 +652,7 @@ async fn a_failed_callback_is_retried() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_message_no_route_can_take_never_starves_a_free_modem() {
     let d = start(|_| {}).await;
-    let sim = d.daemon.as_ref().unwrap().simulator.clone().unwrap();
+    let sim = d.sim();
     sim.set_registration(0, 2); // sim0: searching, so not ready
     wait_for(
         &d.app,

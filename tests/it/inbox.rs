@@ -4,11 +4,11 @@
 //! inbox directly, to check that what the store did not commit stays on the SIM. Real time;
 //! state changes are awaited with bounded polling of the API or the simulator.
 
+use super::daemon::TestDaemon;
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use serde_json::Value;
 use smsgate::config::{generate_api_key, ApiKey, Config, Scope};
-use smsgate::daemon::Daemon;
 use smsgate::http::App;
 use smsgate::inbound::inbox::{Inbox, InboxSettings};
 use smsgate::message::SmsType;
@@ -24,41 +24,18 @@ const EXTERNAL: &str = "+4915112345678";
 const EXTERNAL_Q: &str = "%2B4915112345678";
 const OTHER: &str = "+33612345678";
 
-struct Running {
-    daemon: Daemon,
-    app: App,
-    sim: SimNetwork,
-    _dir: tempfile::TempDir,
-}
-
-async fn start(tweak: impl FnOnce(&mut Config)) -> Running {
-    let dir = tempfile::tempdir().unwrap();
-    let mut config = Config::default();
-    config.storage.path = dir.path().join("smsgate.db");
-    config.simulator.latency_ms = (0, 0);
-    config.dispatch.poll_interval_ms = 20;
-    tweak(&mut config);
-    config.validate().unwrap();
-    let daemon = Daemon::start(&config).await.expect("daemon starts");
-    let app = daemon.router();
-    let sim = daemon.simulator.clone().expect("runs on the simulator");
-    let running = Running {
-        daemon,
-        app,
-        sim,
-        _dir: dir,
-    };
-    // Every modem ready, so each knows its own number (read at initialisation).
+/// The suite's daemon, with every modem ready, so each knows its own number (read at
+/// initialisation).
+async fn start(tweak: impl FnOnce(&mut Config)) -> TestDaemon {
+    let d = TestDaemon::start(tweak).await;
     wait_until("every modem ready", || {
-        running
-            .daemon
-            .service
+        d.service()
             .modems()
             .iter()
             .all(|m| m.status.state == ModemState::Ready)
     })
     .await;
-    running
+    d
 }
 
 async fn call(app: &App, method: &str, path: &str, key: Option<&str>) -> (StatusCode, Value) {
@@ -124,7 +101,7 @@ async fn a_three_part_inbound_message_arrives_as_one() {
     let d = start(|_| {}).await;
     let text = long_text();
     let parts = d
-        .sim
+        .sim()
         .inject_inbound(0, EXTERNAL, &text, InboundOptions::default())
         .unwrap();
     assert_eq!(parts, 3, "the text needs three segments");
@@ -135,7 +112,7 @@ async fn a_three_part_inbound_message_arrives_as_one() {
     let m = &page["messages"][0];
     assert_eq!(m["text"], text.as_str());
     assert_eq!(m["from"], EXTERNAL);
-    assert_eq!(m["to"], d.sim.msisdn(0).as_str());
+    assert_eq!(m["to"], d.sim().msisdn(0).as_str());
     assert_eq!(m["modem"], "sim0");
     assert_eq!(
         (m["parts"].as_u64(), m["parts_received"].as_u64()),
@@ -161,15 +138,15 @@ async fn a_three_part_inbound_message_arrives_as_one() {
         .collect();
     assert_eq!(seqs, vec![1, 2, 3]);
     // Recorded, so taken off the SIM.
-    wait_until("the SIM is empty", || d.sim.counters(0).stored == 0).await;
+    wait_until("the SIM is empty", || d.sim().counters(0).stored == 0).await;
 
     // The filters: another sender, a time after it, a page, and bad input.
-    d.sim
+    d.sim()
         .inject_inbound(1, OTHER, "hello", InboundOptions::default())
         .unwrap();
     let all = wait_for(&d.app, "/api/inbound", |v| v["total"] == 2).await;
     assert_eq!(all["messages"][0]["from"], OTHER, "newest first");
-    assert_eq!(all["messages"][0]["to"], d.sim.msisdn(1).as_str());
+    assert_eq!(all["messages"][0]["to"], d.sim().msisdn(1).as_str());
     // An unencoded + arrives as a space; it is read as the + it was.
     let (_, mine) = get(&d.app, "/api/inbound?from=+4915112345678").await;
     assert_eq!(mine["total"], 1, "{mine}");
@@ -194,7 +171,7 @@ async fn a_three_part_inbound_message_arrives_as_one() {
         let (status, _) = get(&d.app, &format!("/api/inbound/{id}")).await;
         assert_eq!(status, StatusCode::NOT_FOUND, "{id}");
     }
-    d.daemon.stop().await;
+    d.stop().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -204,7 +181,7 @@ async fn a_stop_reply_puts_the_number_on_the_list_and_start_takes_it_off() {
     let (status, _) = get(&d.app, &path).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 
-    d.sim
+    d.sim()
         .inject_inbound(0, EXTERNAL, "Stop", InboundOptions::default())
         .unwrap();
     let row = wait_for(&d.app, &path, |v| v["number"] == EXTERNAL).await;
@@ -218,7 +195,7 @@ async fn a_stop_reply_puts_the_number_on_the_list_and_start_takes_it_off() {
     assert_eq!(inbound["messages"][0]["text"], "Stop");
 
     // What the send path will ask.
-    let service = &d.daemon.service;
+    let service = &d.service();
     let among = service
         .opted_out_among(vec![EXTERNAL.to_string(), OTHER.to_string()])
         .await
@@ -232,20 +209,20 @@ async fn a_stop_reply_puts_the_number_on_the_list_and_start_takes_it_off() {
     assert!(!service.optout_blocks(SmsType::Otp));
 
     // A sentence with the word in it is an ordinary message.
-    d.sim
+    d.sim()
         .inject_inbound(0, OTHER, "please stop calling", InboundOptions::default())
         .unwrap();
     wait_for(&d.app, "/api/inbound", |v| v["total"] == 2).await;
     let (status, _) = get(&d.app, &format!("/api/optouts/{OTHER}")).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 
-    d.sim
+    d.sim()
         .inject_inbound(1, EXTERNAL, " START ", InboundOptions::default())
         .unwrap();
     wait_for(&d.app, &path, |v| v["error"]["code"] == "not_found").await;
     let (_, list) = get(&d.app, "/api/optouts").await;
     assert_eq!(list["total"], 0);
-    d.daemon.stop().await;
+    d.stop().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -256,19 +233,19 @@ async fn configured_keywords_and_blocked_types_are_used() {
         c.optout.block = vec![SmsType::Promotional, SmsType::Transactional];
     })
     .await;
-    d.sim
+    d.sim()
         .inject_inbound(0, EXTERNAL, "stop", InboundOptions::default())
         .unwrap();
-    d.sim
+    d.sim()
         .inject_inbound(0, OTHER, "halt", InboundOptions::default())
         .unwrap();
     wait_for(&d.app, "/api/inbound", |v| v["total"] == 2).await;
     let list = wait_for(&d.app, "/api/optouts", |v| v["total"] == 1).await;
     assert_eq!(list["optouts"][0]["number"], OTHER, "{list}");
     assert_eq!(list["optouts"][0]["keyword"], "HALT");
-    assert!(d.daemon.service.optout_blocks(SmsType::Transactional));
-    assert!(!d.daemon.service.optout_blocks(SmsType::Otp));
-    d.daemon.stop().await;
+    assert!(d.service().optout_blocks(SmsType::Transactional));
+    assert!(!d.service().optout_blocks(SmsType::Otp));
+    d.stop().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -335,7 +312,7 @@ async fn the_optout_api_adds_removes_lists_and_refuses_bad_numbers() {
         assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
         assert_eq!(body["error"]["field"], "limit");
     }
-    d.daemon.stop().await;
+    d.stop().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -391,7 +368,7 @@ async fn reading_needs_read_and_changing_the_list_needs_send() {
         call(app, "DELETE", &path, Some(&send_key)).await.0,
         StatusCode::NO_CONTENT
     );
-    d.daemon.stop().await;
+    d.stop().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -408,7 +385,7 @@ async fn an_incomplete_message_is_delivered_flagged_after_the_timeout() {
     )
     .unwrap();
     assert_eq!(plan.segments.len(), 2);
-    d.sim
+    d.sim()
         .inject_inbound_tpdu(0, first_part_tpdu(&plan, EXTERNAL))
         .unwrap();
     let page = wait_for(&d.app, "/api/inbound", |v| v["total"] == 1).await;
@@ -419,7 +396,7 @@ async fn an_incomplete_message_is_delivered_flagged_after_the_timeout() {
         (Some(2), Some(1))
     );
     assert!(text.starts_with(m["text"].as_str().unwrap()), "{m}");
-    d.daemon.stop().await;
+    d.stop().await;
 }
 
 /// The TPDU of an SMS-DELIVER carrying segment 1 of `plan` (8-bit reference 99).
@@ -534,7 +511,7 @@ async fn a_message_the_inbox_could_not_commit_stays_on_the_sim() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_message_sent_to_a_simulated_modem_arrives_in_the_inbox() {
     let d = start(|_| {}).await;
-    let body = serde_json::json!({"to": [d.sim.msisdn(1)], "message": "Hello from smsgate 😀"});
+    let body = serde_json::json!({"to": [d.sim().msisdn(1)], "message": "Hello from smsgate 😀"});
     let req = Request::builder()
         .method("POST")
         .uri("/api/sms/send")
@@ -545,10 +522,10 @@ async fn a_message_sent_to_a_simulated_modem_arrives_in_the_inbox() {
     assert_eq!(status, StatusCode::ACCEPTED);
     let page = wait_for(&d.app, "/api/inbound", |v| v["total"] == 1).await;
     let m = &page["messages"][0];
-    assert_eq!(m["from"], d.sim.msisdn(0).as_str());
-    assert_eq!(m["to"], d.sim.msisdn(1).as_str());
+    assert_eq!(m["from"], d.sim().msisdn(0).as_str());
+    assert_eq!(m["to"], d.sim().msisdn(1).as_str());
     assert_eq!(m["modem"], "sim1");
     assert_eq!(m["text"], "Hello from smsgate 😀");
     assert_eq!(m["encoding"], "ucs2");
-    d.daemon.stop().await;
+    d.stop().await;
 }

@@ -13,6 +13,7 @@ mod cli_pdu; // `smsgate pdu encode|decode|count`: the JSON contract, exit codes
 mod cli_simulate; // `smsgate simulate` as a process: stdout lines, TCP, pty links, log, SIGTERM, bad arguments
 mod config; // `smsgate check-config` and `smsgate api-key create` as processes: ok line, exit 78 naming the key, keys that parse back
 mod crash; // SIGKILL of a real smsgate serve while clients send: nothing accepted is lost
+mod daemon; // the daemon the in-process modules drive: config, start, clock, simulator, stop
 mod e2e_simulate; // real processes: smsgate simulate on ptys, driven by smsgate modem send/listen
 mod hardening; // regressions of the hardening review: bounded requests, SSRF, concurrent callbacks, slow clients, CORS, idempotency per key, no 408 after commit, JSON errors, Host rule, file modes, no secrets in logs, verbatim metadata
 mod hardware; // hardware tests (ignored without SMSGATE_TEST_MODEM) and their simulator twins

@@ -3,62 +3,35 @@
 //! that arrived at the simulated handset. The façade's clock is injected so expiry and
 //! cooldowns are crossed without waiting.
 
+use super::daemon::TestDaemon;
 use axum::body::Body;
 use axum::http::{HeaderMap, Request, StatusCode};
 use serde_json::{json, Value};
 use smsgate::config::Config;
-use smsgate::daemon::Daemon;
 use smsgate::http::App;
-use smsgate::message::now_millis;
-use smsgate::service::Clock;
 use smsgate::sim::SimNetwork;
-use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tower::ServiceExt;
 
 struct Harness {
-    daemon: Option<Daemon>,
+    d: TestDaemon,
     app: App,
     sim: SimNetwork,
-    /// Milliseconds the façade's clock is ahead of the system clock.
-    skew: Arc<AtomicI64>,
-    dir: tempfile::TempDir,
 }
 
 impl Harness {
     async fn start(tweak: impl FnOnce(&mut Config)) -> Harness {
-        let dir = tempfile::tempdir().unwrap();
-        let mut config = Config::default();
-        config.storage.path = dir.path().join("smsgate.db");
-        config.simulator.latency_ms = (0, 0);
-        config.dispatch.poll_interval_ms = 20;
-        tweak(&mut config);
-        let skew = Arc::new(AtomicI64::new(0));
-        let clock_skew = skew.clone();
-        let clock = Clock::from_fn(move || now_millis() + clock_skew.load(Ordering::SeqCst));
-        let daemon = Daemon::start_with_clock(&config, clock).await.unwrap();
-        let app = daemon.router();
-        let sim = daemon.simulator.clone().unwrap();
-        let h = Harness {
-            daemon: Some(daemon),
-            app,
-            sim,
-            skew,
-            dir,
-        };
-        h.daemon
-            .as_ref()
-            .unwrap()
-            .service
-            .wait_for_modems(Duration::from_secs(10))
-            .await;
-        h
+        let d = TestDaemon::start(tweak).await;
+        Harness {
+            app: d.app.clone(),
+            sim: d.sim(),
+            d,
+        }
     }
 
     fn advance(&self, by: Duration) {
-        self.skew
-            .fetch_add(i64::try_from(by.as_millis()).unwrap(), Ordering::SeqCst);
+        self.d.advance(by);
     }
 
     async fn call(
@@ -123,11 +96,8 @@ impl Harness {
     }
 
     /// Stops the daemon; the data directory lives on in what is returned.
-    async fn stop(mut self) -> tempfile::TempDir {
-        if let Some(d) = self.daemon.take() {
-            d.stop().await;
-        }
-        self.dir
+    async fn stop(self) -> tempfile::TempDir {
+        self.d.stop().await
     }
 }
 

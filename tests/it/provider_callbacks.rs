@@ -8,13 +8,13 @@
 //! duplicates and late statuses → 200 and an "ignored" event; a callback before the send
 //! was recorded → kept and adopted; the generic webhook's bad input → 400 naming the field.
 
+use super::daemon::TestDaemon;
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use base64::Engine;
 use hmac::{KeyInit, Mac};
 use serde_json::{json, Value};
-use smsgate::config::{Config, PlivoConfig, Secret, TwilioConfig, VonageConfig};
-use smsgate::daemon::Daemon;
+use smsgate::config::{PlivoConfig, Secret, TwilioConfig, VonageConfig};
 use smsgate::http::App;
 use smsgate::message::MessageId;
 use smsgate::store::{SegmentRef, Store, StoreOptions};
@@ -28,67 +28,57 @@ const PLIVO_TOKEN: &str = "plivo_tok_0123456789";
 /// 2099-01-01T00:00:00Z: messages scheduled then are never taken by the dispatcher.
 const FAR: i64 = 4_070_908_800_000;
 
+/// The daemon, and a second handle on its database: the test plays the dispatcher's part.
 struct Running {
-    daemon: Option<Daemon>,
+    daemon: TestDaemon,
     app: App,
     store: Store,
-    _dir: tempfile::TempDir,
 }
 
 impl Running {
-    async fn stop(mut self) {
-        if let Some(d) = self.daemon.take() {
-            d.stop().await;
-        }
+    async fn stop(self) {
+        self.daemon.stop().await;
     }
 }
 
 async fn start() -> Running {
-    let dir = tempfile::tempdir().unwrap();
-    let mut config = Config::default();
-    config.storage.path = dir.path().join("smsgate.db");
-    config.simulator.latency_ms = (0, 0);
-    config.dispatch.poll_interval_ms = 20;
-    config.limits.duplicate_window_secs = 0;
-    config.providers.callback_base_url = Some(BASE.into());
-    config.providers.twilio = Some(TwilioConfig {
-        account_sid: "AC0123456789abcdef0123456789abcdef".into(),
-        auth_token: Secret::new(TWILIO_TOKEN),
-        from: "+15005550006".into(),
-        base_url: "http://127.0.0.1:9".into(),
-        ..TwilioConfig::default()
-    });
-    config.providers.vonage = Some(VonageConfig {
-        api_key: "abcd1234".into(),
-        api_secret: Secret::new("s3cret"),
-        from: "AcmeInc".into(),
-        signature_secret: Some(Secret::new(VONAGE_SECRET)),
-        base_url: "http://127.0.0.1:9".into(),
-        ..VonageConfig::default()
-    });
-    config.providers.plivo = Some(PlivoConfig {
-        auth_id: "MAXXXXXXXXXXXXXXXXXX".into(),
-        auth_token: Secret::new(PLIVO_TOKEN),
-        from: "14155550100".into(),
-        base_url: "http://127.0.0.1:9".into(),
-        ..PlivoConfig::default()
-    });
-    config.validate().unwrap();
-    let daemon = Daemon::start(&config).await.expect("daemon starts");
-    daemon
-        .service
-        .wait_for_modems(Duration::from_secs(10))
-        .await;
-    let app = daemon.router();
-    // A second handle on the same database: the test plays the dispatcher's part.
-    let store = Store::open(&config.storage.path, StoreOptions::default())
-        .await
-        .unwrap();
+    let daemon = TestDaemon::start(|c| {
+        c.limits.duplicate_window_secs = 0;
+        c.providers.callback_base_url = Some(BASE.into());
+        c.providers.twilio = Some(TwilioConfig {
+            account_sid: "AC0123456789abcdef0123456789abcdef".into(),
+            auth_token: Secret::new(TWILIO_TOKEN),
+            from: "+15005550006".into(),
+            base_url: "http://127.0.0.1:9".into(),
+            ..TwilioConfig::default()
+        });
+        c.providers.vonage = Some(VonageConfig {
+            api_key: "abcd1234".into(),
+            api_secret: Secret::new("s3cret"),
+            from: "AcmeInc".into(),
+            signature_secret: Some(Secret::new(VONAGE_SECRET)),
+            base_url: "http://127.0.0.1:9".into(),
+            ..VonageConfig::default()
+        });
+        c.providers.plivo = Some(PlivoConfig {
+            auth_id: "MAXXXXXXXXXXXXXXXXXX".into(),
+            auth_token: Secret::new(PLIVO_TOKEN),
+            from: "14155550100".into(),
+            base_url: "http://127.0.0.1:9".into(),
+            ..PlivoConfig::default()
+        });
+    })
+    .await;
+    let store = Store::open(
+        &daemon.dir.path().join("smsgate.db"),
+        StoreOptions::default(),
+    )
+    .await
+    .unwrap();
     Running {
-        daemon: Some(daemon),
-        app,
+        app: daemon.app.clone(),
+        daemon,
         store,
-        _dir: dir,
     }
 }
 
@@ -754,20 +744,18 @@ async fn unknown_or_unconfigured_providers_are_404() {
     }
     r.stop().await;
     // Without callback_base_url no provider route exists (a signature could not be checked).
-    let dir = tempfile::tempdir().unwrap();
-    let mut config = Config::default();
-    config.storage.path = dir.path().join("smsgate.db");
-    config.simulator.modems = 1;
-    config.providers.twilio = Some(TwilioConfig {
-        account_sid: "AC0123456789abcdef0123456789abcdef".into(),
-        auth_token: Secret::new(TWILIO_TOKEN),
-        from: "+15005550006".into(),
-        ..TwilioConfig::default()
-    });
-    config.validate().unwrap();
-    let daemon = Daemon::start(&config).await.unwrap();
+    let daemon = TestDaemon::start(|c| {
+        c.simulator.modems = 1;
+        c.providers.twilio = Some(TwilioConfig {
+            account_sid: "AC0123456789abcdef0123456789abcdef".into(),
+            auth_token: Secret::new(TWILIO_TOKEN),
+            from: "+15005550006".into(),
+            ..TwilioConfig::default()
+        });
+    })
+    .await;
     let (status, _) = request(
-        &daemon.router(),
+        &daemon.app,
         "POST",
         "/webhooks/twilio/status",
         &[],

@@ -4,13 +4,13 @@
 //! state changes are awaited with bounded polling of the API, as a client does.
 
 use super::api::{call, get, wait_for};
+use super::daemon::TestDaemon;
 use axum::body::Body;
 use axum::extract::Request;
 use axum::http::StatusCode;
 use axum::response::Response;
 use serde_json::{json, Value};
 use smsgate::config::{Config, TwilioConfig};
-use smsgate::daemon::Daemon;
 use smsgate::http::App;
 use smsgate::sim::Faults;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -73,53 +73,25 @@ async fn refused_url() -> String {
     url
 }
 
-struct Running {
-    daemon: Option<Daemon>,
-    app: App,
-    _dir: tempfile::TempDir,
-}
-
-impl Running {
-    fn sim(&self) -> smsgate::sim::SimNetwork {
-        self.daemon.as_ref().unwrap().simulator.clone().unwrap()
-    }
-
-    async fn stop(mut self) {
-        if let Some(d) = self.daemon.take() {
-            d.stop().await;
-        }
-    }
-}
-
 /// A daemon on two simulated modems with Twilio at `twilio_url`; waits for both modems.
-async fn start(twilio_url: &str, tweak: impl FnOnce(&mut Config)) -> Running {
-    let dir = tempfile::tempdir().unwrap();
-    let mut config = Config::default();
-    config.storage.path = dir.path().join("smsgate.db");
-    config.simulator.latency_ms = (0, 0);
-    config.dispatch.poll_interval_ms = 20;
-    config.dispatch.backoff_initial_ms = 50;
-    config.dispatch.backoff_max_ms = 200;
-    config.providers.twilio = Some(TwilioConfig {
-        account_sid: SID.into(),
-        auth_token: smsgate::config::Secret::new("tok3n"),
-        from: "+15005550006".into(),
-        base_url: twilio_url.into(),
-        timeout_ms: 500,
-        connect_timeout_ms: 200,
-        ..TwilioConfig::default()
-    });
-    tweak(&mut config);
-    config.validate().expect("a valid test config");
-    let daemon = Daemon::start(&config).await.expect("daemon starts");
-    let app = daemon.router();
-    let running = Running {
-        daemon: Some(daemon),
-        app,
-        _dir: dir,
-    };
+async fn start(twilio_url: &str, tweak: impl FnOnce(&mut Config)) -> TestDaemon {
+    let d = TestDaemon::start(|c| {
+        c.dispatch.backoff_initial_ms = 50;
+        c.dispatch.backoff_max_ms = 200;
+        c.providers.twilio = Some(TwilioConfig {
+            account_sid: SID.into(),
+            auth_token: smsgate::config::Secret::new("tok3n"),
+            from: "+15005550006".into(),
+            base_url: twilio_url.into(),
+            timeout_ms: 500,
+            connect_timeout_ms: 200,
+            ..TwilioConfig::default()
+        });
+        tweak(c);
+    })
+    .await;
     wait_for(
-        &running.app,
+        &d.app,
         "/api/modems",
         |v| {
             v["modems"]
@@ -129,7 +101,7 @@ async fn start(twilio_url: &str, tweak: impl FnOnce(&mut Config)) -> Running {
         "both modems ready",
     )
     .await;
-    running
+    d
 }
 
 /// Sends one message and returns its id.

@@ -4,41 +4,20 @@
 //! carried to the handset, usage counts, inactive and deleted templates, bad input, scopes.
 //! Real time with zero simulator latency; arrival is awaited by bounded polling.
 
-use super::api::{call, get, post};
+use super::api::{call, get, post, wait_for};
+use super::daemon::TestDaemon;
 use axum::http::StatusCode;
 use serde_json::{json, Value};
 use smsgate::config::{generate_api_key, ApiKey, Config, Scope};
-use smsgate::daemon::Daemon;
 use smsgate::http::App;
 use smsgate::sim::SinkMessage;
 use std::time::Duration;
 
-struct Running {
-    daemon: Daemon,
-    app: App,
-    _dir: tempfile::TempDir,
-}
-
-async fn start(tweak: impl FnOnce(&mut Config)) -> Running {
-    let dir = tempfile::tempdir().unwrap();
-    let mut config = Config::default();
-    config.storage.path = dir.path().join("smsgate.db");
-    config.simulator.latency_ms = (0, 0);
-    config.dispatch.poll_interval_ms = 20;
-    tweak(&mut config);
-    let daemon = Daemon::start(&config).await.expect("daemon starts");
-    let app = daemon.router();
-    let running = Running {
-        daemon,
-        app,
-        _dir: dir,
-    };
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
-    while get(&running.app, "/readyz").await.1["ready"] != true {
-        assert!(tokio::time::Instant::now() < deadline, "never ready");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    running
+/// The suite's daemon, with a route ready before the first request.
+async fn start(tweak: impl FnOnce(&mut Config)) -> TestDaemon {
+    let d = TestDaemon::start(tweak).await;
+    wait_for(&d.app, "/readyz", |v| v["ready"] == true, "ready").await;
+    d
 }
 
 async fn put(app: &App, path: &str, body: Value) -> (StatusCode, Value) {
@@ -57,8 +36,8 @@ fn assert_invalid(answer: (StatusCode, Value), field: &str, what: &str) -> Strin
 
 /// The segments the simulated network carried to `number` (not a simulated modem), once
 /// `count` have arrived — at most 30 s of polling.
-async fn arrived(d: &Running, number: &str, count: usize) -> Vec<SinkMessage> {
-    let sim = d.daemon.simulator.as_ref().expect("runs on the simulator");
+async fn arrived(d: &TestDaemon, number: &str, count: usize) -> Vec<SinkMessage> {
+    let sim = d.sim();
     let wanted = number.trim_start_matches('+');
     let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
     loop {
@@ -532,7 +511,7 @@ async fn a_template_is_created_listed_versioned_previewed_and_sent() {
     assert_eq!(status, StatusCode::NOT_FOUND);
     let (_, all) = get(app, "/api/templates").await;
     assert_eq!(all["total"], 2);
-    d.daemon.stop().await;
+    d.stop().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -645,7 +624,7 @@ async fn bad_template_input_is_a_4xx_naming_the_field() {
     // Nothing was stored by the refused updates.
     let (_, history) = get(app, "/api/templates/dup/versions").await;
     assert_eq!(history["versions"].as_array().unwrap().len(), 3);
-    d.daemon.stop().await;
+    d.stop().await;
 }
 
 /// Method, path, body, headers, expected status.
@@ -753,5 +732,5 @@ async fn template_routes_need_read_or_send_scope() {
         let (status, answer) = call(app, method, path, body, headers).await;
         assert_eq!(status, expected, "{method} {path}: {answer}");
     }
-    d.daemon.stop().await;
+    d.stop().await;
 }

@@ -5,13 +5,13 @@
 //! independently); and the official twilio Python SDK (tests/twilio_sdk/check.py) when
 //! `import twilio` works.
 
+use super::daemon::TestDaemon;
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use base64::Engine;
 use hmac::{KeyInit, Mac};
 use serde_json::Value;
 use smsgate::config::{Config, Secret, TwilioCompatConfig};
-use smsgate::daemon::Daemon;
 use smsgate::http::App;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -21,47 +21,18 @@ const ACCOUNT: &str = "AC0123456789abcdef0123456789abcdef";
 const TOKEN: &str = "tok_5f1e2d3c4b5a69788796a5b4c3d2e1f0";
 const SIM1: &str = "+12025550102";
 
-struct Running {
-    daemon: Option<Daemon>,
-    app: App,
-    _dir: tempfile::TempDir,
-}
-
-impl Running {
-    async fn stop(mut self) {
-        if let Some(d) = self.daemon.take() {
-            d.stop().await;
-        }
-    }
-}
-
-async fn start(tweak: impl FnOnce(&mut Config)) -> Running {
-    let dir = tempfile::tempdir().unwrap();
-    let mut config = Config::default();
-    config.storage.path = dir.path().join("smsgate.db");
-    config.simulator.latency_ms = (0, 0);
-    config.dispatch.poll_interval_ms = 20;
-    config.limits.duplicate_window_secs = 0;
-    config.twilio_compat = Some(TwilioCompatConfig {
-        account_sid: ACCOUNT.into(),
-        auth_token: Secret::new(TOKEN),
-        public_url: None,
-    });
-    tweak(&mut config);
-    config.validate().unwrap();
-    let daemon = Daemon::start(&config).await.expect("daemon starts");
-    if config.uses_simulator() {
-        daemon
-            .service
-            .wait_for_modems(Duration::from_secs(10))
-            .await;
-    }
-    let app = daemon.router();
-    Running {
-        daemon: Some(daemon),
-        app,
-        _dir: dir,
-    }
+/// The suite's daemon: the Twilio-compatible API on, no duplicate suppression.
+async fn start(tweak: impl FnOnce(&mut Config)) -> TestDaemon {
+    TestDaemon::start(|c| {
+        c.limits.duplicate_window_secs = 0;
+        c.twilio_compat = Some(TwilioCompatConfig {
+            account_sid: ACCOUNT.into(),
+            auth_token: Secret::new(TOKEN),
+            public_url: None,
+        });
+        tweak(c);
+    })
+    .await
 }
 
 fn basic(user: &str, password: &str) -> String {
