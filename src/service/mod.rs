@@ -696,7 +696,7 @@ impl Service {
     /// Cancels a message that has not been sent yet.
     pub async fn cancel(&self, id: MessageId) -> Result<MessageStatus, ServiceError> {
         self.store
-            .cancel(id, now_millis())
+            .cancel(id, self.now())
             .await
             .map_err(|e| match e {
                 StoreError::NotFound => ServiceError::NotFound(format!("message {id}")),

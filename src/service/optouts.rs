@@ -8,7 +8,7 @@
 //! know may have opted out by SMS); anything else is `Invalid` naming the field `number`.
 
 use super::{normalise_number, Service, ServiceError};
-use crate::message::{now_millis, SmsType};
+use crate::message::SmsType;
 use crate::store::optouts::{Optout, OptoutPage, Source};
 use std::collections::HashSet;
 
@@ -45,7 +45,7 @@ impl Service {
         let number = self.optout_number(number)?;
         Ok(self
             .store
-            .optout_add(&number, Source::Api, None, now_millis())
+            .optout_add(&number, Source::Api, None, self.now())
             .await?)
     }
 

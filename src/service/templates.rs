@@ -18,7 +18,7 @@
 //!   nothing.
 
 use super::{SendRequest, Service, ServiceError};
-use crate::message::{now_millis, MessageType, SmsType};
+use crate::message::{MessageType, SmsType};
 use crate::store::templates::TemplateFields;
 use crate::store::StoreError;
 use crate::templates::{check_variables, is_valid_id, parse, MAX_CONTENT_CHARS, MAX_ID_CHARS};
@@ -245,7 +245,7 @@ impl Service {
             new.sms_type,
             new.is_active,
         )?;
-        let now = now_millis();
+        let now = self.now();
         let Some(id) = new.id else {
             // 64 random bits: a collision is improbable; try again once if it happens.
             let mut last = None;
@@ -296,7 +296,7 @@ impl Service {
             )?;
             match self
                 .store
-                .update_template(id, current.version, fields, now_millis())
+                .update_template(id, current.version, fields, self.now())
                 .await
             {
                 // Another update won the race: recompute from the version it made.
@@ -390,7 +390,7 @@ impl Service {
 
     /// Counts one message accepted with template `id` (`NotFound` if it is gone).
     pub async fn record_template_use(&self, id: &str) -> Result<(), ServiceError> {
-        if self.store.record_template_use(id, 1, now_millis()).await? {
+        if self.store.record_template_use(id, 1, self.now()).await? {
             Ok(())
         } else {
             Err(not_found(id))
@@ -463,7 +463,7 @@ impl Service {
         let messages = u64::try_from(messages).unwrap_or(u64::MAX);
         match self
             .store
-            .record_template_use(id, messages, now_millis())
+            .record_template_use(id, messages, self.now())
             .await
         {
             Ok(true) => {}
