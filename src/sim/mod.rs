@@ -27,6 +27,7 @@ pub mod control;
 mod modem;
 mod network;
 mod parse;
+mod reply;
 mod serve;
 mod session;
 mod sms;

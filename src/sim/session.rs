@@ -9,10 +9,11 @@
 //! between responses (never inside one), except the deliberate `urc_mid_response` fault.
 
 use super::codes::{frame, frame_bytes, Final, CMS_BAD_PDU};
-use super::commands::{self, Next, Prompt};
+use super::commands;
 use super::modem::Event;
 use super::network;
 use super::parse::parse_line;
+use super::reply::{Next, Prompt};
 use super::sms;
 use super::Inner;
 use std::sync::Arc;

@@ -11,9 +11,9 @@ use super::codes::{
     Final, CME_BAD_PARAMETERS, CME_UNKNOWN, CMS_BAD_INDEX, CMS_BAD_PDU, CMS_BAD_TEXT,
     CMS_NOT_ALLOWED, CMS_NOT_SUPPORTED, CMS_NO_ACK_EXPECTED, CMS_NO_NETWORK,
 };
-use super::commands::{num, require_sim, text, Info, Next, Outcome, Prompt, OK};
 use super::modem::{pdu_hex, text_mode_lines, ModemState};
 use super::parse::{Arg, Form};
+use super::reply::{num, require_sim, text, Info, Next, Outcome, Prompt, OK};
 use super::storage::{ListFilter, Stat, Stored};
 use crate::pdu::{
     build_submits, Address, Payload, PduModePdu, SegmentPlan, SegmentPolicy, Submit, SubmitOptions,
