@@ -16,6 +16,7 @@ pub mod message;
 pub mod modem;
 pub mod otp;
 pub mod pdu;
+pub mod phone;
 pub mod providers;
 pub mod ratelimit;
 pub mod route;

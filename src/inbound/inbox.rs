@@ -109,7 +109,7 @@ impl InboundRules for Rules {
     }
 
     fn optout(&self, sender: &str, text: &str) -> Option<OptoutRequest> {
-        if !is_e164(sender) {
+        if !crate::phone::is_e164(sender) {
             return None;
         }
         self.keyword(text).map(|(action, keyword)| OptoutRequest {
@@ -164,13 +164,6 @@ fn text_of(content: Content) -> String {
     }
 }
 
-/// Whether `number` is `+` and 7–15 digits.
-pub fn is_e164(number: &str) -> bool {
-    number.strip_prefix('+').is_some_and(|digits| {
-        (7..=15).contains(&digits.len()) && digits.bytes().all(|b| b.is_ascii_digit())
-    })
-}
-
 /// The sender as stored: E.164 for an international number (and for a national one when
 /// `region` reads it as a valid number), else as sent (`MyBank`, a short code).
 pub fn sender_number(address: &Address, region: Option<&str>) -> String {
@@ -178,21 +171,10 @@ pub fn sender_number(address: &Address, region: Option<&str>) -> String {
     match address.ton {
         TypeOfNumber::International if digits => format!("+{}", address.value),
         TypeOfNumber::National | TypeOfNumber::Unknown if digits => region
-            .and_then(|r| national_to_e164(&address.value, r))
+            .and_then(|r| crate::phone::normalise(&address.value, Some(r)).ok())
             .unwrap_or_else(|| address.to_string()),
         _ => address.to_string(),
     }
-}
-
-fn national_to_e164(digits: &str, region: &str) -> Option<String> {
-    let id = region
-        .trim()
-        .to_ascii_uppercase()
-        .parse::<phonenumber::country::Id>()
-        .ok()?;
-    let parsed = phonenumber::parse(Some(id), digits).ok()?;
-    phonenumber::is_valid(&parsed)
-        .then(|| parsed.format().mode(phonenumber::Mode::E164).to_string())
 }
 
 /// A number for the logs: the first four and the last two characters.

@@ -4,7 +4,7 @@
 //! compared in E.164, as the inbox stores senders; anything else (an alphanumeric sender,
 //! a short code) is compared as given.
 
-use super::{normalise_number, Service, ServiceError};
+use super::{Service, ServiceError};
 use crate::message::Millis;
 use crate::store::inbox::{InboundDetail, InboundFilter, InboundPage};
 
@@ -27,18 +27,8 @@ pub struct InboundQuery {
 /// `+…` in E.164: normalised when the numbering plan knows it, else compacted (a sender
 /// the network wrote as `+` and digits is stored so even when no plan knows it).
 fn international(from: &str) -> Result<String, ServiceError> {
-    if let Ok(e164) = normalise_number(from, None) {
-        return Ok(e164);
-    }
-    let compact = super::optouts::compact_e164(from);
-    if crate::inbound::inbox::is_e164(&compact) {
-        Ok(compact)
-    } else {
-        Err(ServiceError::invalid(
-            "from",
-            "not a phone number: + and 7–15 digits",
-        ))
-    }
+    crate::phone::normalise_or_lenient(from, None)
+        .map_err(|_| ServiceError::invalid("from", "not a phone number: + and 7–15 digits"))
 }
 
 impl Service {
@@ -56,7 +46,7 @@ impl Service {
             // A national number when a default region reads it; else as the sender wrote
             // itself (`MyBank`, a short code).
             Some(from) => Some(
-                normalise_number(from, self.settings.default_region.as_deref())
+                crate::phone::normalise(from, self.settings.default_region.as_deref())
                     .unwrap_or_else(|_| from.to_string()),
             ),
         };

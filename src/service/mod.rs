@@ -653,7 +653,7 @@ impl Service {
 
     /// E.164 form of a recipient, or why not.
     pub fn normalise(&self, recipient: &RecipientInput) -> Result<String, String> {
-        normalise_number(
+        crate::phone::normalise(
             &recipient.number,
             recipient
                 .country_code
@@ -793,76 +793,4 @@ fn fingerprint(request: &SendRequest, prepared: &[NewMessage]) -> String {
         "name": request.batch_name,
     });
     hex::encode(Sha256::digest(canonical.to_string().as_bytes()))
-}
-
-/// Parses `number` (E.164, or national with `region`) into E.164, or says why not.
-pub fn normalise_number(number: &str, region: Option<&str>) -> Result<String, String> {
-    let trimmed = number.trim();
-    if trimmed.is_empty() {
-        return Err("is empty".into());
-    }
-    let region = match region {
-        Some(code) => Some(
-            code.trim()
-                .to_ascii_uppercase()
-                .parse::<phonenumber::country::Id>()
-                .map_err(|_| format!("unknown country code {code:?}"))?,
-        ),
-        None => None,
-    };
-    if !trimmed.starts_with('+') && region.is_none() {
-        return Err(
-            "not in E.164 form (+ and country code); give country_code for a national number"
-                .into(),
-        );
-    }
-    let parsed =
-        phonenumber::parse(region, trimmed).map_err(|e| format!("not a phone number: {e}"))?;
-    if !phonenumber::is_valid(&parsed) {
-        return Err("not a valid number for its country".into());
-    }
-    Ok(parsed.format().mode(phonenumber::Mode::E164).to_string())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn numbers_normalise_to_e164() {
-        assert_eq!(
-            normalise_number("+49 151 12345678", None).as_deref(),
-            Ok("+4915112345678")
-        );
-        assert_eq!(
-            normalise_number("0151 12345678", Some("de")).as_deref(),
-            Ok("+4915112345678")
-        );
-        assert_eq!(
-            normalise_number("(202) 555-0125", Some("US")).as_deref(),
-            Ok("+12025550125")
-        );
-        assert!(normalise_number("0151 12345678", None)
-            .unwrap_err()
-            .contains("country_code"));
-        assert!(normalise_number("+49 1", None).is_err());
-        assert!(normalise_number("hello", Some("DE")).is_err());
-        assert!(normalise_number("+4915112345678", Some("XX"))
-            .unwrap_err()
-            .contains("country"));
-        assert!(normalise_number("  ", None).is_err());
-    }
-
-    #[test]
-    fn every_default_simulator_number_is_accepted_by_the_api() {
-        // Regression: the simulator once numbered its modems +1555…, which no phone-number
-        // library accepts, so a new user's first API call to a simulated modem failed.
-        for i in 0..256 {
-            let msisdn = crate::sim::SimModemConfig::default_for(i).msisdn;
-            assert_eq!(
-                normalise_number(&msisdn, None).as_deref(),
-                Ok(msisdn.as_str())
-            );
-        }
-    }
 }

@@ -7,7 +7,7 @@
 //! in its form; else `+` and 7–15 digits as written (a sender the numbering plan does not
 //! know may have opted out by SMS); anything else is `Invalid` naming the field `number`.
 
-use super::{normalise_number, Service, ServiceError};
+use super::{Service, ServiceError};
 use crate::message::SmsType;
 use crate::store::optouts::{Optout, OptoutPage, Source};
 use std::collections::HashSet;
@@ -15,28 +15,13 @@ use std::collections::HashSet;
 /// Longest page of the list.
 pub const OPTOUT_LIMIT_MAX: usize = 1000;
 
-/// `number` without the spaces, dashes, dots and brackets people write numbers with.
-pub(super) fn compact_e164(number: &str) -> String {
-    number
-        .trim()
-        .chars()
-        .filter(|c| !matches!(c, ' ' | '-' | '(' | ')' | '.'))
-        .collect()
-}
-
 impl Service {
     fn optout_number(&self, number: &str) -> Result<String, ServiceError> {
-        normalise_number(number, self.settings.default_region.as_deref()).or_else(|reason| {
-            // A `+` number the numbering plan does not know may still have been put on the
-            // list by its own STOP reply (the inbox lists every E.164 sender): it must stay
-            // reachable here.
-            let compact = compact_e164(number);
-            if crate::inbound::inbox::is_e164(&compact) {
-                Ok(compact)
-            } else {
-                Err(ServiceError::invalid("number", reason))
-            }
-        })
+        // A `+` number the numbering plan does not know may still have been put on the
+        // list by its own STOP reply (the inbox lists every E.164 sender): it must stay
+        // reachable here.
+        crate::phone::normalise_or_lenient(number, self.settings.default_region.as_deref())
+            .map_err(|reason| ServiceError::invalid("number", reason))
     }
 
     /// Puts `number` on the list (source `api`): its row, and whether it was added (false:

@@ -146,3 +146,21 @@ pub struct InboundOptions {
     /// 255 use the 16-bit IE, others the 8-bit IE most handsets send.
     pub reference: Option<u16>,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_default_simulator_number_is_accepted_by_the_api() {
+        // Regression: the simulator once numbered its modems +1555…, which no phone-number
+        // library accepts, so a new user's first API call to a simulated modem failed.
+        for i in 0..256 {
+            let msisdn = SimModemConfig::default_for(i).msisdn;
+            assert_eq!(
+                crate::phone::normalise(&msisdn, None).as_deref(),
+                Ok(msisdn.as_str())
+            );
+        }
+    }
+}

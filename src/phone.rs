@@ -1,0 +1,109 @@
+//! Phone numbers in E.164 (layer 0, pure): the one place a number as people write it —
+//! international, national with a region, with spaces, dashes, dots and brackets — becomes
+//! the `+` and digits form everything else stores and compares. Numbering-plan validity is
+//! libphonenumber's (the `phonenumber` crate).
+//!
+//! Two readings: [`normalise`] accepts only numbers valid in their country's plan (what a
+//! send, an OTP or a lookup needs); [`lenient`] also takes `+` and 7–15 digits that no plan
+//! knows — a sender the network wrote that way must stay reachable on the opt-out list and
+//! in the inbox.
+
+/// `number` (E.164, or national with `region`, an ISO 3166 code) in E.164, or why not.
+pub fn normalise(number: &str, region: Option<&str>) -> Result<String, String> {
+    let trimmed = number.trim();
+    if trimmed.is_empty() {
+        return Err("is empty".into());
+    }
+    let region = match region {
+        Some(code) => Some(
+            code.trim()
+                .to_ascii_uppercase()
+                .parse::<phonenumber::country::Id>()
+                .map_err(|_| format!("unknown country code {code:?}"))?,
+        ),
+        None => None,
+    };
+    if !trimmed.starts_with('+') && region.is_none() {
+        return Err(
+            "not in E.164 form (+ and country code); give country_code for a national number"
+                .into(),
+        );
+    }
+    let parsed =
+        phonenumber::parse(region, trimmed).map_err(|e| format!("not a phone number: {e}"))?;
+    if !phonenumber::is_valid(&parsed) {
+        return Err("not a valid number for its country".into());
+    }
+    Ok(parsed.format().mode(phonenumber::Mode::E164).to_string())
+}
+
+/// [`normalise`], or else `number` without separators when it is `+` and 7–15 digits.
+pub fn normalise_or_lenient(number: &str, region: Option<&str>) -> Result<String, String> {
+    normalise(number, region).or_else(|reason| lenient(number).ok_or(reason))
+}
+
+/// `number` without the spaces, dashes, dots and brackets people write numbers with, when
+/// it is then `+` and 7–15 digits.
+pub fn lenient(number: &str) -> Option<String> {
+    let compact: String = number
+        .trim()
+        .chars()
+        .filter(|c| !matches!(c, ' ' | '-' | '(' | ')' | '.'))
+        .collect();
+    is_e164(&compact).then_some(compact)
+}
+
+/// Whether `number` is exactly `+` and 7–15 digits.
+pub fn is_e164(number: &str) -> bool {
+    number.strip_prefix('+').is_some_and(|digits| {
+        (7..=15).contains(&digits.len()) && digits.bytes().all(|b| b.is_ascii_digit())
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_normalise_to_e164() {
+        assert_eq!(
+            normalise("+49 151 12345678", None).as_deref(),
+            Ok("+4915112345678")
+        );
+        assert_eq!(
+            normalise("0151 12345678", Some("de")).as_deref(),
+            Ok("+4915112345678")
+        );
+        assert_eq!(
+            normalise("(202) 555-0125", Some("US")).as_deref(),
+            Ok("+12025550125")
+        );
+        assert!(normalise("0151 12345678", None)
+            .unwrap_err()
+            .contains("country_code"));
+        assert!(normalise("+49 1", None).is_err());
+        assert!(normalise("hello", Some("DE")).is_err());
+        assert!(normalise("+4915112345678", Some("XX"))
+            .unwrap_err()
+            .contains("country"));
+        assert!(normalise("  ", None).is_err());
+    }
+
+    #[test]
+    fn unknown_plus_numbers_are_kept_only_by_the_lenient_reading() {
+        // +999 is no country: invalid for the plan, but a sender can be written so.
+        assert!(normalise("+999 1234 5678", None).is_err());
+        assert_eq!(lenient("+999 1234-5678").as_deref(), Some("+99912345678"));
+        assert_eq!(
+            normalise_or_lenient("(+999) 1234.5678", None).as_deref(),
+            Ok("+99912345678")
+        );
+        assert_eq!(lenient("+12"), None);
+        assert_eq!(lenient("MyBank"), None);
+        assert!(is_e164("+4915112345678") && !is_e164("4915112345678"));
+        assert_eq!(
+            normalise_or_lenient("0151 12345678", Some("DE")).as_deref(),
+            Ok("+4915112345678")
+        );
+    }
+}
