@@ -135,6 +135,38 @@ impl<K: Hash + Eq + Clone> KeyedLimiter<K> {
         Ok(())
     }
 
+    /// Units `key` may still take at `now` in its tightest window (`None`: no window).
+    pub fn allowance(&self, key: &K, now: i64) -> Option<u64> {
+        if self.windows.is_empty() {
+            return None;
+        }
+        let state = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        let empty = VecDeque::new();
+        let log = state.logs.get(key).unwrap_or(&empty);
+        self.windows
+            .iter()
+            .map(|w| u64::from(w.limit).saturating_sub(used(w, log, now)))
+            .min()
+    }
+
+    /// Takes `cost` units for `key` at `now` whatever room is left: usage that happened
+    /// anyway (a modem counts the segments it did send).
+    pub fn record(&self, key: &K, cost: u32, now: i64) {
+        if self.windows.is_empty() || cost == 0 {
+            return;
+        }
+        let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        let horizon = now.saturating_sub(self.longest_ms);
+        let log = state.logs.entry(key.clone()).or_default();
+        while log.front().is_some_and(|&(at, _)| at <= horizon) {
+            log.pop_front();
+        }
+        match log.back_mut() {
+            Some((at, n)) if *at == now => *n = n.saturating_add(cost),
+            _ => log.push_back((now, cost)),
+        }
+    }
+
     /// Gives back `cost` units taken for `key` at `at` (the work they paid for failed).
     pub fn refund(&self, key: &K, cost: u32, at: i64) {
         let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
@@ -153,6 +185,38 @@ impl<K: Hash + Eq + Clone> KeyedLimiter<K> {
             .unwrap_or_else(|p| p.into_inner())
             .logs
             .len()
+    }
+}
+
+/// One [`KeyedLimiter`] without keys: the limits of one thing (a modem's segments per
+/// minute, hour and day; a provider's requests per second).
+#[derive(Debug)]
+pub struct Limiter(KeyedLimiter<()>);
+
+impl Limiter {
+    /// A limiter over `windows` (those with limit 0 are left out).
+    pub fn new(windows: impl IntoIterator<Item = Window>) -> Self {
+        Limiter(KeyedLimiter::new(windows))
+    }
+
+    /// Whether it can ever refuse.
+    pub fn is_active(&self) -> bool {
+        self.0.is_active()
+    }
+
+    /// See [`KeyedLimiter::acquire`].
+    pub fn acquire(&self, cost: u32, now: i64) -> Result<(), Denied> {
+        self.0.acquire(&(), cost, now)
+    }
+
+    /// See [`KeyedLimiter::allowance`].
+    pub fn allowance(&self, now: i64) -> Option<u64> {
+        self.0.allowance(&(), now)
+    }
+
+    /// See [`KeyedLimiter::record`].
+    pub fn record(&self, cost: u32, now: i64) {
+        self.0.record(&(), cost, now)
     }
 }
 
@@ -225,16 +289,21 @@ impl RecentSet {
 }
 
 /// Whether `window` has room for `cost` more units at `now`, given `log`.
+/// Units taken within `window` before `now`.
+fn used(window: &Window, log: &VecDeque<(i64, u32)>, now: i64) -> u64 {
+    let start = now.saturating_sub(window.period_ms());
+    log.iter()
+        .filter(|&&(at, _)| at > start)
+        .map(|&(_, n)| u64::from(n))
+        .sum()
+}
+
 fn check(window: &Window, log: &VecDeque<(i64, u32)>, cost: u32, now: i64) -> Result<(), Denied> {
     if cost > window.limit {
         return Err(Denied::TooLarge { window: *window });
     }
     let start = now.saturating_sub(window.period_ms());
-    let used: u64 = log
-        .iter()
-        .filter(|&&(at, _)| at > start)
-        .map(|&(_, n)| u64::from(n))
-        .sum();
+    let used = used(window, log, now);
     let limit = u64::from(window.limit);
     let cost = u64::from(cost);
     if used + cost <= limit {
@@ -273,6 +342,23 @@ mod tests {
             Err(Denied::Later { retry_after, .. }) => retry_after,
             other => panic!("expected Later, got {other:?}"),
         }
+    }
+
+    #[test]
+    fn allowance_is_the_tightest_window_and_recorded_use_counts_even_over_it() {
+        let l = Limiter::new([Window::per_minute(10), Window::per_hour(15)]);
+        assert_eq!(l.allowance(0), Some(10));
+        l.record(8, 0);
+        assert_eq!(l.allowance(1), Some(2));
+        // Usage that happened anyway is counted even beyond the limit.
+        l.record(5, 2);
+        assert_eq!(l.allowance(3), Some(0));
+        assert!(l.acquire(1, 3).is_err());
+        // A minute later the minute window is empty again; the hour still holds 13 of 15.
+        assert_eq!(l.allowance(60_003), Some(2));
+        assert_eq!(l.acquire(2, 60_003), Ok(()));
+        assert_eq!(l.allowance(60_004), Some(0));
+        assert_eq!(Limiter::new([Window::per_second(0)]).allowance(0), None);
     }
 
     #[test]

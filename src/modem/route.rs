@@ -4,12 +4,11 @@
 
 use super::driver::{Modem, SendError};
 use crate::pdu::EncodedPdu;
+use crate::ratelimit::{Limiter, Window};
 use crate::route::{
     ErrorClass, OutboundMessage, Route, RouteError, RouteSnapshot, SegmentReceipt, SendFuture,
 };
-use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::sync::Mutex;
 use std::time::Duration;
 use tokio::time::Instant;
 
@@ -43,23 +42,32 @@ pub struct ModemRoute {
     settings: RouteSettings,
     in_flight: AtomicUsize,
     sent_segments: AtomicU64,
-    /// (when, segments) of recent sends, for the limits; pruned past a day.
-    recent: Mutex<VecDeque<(Instant, u32)>>,
+    /// Segments sent, against the per-minute, -hour and -day limits.
+    limiter: Limiter,
+    /// Time zero of the limiter's clock (tokio's, so paused-time tests are exact).
+    epoch: Instant,
 }
-
-const MINUTE: Duration = Duration::from_secs(60);
-const HOUR: Duration = Duration::from_secs(3600);
-const DAY: Duration = Duration::from_secs(86_400);
 
 impl ModemRoute {
     /// Wraps a running modem.
     pub fn new(modem: Modem, settings: RouteSettings) -> Self {
         Self {
             modem,
-            settings,
             in_flight: AtomicUsize::new(0),
             sent_segments: AtomicU64::new(0),
-            recent: Mutex::new(VecDeque::new()),
+            limiter: Limiter::new(
+                [
+                    (settings.limits.per_minute, 60),
+                    (settings.limits.per_hour, 3600),
+                    (settings.limits.per_day, 86_400),
+                ]
+                .into_iter()
+                .filter_map(|(limit, secs)| {
+                    limit.map(|l| Window::new(l, Duration::from_secs(secs)))
+                }),
+            ),
+            epoch: Instant::now(),
+            settings,
         }
     }
 
@@ -68,43 +76,29 @@ impl ModemRoute {
         &self.modem
     }
 
-    /// Segments still allowed now under the limits (None: unlimited).
+    /// Milliseconds since the route was made, on tokio's clock.
+    fn now_ms(&self) -> i64 {
+        i64::try_from(self.epoch.elapsed().as_millis()).unwrap_or(i64::MAX)
+    }
+
+    /// Segments still allowed now under the limits (None: unlimited). A limit of 0 is
+    /// a route that may send nothing.
     fn allowance(&self) -> Option<u64> {
         let Limits {
             per_minute,
             per_hour,
             per_day,
         } = self.settings.limits;
-        if per_minute.is_none() && per_hour.is_none() && per_day.is_none() {
-            return None;
+        if [per_minute, per_hour, per_day].contains(&Some(0)) {
+            return Some(0);
         }
-        let now = Instant::now();
-        let mut recent = self.recent.lock().ok()?;
-        while recent
-            .front()
-            .is_some_and(|(at, _)| now.duration_since(*at) >= DAY)
-        {
-            recent.pop_front();
-        }
-        let used = |window: Duration| -> u64 {
-            recent
-                .iter()
-                .filter(|(at, _)| now.duration_since(*at) < window)
-                .map(|(_, n)| u64::from(*n))
-                .sum()
-        };
-        [(per_minute, MINUTE), (per_hour, HOUR), (per_day, DAY)]
-            .iter()
-            .filter_map(|(limit, window)| limit.map(|l| u64::from(l).saturating_sub(used(*window))))
-            .min()
+        self.limiter.allowance(self.now_ms())
     }
 
     fn record_usage(&self, segments: u32) {
         self.sent_segments
             .fetch_add(u64::from(segments), Ordering::Relaxed);
-        if let Ok(mut recent) = self.recent.lock() {
-            recent.push_back((Instant::now(), segments));
-        }
+        self.limiter.record(segments, self.now_ms());
     }
 }
 

@@ -9,8 +9,8 @@
 //! body) is `Ambiguous` — never resent blindly. Messages never appear in errors or logs.
 
 use crate::config::{ConfigError, ProviderLimits};
+use crate::ratelimit::{Denied, Limiter, Window};
 use crate::route::{ErrorClass, OutboundMessage, RouteError, RouteSnapshot, SegmentReceipt};
-use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Mutex;
 use std::time::Duration;
@@ -38,8 +38,6 @@ pub struct Answer {
 
 #[derive(Debug, Default)]
 struct State {
-    /// Start times of the sends of the last second (for `per_second`).
-    recent: VecDeque<Instant>,
     /// Not ready before this (429, refused credentials).
     paused_until: Option<Instant>,
 }
@@ -52,6 +50,10 @@ pub struct Core {
     in_flight: AtomicUsize,
     sent_segments: AtomicU64,
     state: Mutex<State>,
+    /// Requests started, against `per_second`.
+    per_second: Limiter,
+    /// Time zero of the limiter's clock (tokio's, so paused-time tests are exact).
+    epoch: Instant,
 }
 
 /// Decrements the in-flight count however the send ends.
@@ -79,6 +81,8 @@ impl Core {
             in_flight: AtomicUsize::new(0),
             sent_segments: AtomicU64::new(0),
             state: Mutex::new(State::default()),
+            per_second: Limiter::new([Window::per_second(limits.per_second)]),
+            epoch: Instant::now(),
         })
     }
 
@@ -97,6 +101,11 @@ impl Core {
         &self.client
     }
 
+    /// Milliseconds since the route was made, on tokio's clock.
+    fn now_ms(&self) -> i64 {
+        i64::try_from(self.epoch.elapsed().as_millis()).unwrap_or(i64::MAX)
+    }
+
     fn state(&self) -> std::sync::MutexGuard<'_, State> {
         self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
@@ -104,16 +113,13 @@ impl Core {
     /// What the balancer sees.
     pub fn snapshot(&self) -> RouteSnapshot {
         let now = Instant::now();
-        let mut state = self.state();
-        let ready = state.paused_until.is_none_or(|t| now >= t);
-        let allowance = if self.limits.per_second == 0 {
-            None
-        } else {
-            prune(&mut state.recent, now);
-            // `per_second` counts messages; the balancer asks for segments. A message
-            // takes one unit whatever its length, so "any room left" is unlimited.
-            (state.recent.len() >= self.limits.per_second as usize).then_some(0)
-        };
+        let ready = self.state().paused_until.is_none_or(|t| now >= t);
+        // `per_second` counts messages; the balancer asks for segments. A message takes
+        // one unit whatever its length, so "any room left" is unlimited.
+        let allowance = self
+            .per_second
+            .allowance(self.now_ms())
+            .and_then(|left| (left == 0).then_some(0));
         RouteSnapshot {
             name: self.name.to_string(),
             ready,
@@ -133,27 +139,9 @@ impl Core {
     pub async fn begin(&self) -> InFlight<'_> {
         self.in_flight.fetch_add(1, Ordering::AcqRel);
         let guard = InFlight(&self.in_flight);
-        let per_second = self.limits.per_second as usize;
-        if per_second > 0 {
-            loop {
-                let wait = {
-                    let now = Instant::now();
-                    let mut state = self.state();
-                    prune(&mut state.recent, now);
-                    if state.recent.len() < per_second {
-                        state.recent.push_back(now);
-                        None
-                    } else {
-                        state.recent.front().map(|first| {
-                            (*first + Duration::from_secs(1)).saturating_duration_since(now)
-                        })
-                    }
-                };
-                match wait {
-                    None => break,
-                    Some(d) => tokio::time::sleep(d.max(Duration::from_millis(1))).await,
-                }
-            }
+        while let Err(Denied::Later { retry_after, .. }) = self.per_second.acquire(1, self.now_ms())
+        {
+            tokio::time::sleep(retry_after).await;
         }
         guard
     }
@@ -244,15 +232,6 @@ async fn read_capped(mut response: reqwest::Response, cap: usize) -> Result<Stri
             Ok(None) => return Ok(String::from_utf8_lossy(&body).into_owned()),
             Err(e) => return Err(e.without_url().to_string()),
         }
-    }
-}
-
-fn prune(recent: &mut VecDeque<Instant>, now: Instant) {
-    while recent
-        .front()
-        .is_some_and(|t| now.saturating_duration_since(*t) >= Duration::from_secs(1))
-    {
-        recent.pop_front();
     }
 }
 
