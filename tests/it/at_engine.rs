@@ -322,44 +322,28 @@ async fn commands_with_control_characters_are_refused_before_reaching_the_modem(
     ));
 }
 
-/// The log lines of one test: the engine runs on the test's own thread (current-thread
-/// runtime), so a thread-local subscriber sees everything it logs.
-#[derive(Clone, Default)]
-struct CapturedLog(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
-
-impl std::io::Write for CapturedLog {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for CapturedLog {
-    type Writer = CapturedLog;
-    fn make_writer(&'a self) -> Self::Writer {
-        self.clone()
-    }
-}
-
-#[tokio::test(start_paused = true)]
-async fn a_pin_command_that_times_out_is_logged_without_the_pin() {
+#[test]
+fn a_pin_command_that_times_out_is_logged_without_the_pin() {
     // Regression: the deadline warning named the command as written, PIN and all.
-    let log = CapturedLog::default();
-    let subscriber = tracing_subscriber::fmt()
-        .with_writer(log.clone())
-        .with_max_level(tracing::Level::TRACE)
-        .with_ansi(false)
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
-    let (client, _urcs, mut port) = start();
-    let call = tokio::spawn(async move { client.command("AT+CPIN=\"8642\"").await });
-    port.expect(b"AT+CPIN=\"8642\"\r").await;
-    // The modem never answers.
-    assert!(matches!(call.await.unwrap(), Err(AtError::Timeout(_))));
-    let text = String::from_utf8(log.0.lock().unwrap().clone()).unwrap();
+    if !super::logs::in_own_process(
+        "at_engine::a_pin_command_that_times_out_is_logged_without_the_pin",
+    ) {
+        return;
+    }
+    let log = super::logs::CapturedLog::install();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .start_paused(true)
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let (client, _urcs, mut port) = start();
+        let call = tokio::spawn(async move { client.command("AT+CPIN=\"8642\"").await });
+        port.expect(b"AT+CPIN=\"8642\"\r").await;
+        // The modem never answers.
+        assert!(matches!(call.await.unwrap(), Err(AtError::Timeout(_))));
+    });
+    let text = log.text();
     assert!(text.contains("AT+CPIN=<redacted>"), "{text}");
     assert!(!text.contains("8642"), "the PIN reached the log:\n{text}");
 }

@@ -10,7 +10,6 @@ use serde_json::{json, Value};
 use smsgate::config::Config;
 use smsgate::http::App;
 use smsgate::sim::SimNetwork;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tower::ServiceExt;
 
@@ -614,66 +613,22 @@ async fn duplicates_and_send_limits_are_refused_before_anything_is_stored() {
     h.stop().await;
 }
 
-/// Collects every log line of the process.
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl std::io::Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-/// Runs in a process of its own (this test binary again, filtered to this test): tracing
-/// decides once per process and call site whether anyone listens, so a capture installed
-/// while other tests run in parallel can miss lines. The child installs the capture as the
-/// process's subscriber before anything logs.
+/// Runs in a process of its own (see `super::logs`): the capture must see every line.
 #[test]
 fn no_plain_code_in_the_database_or_the_logs() {
-    const CHILD: &str = "SMSGATE_OTP_LOG_CHILD";
-    if std::env::var_os(CHILD).is_some() {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .unwrap();
-        runtime.block_on(codes_stay_out_of_files_and_logs());
+    if !super::logs::in_own_process("otp::no_plain_code_in_the_database_or_the_logs") {
         return;
     }
-    let out = std::process::Command::new(std::env::current_exe().unwrap())
-        .args([
-            "otp::no_plain_code_in_the_database_or_the_logs",
-            "--exact",
-            "--test-threads=1",
-        ])
-        .env(CHILD, "1")
-        .output()
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
         .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "child failed:\n{stdout}\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(
-        stdout.contains("1 passed"),
-        "the child ran no test:\n{stdout}"
-    );
+    runtime.block_on(codes_stay_out_of_files_and_logs());
 }
 
 async fn codes_stay_out_of_files_and_logs() {
-    let logs = Captured::default();
-    let writer = logs.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_ansi(false)
-        .with_writer(move || writer.clone())
-        .finish();
-    tracing::subscriber::set_global_default(subscriber).unwrap();
+    let logs = super::logs::CapturedLog::install();
 
     let h = Harness::start(|_| {}).await;
     let mut codes = Vec::new();
@@ -741,7 +696,7 @@ async fn codes_stay_out_of_files_and_logs() {
         scanned > 10_000,
         "the database was not scanned ({scanned} bytes)"
     );
-    let logs = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
+    let logs = logs.text();
     assert!(logs.contains("OTP sent"), "the capture saw no OTP log line");
     for code in &codes {
         assert!(
