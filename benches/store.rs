@@ -15,7 +15,7 @@
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use smsgate::message::{MessageType, SmsType};
-use smsgate::store::{NewBatch, NewMessage, NewSegment, Store, StoreOptions};
+use smsgate::store::{NewBatch, NewMessage, OutboundSegment, Store, StoreOptions};
 use std::time::{Duration, Instant};
 
 const T0: i64 = 1_700_000_000_000;
@@ -33,7 +33,7 @@ fn message(i: usize) -> NewMessage {
         provider: None,
         custom_id: None,
         recipient_name: None,
-        segments: vec![NewSegment {
+        segments: vec![OutboundSegment {
             seq: 1,
             pdu_hex: "0011000D91945111325476F80000AA0CC8329BFD06DDDF723619".into(),
             tpdu_length: 25,

@@ -28,7 +28,9 @@ pub enum ErrorClass {
     Ambiguous,
 }
 
-/// One segment as stored at accept time.
+/// One segment of a message — one type from accept to send: the service makes it from the
+/// codec's PDU, the store keeps it (sealed when it carries a secret), the lease hands it
+/// back, a route sends it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OutboundSegment {
     /// 1-based.
@@ -56,7 +58,8 @@ pub struct OutboundMessage {
     pub segments: Vec<OutboundSegment>,
 }
 
-/// The receipt of one segment.
+/// The receipt of one segment: what the route learnt sending it, recorded by the store as
+/// it is.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SegmentReceipt {
     /// 1-based.

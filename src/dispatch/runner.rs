@@ -18,9 +18,9 @@ use super::retry::{Decision, RetryPolicy};
 use super::routing::{self, RoutedMessage, Routing, RoutingPolicy};
 use crate::config::RouteGroup;
 use crate::message::{now_millis, InFlightPolicy, MessageId, Millis, SmsType};
-use crate::route::{OutboundMessage, OutboundSegment, Route, RouteSnapshot};
-use crate::store::{Leased, SegmentRef, Store};
-use std::collections::HashSet;
+use crate::route::{OutboundMessage, Route, RouteSnapshot};
+use crate::store::{Leased, Store};
+use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -150,6 +150,20 @@ struct Runner {
     peek_from: usize,
 }
 
+/// What a round decided for a due message before leasing it — carried to the lease, so
+/// the route chosen when placing is the route it is sent through.
+#[derive(Debug, Clone, PartialEq)]
+enum Placement {
+    /// Send it through the route at this index.
+    Route(usize),
+    /// Its `expire_at` has passed: record it expired.
+    Expired,
+    /// The routing policy fails it (the reason).
+    Fail(String),
+    /// No route serves its recipient (or the provider it names): fail it, or release it.
+    Unroutable,
+}
+
 /// What became of a leased message in a round.
 enum Assigned {
     /// Handed to a route, or finished (expired, failed).
@@ -265,19 +279,21 @@ impl Runner {
         if free == 0 {
             return;
         }
-        let chosen = match self.place(now, free, &snapshots).await {
-            Ok(chosen) => chosen,
+        let placed = match self.place(now, free, &snapshots).await {
+            Ok(placed) => placed,
             Err(e) => {
                 error!("looking at due messages failed: {e}");
                 return;
             }
         };
-        if chosen.is_empty() {
+        if placed.is_empty() {
             return;
         }
+        let ids: Vec<MessageId> = placed.iter().map(|(id, _)| *id).collect();
+        let mut placements: HashMap<MessageId, Placement> = placed.into_iter().collect();
         let leased = self
             .store
-            .lease_ids(chosen, now, self.settings.lease_for)
+            .lease_ids(ids, now, self.settings.lease_for)
             .await;
         let leased = match leased {
             Ok(leased) => leased,
@@ -287,7 +303,11 @@ impl Runner {
             }
         };
         for message in leased {
-            self.assign(message, now, &mut snapshots, sends).await;
+            let placement = placements
+                .remove(&message.id)
+                .unwrap_or(Placement::Unroutable);
+            self.assign(message, placement, now, &mut snapshots, sends)
+                .await;
         }
     }
 
@@ -297,7 +317,7 @@ impl Runner {
         now: Millis,
         free: usize,
         snapshots: &[RouteSnapshot],
-    ) -> Result<Vec<MessageId>, crate::store::StoreError> {
+    ) -> Result<Vec<(MessageId, Placement)>, crate::store::StoreError> {
         let page = free.saturating_mul(4).clamp(16, 256);
         let mut view = snapshots.to_vec();
         let mut balancer = self.balancer.clone();
@@ -320,7 +340,7 @@ impl Runner {
                     return Ok(chosen);
                 }
                 if message.expire_at.is_some_and(|at| at <= now) {
-                    chosen.push(message.id); // assign records the expiry
+                    chosen.push((message.id, Placement::Expired));
                     continue;
                 }
                 let routed = RoutedMessage {
@@ -333,7 +353,7 @@ impl Runner {
                 };
                 match routing::decide(&routed, now, &self.settings.routing, &view, &self.groups) {
                     Routing::Wait => {}
-                    Routing::Fail(_) => chosen.push(message.id), // assign records it
+                    Routing::Fail(reason) => chosen.push((message.id, Placement::Fail(reason))),
                     Routing::Try { routes, .. } => {
                         let candidate = Candidate {
                             recipient: &message.recipient,
@@ -345,14 +365,14 @@ impl Runner {
                             only: None,
                             within: Some(&routes),
                         };
-                        if let Some(slot) = balancer
-                            .choose(&view, &candidate)
-                            .and_then(|i| view.get_mut(i))
+                        let slot = balancer.choose(&view, &candidate);
+                        if let Some((index, snapshot)) =
+                            slot.and_then(|i| view.get_mut(i).map(|s| (i, s)))
                         {
-                            slot.in_flight += 1;
-                            chosen.push(message.id);
+                            snapshot.in_flight += 1;
+                            chosen.push((message.id, Placement::Route(index)));
                         } else if !served(&view, &message.recipient) {
-                            chosen.push(message.id); // no route ever will: assign fails it
+                            chosen.push((message.id, Placement::Unroutable));
                         }
                     }
                 }
@@ -371,35 +391,25 @@ impl Runner {
     async fn assign(
         &mut self,
         message: Leased,
+        placement: Placement,
         now: Millis,
         snapshots: &mut [RouteSnapshot],
         sends: &mut JoinSet<(usize, MessageId)>,
     ) -> Assigned {
-        if message.expire_at.is_some_and(|at| at <= now) {
-            log_store(
-                self.store.record_expired(message.id, now).await,
-                "recording expiry",
-            );
-            return Assigned::Done;
-        }
-        let routed = RoutedMessage {
-            sms_type: message.sms_type,
-            provider: message.provider.as_deref(),
-            recipient: &message.recipient,
-            segments: message.segments.len(),
-            due_at: message.due_at,
-            failures: &message.failures,
-        };
-        let within = match routing::decide(
-            &routed,
-            now,
-            &self.settings.routing,
-            snapshots,
-            &self.groups,
-        ) {
-            Routing::Try { routes, .. } => routes,
-            Routing::Wait => return self.no_route(&message, now, snapshots).await,
-            Routing::Fail(reason) => {
+        let index = match placement {
+            _ if message.expire_at.is_some_and(|at| at <= now) => {
+                log_store(
+                    self.store.record_expired(message.id, now).await,
+                    "recording expiry",
+                );
+                return Assigned::Done;
+            }
+            Placement::Route(index) => index,
+            Placement::Expired => {
+                // Placed as expired from a peek a moment old; the lease says otherwise.
+                return self.no_route(&message, now, snapshots).await;
+            }
+            Placement::Fail(reason) => {
                 log_store(
                     self.store
                         .record_failed(message.id, None, &reason, now)
@@ -408,24 +418,12 @@ impl Runner {
                 );
                 return Assigned::Done;
             }
-        };
-        let candidate = Candidate {
-            recipient: &message.recipient,
-            segments: message.segments.len(),
-            avoid: message
-                .last_route
-                .as_deref()
-                .filter(|_| message.attempts > 0),
-            only: None,
-            within: Some(&within),
-        };
-        let Some(index) = self.balancer.choose(snapshots, &candidate) else {
-            return self.no_route(&message, now, snapshots).await;
+            Placement::Unroutable => return self.no_route(&message, now, snapshots).await,
         };
         let (Some(route), Some(snapshot)) =
             (self.routes.get(index).cloned(), snapshots.get_mut(index))
         else {
-            return Assigned::Done;
+            return self.no_route(&message, now, snapshots).await;
         };
         // Count it at once, in this round's view and in the runner's own count.
         snapshot.in_flight += 1;
@@ -496,31 +494,16 @@ async fn send_one(store: Store, route: Arc<dyn Route>, message: Leased, retry: R
         body: message.body.clone(),
         sms_type: message.sms_type,
         expire_at: message.expire_at,
-        segments: message
-            .segments
-            .iter()
-            .map(|s| OutboundSegment {
-                seq: s.seq,
-                pdu_hex: s.pdu_hex.clone(),
-                tpdu_length: s.tpdu_length,
-            })
-            .collect(),
+        segments: message.segments.clone(),
     };
     let result = route.send(&outbound).await;
     let now = now_millis();
     match result {
         Ok(receipts) => {
-            let refs = receipts
-                .into_iter()
-                .map(|r| SegmentRef {
-                    seq: r.seq,
-                    message_ref: r.message_ref,
-                    provider_id: r.provider_id,
-                    cost: r.cost,
-                })
-                .collect();
             log_store(
-                store.record_sent(message.id, route.name(), refs, now).await,
+                store
+                    .record_sent(message.id, route.name(), receipts, now)
+                    .await,
                 "recording a send",
             );
         }

@@ -40,7 +40,7 @@ use crate::pdu::{
 };
 use crate::route::{Route, RouteSnapshot};
 use crate::store::{
-    BatchSummary, ListFilter, MessageDetail, MessageSummary, NewBatch, NewMessage, NewSegment,
+    BatchSummary, ListFilter, MessageDetail, MessageSummary, NewBatch, NewMessage, OutboundSegment,
     Store, StoreError,
 };
 use limits::Guards;
@@ -587,7 +587,7 @@ impl Service {
             let segments = pdus
                 .into_iter()
                 .enumerate()
-                .map(|(k, p)| NewSegment {
+                .map(|(k, p)| OutboundSegment {
                     seq: u16::try_from(k + 1).unwrap_or(u16::MAX),
                     pdu_hex: p.hex,
                     tpdu_length: u16::try_from(p.tpdu_length).unwrap_or(u16::MAX),

@@ -56,8 +56,8 @@ mod writer;
 
 pub use types::{
     Accepted, AcceptedRow, BatchSummary, DueMessage, Durability, Event, Leased, ListFilter,
-    MessageDetail, MessageSummary, NewBatch, NewMessage, NewSegment, Recovered, SegmentDetail,
-    SegmentRef, StoreError, StoreOptions, StoredSegment, LIST_LIMIT_MAX,
+    MessageDetail, MessageSummary, NewBatch, NewMessage, OutboundSegment, Recovered, SegmentDetail,
+    SegmentReceipt, StoreError, StoreOptions, LIST_LIMIT_MAX,
 };
 
 use crate::seal::Sealer;

@@ -7,7 +7,7 @@
 //! ends sent / queued / failed / expired.
 
 use super::state::transition;
-use super::types::{parse_sms_type, Recovered, SegmentRef, StoreError};
+use super::types::{parse_sms_type, Recovered, SegmentReceipt, StoreError};
 use crate::message::{InFlightPolicy, MessageId, MessageStatus, Millis, SmsType};
 use rusqlite::{params, Connection};
 
@@ -16,7 +16,7 @@ pub fn record_sent(
     conn: &Connection,
     id: MessageId,
     route: &str,
-    refs: &[SegmentRef],
+    refs: &[SegmentReceipt],
     now: Millis,
 ) -> Result<(), StoreError> {
     record_sent_with(conn, id, route, refs, sent_detail(refs), now)
@@ -39,7 +39,7 @@ pub(super) fn record_sent_with(
     conn: &Connection,
     id: MessageId,
     route: &str,
-    refs: &[SegmentRef],
+    refs: &[SegmentReceipt],
     detail: Option<String>,
     now: Millis,
 ) -> Result<(), StoreError> {
@@ -82,7 +82,7 @@ pub(super) fn record_sent_with(
 
 /// The `sent` event's detail: the provider's ids and the cost, when a provider answered
 /// with them (a modem's TP-MRs are on the segments).
-fn sent_detail(refs: &[SegmentRef]) -> Option<String> {
+fn sent_detail(refs: &[SegmentReceipt]) -> Option<String> {
     let ids: Vec<&str> = refs
         .iter()
         .filter_map(|r| r.provider_id.as_deref())
@@ -329,7 +329,7 @@ impl super::Store {
         &self,
         id: MessageId,
         route: &str,
-        refs: Vec<SegmentRef>,
+        refs: Vec<SegmentReceipt>,
         now: Millis,
     ) -> Result<(), StoreError> {
         let route = route.to_owned();

@@ -464,7 +464,7 @@ mod tests {
     use crate::store::outcomes::{record_retry, record_sent};
     use crate::store::queue::tests::{conn, message};
     use crate::store::queue::{enqueue, lease};
-    use crate::store::types::{NewBatch, SegmentRef};
+    use crate::store::types::{NewBatch, SegmentReceipt};
     use std::time::Duration;
 
     fn status(
@@ -550,10 +550,10 @@ mod tests {
         assert_eq!(leased.len(), 1);
     }
 
-    fn refs(ids: &[&str]) -> Vec<SegmentRef> {
+    fn refs(ids: &[&str]) -> Vec<SegmentReceipt> {
         ids.iter()
             .enumerate()
-            .map(|(i, id)| SegmentRef {
+            .map(|(i, id)| SegmentReceipt {
                 seq: u16::try_from(i + 1).unwrap(),
                 message_ref: None,
                 provider_id: Some(id.to_string()),

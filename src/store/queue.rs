@@ -11,7 +11,7 @@ use super::outcomes::{record_expired, record_sent_with};
 use super::state::{insert_event, transition};
 use super::types::{
     message_type_str, parse_message_type, parse_sms_type, Accepted, DueMessage, Leased, NewBatch,
-    NewMessage, SegmentRef, StoreError, StoredSegment,
+    NewMessage, OutboundSegment, SegmentReceipt, StoreError,
 };
 use crate::message::{MessageId, MessageStatus, Millis};
 use crate::seal::Sealer;
@@ -330,11 +330,11 @@ fn settled_by_callback(conn: &Connection, id: MessageId, now: Millis) -> Result<
         Some("a status callback came for the unanswered attempt"),
         now,
     )?;
-    let refs: Vec<SegmentRef> = conn
+    let refs: Vec<SegmentReceipt> = conn
         .prepare_cached("SELECT seq FROM segments WHERE message_id = ?1 ORDER BY seq")?
         .query_map([id.0], |r| r.get::<_, u16>(0))?
         .map(|seq| {
-            seq.map(|seq| SegmentRef {
+            seq.map(|seq| SegmentReceipt {
                 seq,
                 message_ref: None,
                 provider_id: provider_id.clone(),
@@ -389,7 +389,7 @@ fn load_leased(conn: &Connection, id: MessageId) -> Result<StoredLeased, StoreEr
             "SELECT seq, pdu_hex, tpdu_length FROM segments WHERE message_id = ?1 ORDER BY seq",
         )?
         .query_map([id.0], |r| {
-            Ok(StoredSegment {
+            Ok(OutboundSegment {
                 seq: r.get(0)?,
                 pdu_hex: r.get(1)?,
                 tpdu_length: r.get(2)?,
@@ -551,7 +551,7 @@ pub(crate) mod tests {
     use crate::message::MessageType;
     use crate::message::SmsType;
     use crate::store::schema;
-    use crate::store::types::{Durability, NewSegment};
+    use crate::store::types::{Durability, OutboundSegment};
 
     pub(crate) fn conn() -> Connection {
         let conn = Connection::open_in_memory().unwrap();
@@ -574,7 +574,7 @@ pub(crate) mod tests {
             custom_id: None,
             recipient_name: None,
             segments: (1..=segments)
-                .map(|seq| NewSegment {
+                .map(|seq| OutboundSegment {
                     seq,
                     pdu_hex: format!("00{seq:02X}"),
                     tpdu_length: 1,

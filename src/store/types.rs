@@ -1,5 +1,5 @@
 //! The store's public data types: options, the error enum, what goes in (`NewBatch`,
-//! `NewMessage`, `NewSegment`, `SegmentRef`, `ListFilter`) and what comes out (`Accepted`,
+//! `NewMessage`, `OutboundSegment`, `SegmentReceipt`, `ListFilter`) and what comes out (`Accepted`,
 //! `Leased`, `MessageSummary`, `MessageDetail`, `BatchSummary`, `Recovered`).
 //!
 //! Owns no behaviour beyond defaults and conversions; never imports rusqlite types into a
@@ -7,6 +7,7 @@
 //! flattens the error to text so callers never name rusqlite).
 
 use crate::message::{MessageId, MessageStatus, MessageType, Millis, RawJson, SmsType};
+pub use crate::route::{OutboundSegment, SegmentReceipt};
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -69,17 +70,6 @@ impl From<rusqlite::Error> for StoreError {
     }
 }
 
-/// One SMS-SUBMIT of a message, as it will be written to the modem.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct NewSegment {
-    /// 1-based position in the message.
-    pub seq: u16,
-    /// The PDU-mode hex for `AT+CMGS`.
-    pub pdu_hex: String,
-    /// The `<length>` of `AT+CMGS`.
-    pub tpdu_length: u16,
-}
-
 /// A message to accept.
 #[derive(Debug, Clone, PartialEq)]
 pub struct NewMessage {
@@ -106,7 +96,7 @@ pub struct NewMessage {
     /// The recipient's display name, if the request gave one.
     pub recipient_name: Option<String>,
     /// The segments, in order.
-    pub segments: Vec<NewSegment>,
+    pub segments: Vec<OutboundSegment>,
     /// Set for a message that carries a secret (an OTP): the store keeps this text as the
     /// message's body — what every read shows — and keeps `body` and the PDUs only sealed
     /// (see `crate::seal`), wiping them once the message is sent or final.
@@ -158,17 +148,6 @@ pub struct Accepted {
     pub replayed: bool,
 }
 
-/// A stored segment, as a route sends it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct StoredSegment {
-    /// 1-based position.
-    pub seq: u16,
-    /// The PDU-mode hex.
-    pub pdu_hex: String,
-    /// The `AT+CMGS` length.
-    pub tpdu_length: u16,
-}
-
 /// A message handed to the dispatcher by `lease`; it is `sending` until an outcome is
 /// recorded or the lease runs out.
 #[derive(Debug, Clone, PartialEq)]
@@ -203,7 +182,7 @@ pub struct Leased {
     /// routing policy's `fallback_after_failures`.
     pub failures: Vec<(String, u32)>,
     /// The segments, in order.
-    pub segments: Vec<StoredSegment>,
+    pub segments: Vec<OutboundSegment>,
 }
 
 /// A due message as the dispatcher places it (see `Store::peek_due`): no text, no PDUs.
@@ -229,19 +208,6 @@ pub struct DueMessage {
     pub failures: Vec<(String, u32)>,
     /// The route of the previous attempt.
     pub last_route: Option<String>,
-}
-
-/// What a route said about one sent segment.
-#[derive(Debug, Clone, PartialEq)]
-pub struct SegmentRef {
-    /// 1-based position.
-    pub seq: u16,
-    /// The modem's TP-MR from `+CMGS`.
-    pub message_ref: Option<u8>,
-    /// A cloud provider's message id.
-    pub provider_id: Option<String>,
-    /// What the provider charged for it, when its answer said.
-    pub cost: Option<f64>,
 }
 
 /// Which messages `list` returns.

@@ -17,7 +17,7 @@ use serde_json::{json, Value};
 use smsgate::config::{PlivoConfig, Secret, TwilioConfig, VonageConfig};
 use smsgate::http::App;
 use smsgate::message::MessageId;
-use smsgate::store::{SegmentRef, Store, StoreOptions};
+use smsgate::store::{SegmentReceipt, Store, StoreOptions};
 use std::time::Duration;
 use tower::ServiceExt;
 
@@ -143,7 +143,7 @@ async fn record_sent(r: &Running, id: MessageId, route: &str, provider_ids: &[&s
     let refs = provider_ids
         .iter()
         .enumerate()
-        .map(|(i, p)| SegmentRef {
+        .map(|(i, p)| SegmentReceipt {
             seq: u16::try_from(i + 1).unwrap(),
             message_ref: None,
             provider_id: Some(p.to_string()),

@@ -5,8 +5,8 @@
 use smsgate::message::{InFlightPolicy, MessageId, MessageStatus, MessageType, SmsType};
 use smsgate::pdu::DeliveryStatus;
 use smsgate::store::{
-    Durability, ListFilter, NewBatch, NewMessage, NewSegment, SegmentRef, Store, StoreError,
-    StoreOptions,
+    Durability, ListFilter, NewBatch, NewMessage, OutboundSegment, SegmentReceipt, Store,
+    StoreError, StoreOptions,
 };
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Command, Stdio};
@@ -34,7 +34,7 @@ fn msg_segments(recipient: &str, priority: i32, segments: u16) -> NewMessage {
         custom_id: None,
         recipient_name: None,
         segments: (1..=segments)
-            .map(|seq| NewSegment {
+            .map(|seq| OutboundSegment {
                 seq,
                 pdu_hex: format!("0011000B91{seq:02X}"),
                 tpdu_length: 20,
@@ -71,7 +71,7 @@ async fn send(store: &Store, id: MessageId, route: &str, mrs: &[u8], now: i64) {
     let refs = mrs
         .iter()
         .enumerate()
-        .map(|(i, &mr)| SegmentRef {
+        .map(|(i, &mr)| SegmentReceipt {
             seq: u16::try_from(i + 1).unwrap(),
             message_ref: Some(mr),
             provider_id: None,
@@ -750,7 +750,7 @@ async fn sent(store: &Store, id: MessageId, route: &str, mr: u8, now: i64) {
         .record_sent(
             id,
             route,
-            vec![SegmentRef {
+            vec![SegmentReceipt {
                 seq: 1,
                 message_ref: Some(mr),
                 provider_id: None,
@@ -849,7 +849,7 @@ async fn an_early_report_is_adopted_however_long_the_send_took() {
         .await
         .unwrap();
     let refs = (1..=3)
-        .map(|seq| SegmentRef {
+        .map(|seq| SegmentReceipt {
             seq,
             message_ref: Some(seq as u8),
             provider_id: None,
