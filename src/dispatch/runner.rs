@@ -1,12 +1,14 @@
-//! The dispatcher loop: lease due messages, choose a route for each, send, record the
-//! outcome. One task; each send runs in its own task so a slow modem never holds up the
-//! others.
+//! The dispatcher loop: look at the due messages without leasing them, place each on a
+//! route (the routing policy, then the balancer, on this round's view of the routes), lease
+//! only those placed, send each through the route it was placed on, record the outcome.
+//! One task; each send runs in its own task so a slow modem never holds up the others.
 //!
-//! It leases only as many messages as routes have free slots, so a message is `sending`
-//! only while a route is actually working on it (or for the lease time after a crash).
-//! A message no route can take right now is released back to the queue without counting
-//! an attempt. Woken by new work (`Dispatcher::wake`), by a finished send, and by a poll
-//! interval (for schedules, retries and expiry).
+//! A message is `sending` only while a route is actually working on it (or for the lease
+//! time after a crash). A message that must wait (a busy route, its group's time limit)
+//! is not leased at all, so waiting costs no writes; one whose placement no longer holds
+//! when leased is released without counting an attempt. Woken by new work
+//! (`Dispatcher::wake`), by a finished send, and by a poll interval (for schedules,
+//! retries and expiry).
 //!
 //! Invariants: every leased message ends the round recorded — sent, retried, failed,
 //! expired or released; a store error leaves it `sending` until its lease runs out and

@@ -1,6 +1,8 @@
 //! The store (layer 1): the only user of rusqlite. Messages, their segments and events,
-//! batches, the outbound queue (enqueue / lease / outcomes / recovery) and status-report
-//! correlation, in one SQLite database in WAL mode.
+//! batches, the outbound queue (enqueue / lease / outcomes / recovery), status-report
+//! correlation, the inbox, opt-outs, templates, OTP sessions and 2FA, provider callbacks
+//! and the status-callback outbox — in one SQLite database in WAL mode. Each file owns its
+//! tables' functions and its part of the async [`Store`] API (an `impl Store` block).
 //!
 //! - [`types`] — options, `StoreError`, what goes in and what comes out;
 //! - `writer` — the group-commit writer thread and the reader threads;
@@ -14,7 +16,8 @@
 //! - `query` — reads;
 //! - [`inbox`] — inbound parts, their reassembly into messages, and the opt-out changes
 //!   those make; [`optouts`] — the opt-out list.
-//! - [`templates`] — SMS templates, their version history and usage counts.
+//! - [`templates`] — SMS templates, their version history and usage counts;
+//! - [`otp`] — OTP sessions (hashes only); [`twofa`] — 2FA enrolments and backup codes;
 //! - [`provider_status`] — provider status callbacks: attribution, forward-only changes,
 //!   ignored duplicates and late ones recorded, early ones kept for `record_sent`;
 //! - [`webhooks`] — the status-callback outbox.
