@@ -6,7 +6,6 @@
 //! command line.
 
 pub mod at;
-pub mod callback_signatures;
 pub mod config;
 pub mod daemon;
 pub mod dispatch;
@@ -26,6 +25,5 @@ pub mod sim;
 pub mod store;
 pub mod telemetry;
 pub mod templates;
-pub mod twilio;
 pub mod url_policy;
 pub mod webhooks;

@@ -9,7 +9,7 @@
 //! up (and kept in the outbox with its last error).
 //!
 //! Callbacks of messages sent through the Twilio-compatible API (their stored URL starts
-//! with [`crate::twilio::CALLBACK_PREFIX`]) go out as Twilio's: a form with `MessageSid`,
+//! with [`crate::providers::twilio::wire::CALLBACK_PREFIX`]) go out as Twilio's: a form with `MessageSid`,
 //! `MessageStatus`, `SmsSid`, `SmsStatus`, `AccountSid`, `From`, `To`, `ApiVersion` (and
 //! `ErrorCode` on failure), signed with `X-Twilio-Signature` under `[twilio_compat]
 //! auth_token` — built here from the same outbox payload, so retries and ordering are shared.
@@ -134,8 +134,8 @@ pub fn twilio_params(
     let v: serde_json::Value = serde_json::from_str(payload).ok()?;
     let id = crate::message::MessageId(v.get("id")?.as_i64()?);
     let status = crate::message::MessageStatus::parse(v.get("status")?.as_str()?)?;
-    let sid = crate::twilio::message_sid(sid_key, id);
-    let name = crate::twilio::status_name(status).to_string();
+    let sid = crate::providers::twilio::wire::message_sid(sid_key, id);
+    let name = crate::providers::twilio::wire::status_name(status).to_string();
     let to = v.get("to").and_then(|t| t.as_str()).unwrap_or_default();
     let from = v
         .pointer("/metadata/twilio_from")
@@ -151,10 +151,10 @@ pub fn twilio_params(
         ("To".to_string(), to.to_string()),
         (
             "ApiVersion".to_string(),
-            crate::twilio::API_VERSION.to_string(),
+            crate::providers::twilio::wire::API_VERSION.to_string(),
         ),
     ];
-    if let Some((code, _)) = crate::twilio::status_error(status) {
+    if let Some((code, _)) = crate::providers::twilio::wire::status_error(status) {
         params.push(("ErrorCode".to_string(), code.to_string()));
     }
     Some(params)
@@ -174,7 +174,7 @@ pub fn signature(secret: &str, timestamp: i64, body: &str) -> String {
 /// and query may hold a client's token, the authority its credentials).
 pub fn loggable_url(url: &str) -> String {
     let url = url
-        .strip_prefix(crate::twilio::CALLBACK_PREFIX)
+        .strip_prefix(crate::providers::twilio::wire::CALLBACK_PREFIX)
         .unwrap_or(url);
     let scheme = url
         .split_once("://")
@@ -385,7 +385,7 @@ impl Deliverer {
     fn request(&self, job: &WebhookJob) -> Result<reqwest::RequestBuilder, String> {
         let plain = job
             .url
-            .strip_prefix(crate::twilio::CALLBACK_PREFIX)
+            .strip_prefix(crate::providers::twilio::wire::CALLBACK_PREFIX)
             .unwrap_or(&job.url);
         // The rule may have changed since the message was accepted, and an address literal
         // never meets the resolver.
@@ -393,7 +393,10 @@ impl Deliverer {
             .policy
             .check(plain)
             .map_err(|why| format!("callback URL refused: {why}"))?;
-        match job.url.strip_prefix(crate::twilio::CALLBACK_PREFIX) {
+        match job
+            .url
+            .strip_prefix(crate::providers::twilio::wire::CALLBACK_PREFIX)
+        {
             None => {
                 let timestamp = now_millis() / 1000;
                 Ok(self
@@ -458,7 +461,7 @@ fn twilio_request(
     let params = twilio_params(payload, key, &signing.account_sid)
         .ok_or_else(|| "unreadable outbox payload".to_string())?;
     let body = serde_urlencoded::to_string(&params).map_err(|e| e.to_string())?;
-    let sig = crate::twilio::signature(&signing.auth_token, url, &params);
+    let sig = crate::providers::twilio::wire::signature(&signing.auth_token, url, &params);
     Ok(client
         .post(url)
         .header("content-type", "application/x-www-form-urlencoded")
@@ -516,7 +519,7 @@ mod tests {
         assert_eq!(
             loggable_url(&format!(
                 "{}http://10.0.0.1/x?sig=1",
-                crate::twilio::CALLBACK_PREFIX
+                crate::providers::twilio::wire::CALLBACK_PREFIX
             )),
             "http://10.0.0.1:80"
         );

@@ -6,7 +6,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use smsgate::callback_signatures::{plivo_v3_base, plivo_v3_verify, twilio_verify, vonage_verify, VonageMethod};
+use smsgate::providers::signatures::{plivo_v3_base, plivo_v3_verify, twilio_verify, vonage_verify, VonageMethod};
 use smsgate::http::twilio_compat::{parse_form, repair_number};
 use smsgate::providers::aws_sns::xml_text;
 use smsgate::providers::http::parse_retry_after;

@@ -5,7 +5,7 @@
 //!
 //! Owns: reading each provider's callback (form, query or JSON), rebuilding the public URL
 //! the provider called — `[providers] callback_base_url` + path + query as received, never
-//! the `Host` header — and checking the signature with `crate::callback_signatures`.
+//! the `Host` header — and checking the signature with `crate::providers::signatures`.
 //! Speaks only to the [`Service`] (which maps statuses and records them).
 //!
 //! Invariants: a provider's routes exist only when that provider is configured and
@@ -18,9 +18,9 @@
 
 use super::error::{ApiError, AppJson};
 use super::AppState;
-use crate::callback_signatures::{self as sig, VonageMethod};
 use crate::config::ProvidersConfig;
 use crate::message::{MessageId, Millis};
+use crate::providers::signatures::{self as sig, VonageMethod};
 use crate::service::{CallbackSource, ProviderCallback, Service};
 use crate::store::provider_status::Recorded;
 use axum::body::Bytes;

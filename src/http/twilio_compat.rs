@@ -14,9 +14,9 @@
 //! are spaces), and a phone number whose unencoded leading `+` became a space is repaired.
 
 use crate::message::{MessageId, MessageStatus, RawJson};
+use crate::providers::twilio::wire as twilio;
 use crate::service::{CallbackFormat, RecipientInput, SendRequest, Service, ServiceError};
 use crate::store::{ListFilter, MessageDetail};
-use crate::twilio;
 use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -370,7 +370,7 @@ async fn create(
     // Twilio answers a create with the status at acceptance (`queued`); the dispatcher may
     // already have moved the message on by the time it was read back.
     if let Some(status) = created.get_mut("status") {
-        *status = json!(crate::twilio::status_name(accepted.status));
+        *status = json!(crate::providers::twilio::wire::status_name(accepted.status));
     }
     Ok((StatusCode::CREATED, Json(created)).into_response())
 }

@@ -16,6 +16,7 @@
 pub mod aws_sns;
 pub mod http;
 pub mod plivo;
+pub mod signatures;
 pub mod twilio;
 pub mod vonage;
 

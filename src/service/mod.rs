@@ -200,7 +200,7 @@ pub enum CallbackFormat {
     #[default]
     Smsgate,
     /// Twilio's form, signed with `X-Twilio-Signature` (the Twilio-compatible API). Stored
-    /// as the callback URL with the prefix [`crate::twilio::CALLBACK_PREFIX`], which no
+    /// as the callback URL with the prefix [`crate::providers::twilio::wire::CALLBACK_PREFIX`], which no
     /// client can send (client URLs must start with `http`).
     Twilio,
 }
@@ -210,7 +210,9 @@ fn stored_callback_url(request: &SendRequest) -> Option<String> {
     let url = request.callback_url.as_ref()?;
     Some(match request.callback_format {
         CallbackFormat::Smsgate => url.clone(),
-        CallbackFormat::Twilio => format!("{}{url}", crate::twilio::CALLBACK_PREFIX),
+        CallbackFormat::Twilio => {
+            format!("{}{url}", crate::providers::twilio::wire::CALLBACK_PREFIX)
+        }
     })
 }
 

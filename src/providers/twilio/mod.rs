@@ -8,6 +8,8 @@
 //! Never imports modem/, store/, dispatch/ or anything above; never logs the body or the
 //! token. Twilio answers with one `SM…` sid per message: every segment's receipt carries it.
 
+pub mod wire;
+
 use super::http::{self as common, Core};
 use crate::config::{ConfigError, TwilioConfig};
 use crate::route::{ErrorClass, OutboundMessage, Route, RouteSnapshot, SegmentReceipt, SendFuture};

@@ -1,5 +1,5 @@
 //! Signatures of the status callbacks cloud providers send us (layer 0, pure): Twilio's
-//! `X-Twilio-Signature` (computed by [`crate::twilio::signature`]), Vonage's signed
+//! `X-Twilio-Signature` (computed by [`super::twilio::wire::signature`]), Vonage's signed
 //! webhooks (`sig`) and Plivo's `X-Plivo-Signature-V3`.
 //!
 //! Never imports anything above layer 0; no I/O, no tokio, no HTTP types: a caller hands
@@ -52,11 +52,11 @@ pub fn twilio_verify(
     if auth_token.is_empty() || header.is_empty() {
         return false;
     }
-    let ours = crate::twilio::signature(auth_token, url, params);
+    let ours = super::twilio::wire::signature(auth_token, url, params);
     let plain = same(ours.as_bytes(), header.as_bytes());
     let variant = default_port_variant(url).is_some_and(|u| {
         same(
-            crate::twilio::signature(auth_token, &u, params).as_bytes(),
+            super::twilio::wire::signature(auth_token, &u, params).as_bytes(),
             header.as_bytes(),
         )
     });
