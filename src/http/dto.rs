@@ -340,37 +340,3 @@ pub fn with_rfc3339_times(value: serde_json::Value) -> serde_json::Value {
         other => other,
     }
 }
-
-/// A JSON object answer: `fields` with `"metadata"` set to the client's JSON exactly as it
-/// was sent (`null` without any) — a `serde_json::Value` would reformat it and turn integers
-/// beyond 64 bits into floats.
-pub fn json_with_metadata(
-    fields: serde_json::Value,
-    metadata: Option<RawJson>,
-) -> Result<axum::response::Response, ApiError> {
-    use axum::response::IntoResponse;
-    let mut fields = fields;
-    if let Some(map) = fields.as_object_mut() {
-        // The detail's own (taken-out) `metadata: null` must not precede the real one.
-        map.remove("metadata");
-    }
-    #[derive(serde::Serialize)]
-    struct WithMetadata<'a> {
-        #[serde(flatten)]
-        fields: &'a serde_json::Value,
-        metadata: Option<&'a RawJson>,
-    }
-    let body = serde_json::to_vec(&WithMetadata {
-        fields: &fields,
-        metadata: metadata.as_ref(),
-    })
-    .map_err(ApiError::internal)?;
-    Ok((
-        [(
-            axum::http::header::CONTENT_TYPE,
-            axum::http::HeaderValue::from_static("application/json"),
-        )],
-        body,
-    )
-        .into_response())
-}

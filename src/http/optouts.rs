@@ -24,7 +24,7 @@ pub fn read_router() -> Router<AppState> {
         .route("/api/optouts/{number}", get(show))
 }
 
-fn view(optout: crate::store::optouts::Optout) -> Result<serde_json::Value, ApiError> {
+fn view(optout: crate::service::Optout) -> Result<serde_json::Value, ApiError> {
     serde_json::to_value(optout)
         .map(with_rfc3339_times)
         .map_err(|e| ApiError::invalid("number", e.to_string()))

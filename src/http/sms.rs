@@ -1,12 +1,13 @@
 //! `/api/sms…` and `/api/batches/{id}`: send, send a batch, list, show, cancel.
 
 use super::caller::ClientCaller;
-use super::dto::{json_with_metadata, time_field, with_rfc3339_times, BatchBody, SendBody};
+use super::dto::{time_field, BatchBody, SendBody};
 use super::error::{ApiError, AppJson};
+use super::views::{BatchJson, MessageDetailJson, MessageJson};
 use super::AppState;
 use crate::message::{MessageId, MessageStatus, SmsType};
+use crate::service::ListFilter;
 use crate::service::SendOutcome;
-use crate::store::ListFilter;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -86,12 +87,12 @@ fn message_id(raw: &str) -> Result<MessageId, ApiError> {
         .ok_or_else(|| ApiError::not_found(format!("message {raw}")))
 }
 
-async fn show(State(state): State<AppState>, Path(id): Path<String>) -> Result<Response, ApiError> {
-    let mut detail = state.service.message(message_id(&id)?).await?;
-    // The client's metadata goes back byte for byte; the rest gets API times.
-    let metadata = detail.metadata.take();
-    let value = serde_json::to_value(detail).map_err(ApiError::internal)?;
-    json_with_metadata(with_rfc3339_times(value), metadata)
+async fn show(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<MessageDetailJson>, ApiError> {
+    let detail = state.service.message(message_id(&id)?).await?;
+    Ok(Json(MessageDetailJson::from(detail)))
 }
 
 async fn cancel(
@@ -106,10 +107,9 @@ async fn cancel(
 async fn batch(
     State(state): State<AppState>,
     Path(id): Path<String>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<BatchJson>, ApiError> {
     let summary = state.service.batch(&id).await?;
-    let value = serde_json::to_value(summary).map_err(ApiError::internal)?;
-    Ok(Json(with_rfc3339_times(value)))
+    Ok(Json(BatchJson::from(summary)))
 }
 
 /// `GET /api/sms` query.
@@ -159,11 +159,16 @@ async fn list(
         offset: q.offset.unwrap_or(0),
         ..ListFilter::default()
     };
-    let messages = state.service.list(filter).await?;
+    let messages: Vec<MessageJson> = state
+        .service
+        .list(filter)
+        .await?
+        .iter()
+        .map(MessageJson::from)
+        .collect();
     let count = messages.len();
-    let value = serde_json::to_value(messages).map_err(ApiError::internal)?;
     Ok(Json(json!({
-        "messages": with_rfc3339_times(value),
+        "messages": messages,
         "count": count,
         "limit": limit,
         "offset": q.offset.unwrap_or(0),

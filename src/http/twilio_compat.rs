@@ -16,7 +16,7 @@
 use crate::message::{MessageId, MessageStatus, RawJson};
 use crate::providers::twilio::wire as twilio;
 use crate::service::{CallbackFormat, RecipientInput, SendRequest, Service, ServiceError};
-use crate::store::{ListFilter, MessageDetail};
+use crate::service::{ListFilter, MessageDetail};
 use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode};

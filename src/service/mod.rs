@@ -39,10 +39,11 @@ use crate::pdu::{
     SegmentPolicy, SubmitOptions, ValidityPeriod,
 };
 use crate::route::{Route, RouteSnapshot};
-use crate::store::{
-    BatchSummary, ListFilter, MessageDetail, MessageSummary, NewBatch, NewMessage, OutboundSegment,
-    Store, StoreError,
-};
+// What the front ends read, as the store returns it (http writes its own JSON from these).
+pub use crate::store::optouts::Optout;
+pub use crate::store::provider_status::Recorded;
+pub use crate::store::{BatchSummary, ListFilter, MessageDetail, MessageSummary};
+use crate::store::{NewBatch, NewMessage, OutboundSegment, Store, StoreError};
 use limits::Guards;
 pub use limits::{Caller, RejectedRecipient};
 pub use otp::{OtpCheck, OtpIssued, OtpRequest, OtpSessionView, OtpVerdict};
