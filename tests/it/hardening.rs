@@ -117,6 +117,7 @@ fn one_request_cannot_exhaust_memory_or_disk() {
 
     let written = bytes_on_disk(dir.path()).saturating_sub(before);
     let rss = peak_rss(daemon.0.id());
+    eprintln!("worst-case request: {written} bytes written, peak RSS {rss} bytes");
     // Copied per row, the metadata alone would be 32 MB; stored once, the batch is a few MB.
     assert!(
         written < 12 * 1024 * 1024,
