@@ -3,13 +3,55 @@
 //! the `+` and digits form everything else stores and compares. Numbering-plan validity is
 //! libphonenumber's (the `phonenumber` crate).
 //!
-//! Two readings: [`normalise`] accepts only numbers valid in their country's plan (what a
-//! send, an OTP or a lookup needs); [`lenient`] also takes `+` and 7–15 digits that no plan
-//! knows — a sender the network wrote that way must stay reachable on the opt-out list and
-//! in the inbox.
+//! An [`E164`] is made only by this module's two readings: [`E164::parse`] accepts only
+//! numbers valid in their country's plan (what a send, an OTP or a lookup needs);
+//! [`E164::lenient`] also takes `+` and 7–15 digits that no plan knows — a sender the
+//! network wrote that way must stay reachable on the opt-out list and in the inbox.
 
-/// `number` (E.164, or national with `region`, an ISO 3166 code) in E.164, or why not.
-pub fn normalise(number: &str, region: Option<&str>) -> Result<String, String> {
+use std::fmt;
+
+/// A phone number in E.164: `+` and 7–15 digits, as one of this module's readings made it.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct E164(String);
+
+impl E164 {
+    /// `number` (E.164, or national with `region`, an ISO 3166 code), valid in its plan;
+    /// or why not.
+    pub fn parse(number: &str, region: Option<&str>) -> Result<E164, String> {
+        normalise(number, region).map(E164)
+    }
+
+    /// `number` without the spaces, dashes, dots and brackets people write numbers with,
+    /// when it is then `+` and 7–15 digits, whether or not a plan knows it.
+    pub fn lenient(number: &str) -> Option<E164> {
+        lenient(number).map(E164)
+    }
+
+    /// [`E164::parse`], or else [`E164::lenient`]; the reason `parse` gave when neither.
+    pub fn parse_or_lenient(number: &str, region: Option<&str>) -> Result<E164, String> {
+        normalise_or_lenient(number, region).map(E164)
+    }
+
+    /// The number, `+` and digits.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for E164 {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl From<E164> for String {
+    fn from(number: E164) -> String {
+        number.0
+    }
+}
+
+/// [`E164::parse`] as text.
+fn normalise(number: &str, region: Option<&str>) -> Result<String, String> {
     let trimmed = number.trim();
     if trimmed.is_empty() {
         return Err("is empty".into());
@@ -37,14 +79,13 @@ pub fn normalise(number: &str, region: Option<&str>) -> Result<String, String> {
     Ok(parsed.format().mode(phonenumber::Mode::E164).to_string())
 }
 
-/// [`normalise`], or else `number` without separators when it is `+` and 7–15 digits.
-pub fn normalise_or_lenient(number: &str, region: Option<&str>) -> Result<String, String> {
+/// [`E164::parse_or_lenient`] as text.
+fn normalise_or_lenient(number: &str, region: Option<&str>) -> Result<String, String> {
     normalise(number, region).or_else(|reason| lenient(number).ok_or(reason))
 }
 
-/// `number` without the spaces, dashes, dots and brackets people write numbers with, when
-/// it is then `+` and 7–15 digits.
-pub fn lenient(number: &str) -> Option<String> {
+/// [`E164::lenient`] as text.
+fn lenient(number: &str) -> Option<String> {
     let compact: String = number
         .trim()
         .chars()

@@ -171,7 +171,11 @@ pub fn sender_number(address: &Address, region: Option<&str>) -> String {
     match address.ton {
         TypeOfNumber::International if digits => format!("+{}", address.value),
         TypeOfNumber::National | TypeOfNumber::Unknown if digits => region
-            .and_then(|r| crate::phone::normalise(&address.value, Some(r)).ok())
+            .and_then(|r| {
+                crate::phone::E164::parse(&address.value, Some(r))
+                    .ok()
+                    .map(String::from)
+            })
             .unwrap_or_else(|| address.to_string()),
         _ => address.to_string(),
     }

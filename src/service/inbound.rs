@@ -27,7 +27,8 @@ pub struct InboundQuery {
 /// `+…` in E.164: normalised when the numbering plan knows it, else compacted (a sender
 /// the network wrote as `+` and digits is stored so even when no plan knows it).
 fn international(from: &str) -> Result<String, ServiceError> {
-    crate::phone::normalise_or_lenient(from, None)
+    crate::phone::E164::parse_or_lenient(from, None)
+        .map(String::from)
         .map_err(|_| ServiceError::invalid("from", "not a phone number: + and 7–15 digits"))
 }
 
@@ -46,8 +47,8 @@ impl Service {
             // A national number when a default region reads it; else as the sender wrote
             // itself (`MyBank`, a short code).
             Some(from) => Some(
-                crate::phone::normalise(from, self.settings.default_region.as_deref())
-                    .unwrap_or_else(|_| from.to_string()),
+                crate::phone::E164::parse(from, self.settings.default_region.as_deref())
+                    .map_or_else(|_| from.to_string(), String::from),
             ),
         };
         let filter = InboundFilter {

@@ -656,13 +656,14 @@ impl Service {
 
     /// E.164 form of a recipient, or why not.
     pub fn normalise(&self, recipient: &RecipientInput) -> Result<String, String> {
-        crate::phone::normalise(
+        crate::phone::E164::parse(
             &recipient.number,
             recipient
                 .country_code
                 .as_deref()
                 .or(self.settings.default_region.as_deref()),
         )
+        .map(String::from)
     }
 
     /// The segment calculator for a text.

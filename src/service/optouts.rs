@@ -20,7 +20,8 @@ impl Service {
         // A `+` number the numbering plan does not know may still have been put on the
         // list by its own STOP reply (the inbox lists every E.164 sender): it must stay
         // reachable here.
-        crate::phone::normalise_or_lenient(number, self.settings.default_region.as_deref())
+        crate::phone::E164::parse_or_lenient(number, self.settings.default_region.as_deref())
+            .map(String::from)
             .map_err(|reason| ServiceError::invalid("number", reason))
     }
 

@@ -158,8 +158,8 @@ mod tests {
         for i in 0..256 {
             let msisdn = SimModemConfig::default_for(i).msisdn;
             assert_eq!(
-                crate::phone::normalise(&msisdn, None).as_deref(),
-                Ok(msisdn.as_str())
+                crate::phone::E164::parse(&msisdn, None).map(String::from),
+                Ok(msisdn.clone())
             );
         }
     }
