@@ -109,7 +109,7 @@ pub enum Urc {
     StatusReportStored {
         /// Storage name.
         storage: String,
-        /// Index.
+        /// The storage index the report was written to.
         index: u32,
     },
     /// Registration state change.

@@ -44,7 +44,7 @@ pub enum DaemonError {
     Store {
         /// The database path.
         path: String,
-        /// Why.
+        /// What the store said.
         source: crate::store::StoreError,
     },
     /// The HTTP port could not be bound.
@@ -52,7 +52,7 @@ pub enum DaemonError {
     Listen {
         /// The address.
         addr: std::net::SocketAddr,
-        /// Why.
+        /// What the operating system said.
         source: std::io::Error,
     },
     /// The OTP secret file could not be read or made.
@@ -66,7 +66,7 @@ pub enum DaemonError {
     Port {
         /// Which modem.
         index: usize,
-        /// Why.
+        /// What is wrong with the port specification.
         reason: String,
     },
 }

@@ -52,7 +52,7 @@ pub enum Decision {
     SentUnknown(String),
     /// Try again at this time; `avoid_route`: not on the route that just failed.
     Retry {
-        /// When.
+        /// When the next attempt may start (Unix milliseconds).
         at: Millis,
         /// Whether to avoid the failed route.
         avoid_route: bool,

@@ -117,7 +117,7 @@ impl From<RecipientDto> for RecipientInput {
 /// field): the sender is the modem's SIM, or the provider's configured `from`.
 #[derive(Debug, Deserialize)]
 pub struct SendBody {
-    /// Recipients.
+    /// Who the message goes to: one number, or a list of numbers and `{number, …}` objects.
     pub to: Recipients,
     /// The text (absent or empty with `template_id`).
     #[serde(default)]

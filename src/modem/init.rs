@@ -50,7 +50,7 @@ impl Default for InitConfig {
 /// What initialisation found out.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Initialised {
-    /// Identity.
+    /// What the modem said about itself (IMEI, IMSI, ICCID, MSISDN, model, firmware).
     pub identity: Identity,
     /// SMSC from `+CSCA?`.
     pub smsc: Option<String>,

@@ -33,7 +33,7 @@ pub enum PortSpec {
     Serial {
         /// Device path.
         path: String,
-        /// Speed.
+        /// Line speed in bits per second.
         baud: u32,
         /// Flow control.
         flow: FlowControl,

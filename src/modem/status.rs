@@ -112,14 +112,14 @@ pub fn csq_to_dbm(rssi: u8) -> Option<i16> {
 pub struct ModemStatus {
     /// The modem's configured name.
     pub name: String,
-    /// Health.
+    /// Its state (ready, initialising, down…) and, when it is not ready, why.
     #[serde(flatten)]
     pub state: ModemState,
     /// Identity (filled in by initialisation).
     pub identity: Identity,
     /// SMSC from `+CSCA?`.
     pub smsc: Option<String>,
-    /// Network.
+    /// Registration, operator and signal as last polled.
     pub network: NetworkStatus,
     /// The `+CNMI` setting the modem accepted.
     pub cnmi: Option<String>,

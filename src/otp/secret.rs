@@ -19,7 +19,7 @@ pub enum SecretError {
     Io {
         /// The file.
         path: String,
-        /// Why.
+        /// What the operating system said.
         source: std::io::Error,
     },
     /// The file holds something too short to be a secret.

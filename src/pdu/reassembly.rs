@@ -60,9 +60,9 @@ impl Part {
 /// The key of a set of parts.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct SetKey {
-    /// Originator.
+    /// The sender (TP-OA) as text: concatenation references are per sender.
     pub originator: String,
-    /// Reference.
+    /// The concatenation reference shared by the parts (8- or 16-bit).
     pub reference: u16,
     /// Total number of parts.
     pub total: u8,

@@ -61,7 +61,7 @@ pub struct SegmentPolicy {
 /// The content to send.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Payload<'a> {
-    /// Text.
+    /// Text, encoded as the policy chooses (GSM 7-bit, a national table, or UCS-2).
     Text(&'a str),
     /// 8-bit data.
     Binary(&'a [u8]),
@@ -193,7 +193,7 @@ pub fn segment_info(
 /// Everything an SMS-SUBMIT needs besides its content.
 #[derive(Debug, Clone, Default)]
 pub struct SubmitOptions {
-    /// TP-DA.
+    /// TP-DA, the destination address (none: filled in per recipient later).
     pub destination: Option<Address>,
     /// SMSC to put in front (`None`: the modem's default).
     pub smsc: Option<Address>,
@@ -201,9 +201,9 @@ pub struct SubmitOptions {
     pub class: Option<u8>,
     /// TP-SRR on every segment.
     pub status_report: bool,
-    /// TP-VP.
+    /// TP-VP, how long the SMSC keeps trying (none: its default).
     pub validity: Option<ValidityPeriod>,
-    /// TP-RD.
+    /// TP-RD: ask the SMSC to reject a duplicate of an earlier submit (same TP-MR and TP-DA).
     pub reject_duplicates: bool,
     /// Concatenation reference (used only when there is more than one segment); its width
     /// comes from the plan's policy.

@@ -50,7 +50,7 @@ pub struct PduSummary {
     /// Relative validity in minutes (SMS-SUBMIT with a relative TP-VP).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub validity_minutes: Option<u32>,
-    /// TP-PID.
+    /// TP-PID, the protocol identifier (present in SUBMIT and DELIVER).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub protocol_id: Option<u8>,
     /// Application ports `{destination, source}`.

@@ -31,13 +31,13 @@ pub struct Submit {
     pub reply_path: bool,
     /// TP-MR. Modems overwrite it with their own counter and report the value they used.
     pub message_ref: u8,
-    /// TP-DA.
+    /// TP-DA, the destination address.
     pub destination: Address,
-    /// TP-PID.
+    /// TP-PID, the protocol identifier (0: plain SMS).
     pub protocol_id: u8,
-    /// TP-DCS.
+    /// TP-DCS, how the user data is coded (alphabet, class, compression).
     pub dcs: DataCoding,
-    /// TP-VP.
+    /// TP-VP, how long the SMSC keeps trying; its format sets TP-VPF.
     pub validity: Option<ValidityPeriod>,
     /// TP-UDL + TP-UD.
     pub user_data: UserData,
@@ -52,15 +52,15 @@ pub struct Deliver {
     pub loop_prevention: bool,
     /// TP-SRI: the sender asked for a status report.
     pub status_report_indication: bool,
-    /// TP-RP.
+    /// TP-RP, reply path: the recipient may answer through the sender's SMSC.
     pub reply_path: bool,
-    /// TP-OA.
+    /// TP-OA, the originating address.
     pub originator: Address,
-    /// TP-PID.
+    /// TP-PID, the protocol identifier (0: plain SMS).
     pub protocol_id: u8,
-    /// TP-DCS.
+    /// TP-DCS, how the user data is coded (alphabet, class, compression).
     pub dcs: DataCoding,
-    /// TP-SCTS.
+    /// TP-SCTS, when the SMSC received the message (with its time zone).
     pub timestamp: Timestamp,
     /// TP-UDL + TP-UD.
     pub user_data: UserData,
@@ -71,7 +71,7 @@ pub struct Deliver {
 pub struct StatusReport {
     /// TP-MMS inverted.
     pub more_messages: bool,
-    /// TP-LP.
+    /// TP-LP, loop prevention: the message was forwarded or spawned by the network.
     pub loop_prevention: bool,
     /// TP-SRQ: this reports on an SMS-COMMAND rather than an SMS-SUBMIT.
     pub for_command: bool,
@@ -83,7 +83,7 @@ pub struct StatusReport {
     pub timestamp: Timestamp,
     /// TP-DT: when it was delivered, or the status last changed.
     pub discharge_time: Timestamp,
-    /// TP-ST.
+    /// TP-ST, the delivery status (see `DeliveryStatus` for what it means).
     pub status: u8,
     /// TP-PID, when TP-PI announces it.
     pub protocol_id: Option<u8>,
@@ -127,11 +127,11 @@ impl StatusReport {
 /// A decoded TPDU.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Tpdu {
-    /// SMS-DELIVER.
+    /// An SMS-DELIVER: a message received.
     Deliver(Deliver),
-    /// SMS-SUBMIT.
+    /// An SMS-SUBMIT: a message to send (as stored on a SIM or echoed back).
     Submit(Submit),
-    /// SMS-STATUS-REPORT.
+    /// An SMS-STATUS-REPORT: the network's word on a message sent earlier.
     StatusReport(StatusReport),
 }
 

@@ -29,7 +29,7 @@ pub struct PlivoRoute {
 /// The request body.
 #[derive(Debug, Serialize, PartialEq)]
 pub struct Request<'a> {
-    /// Sender.
+    /// The sender Plivo shows (`src`): a number of the account or a sender id.
     pub src: &'a str,
     /// Destination, without `+`.
     pub dst: &'a str,

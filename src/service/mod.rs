@@ -293,7 +293,7 @@ impl Clock {
         Clock(Arc::new(f))
     }
 
-    /// Now.
+    /// The current time, from the injected clock.
     pub fn now(&self) -> Millis {
         (self.0)()
     }

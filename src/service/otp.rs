@@ -113,9 +113,9 @@ pub struct OtpSessionView {
     pub message_id: Option<MessageId>,
     /// When the current code stops being valid.
     pub expires_at: Millis,
-    /// Created.
+    /// When the session was created.
     pub created_at: Millis,
-    /// Verified.
+    /// When its code was verified, if it was.
     pub verified_at: Option<Millis>,
 }
 

@@ -47,7 +47,7 @@ pub struct NewTemplate {
     pub content: String,
     /// The placeholders, if the client lists them (must match the content exactly).
     pub variables: Option<Vec<String>>,
-    /// Grouping.
+    /// A free label to group templates by (`marketing`, `alerts`).
     pub category: Option<String>,
     /// Default SMS type of its messages.
     pub sms_type: SmsType,

@@ -88,10 +88,10 @@ pub struct TwoFaState {
     pub phone_masked: Option<String>,
     /// Unused backup codes.
     pub backup_codes_left: u32,
-    /// Enrolled.
+    /// When the user enrolled.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub created_at: Option<Millis>,
-    /// Confirmed.
+    /// When the enrolment was confirmed with a code, if it was.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub activated_at: Option<Millis>,
 }

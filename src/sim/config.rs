@@ -138,7 +138,7 @@ pub enum InboundEncoding {
 /// Options of [`crate::sim::SimNetwork::inject_inbound`].
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct InboundOptions {
-    /// Encoding.
+    /// The alphabet the simulated sender writes in.
     pub encoding: InboundEncoding,
     /// Message class 0–3.
     pub class: Option<u8>,

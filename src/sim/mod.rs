@@ -62,7 +62,7 @@ pub enum SimError {
     InvalidParameter {
         /// Which parameter.
         field: &'static str,
-        /// Why.
+        /// Why the value is refused.
         why: String,
     },
     /// A port was opened outside a tokio runtime.

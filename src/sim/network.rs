@@ -77,9 +77,9 @@ pub struct LogRecord {
     pub from_modem: Option<usize>,
     /// Receiving modem, if a modem received it.
     pub to_modem: Option<usize>,
-    /// Originator.
+    /// The sending modem's number.
     pub from: String,
-    /// Destination.
+    /// The number it was sent to.
     pub to: String,
     /// Text of the segment (empty for status reports; hex for 8-bit data).
     pub text: String,
@@ -87,7 +87,7 @@ pub struct LogRecord {
     pub encoding: &'static str,
     /// Concatenation reference, total and sequence number.
     pub concat: Option<Concat>,
-    /// TP-MR.
+    /// The TP-MR the sending modem gave it in `+CMGS`.
     pub message_ref: Option<u8>,
     /// TP-ST of a status report.
     pub status: Option<u8>,

@@ -38,7 +38,7 @@ impl Stat {
 pub(crate) enum Kind {
     /// SMS-DELIVER (or whatever raw TPDU the network was told to deliver).
     Deliver,
-    /// SMS-STATUS-REPORT.
+    /// An SMS-STATUS-REPORT kept until read.
     StatusReport,
 }
 

@@ -101,7 +101,7 @@ pub struct OtpSession {
     pub purpose: String,
     /// How its codes are made.
     pub shape: CodeShape,
-    /// State.
+    /// Where the session is: pending, active, verified, locked or superseded.
     pub status: OtpStatus,
     /// Wrong codes given for the current code.
     pub attempts: u32,
@@ -115,9 +115,9 @@ pub struct OtpSession {
     pub expires_at: Millis,
     /// When the current code was handed to the queue.
     pub last_sent_at: Millis,
-    /// Created.
+    /// When the session was created.
     pub created_at: Millis,
-    /// Verified.
+    /// When its code was verified, if it was.
     pub verified_at: Option<Millis>,
 }
 

@@ -52,7 +52,7 @@ pub struct TemplateRecord {
     pub content: String,
     /// The placeholders.
     pub variables: Vec<String>,
-    /// Grouping.
+    /// A free label to group templates by (`marketing`, `alerts`).
     pub category: Option<String>,
     /// Default SMS type of its messages.
     pub sms_type: SmsType,

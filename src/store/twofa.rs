@@ -26,9 +26,9 @@ pub struct TwoFaUser {
     pub status: String,
     /// Unused backup codes.
     pub backup_codes_left: u32,
-    /// Enrolled.
+    /// When the user enrolled.
     pub created_at: Millis,
-    /// Confirmed.
+    /// When the enrolment was confirmed with a code, if it was.
     pub activated_at: Option<Millis>,
 }
 

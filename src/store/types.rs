@@ -50,7 +50,7 @@ pub enum StoreError {
     Migration {
         /// The version that failed.
         version: u32,
-        /// Why.
+        /// What failed in the migration.
         reason: String,
     },
     /// No such message.
@@ -164,7 +164,7 @@ pub struct Leased {
     pub sms_type: SmsType,
     /// `"gsm7"`, `"ucs2"` or `"8bit"`.
     pub encoding: String,
-    /// Priority.
+    /// Higher is leased first (issued OTP codes, then client OTP messages, then the rest).
     pub priority: i32,
     /// The route the client asked for.
     pub provider: Option<String>,
@@ -255,9 +255,9 @@ pub const LIST_LIMIT_MAX: usize = 1000;
 /// One message in a list.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct MessageSummary {
-    /// Id.
+    /// The message's id.
     pub id: MessageId,
-    /// Batch.
+    /// The batch (request) it was accepted in.
     pub batch_id: String,
     /// E.164 recipient.
     pub recipient: String,
@@ -267,11 +267,11 @@ pub struct MessageSummary {
     pub sms_type: SmsType,
     /// Message type.
     pub message_type: MessageType,
-    /// Encoding.
+    /// `gsm7`, `ucs2` or `8bit`.
     pub encoding: String,
     /// Number of segments.
     pub segments: u16,
-    /// Priority.
+    /// Higher is leased first.
     pub priority: i32,
     /// The client's id.
     pub custom_id: Option<String>,
@@ -302,7 +302,7 @@ pub struct SegmentDetail {
     pub seq: u16,
     /// The route it went through.
     pub route: Option<String>,
-    /// TP-MR.
+    /// The modem's TP-MR from `+CMGS`, which its status report names.
     pub message_ref: Option<u8>,
     /// Provider's id.
     pub provider_id: Option<String>,
@@ -321,13 +321,13 @@ pub struct SegmentDetail {
 /// One status change of a message.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Event {
-    /// When.
+    /// When the status was entered (Unix milliseconds).
     pub at: Millis,
     /// The status entered.
     pub status: MessageStatus,
     /// Through which route.
     pub route: Option<String>,
-    /// Why.
+    /// Why, in words (an error, a report's TP-ST, `accepted`).
     pub detail: Option<String>,
 }
 
@@ -358,7 +358,7 @@ pub struct MessageDetail {
 pub struct BatchSummary {
     /// `b_…`.
     pub id: String,
-    /// Name.
+    /// The batch's name, if the request gave one.
     pub name: Option<String>,
     /// Accepted at.
     pub created_at: Millis,
