@@ -313,30 +313,3 @@ impl BatchBody {
         })
     }
 }
-
-/// Rewrites integer `…_at` fields (Unix milliseconds) of a JSON value as RFC 3339 strings,
-/// recursively: the store keeps integers, the API shows times. A `metadata` value is the
-/// client's own and is left alone.
-pub fn with_rfc3339_times(value: serde_json::Value) -> serde_json::Value {
-    use serde_json::Value;
-    match value {
-        Value::Object(map) => Value::Object(
-            map.into_iter()
-                .map(|(k, v)| {
-                    if k == "metadata" {
-                        return (k, v);
-                    }
-                    let v = match (&v, k == "at" || k.ends_with("_at")) {
-                        (Value::Number(n), true) => n.as_i64().map_or(v.clone(), |ms| {
-                            Value::String(crate::message::format_millis(ms))
-                        }),
-                        _ => with_rfc3339_times(v),
-                    };
-                    (k, v)
-                })
-                .collect(),
-        ),
-        Value::Array(items) => Value::Array(items.into_iter().map(with_rfc3339_times).collect()),
-        other => other,
-    }
-}

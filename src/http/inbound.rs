@@ -1,7 +1,8 @@
 //! `GET /api/inbound` and `GET /api/inbound/{id}`: the inbox (scope `read`).
 
-use super::dto::{time_field, with_rfc3339_times};
+use super::dto::time_field;
 use super::error::ApiError;
+use super::views::{InboundDetailJson, InboundJson};
 use super::AppState;
 use crate::service::InboundQuery;
 use axum::extract::{Path, Query, State};
@@ -53,10 +54,9 @@ async fn list(
             offset,
         })
         .await?;
-    let messages = serde_json::to_value(page.messages)
-        .map_err(|e| ApiError::invalid("query", e.to_string()))?;
+    let messages: Vec<InboundJson> = page.messages.into_iter().map(InboundJson::from).collect();
     Ok(Json(json!({
-        "messages": with_rfc3339_times(messages),
+        "messages": messages,
         "total": page.total,
         "limit": limit,
         "offset": offset,
@@ -66,15 +66,14 @@ async fn list(
 async fn show(
     State(state): State<AppState>,
     Path(id): Path<String>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<InboundDetailJson>, ApiError> {
     let id = id
         .parse::<i64>()
         .ok()
         .filter(|n| *n > 0)
         .ok_or_else(|| ApiError::not_found(format!("inbound message {id}")))?;
     let detail = state.service.inbound_message(id).await?;
-    let value = serde_json::to_value(detail).map_err(|e| ApiError::invalid("id", e.to_string()))?;
-    Ok(Json(with_rfc3339_times(value)))
+    Ok(Json(InboundDetailJson::from(detail)))
 }
 
 #[cfg(test)]

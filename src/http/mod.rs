@@ -2,8 +2,8 @@
 //! the one [`ApiError`], API-key auth and the middleware stack (body limit, timeout, CORS).
 //!
 //! The only module that knows axum or JSON DTOs; it speaks to the [`Service`] only —
-//! never to the store, modems or AT (`.ci/layers` checks). The JSON of the message
-//! endpoints is written down in `views.rs`, field by field.
+//! never to the store, modems or AT (`.ci/layers` checks). The JSON the endpoints answer
+//! with is written down in `views.rs`, field by field.
 
 pub mod auth;
 mod caller;

@@ -1,8 +1,8 @@
 //! `/api/optouts…`: the opt-out list. Reading under scope `read`; adding and removing
 //! under scope `send` (they decide who gets messages).
 
-use super::dto::with_rfc3339_times;
 use super::error::ApiError;
+use super::views::OptoutJson;
 use super::AppState;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -25,9 +25,7 @@ pub fn read_router() -> Router<AppState> {
 }
 
 fn view(optout: crate::service::Optout) -> Result<serde_json::Value, ApiError> {
-    serde_json::to_value(optout)
-        .map(with_rfc3339_times)
-        .map_err(|e| ApiError::invalid("number", e.to_string()))
+    serde_json::to_value(OptoutJson::from(optout)).map_err(ApiError::internal)
 }
 
 /// 201 when added, 200 when the number was already on the list (left as it was).
@@ -74,10 +72,9 @@ async fn list(
     let limit = q.limit.unwrap_or(50);
     let offset = q.offset.unwrap_or(0);
     let page = state.service.optouts(limit, offset).await?;
-    let optouts = serde_json::to_value(page.optouts)
-        .map_err(|e| ApiError::invalid("query", e.to_string()))?;
+    let optouts: Vec<OptoutJson> = page.optouts.into_iter().map(OptoutJson::from).collect();
     Ok(Json(json!({
-        "optouts": with_rfc3339_times(optouts),
+        "optouts": optouts,
         "total": page.total,
         "limit": limit,
         "offset": offset,

@@ -6,8 +6,9 @@
 //! the seed's shape; in the short shape a wrong code is a 400 (as `001`'s clients expect).
 
 use super::caller::ClientCaller;
-use super::dto::{with_rfc3339_times, RecipientDto};
+use super::dto::RecipientDto;
 use super::error::{ApiError, AppJson};
+use super::views::{OtpIssuedJson, OtpSessionJson};
 use super::AppState;
 use crate::service::{OtpCheck, OtpIssued, OtpRequest, RecipientInput};
 use axum::extract::{Path, State};
@@ -63,14 +64,14 @@ struct VerifyBody {
 }
 
 pub(super) fn issued_json(issued: &OtpIssued) -> Result<serde_json::Value, ApiError> {
-    let mut value = serde_json::to_value(issued)
-        .map_err(|e| ApiError::from(crate::service::ServiceError::Internal(e.to_string())))?;
+    let mut value =
+        serde_json::to_value(OtpIssuedJson::from(issued)).map_err(ApiError::internal)?;
     if let Some(map) = value.as_object_mut() {
         map.insert("success".into(), true.into());
         // The code is queued; verification is pending (Twilio Verify says the same).
         map.insert("status".into(), "pending".into());
     }
-    Ok(with_rfc3339_times(value))
+    Ok(value)
 }
 
 async fn generate(
@@ -203,9 +204,8 @@ async fn show(
     Path(session_id): Path<String>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     let view = state.service.otp_session(&session_id, &caller).await?;
-    let value = serde_json::to_value(view)
-        .map_err(|e| ApiError::from(crate::service::ServiceError::Internal(e.to_string())))?;
-    Ok(Json(with_rfc3339_times(value)))
+    let value = serde_json::to_value(OtpSessionJson::from(view)).map_err(ApiError::internal)?;
+    Ok(Json(value))
 }
 
 /// `{"success": false, …}` bodies of refused checks.

@@ -4,8 +4,9 @@
 //! Bodies refuse unknown fields (a typo in `is_active` must not silently create an active
 //! template); every error names its field. Talks to the `Service` only.
 
-use super::dto::{template_variables, with_rfc3339_times};
+use super::dto::template_variables;
 use super::error::{ApiError, AppJson};
+use super::views::{TemplateHistoryJson, TemplateJson};
 use super::AppState;
 use crate::message::{MessageType, SmsType};
 use crate::service::{NewTemplate, TemplateChange, TemplateFilter};
@@ -33,11 +34,9 @@ pub fn read_router() -> Router<AppState> {
         .route("/api/templates/{id}/versions", get(versions))
 }
 
-/// JSON with the `…_at` integers as RFC 3339.
+/// One of the views as a JSON value (a failure is ours: 500).
 fn to_json(value: impl Serialize) -> Result<Value, ApiError> {
-    serde_json::to_value(value)
-        .map(with_rfc3339_times)
-        .map_err(|e| ApiError::from(crate::service::ServiceError::Internal(e.to_string())))
+    serde_json::to_value(value).map_err(ApiError::internal)
 }
 
 /// `POST /api/templates`.
@@ -109,14 +108,20 @@ async fn create(
             is_active: body.is_active.unwrap_or(true),
         })
         .await?;
-    Ok((StatusCode::CREATED, Json(to_json(template)?)).into_response())
+    Ok((
+        StatusCode::CREATED,
+        Json(to_json(TemplateJson::from(template))?),
+    )
+        .into_response())
 }
 
 async fn show(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    Ok(Json(to_json(state.service.template(&id).await?)?))
+    Ok(Json(to_json(TemplateJson::from(
+        state.service.template(&id).await?,
+    ))?))
 }
 
 async fn update(
@@ -132,9 +137,9 @@ async fn update(
         sms_type: body.sms_type,
         is_active: body.is_active,
     };
-    Ok(Json(to_json(
+    Ok(Json(to_json(TemplateJson::from(
         state.service.update_template(&id, change).await?,
-    )?))
+    ))?))
 }
 
 async fn remove(
@@ -149,7 +154,9 @@ async fn versions(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    Ok(Json(to_json(state.service.template_versions(&id).await?)?))
+    Ok(Json(to_json(TemplateHistoryJson::from(
+        state.service.template_versions(&id).await?,
+    ))?))
 }
 
 async fn preview(
@@ -234,7 +241,12 @@ async fn list(
         })
         .await?;
     Ok(Json(json!({
-        "templates": to_json(page.templates)?,
+        "templates": to_json(
+            page.templates
+                .into_iter()
+                .map(TemplateJson::from)
+                .collect::<Vec<_>>()
+        )?,
         "total": page.total,
         "limit": limit,
         "offset": offset,

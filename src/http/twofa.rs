@@ -5,9 +5,10 @@
 //! `000`/`001` treat it so.
 
 use super::caller::ClientCaller;
-use super::dto::{with_rfc3339_times, RecipientDto};
+use super::dto::RecipientDto;
 use super::error::{ApiError, AppJson};
 use super::otp::refused;
+use super::views::{TwoFaCodeSentJson, TwoFaStateJson};
 use super::AppState;
 use crate::service::{RecipientInput, ServiceError, TwoFaVerdict};
 use axum::extract::{Path, State};
@@ -48,9 +49,7 @@ struct CodeBody {
 }
 
 fn json_of(value: impl Serialize) -> Result<serde_json::Value, ApiError> {
-    serde_json::to_value(value)
-        .map(with_rfc3339_times)
-        .map_err(|e| ServiceError::Internal(e.to_string()).into())
+    serde_json::to_value(value).map_err(|e| ServiceError::Internal(e.to_string()).into())
 }
 
 fn with_success(mut value: serde_json::Value, success: bool) -> serde_json::Value {
@@ -80,7 +79,10 @@ async fn enroll(
         .service
         .twofa_enroll(&body.user_id, &phone, &caller)
         .await?;
-    Ok(Json(with_success(json_of(sent)?, true)))
+    Ok(Json(with_success(
+        json_of(TwoFaCodeSentJson::from(sent))?,
+        true,
+    )))
 }
 
 async fn confirm(
@@ -107,7 +109,10 @@ async fn challenge(
         .service
         .twofa_challenge(&body.user_id, &caller)
         .await?;
-    Ok(Json(with_success(json_of(sent)?, true)))
+    Ok(Json(with_success(
+        json_of(TwoFaCodeSentJson::from(sent))?,
+        true,
+    )))
 }
 
 async fn verify(
@@ -147,7 +152,7 @@ async fn state_of(
     ClientCaller(caller): ClientCaller,
     Path(user_id): Path<String>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    Ok(Json(json_of(
+    Ok(Json(json_of(TwoFaStateJson::from(
         state.service.twofa_state(&user_id, &caller).await?,
-    )?))
+    ))?))
 }
