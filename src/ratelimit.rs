@@ -288,7 +288,6 @@ impl RecentSet {
     }
 }
 
-/// Whether `window` has room for `cost` more units at `now`, given `log`.
 /// Units taken within `window` before `now`.
 fn used(window: &Window, log: &VecDeque<(i64, u32)>, now: i64) -> u64 {
     let start = now.saturating_sub(window.period_ms());
@@ -298,6 +297,7 @@ fn used(window: &Window, log: &VecDeque<(i64, u32)>, now: i64) -> u64 {
         .sum()
 }
 
+/// Whether `window` has room for `cost` more units at `now`, given `log`.
 fn check(window: &Window, log: &VecDeque<(i64, u32)>, cost: u32, now: i64) -> Result<(), Denied> {
     if cost > window.limit {
         return Err(Denied::TooLarge { window: *window });

@@ -262,7 +262,7 @@ impl Runner {
 
     /// One leasing round. The due messages are first looked at without leasing them
     /// (`peek_due`, a read) and placed on this round's view of the routes with the routing
-    /// policy and a copy of the balancer; only those that found a route are leased. So a
+    /// policy and the balancer; only those that found a route are leased. So a
     /// message waiting for its group's time limit, or for a busy route, costs no writes and
     /// no events, however often the dispatcher looks. A round looks at up to `PEEK_PAGES`
     /// pages; when they hold nothing it can place, the next round goes on from where this
@@ -322,7 +322,6 @@ impl Runner {
     ) -> Result<Vec<(MessageId, Placement)>, crate::store::StoreError> {
         let page = free.saturating_mul(4).clamp(16, 256);
         let mut view = snapshots.to_vec();
-        let mut balancer = self.balancer.clone();
         let mut chosen = Vec::new();
         let mut looked: HashSet<MessageId> = HashSet::new();
         // The head first, always (a new code must not wait for the cursor to come round),
@@ -367,7 +366,9 @@ impl Runner {
                             only: None,
                             within: Some(&routes),
                         };
-                        let slot = balancer.choose(&view, &candidate);
+                        // The runner's own balancer: placing is choosing (a round-robin
+                        // cursor moves on here; nothing chooses again after the lease).
+                        let slot = self.balancer.choose(&view, &candidate);
                         if let Some((index, snapshot)) =
                             slot.and_then(|i| view.get_mut(i).map(|s| (i, s)))
                         {

@@ -647,6 +647,38 @@ async fn a_failed_callback_is_retried() {
     d.stop().await;
 }
 
+/// Regression: once the route chosen when placing became the route sent through, the
+/// runner's own round-robin cursor stopped moving (placing chose with a copy), and every
+/// message went to the first modem.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn round_robin_takes_the_modems_in_turn() {
+    let d = start(|c| c.dispatch.strategy = smsgate::config::Strategy::RoundRobin).await;
+    let mut routes = Vec::new();
+    for i in 0..4 {
+        let (status, body) = post(
+            &d.app,
+            "/api/sms/send",
+            json!({"to": EXTERNAL, "message": format!("turn {i}")}),
+        )
+        .await;
+        assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+        // One at a time: each round has both modems free.
+        let sent = wait_for(
+            &d.app,
+            &format!("/api/sms/{}", body["messages"][0]["id"]),
+            |v| v["status"] == "sent" || v["status"] == "delivered",
+            "sent",
+        )
+        .await;
+        routes.push(sent["route"].as_str().unwrap().to_string());
+    }
+    assert!(
+        routes.windows(2).all(|w| w[0] != w[1]),
+        "round robin repeated a modem: {routes:?}"
+    );
+    d.stop().await;
+}
+
 /// Regression: a message no route could take (pinned to a modem that is not ready) was
 /// leased and released every round, and the free modem never got any work.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
