@@ -319,25 +319,41 @@ impl StatusReport {
             dcs: None,
             user_data: None,
         };
-        // TP-PI and what it announces are optional: many SCs end the report at TP-ST.
+        // TP-PI and what it announces are optional (23.040 §9.2.2.3): many SCs end the
+        // report at TP-ST. What firmwares put after it is read the way libgammu and the
+        // handsets read it — a report that cannot be read is a message its sender thinks
+        // failed — so what is reserved or optional is taken as absent, never an error:
+        // a TP-PI of 0xFF is a fill octet (no SC sends "every parameter and an extension");
+        // an extension bit with no octet after it announces nothing; reserved bits (3–6) are
+        // ignored; an announced parameter that is not there, or user data that does not
+        // decode, is absent; octets after the last field are fill.
         if r.is_empty() {
             return Ok(report);
         }
         let pi = r.u8("TP-PI")?;
+        if pi == 0xFF {
+            return Ok(report);
+        }
         let mut extension = pi;
-        while extension & 0x80 != 0 {
-            // Further TP-PI octets (extension bit) carry nothing defined yet: skip them.
+        while extension & 0x80 != 0 && !r.is_empty() {
+            // Further TP-PI octets carry nothing defined yet: skip them.
             extension = r.u8("TP-PI")?;
         }
         if pi & PI_PID != 0 {
+            if r.is_empty() {
+                return Ok(report);
+            }
             report.protocol_id = Some(r.u8("TP-PID")?);
         }
         if pi & PI_DCS != 0 {
+            if r.is_empty() {
+                return Ok(report);
+            }
             report.dcs = Some(DataCoding::decode(r.u8("TP-DCS")?));
         }
-        if pi & PI_UDL != 0 {
+        if pi & PI_UDL != 0 && !r.is_empty() {
             let dcs = report.dcs.unwrap_or_else(|| DataCoding::decode(0));
-            report.user_data = Some(UserData::decode(r, &dcs, first & UDHI != 0)?);
+            report.user_data = UserData::decode(r, &dcs, first & UDHI != 0).ok();
         }
         Ok(report)
     }

@@ -25,12 +25,19 @@ use rusqlite::{params, Connection, OptionalExtension};
 use std::time::Duration;
 
 /// Finds the segment a status report is about: `segments_correlation` (route, message_ref,
-/// sent_at) narrows it to the sends of that TP-MR on that route; recipients are compared
-/// without a leading `+` (TP-RA may come as an international number without it).
+/// sent_at) narrows it to the sends of that TP-MR on that route; the recipient then only
+/// has to be the same number. TP-RA comes as the SC writes it: international with or
+/// without `+`, with a `00` prefix, or national with its trunk `0` (`015112345678` for
+/// `+4915112345678`) — so the stored E.164 digits must equal the report's, or end with
+/// them once their leading `+` and `0`s are gone (at least 6 digits: with the route, TP-MR
+/// and time window already fixed, that cannot pick another recipient).
 pub(super) const MATCH: &str =
     "SELECT s.message_id, s.seq FROM segments s JOIN messages m ON m.id = s.message_id
      WHERE s.route = ?1 AND s.message_ref = ?2 AND s.sent_at >= ?3 AND s.sent_at <= ?4
-       AND s.status = 'sent' AND ltrim(m.recipient, '+') = ltrim(?5, '+')
+       AND s.status = 'sent'
+       AND (ltrim(m.recipient, '+') = ltrim(?5, '+')
+            OR (length(ltrim(?5, '+0')) >= 6
+                AND substr(ltrim(m.recipient, '+'), -length(ltrim(?5, '+0'))) = ltrim(?5, '+0')))
      ORDER BY s.sent_at DESC, s.message_id DESC
      LIMIT 1";
 
@@ -179,7 +186,10 @@ pub fn adopt_orphans(
             .prepare_cached(
                 "SELECT id, tp_st, status, received_at FROM orphan_reports
                  WHERE route = ?1 AND message_ref = ?2 AND received_at >= ?3
-                   AND ltrim(recipient, '+') = ltrim(?4, '+')
+                   AND (ltrim(recipient, '+') = ltrim(?4, '+')
+                        OR (length(ltrim(recipient, '+0')) >= 6
+                            AND substr(ltrim(?4, '+'), -length(ltrim(recipient, '+0')))
+                                = ltrim(recipient, '+0')))
                  ORDER BY received_at LIMIT 1",
             )?
             .query_row(params![route, mr, since, recipient], |r| {

@@ -895,3 +895,48 @@ async fn renewed_leases_are_not_reclaimed() {
         .unwrap();
     assert_eq!(r.requeued, 1);
 }
+
+/// Regression (issue 14): an SC that writes TP-RA in national form (`015112345678`), or
+/// with a `00` prefix, must still settle the segment sent to `+4915112345678` — before, the
+/// report stayed an orphan and the message never became delivered. Another number with the
+/// same TP-MR on the same route is not matched by a shorter suffix.
+#[tokio::test]
+async fn reports_naming_the_recipient_in_national_or_00_form_settle_their_segment() {
+    let store = Store::open_memory().await.unwrap();
+    for (n, written) in ["015112345678", "004915112345678", "4915112345678"]
+        .iter()
+        .enumerate()
+    {
+        let at = T0 + 100 * i64::try_from(n).unwrap();
+        let id = one(&store, msg("+4915112345678", 0), at).await;
+        let mr = u8::try_from(10 + n).unwrap();
+        send(&store, id, "modem:a", &[mr], at + 1).await;
+        // A stranger's number sharing only a short tail is never taken for it.
+        let stranger = store
+            .record_status_report(
+                "modem:a",
+                mr,
+                "45678",
+                0,
+                DeliveryStatus::Delivered,
+                at + 2,
+                WINDOW,
+            )
+            .await
+            .unwrap();
+        assert_eq!(stranger, None, "{written}: a 5-digit tail matched");
+        let report = store
+            .record_status_report(
+                "modem:a",
+                mr,
+                written,
+                0,
+                DeliveryStatus::Delivered,
+                at + 3,
+                WINDOW,
+            )
+            .await
+            .unwrap();
+        assert_eq!(report, Some((id, MessageStatus::Delivered)), "{written}");
+    }
+}
