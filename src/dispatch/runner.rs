@@ -554,9 +554,19 @@ async fn send_one(store: Store, route: Arc<dyn Route>, message: Leased, retry: R
                 }
                 Decision::Retry { at, .. } => {
                     debug!(error = %e, retry_in_ms = at - now, "will retry");
+                    // The modem already retried the failed part itself; what went out before
+                    // it goes out again with the whole message: said in the event, so the
+                    // parts sent twice can be counted.
+                    let detail = match e.sent_segments {
+                        0 => e.message.clone(),
+                        n => {
+                            warn!(parts = n, "retrying a message some of whose parts went out: they will be sent twice");
+                            format!("{}; {n} part(s) already sent go out again", e.message)
+                        }
+                    };
                     log_store(
                         store
-                            .record_retry(message.id, Some(route.name()), &e.message, at, now)
+                            .record_retry(message.id, Some(route.name()), &detail, at, now)
                             .await,
                         "recording a retry",
                     );

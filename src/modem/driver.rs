@@ -32,6 +32,13 @@ use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 use tracing::{info, warn, Instrument};
 
+/// How often a part after the first is tried again on the same modem when it fails for a
+/// reason that may pass, before the message is given back to the dispatcher.
+pub const MID_MESSAGE_RETRIES: u32 = 2;
+
+/// The wait before such a retry, times the retry's number.
+pub const MID_MESSAGE_BACKOFF: Duration = Duration::from_millis(500);
+
 /// The future a [`Connector`] returns.
 pub type ConnectFuture<'a> =
     Pin<Box<dyn Future<Output = Result<Box<dyn Link>, PortError>> + Send + 'a>>;
@@ -252,59 +259,77 @@ impl Modem {
         let _whole_message = self.shared.send_lock.lock().await;
         let mut refs = Vec::with_capacity(pdus.len());
         for (segment, pdu) in pdus.iter().enumerate() {
-            let state = self.shared.status.borrow().state.clone();
-            let client = match (state.accepts_traffic(), self.shared.client()) {
-                (true, Some(client)) => client,
-                _ if segment == 0 => {
-                    return Err(SendError::NotReady {
-                        modem: self.shared.name.to_string(),
-                        state,
-                    })
-                }
-                // The modem went away mid-message: report which segments made it.
-                _ => {
-                    return Err(SendError::Failed {
-                        modem: self.shared.name.to_string(),
-                        segment,
-                        sent: refs,
-                        class: ErrorClass::RetryElsewhere,
-                        error: AtError::Closed,
-                    })
+            let mut tries = 0;
+            let mr = loop {
+                let state = self.shared.status.borrow().state.clone();
+                let client = match (state.accepts_traffic(), self.shared.client()) {
+                    (true, Some(client)) => client,
+                    _ if segment == 0 => {
+                        return Err(SendError::NotReady {
+                            modem: self.shared.name.to_string(),
+                            state,
+                        })
+                    }
+                    // The modem went away mid-message: report which segments made it.
+                    _ => {
+                        return Err(SendError::Failed {
+                            modem: self.shared.name.to_string(),
+                            segment,
+                            sent: refs,
+                            class: ErrorClass::RetryElsewhere,
+                            error: AtError::Closed,
+                        })
+                    }
+                };
+                let command = format!("AT+CMGS={}", pdu.tpdu_length);
+                match client.command_with_body(&command, &pdu.hex).await {
+                    Ok(response) => {
+                        let mr = response
+                            .info("+CMGS")
+                            .and_then(|p| p.first().and_then(Param::int))
+                            .and_then(|mr| u8::try_from(mr).ok());
+                        // A modem that answers OK without `+CMGS: <mr>` sent it but gives us
+                        // no reference to match a report with; 0 stands in and the report is
+                        // lost.
+                        break mr.unwrap_or_else(|| {
+                            warn!(modem = %self.shared.name, "+CMGS answered without a message reference");
+                            0
+                        });
+                    }
+                    Err(error) => {
+                        let class = classify_send_error(&error);
+                        // A later part refused for a reason that may pass (congestion, network
+                        // out of order, unknown): the parts before it are with the network
+                        // already, under this modem's number and this concatenation
+                        // reference. Sent again elsewhere, they would reach the handset twice,
+                        // from two numbers, as a fragment beside the whole text. So this part
+                        // is tried again here, a moment later, before giving up.
+                        let temporary =
+                            matches!(class, ErrorClass::RetryHere | ErrorClass::RetryElsewhere);
+                        if segment > 0 && temporary && tries < MID_MESSAGE_RETRIES {
+                            tries += 1;
+                            warn!(modem = %self.shared.name, segment, ?class, %error, tries, "a part failed mid-message; trying it again on this modem");
+                            tokio::time::sleep(MID_MESSAGE_BACKOFF.saturating_mul(tries)).await;
+                            continue;
+                        }
+                        warn!(modem = %self.shared.name, segment, ?class, %error, "send failed");
+                        if class == ErrorClass::RouteBroken {
+                            self.shared.broken.notify_one();
+                        }
+                        return Err(SendError::Failed {
+                            modem: self.shared.name.to_string(),
+                            segment,
+                            sent: refs,
+                            class,
+                            error,
+                        });
+                    }
                 }
             };
-            let command = format!("AT+CMGS={}", pdu.tpdu_length);
-            match client.command_with_body(&command, &pdu.hex).await {
-                Ok(response) => {
-                    let mr = response
-                        .info("+CMGS")
-                        .and_then(|p| p.first().and_then(Param::int))
-                        .and_then(|mr| u8::try_from(mr).ok());
-                    // A modem that answers OK without `+CMGS: <mr>` sent it but gives us no
-                    // reference to match a report with; 0 stands in and the report is lost.
-                    let mr = mr.unwrap_or_else(|| {
-                        warn!(modem = %self.shared.name, "+CMGS answered without a message reference");
-                        0
-                    });
-                    self.shared
-                        .status
-                        .send_modify(|s| s.last_message_ref = Some(mr));
-                    refs.push(mr);
-                }
-                Err(error) => {
-                    let class = classify_send_error(&error);
-                    warn!(modem = %self.shared.name, segment, ?class, %error, "send failed");
-                    if class == ErrorClass::RouteBroken {
-                        self.shared.broken.notify_one();
-                    }
-                    return Err(SendError::Failed {
-                        modem: self.shared.name.to_string(),
-                        segment,
-                        sent: refs,
-                        class,
-                        error,
-                    });
-                }
-            }
+            self.shared
+                .status
+                .send_modify(|s| s.last_message_ref = Some(mr));
+            refs.push(mr);
         }
         Ok(refs)
     }

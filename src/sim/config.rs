@@ -92,6 +92,10 @@ pub struct Faults {
     pub failure_rate: f64,
     /// `+CMS ERROR` codes to pick from.
     pub failure_codes: Vec<u16>,
+    /// These submits fail, counted from 1 over every `+CMGS` that reaches the network,
+    /// with the first of `failure_codes` — a fault at an exact point (the second part of a
+    /// message, say), for tests that must not depend on chance.
+    pub fail_submits: Vec<u64>,
     /// After this many commands the modem stops answering until the port is reopened.
     pub hang_after: Option<u64>,
     /// Emit a random unsolicited line this often.
@@ -107,6 +111,7 @@ impl Default for Faults {
         Self {
             failure_rate: 0.0,
             failure_codes: vec![500],
+            fail_submits: Vec::new(),
             hang_after: None,
             noise_interval: None,
             urc_mid_response: false,

@@ -251,6 +251,12 @@ pub(crate) fn accept_submit(state: &mut ModemState) -> Result<u8, Final> {
         return Err(Final::Cms(CMS_NO_NETWORK));
     }
     let faults = &state.config.faults;
+    let attempt = state.counters.segments_sent + state.counters.send_failures + 1;
+    if faults.fail_submits.contains(&attempt) {
+        let code = faults.failure_codes.first().copied().unwrap_or(500);
+        state.counters.send_failures += 1;
+        return Err(Final::Cms(code));
+    }
     if faults.failure_rate > 0.0 && state.rng.random_bool(faults.failure_rate.clamp(0.0, 1.0)) {
         let codes = state.config.faults.failure_codes.clone();
         let code = match codes.len() {

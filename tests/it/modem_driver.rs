@@ -244,6 +244,73 @@ async fn cms_errors_are_classified_for_the_dispatcher() {
     }
 }
 
+/// Regression (issue 14): a temporary `+CMS ERROR` on a later part made the dispatcher
+/// restart the whole message on another modem, so the parts before it reached the handset
+/// twice, from two numbers. The part is now tried again on the same modem.
+#[tokio::test(start_paused = true)]
+async fn a_part_refused_mid_message_is_tried_again_on_the_same_modem() {
+    let net = SimNetwork::with_modems(1);
+    let (modem, _events) = start(&net, 0, fast_config("m0"));
+    modem.settled(SETTLE).await;
+    let to = "+4915112345678";
+    let text = "long enough for three parts. ".repeat(13);
+    let parts = pdus(to, &text, false);
+    assert_eq!(parts.len(), 3);
+    // The second submit (part 2) is refused once with 42, congestion.
+    net.set_faults(
+        0,
+        Faults {
+            fail_submits: vec![2],
+            failure_codes: vec![42],
+            ..Faults::default()
+        },
+    );
+    let refs = modem
+        .send_segments(&parts)
+        .await
+        .expect("sent after a retry");
+    assert_eq!(refs.len(), 3);
+    let carried: Vec<_> = net.sink().into_iter().filter(|m| m.to == to).collect();
+    assert_eq!(carried.len(), 3, "each part exactly once: {carried:?}");
+    assert_eq!(net.counters(0).send_failures, 1);
+
+    // Refused every time: given back after the retries, saying which parts made it.
+    net.set_faults(
+        0,
+        Faults {
+            fail_submits: (6..=8).collect(),
+            failure_codes: vec![42],
+            ..Faults::default()
+        },
+    );
+    match modem.send_segments(&parts).await {
+        Err(SendError::Failed { segment, sent, .. }) => {
+            assert_eq!(segment, 1);
+            assert_eq!(sent.len(), 1);
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(
+        net.counters(0).send_failures,
+        4,
+        "1 + the try and its 2 retries"
+    );
+    // A refusal of the first part is not retried here: nothing went out yet, and another
+    // modem may take the whole message at once.
+    net.set_faults(
+        0,
+        Faults {
+            fail_submits: vec![9],
+            failure_codes: vec![42],
+            ..Faults::default()
+        },
+    );
+    assert!(matches!(
+        modem.send_segments(&parts).await,
+        Err(SendError::Failed { segment: 0, .. })
+    ));
+}
+
 #[tokio::test(start_paused = true)]
 async fn a_hung_modem_is_detected_and_recovered_by_reopening_the_port() {
     let net = SimNetwork::with_modems(1);
