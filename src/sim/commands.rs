@@ -116,8 +116,21 @@ fn extended(state: &mut ModemState, name: &str, form: &Form, info: &mut Vec<Info
             require_sim(state)?;
             info.push(Info::line(format!("+CNUM: ,\"{}\",145", state.msisdn)));
         }
-        ("+CSCS", Set(_)) => {}
-        ("+CSCS", Read) => info.push(Info::line("+CSCS: \"IRA\"")),
+        ("+CSCS", Set(args)) => {
+            let charset = text(args, 0).unwrap_or_default().to_ascii_uppercase();
+            if !matches!(charset.as_str(), "IRA" | "GSM" | "UCS2") {
+                return Err(Final::Cme(CME_BAD_PARAMETERS));
+            }
+            state.settings.cscs = charset;
+        }
+        ("+CSCS", Read) => info.push(Info::line(format!("+CSCS: \"{}\"", state.settings.cscs))),
+        ("+CSCS", Test) => info.push(Info::line("+CSCS: (\"IRA\",\"GSM\",\"UCS2\")")),
+        // The test form of an action command says it exists, nothing more.
+        (
+            "+CGMI" | "+GMI" | "+CGMM" | "+GMM" | "+CGMR" | "+GMR" | "+CGSN" | "+GSN" | "+CIMI"
+            | "+CNUM" | "+CPIN",
+            Test,
+        ) => {}
         ("+CFUN", Read) => info.push(Info::line(format!("+CFUN: {}", state.fun))),
         ("+CFUN", Test) => info.push(Info::line("+CFUN: (0,1,4),(0-1)")),
         ("+CFUN", Set(args)) => {
@@ -302,8 +315,18 @@ mod tests {
         assert!(run(&mut m, "ATI").contains("Manufacturer: smsgate"));
         assert_eq!(run(&mut m, "AT+FOO"), "\r\nERROR\r\n");
         assert_eq!(run(&mut m, "AT+CMEE=1"), "\r\nOK\r\n");
-        assert_eq!(run(&mut m, "AT+FOO"), "\r\n+CME ERROR: 100\r\n");
-        assert_eq!(run(&mut m, "AT+CMEE=2;+FOO"), "\r\n+CME ERROR: unknown\r\n");
+        // Unknown commands: plain ERROR whatever +CMEE says, as real modems answer.
+        assert_eq!(run(&mut m, "AT+FOO"), "\r\nERROR\r\n");
+        assert_eq!(run(&mut m, "AT+CMEE=2;+FOO"), "\r\nERROR\r\n");
+        assert_eq!(
+            run(&mut m, "AT+CSCS=?"),
+            "\r\n+CSCS: (\"IRA\",\"GSM\",\"UCS2\")\r\n\r\nOK\r\n"
+        );
+        assert_eq!(
+            run(&mut m, "AT+CSCS=\"UCS2\";+CSCS?"),
+            "\r\n+CSCS: \"UCS2\"\r\n\r\nOK\r\n"
+        );
+        assert_eq!(run(&mut m, "AT+CGMI=?"), "\r\nOK\r\n");
         assert_eq!(
             run(&mut m, "AT+CNUM"),
             "\r\n+CNUM: ,\"+12025550101\",145\r\n\r\nOK\r\n"

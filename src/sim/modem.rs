@@ -98,6 +98,8 @@ pub(crate) struct Settings {
     pub cpms: [String; 3],
     /// First octet of text-mode SUBMITs (`+CSMP`); 0x20 asks for a status report.
     pub csmp_fo: u8,
+    /// The TE character set (`+CSCS`): `IRA`, `GSM` or `UCS2`.
+    pub cscs: String,
 }
 
 impl Default for Settings {
@@ -114,6 +116,7 @@ impl Default for Settings {
             cops_format: 0,
             cpms: ["SM".into(), "SM".into(), "SM".into()],
             csmp_fo: 17,
+            cscs: "IRA".into(),
         }
     }
 }

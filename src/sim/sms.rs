@@ -8,8 +8,8 @@
 //! is the modem's own counter, assigned once per accepted segment, wrapping 255 → 0.
 
 use super::codes::{
-    Final, CME_BAD_PARAMETERS, CME_UNKNOWN, CMS_BAD_INDEX, CMS_BAD_PDU, CMS_BAD_TEXT,
-    CMS_NOT_ALLOWED, CMS_NOT_SUPPORTED, CMS_NO_ACK_EXPECTED, CMS_NO_NETWORK,
+    Final, CME_BAD_PARAMETERS, CMS_BAD_INDEX, CMS_BAD_PDU, CMS_BAD_TEXT, CMS_NOT_ALLOWED,
+    CMS_NOT_SUPPORTED, CMS_NO_ACK_EXPECTED, CMS_NO_NETWORK,
 };
 use super::modem::{pdu_hex, text_mode_lines, ModemState};
 use super::parse::{Arg, Form};
@@ -154,7 +154,9 @@ pub(crate) fn extended(
             }
         }
         ("+CNMA", Test) => info.push(Info::line("+CNMA: (0-2)")),
-        _ => return Err(Final::Cme(CME_UNKNOWN)),
+        // A command the modem does not have: plain ERROR whatever +CMEE says, at once, as
+        // real modems answer (gammu, smstools3 and Kannel probe with such commands).
+        _ => return Err(Final::Error),
     }
     OK
 }
