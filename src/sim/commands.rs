@@ -77,6 +77,16 @@ fn basic(state: &mut ModemState, name: &str, value: Option<&str>, info: &mut Vec
     OK
 }
 
+/// What `AT+CLAC` lists: every command the simulator implements.
+const COMMANDS: &[&str] = &[
+    "AT", "ATE", "ATI", "ATQ", "ATV", "ATX", "ATZ", "AT&C", "AT&D", "AT&F", "AT&W", "ATS",
+    "AT+CLAC", "AT+GCAP", "AT+CMEE", "AT+CGMI", "AT+GMI", "AT+CGMM", "AT+GMM", "AT+CGMR", "AT+GMR",
+    "AT+CGSN", "AT+GSN", "AT+CIMI", "AT+CCID", "AT^ICCID", "AT+ICCID", "AT+CNUM", "AT+CSCS",
+    "AT+CFUN", "AT+CPIN", "AT+CSQ", "AT+CREG", "AT+CGREG", "AT+CEREG", "AT+COPS", "AT+CMGF",
+    "AT+CSMS", "AT+CPMS", "AT+CSCA", "AT+CSMP", "AT+CSDH", "AT+CNMI", "AT+CMGS", "AT+CMGL",
+    "AT+CMGR", "AT+CMGD", "AT+CNMA",
+];
+
 pub(crate) fn revision() -> String {
     format!("smsgate-sim {}", env!("CARGO_PKG_VERSION"))
 }
@@ -97,6 +107,8 @@ fn extended(state: &mut ModemState, name: &str, form: &Form, info: &mut Vec<Info
         }
         ("+CMEE", Read) => info.push(Info::line(format!("+CMEE: {}", state.settings.cmee))),
         ("+CMEE", Test) => info.push(Info::line("+CMEE: (0-2)")),
+        ("+CLAC", Action) => info.extend(COMMANDS.iter().map(|c| Info::line(*c))),
+        ("+GCAP", Action) => info.push(Info::line("+GCAP: +CGSM")),
         ("+CGMI" | "+GMI", Action) => info.push(Info::line("smsgate")),
         ("+CGMM" | "+GMM", Action) => info.push(Info::line("SimModem")),
         ("+CGMR" | "+GMR", Action) => info.push(Info::line(revision())),
@@ -128,7 +140,7 @@ fn extended(state: &mut ModemState, name: &str, form: &Form, info: &mut Vec<Info
         // The test form of an action command says it exists, nothing more.
         (
             "+CGMI" | "+GMI" | "+CGMM" | "+GMM" | "+CGMR" | "+GMR" | "+CGSN" | "+GSN" | "+CIMI"
-            | "+CNUM" | "+CPIN",
+            | "+CNUM" | "+CPIN" | "+CLAC" | "+GCAP" | "+CCID" | "^ICCID" | "+ICCID",
             Test,
         ) => {}
         ("+CFUN", Read) => info.push(Info::line(format!("+CFUN: {}", state.fun))),

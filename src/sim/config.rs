@@ -98,6 +98,8 @@ pub struct Faults {
     pub fail_submits: Vec<u64>,
     /// After this many commands the modem stops answering until the port is reopened.
     pub hang_after: Option<u64>,
+    /// Once: the modem stops answering for a while, then answers late (see [`Stall`]).
+    pub stall: Option<Stall>,
     /// Emit a random unsolicited line this often.
     pub noise_interval: Option<Duration>,
     /// Put a URC between information lines and the final result code, and after `> `.
@@ -113,11 +115,24 @@ impl Default for Faults {
             failure_codes: vec![500],
             fail_submits: Vec::new(),
             hang_after: None,
+            stall: None,
             noise_interval: None,
             urc_mid_response: false,
             no_sim: false,
         }
     }
+}
+
+/// A modem that goes silent for a while and comes back, as firmware busy with the network
+/// does: the first command line or `+CMGS` body after `after_submits` accepted submits gets
+/// no echo and no answer for `duration`; input meanwhile is lost, unsolicited codes are not
+/// sent; then that command (or body) is answered, late, and the modem works again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Stall {
+    /// Accepted submits before the stall.
+    pub after_submits: u64,
+    /// How long the modem is silent.
+    pub duration: Duration,
 }
 
 /// The world outside the simulated network.

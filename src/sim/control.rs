@@ -8,7 +8,7 @@
 //! `{"error": "...", "field": "..."}` with a 4xx status; nothing binds to a non-loopback
 //! address.
 
-use super::config::{Faults, InboundEncoding, InboundOptions, Latency};
+use super::config::{Faults, InboundEncoding, InboundOptions, Latency, Stall};
 use super::{Counters, SimError, SimNetwork};
 use axum::body::Bytes;
 use axum::extract::{Path, State};
@@ -263,9 +263,19 @@ struct FaultsRequest {
     hang_after: Option<Option<u64>>,
     #[serde(default, with = "double_option")]
     noise_interval_ms: Option<Option<u64>>,
+    #[serde(default, with = "double_option")]
+    stall: Option<Option<StallMs>>,
     urc_mid_response: Option<bool>,
     no_sim: Option<bool>,
     latency_ms: Option<LatencyMs>,
+}
+
+/// `{"after_submits": 15, "for_ms": 20000}`: [`super::config::Stall`].
+#[derive(Deserialize, Serialize, Clone, Copy)]
+#[serde(deny_unknown_fields)]
+struct StallMs {
+    after_submits: u64,
+    for_ms: u64,
 }
 
 /// `null` clears an optional fault; a missing field keeps it.
@@ -287,6 +297,7 @@ struct FaultsView {
     failure_codes: Vec<u16>,
     hang_after: Option<u64>,
     noise_interval_ms: Option<u128>,
+    stall: Option<StallMs>,
     urc_mid_response: bool,
     no_sim: bool,
 }
@@ -317,6 +328,15 @@ async fn faults(
         }
         faults.noise_interval = noise.map(Duration::from_millis);
     }
+    if let Some(stall) = request.stall {
+        if stall.is_some_and(|s| s.for_ms == 0) {
+            return Err(ApiError::bad("stall.for_ms", "must be above 0"));
+        }
+        faults.stall = stall.map(|s| Stall {
+            after_submits: s.after_submits,
+            duration: Duration::from_millis(s.for_ms),
+        });
+    }
     if let Some(mid) = request.urc_mid_response {
         faults.urc_mid_response = mid;
     }
@@ -342,6 +362,10 @@ async fn faults(
         failure_codes: faults.failure_codes,
         hang_after: faults.hang_after,
         noise_interval_ms: faults.noise_interval.map(|d| d.as_millis()),
+        stall: faults.stall.map(|s| StallMs {
+            after_submits: s.after_submits,
+            for_ms: u64::try_from(s.duration.as_millis()).unwrap_or(u64::MAX),
+        }),
         urc_mid_response: faults.urc_mid_response,
         no_sim: faults.no_sim,
     }))

@@ -11,7 +11,8 @@
 //! Map: [`config`] (what a network is made of), `modem` (one modem's state and what it does
 //! with delivered messages), `commands` / `sms` (the AT commands), `parse` (command-line
 //! syntax), `codes` (result codes and framing), `session` (one open port: framing, echo,
-//! timers), `storage` (SM slots), `network` (routing, status reports, sink, log), `serve`
+//! timers), `storage` (SM and ME slots), `text_mode` (`+CMGF=1` forms), `network` (routing,
+//! status reports, sink, log), `serve`
 //! (duplex, TCP, pty), [`control`] (HTTP).
 //!
 //! Invariants: bad input from a host never panics the simulator; every delay uses
@@ -32,9 +33,11 @@ mod serve;
 mod session;
 mod sms;
 mod storage;
+mod text_mode;
 
 pub use config::{
     Faults, InboundEncoding, InboundOptions, Latency, NetworkConfig, SimModemConfig, SinkConfig,
+    Stall,
 };
 pub use modem::Counters;
 pub use network::{LogKind, LogRecord, SinkMessage, SinkOutcome, SINK_CAPACITY};
@@ -183,6 +186,9 @@ impl SimNetwork {
     /// Replaces the modem's faults (and restarts the hang count and the noise timer).
     pub fn set_faults(&self, modem: usize, faults: Faults) {
         if let Ok(mut state) = self.inner.modem(modem) {
+            if state.config.faults.stall != faults.stall {
+                state.stall_done = false;
+            }
             state.config.faults = faults;
             state.session_commands = 0;
             state.hung = false;

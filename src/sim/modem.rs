@@ -1,4 +1,4 @@
-//! The state of one simulated modem — SIM, settings of the current session, SM storage,
+//! The state of one simulated modem — SIM, settings of the current session, SM and ME storage,
 //! registration, the TP-MR counter, counters — and what happens when the network hands it
 //! a message: store and `+CMTI`, or route it to the host as `+CMT` / `+CDS` and wait for
 //! `+CNMA`, per `+CNMI` and `+CSMS`.
@@ -13,11 +13,11 @@
 //! awaits `+CNMA` at a time (TS 27.005 §3.4.1), later ones queue behind it; opening the port
 //! resets the session settings but never the storage or the TP-MR counter.
 
-use super::clock;
 use super::codes::{frame, frame_bytes, frame_with_body};
 use super::config::{Latency, SimModemConfig};
-use super::storage::{Kind, Stat, Storage, Stored};
-use crate::pdu::{Address, EncodedPdu, Tpdu};
+use super::storage::{Kind, Memories, Memory, Stat, Storage, Stored};
+use super::text_mode;
+use crate::pdu::{Address, EncodedPdu};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use std::collections::VecDeque;
@@ -68,7 +68,7 @@ pub struct Counters {
     pub urcs_dropped: u64,
     /// Messages dropped: network hold queue full, or status reports with `ds=0`.
     pub messages_dropped: u64,
-    /// Messages in SM storage now.
+    /// Messages in SM and ME storage now.
     pub stored: usize,
     /// Messages the network holds because the storage is full.
     pub held: usize,
@@ -95,11 +95,14 @@ pub(crate) struct Settings {
     pub cgreg: u8,
     pub cereg: u8,
     pub cops_format: u8,
-    pub cpms: [String; 3],
+    /// `+CPMS` `<mem1>` (read, list, delete), `<mem2>` (write), `<mem3>` (receive).
+    pub cpms: [Memory; 3],
     /// First octet of text-mode SUBMITs (`+CSMP`); 0x20 asks for a status report.
     pub csmp_fo: u8,
     /// The TE character set (`+CSCS`): `IRA`, `GSM` or `UCS2`.
     pub cscs: String,
+    /// `+CSDH=1`: text-mode headers with their optional fields.
+    pub csdh: bool,
 }
 
 impl Default for Settings {
@@ -114,9 +117,10 @@ impl Default for Settings {
             cgreg: 0,
             cereg: 0,
             cops_format: 0,
-            cpms: ["SM".into(), "SM".into(), "SM".into()],
+            cpms: [Memory::Sm; 3],
             csmp_fo: 17,
             cscs: "IRA".into(),
+            csdh: false,
         }
     }
 }
@@ -207,7 +211,7 @@ pub(crate) struct ModemState {
     pub registration: u8,
     pub fun: u8,
     pub smsc: String,
-    pub storage: Storage,
+    pub memories: Memories,
     pub held: VecDeque<Stored>,
     pub next_mr: u8,
     pub counters: Counters,
@@ -218,6 +222,10 @@ pub(crate) struct ModemState {
     pub buffered: VecDeque<Vec<u8>>,
     pub session_commands: u64,
     pub hung: bool,
+    /// Silent until then ([`super::config::Stall`]).
+    pub stalled_until: Option<Instant>,
+    /// The configured stall has happened.
+    pub stall_done: bool,
     pub reboot_at: Option<Instant>,
     pub noise_at: Option<Instant>,
     pub rng: StdRng,
@@ -232,7 +240,7 @@ impl ModemState {
         Self {
             index,
             msisdn: config.msisdn.clone(),
-            storage: Storage::new(config.storage_capacity),
+            memories: Memories::new(config.storage_capacity),
             sim: if pin.is_some() {
                 SimLock::Pin { attempts_left: 3 }
             } else {
@@ -256,6 +264,8 @@ impl ModemState {
             buffered: VecDeque::new(),
             session_commands: 0,
             hung: false,
+            stalled_until: None,
+            stall_done: false,
             reboot_at: None,
             noise_at: None,
             rng,
@@ -352,9 +362,26 @@ impl ModemState {
         }
     }
 
+    /// Hung, rebooting or stalled: reads and discards, says nothing.
+    pub(crate) fn silent(&self, now: Instant) -> bool {
+        self.hung || self.reboot_at.is_some() || self.stalled_until.is_some_and(|t| now < t)
+    }
+
+    /// Starts the configured stall if it is due; returns when it ends.
+    pub(crate) fn begin_stall(&mut self, now: Instant) -> Option<Instant> {
+        let stall = self.config.faults.stall?;
+        if self.stall_done || self.counters.segments_sent < stall.after_submits {
+            return None;
+        }
+        self.stall_done = true;
+        let until = now + stall.duration;
+        self.stalled_until = Some(until);
+        Some(until)
+    }
+
     /// Writes unsolicited bytes to the host, if a port is open and the modem answers.
     pub(crate) fn emit(&mut self, bytes: Vec<u8>) {
-        if self.hung || self.reboot_at.is_some() {
+        if self.silent(Instant::now()) {
             self.counters.urcs_dropped += 1;
             return;
         }
@@ -434,14 +461,15 @@ impl ModemState {
             kind,
             tpdu,
         };
-        match self.storage.insert(stored.clone()) {
+        let memory = self.settings.cpms[2];
+        match self.memories.get_mut(memory).insert(stored.clone()) {
             Some(index) => {
                 let urc = match kind {
                     Kind::Deliver if announce && matches!(self.settings.mt(), 1..=3) => {
-                        Some(format!("+CMTI: \"SM\",{index}"))
+                        Some(format!("+CMTI: \"{}\",{index}", memory.name()))
                     }
                     Kind::StatusReport if announce && self.settings.ds() == 2 => {
-                        Some(format!("+CDSI: \"SM\",{index}"))
+                        Some(format!("+CDSI: \"{}\",{index}", memory.name()))
                     }
                     _ => None,
                 };
@@ -457,7 +485,7 @@ impl ModemState {
 
     /// A slot may have freed: the network delivers what it held.
     pub(crate) fn deliver_held(&mut self) {
-        while self.storage.used() < self.storage.capacity() {
+        while !self.receive_memory().is_full() {
             let Some(next) = self.held.pop_front() else {
                 break;
             };
@@ -466,8 +494,18 @@ impl ModemState {
         self.refresh_gauges();
     }
 
+    /// Where received messages go (`<mem3>`).
+    pub(crate) fn receive_memory(&self) -> &Storage {
+        self.memories.get(self.settings.cpms[2])
+    }
+
+    /// What `+CMGR`, `+CMGL` and `+CMGD` work on (`<mem1>`).
+    pub(crate) fn read_memory(&mut self) -> &mut Storage {
+        self.memories.get_mut(self.settings.cpms[0])
+    }
+
     pub(crate) fn refresh_gauges(&mut self) {
-        self.counters.stored = self.storage.used();
+        self.counters.stored = self.memories.used();
         self.counters.held = self.held.len();
     }
 
@@ -523,6 +561,15 @@ impl ModemState {
         }
     }
 
+    /// How text-mode output looks in this session.
+    pub(crate) fn text_view(&self) -> text_mode::View<'_> {
+        text_mode::View {
+            details: self.settings.csdh,
+            charset: &self.settings.cscs,
+            smsc: &self.smsc,
+        }
+    }
+
     /// `+CMT: ,<len>\r\n<pdu>` or `+CDS: <len>\r\n<pdu>` (or their text-mode forms).
     fn direct_output(&self, direct: &Direct) -> Vec<u8> {
         let prefix = match direct.kind {
@@ -530,7 +577,14 @@ impl ModemState {
             Kind::StatusReport => "+CDS",
         };
         if self.settings.text_mode {
-            if let Some((header, body)) = text_mode_lines(direct.kind, &direct.tpdu, None) {
+            let rendered = text_mode::render(
+                direct.kind,
+                &direct.tpdu,
+                None,
+                text_mode::Form::Routed,
+                self.text_view(),
+            );
+            if let Some((header, body)) = rendered {
                 let header = format!("{prefix}: {header}");
                 return match body {
                     Some(body) => frame_with_body(&header, &body),
@@ -617,50 +671,6 @@ pub(crate) fn pdu_hex(tpdu: &[u8]) -> String {
     }
 }
 
-fn type_of_address(address: &Address) -> u8 {
-    address.type_octet()
-}
-
-/// Text-mode header fields (after `+CMT: ` / `+CMGR: <stat>,` …) and body of a stored TPDU;
-/// `None` when it does not decode (the caller falls back to PDU form). `stat` is put first
-/// when given.
-pub(crate) fn text_mode_lines(
-    kind: Kind,
-    tpdu: &[u8],
-    stat: Option<&str>,
-) -> Option<(String, Option<String>)> {
-    let prefix = stat.map(|s| format!("\"{s}\",")).unwrap_or_default();
-    match (kind, Tpdu::decode(tpdu).ok()?) {
-        (Kind::Deliver, Tpdu::Deliver(d)) => {
-            let body = match d.user_data.content() {
-                crate::pdu::Content::Text(t) => t,
-                crate::pdu::Content::Binary(b) => hex::encode_upper(b),
-            };
-            Some((
-                format!(
-                    "{prefix}\"{}\",,\"{}\"",
-                    d.originator,
-                    clock::text_mode(&d.timestamp)
-                ),
-                Some(body),
-            ))
-        }
-        (Kind::StatusReport, Tpdu::StatusReport(r)) => Some((
-            format!(
-                "{prefix}6,{},\"{}\",{},\"{}\",\"{}\",{}",
-                r.message_ref,
-                r.recipient,
-                type_of_address(&r.recipient),
-                clock::text_mode(&r.timestamp),
-                clock::text_mode(&r.discharge_time),
-                r.status
-            ),
-            None,
-        )),
-        _ => None,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -711,7 +721,7 @@ mod tests {
         m.receive(Kind::Deliver, vec![1]);
         m.receive(Kind::Deliver, vec![2]);
         assert_eq!((m.counters.stored, m.counters.held), (1, 1));
-        m.storage.delete(0).unwrap();
+        m.memories.get_mut(Memory::Sm).delete(0).unwrap();
         m.deliver_held();
         assert_eq!((m.counters.stored, m.counters.held), (1, 0));
     }

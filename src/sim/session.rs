@@ -128,6 +128,8 @@ struct Session<W> {
     writer: W,
     framer: Framer,
     prompt: Option<Prompt>,
+    /// The input a stall caught, answered when the stall ends.
+    late: Option<(Instant, Input)>,
 }
 
 /// Runs a session until the host closes the port, the port is reopened elsewhere
@@ -148,6 +150,7 @@ pub(crate) async fn run<S>(
         writer,
         framer: Framer::default(),
         prompt: None,
+        late: None,
     };
     let mut buf = [0u8; 512];
     loop {
@@ -155,6 +158,8 @@ pub(crate) async fn run<S>(
             Ok(state) => state.next_deadline(),
             Err(_) => break,
         };
+        let late_at = session.late.as_ref().map(|(at, _)| *at);
+        let deadline = deadline.into_iter().chain(late_at).min();
         let timer = async {
             match deadline {
                 Some(at) => sleep_until(at).await,
@@ -172,10 +177,14 @@ pub(crate) async fn run<S>(
                 Some(Event::Wake) => true,
             },
             () = timer => {
+                let now = Instant::now();
                 if let Ok(mut state) = inner.modem(modem) {
-                    state.tick(Instant::now());
+                    state.tick(now);
                 }
-                true
+                match session.late.take_if(|(at, _)| *at <= now) {
+                    Some((_, input)) => session.handle(input).await,
+                    None => true,
+                }
             }
         };
         if !alive {
@@ -202,6 +211,9 @@ impl<W: AsyncWrite + Unpin> Session<W> {
                 continue;
             }
             if let Some(input) = self.framer.push(byte) {
+                if self.stalls(&input) {
+                    continue;
+                }
                 if !self.handle(input).await {
                     return false;
                 }
@@ -210,11 +222,29 @@ impl<W: AsyncWrite + Unpin> Session<W> {
         true
     }
 
-    /// A hung or rebooting modem reads and discards.
+    /// A hung, rebooting or stalled modem reads and discards.
     fn silent(&self) -> bool {
         self.inner
             .modem(self.modem)
-            .map_or(true, |s| s.hung || s.reboot_at.is_some())
+            .map_or(true, |s| s.silent(Instant::now()))
+    }
+
+    /// The input that starts a stall is kept to be answered when it ends.
+    fn stalls(&mut self, input: &Input) -> bool {
+        if !matches!(input, Input::Line(..) | Input::Body(..)) {
+            return false;
+        }
+        let until = match self.inner.modem(self.modem) {
+            Ok(mut state) => state.begin_stall(Instant::now()),
+            Err(_) => None,
+        };
+        match until {
+            Some(at) => {
+                self.late = Some((at, input.clone()));
+                true
+            }
+            None => false,
+        }
     }
 
     async fn handle(&mut self, input: Input) -> bool {

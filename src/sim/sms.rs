@@ -11,10 +11,11 @@ use super::codes::{
     Final, CME_BAD_PARAMETERS, CMS_BAD_INDEX, CMS_BAD_PDU, CMS_BAD_TEXT, CMS_NOT_ALLOWED,
     CMS_NOT_SUPPORTED, CMS_NO_ACK_EXPECTED, CMS_NO_NETWORK,
 };
-use super::modem::{pdu_hex, text_mode_lines, ModemState};
+use super::modem::{pdu_hex, ModemState};
 use super::parse::{Arg, Form};
 use super::reply::{num, require_sim, text, Info, Next, Outcome, Prompt, OK};
-use super::storage::{ListFilter, Stat, Stored};
+use super::storage::{ListFilter, Memory, Stat, Stored};
+use super::text_mode;
 use crate::pdu::{
     build_submits, Address, Payload, PduModePdu, SegmentPlan, SegmentPolicy, Submit, SubmitOptions,
     Tpdu,
@@ -62,34 +63,39 @@ pub(crate) fn extended(
         ("+CSMS", Read) => info.push(Info::line(format!("+CSMS: {},1,1,1", state.settings.csms))),
         ("+CSMS", Test) => info.push(Info::line("+CSMS: (0,1)")),
         ("+CPMS", Set(args)) => {
-            let mut chosen = state.settings.cpms.clone();
+            let mut chosen = state.settings.cpms;
             for (i, slot) in chosen.iter_mut().enumerate() {
-                if let Some(mem) = text(args, i) {
-                    let mem = mem.to_ascii_uppercase();
-                    if !matches!(mem.as_str(), "SM" | "ME" | "MT" | "SR") {
-                        return Err(Final::Cms(CMS_NOT_ALLOWED));
-                    }
-                    *slot = mem;
+                if let Some(name) = text(args, i) {
+                    *slot = Memory::parse(name).ok_or(Final::Cms(CMS_NOT_ALLOWED))?;
                 }
             }
             if text(args, 0).is_none() {
                 return Err(Final::Cms(CMS_NOT_ALLOWED));
             }
             state.settings.cpms = chosen;
-            let (used, total) = (state.storage.used(), state.storage.capacity());
-            info.push(Info::line(format!(
-                "+CPMS: {used},{total},{used},{total},{used},{total}"
-            )));
+            let counts: Vec<String> = chosen
+                .iter()
+                .map(|&m| {
+                    let memory = state.memories.get(m);
+                    format!("{},{}", memory.used(), memory.capacity())
+                })
+                .collect();
+            info.push(Info::line(format!("+CPMS: {}", counts.join(","))));
         }
         ("+CPMS", Read) => {
-            let (used, total) = (state.storage.used(), state.storage.capacity());
-            let [a, b, c] = &state.settings.cpms;
-            info.push(Info::line(format!(
-                "+CPMS: \"{a}\",{used},{total},\"{b}\",{used},{total},\"{c}\",{used},{total}"
-            )));
+            let fields: Vec<String> = state
+                .settings
+                .cpms
+                .iter()
+                .map(|&m| {
+                    let memory = state.memories.get(m);
+                    format!("\"{}\",{},{}", m.name(), memory.used(), memory.capacity())
+                })
+                .collect();
+            info.push(Info::line(format!("+CPMS: {}", fields.join(","))));
         }
         ("+CPMS", Test) => info.push(Info::line(
-            "+CPMS: (\"SM\",\"ME\",\"MT\"),(\"SM\",\"ME\",\"MT\"),(\"SM\",\"ME\",\"MT\")",
+            "+CPMS: (\"SM\",\"ME\"),(\"SM\",\"ME\"),(\"SM\",\"ME\")",
         )),
         ("+CSCA", Read) => info.push(Info::line(format!("+CSCA: \"{}\",145", state.smsc))),
         ("+CSCA", Set(args)) => {
@@ -131,17 +137,17 @@ pub(crate) fn extended(
             let index = num(args, 0)?.ok_or(Final::Cms(CMS_BAD_INDEX))? as usize;
             match num(args, 1)? {
                 None | Some(0) => state
-                    .storage
+                    .read_memory()
                     .delete(index)
                     .map_err(|_| Final::Cms(CMS_BAD_INDEX))?,
-                Some(flag @ 1..=4) => state.storage.delete_by_flag(flag as u8),
+                Some(flag @ 1..=4) => state.read_memory().delete_by_flag(flag as u8),
                 Some(_) => return Err(Final::Cms(CMS_NOT_SUPPORTED)),
             }
             state.deliver_held();
         }
         ("+CMGD", Test) => {
             let used: Vec<String> = state
-                .storage
+                .read_memory()
                 .used_indices()
                 .iter()
                 .map(usize::to_string)
@@ -154,6 +160,21 @@ pub(crate) fn extended(
             }
         }
         ("+CNMA", Test) => info.push(Info::line("+CNMA: (0-2)")),
+        ("+CSDH", Set(args)) => {
+            state.settings.csdh = match num(args, 0)? {
+                None | Some(0) => false,
+                Some(1) => true,
+                Some(_) => return Err(Final::Cme(CME_BAD_PARAMETERS)),
+            };
+        }
+        ("+CSDH", Read) => info.push(Info::line(format!(
+            "+CSDH: {}",
+            u8::from(state.settings.csdh)
+        ))),
+        ("+CSDH", Test) => info.push(Info::line("+CSDH: (0,1)")),
+        ("+CSMP", Test) => info.push(Info::line("+CSMP: (0-255),(0-255),(0-255),(0-255)")),
+        // Commands whose test form only says they exist.
+        ("+CSCA" | "+CMGR", Test) => {}
         // A command the modem does not have: plain ERROR whatever +CMEE says, at once, as
         // real modems answer (gammu, smstools3 and Kannel probe with such commands).
         _ => return Err(Final::Error),
@@ -191,7 +212,7 @@ fn start_send(state: &mut ModemState, args: &[Option<Arg>]) -> Outcome {
     if state.settings.text_mode {
         let destination = first
             .filter(|a| a.quoted)
-            .map(|a| a.text.clone())
+            .and_then(|a| text_mode::decode_te_string(&state.settings.cscs, &a.text))
             .ok_or(Final::Cms(CMS_BAD_TEXT))?;
         Address::parse(&destination).map_err(|_| Final::Cms(CMS_BAD_TEXT))?;
         return Ok(Next::Prompt(Prompt::Text { destination }));
@@ -223,7 +244,9 @@ pub(crate) fn parse_body(state: &ModemState, prompt: &Prompt, body: &str) -> Res
             }
         }
         Prompt::Text { destination } => {
-            let plan = SegmentPlan::new(Payload::Text(body), &SegmentPolicy::default())
+            let body = text_mode::decode_te_string(&state.settings.cscs, body)
+                .ok_or(Final::Cms(CMS_BAD_TEXT))?;
+            let plan = SegmentPlan::new(Payload::Text(&body), &SegmentPolicy::default())
                 .map_err(|_| Final::Cms(CMS_BAD_TEXT))?;
             if plan.segments.len() > 1 {
                 return Err(Final::Cms(CMS_BAD_TEXT));
@@ -307,24 +330,25 @@ fn list_filter(state: &ModemState, args: &[Option<Arg>]) -> Result<ListFilter, F
 
 fn list(state: &mut ModemState, args: &[Option<Arg>], info: &mut Vec<Info>) -> Result<(), Final> {
     let filter = list_filter(state, args)?;
-    let text_mode = state.settings.text_mode;
-    for (index, stat, message) in state.storage.list(filter) {
-        info.push(entry(
-            text_mode,
-            &format!("+CMGL: {index},"),
-            stat,
-            &message,
-        ));
+    let listed = state.read_memory().list(filter);
+    for (index, stat, message) in listed {
+        let prefix = format!("+CMGL: {index},");
+        info.push(entry(state, &prefix, text_mode::Form::List, stat, &message));
     }
     Ok(())
 }
 
 fn read(state: &mut ModemState, args: &[Option<Arg>], info: &mut Vec<Info>) -> Result<(), Final> {
     let index = num(args, 0)?.ok_or(Final::Cms(CMS_BAD_INDEX))? as usize;
-    let text_mode = state.settings.text_mode;
-    match state.storage.read(index) {
+    match state.read_memory().read(index) {
         Ok(Some((stat, message))) => {
-            info.push(entry(text_mode, "+CMGR: ", stat, &message));
+            info.push(entry(
+                state,
+                "+CMGR: ",
+                text_mode::Form::Read,
+                stat,
+                &message,
+            ));
             Ok(())
         }
         _ => Err(Final::Cms(CMS_BAD_INDEX)),
@@ -332,11 +356,22 @@ fn read(state: &mut ModemState, args: &[Option<Arg>], info: &mut Vec<Info>) -> R
 }
 
 /// One listed or read message: `<prefix><stat>,,<len>` + PDU, or the text-mode form.
-fn entry(text_mode: bool, prefix: &str, stat: Stat, message: &Stored) -> Info {
-    if text_mode {
-        if let Some((header, body)) =
-            text_mode_lines(message.kind, &message.tpdu, Some(stat.name()))
-        {
+fn entry(
+    state: &ModemState,
+    prefix: &str,
+    form: text_mode::Form,
+    stat: Stat,
+    message: &Stored,
+) -> Info {
+    if state.settings.text_mode {
+        let rendered = text_mode::render(
+            message.kind,
+            &message.tpdu,
+            Some(stat.name()),
+            form,
+            state.text_view(),
+        );
+        if let Some((header, body)) = rendered {
             return match body {
                 Some(body) => Info::with_body(format!("{prefix}{header}"), body),
                 None => Info::line(format!("{prefix}{header}")),

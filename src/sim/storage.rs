@@ -1,10 +1,11 @@
-//! A modem's SM message storage: a fixed number of slots, indexed from 0 like the SM
-//! storage of Huawei and Quectel modems, holding received SMS-DELIVER and
-//! SMS-STATUS-REPORT TPDUs with their read state.
+//! A modem's message memories (TS 27.005 §3.2.2): `SM` on the SIM and `ME` in the module,
+//! each a fixed number of slots indexed from 0 like those of Huawei and Quectel modems,
+//! holding received SMS-DELIVER and SMS-STATUS-REPORT TPDUs with their read state.
 //!
 //! Pure data, no I/O; never imports `at/`, `modem/` or anything higher. Invariants: the
-//! number of stored messages never exceeds the capacity; a message keeps its index until it
-//! is deleted; new messages take the lowest free index.
+//! number of stored messages never exceeds a memory's capacity; a message keeps its index
+//! until it is deleted; new messages take the lowest free index; the two memories are
+//! apart — a message is in one of them, so a client that reads both (gammu does) sees it once.
 
 /// `<stat>` of a stored message (TS 27.005 §3.1: 0 received unread, 1 received read).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -60,7 +61,69 @@ pub(crate) enum ListFilter {
     All,
 }
 
-/// The SM storage.
+/// A message memory a client can select with `+CPMS`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Memory {
+    /// The SIM's storage.
+    Sm,
+    /// The module's own storage.
+    Me,
+}
+
+impl Memory {
+    /// `"SM"` or `"ME"`, case-insensitive; `MT`, `SR`, `BM` are not simulated.
+    pub(crate) fn parse(name: &str) -> Option<Self> {
+        match name.to_ascii_uppercase().as_str() {
+            "SM" => Some(Self::Sm),
+            "ME" => Some(Self::Me),
+            _ => None,
+        }
+    }
+
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Self::Sm => "SM",
+            Self::Me => "ME",
+        }
+    }
+}
+
+/// Both memories.
+#[derive(Debug, Clone)]
+pub(crate) struct Memories {
+    sm: Storage,
+    me: Storage,
+}
+
+impl Memories {
+    pub(crate) fn new(capacity: usize) -> Self {
+        Self {
+            sm: Storage::new(capacity),
+            me: Storage::new(capacity),
+        }
+    }
+
+    pub(crate) fn get(&self, memory: Memory) -> &Storage {
+        match memory {
+            Memory::Sm => &self.sm,
+            Memory::Me => &self.me,
+        }
+    }
+
+    pub(crate) fn get_mut(&mut self, memory: Memory) -> &mut Storage {
+        match memory {
+            Memory::Sm => &mut self.sm,
+            Memory::Me => &mut self.me,
+        }
+    }
+
+    /// Messages stored in either memory.
+    pub(crate) fn used(&self) -> usize {
+        self.sm.used() + self.me.used()
+    }
+}
+
+/// One memory's slots.
 #[derive(Debug, Clone)]
 pub(crate) struct Storage {
     slots: Vec<Option<Stored>>,
@@ -83,6 +146,10 @@ impl Storage {
 
     pub(crate) fn used(&self) -> usize {
         self.slots.iter().filter(|s| s.is_some()).count()
+    }
+
+    pub(crate) fn is_full(&self) -> bool {
+        self.slots.iter().all(Option::is_some)
     }
 
     /// Stores `message` at the lowest free index; `None` when the storage is full.
@@ -188,6 +255,16 @@ mod tests {
         assert!(s.list(ListFilter::Unread).is_empty());
         assert_eq!(s.list(ListFilter::Read).len(), 2);
         assert!(s.list(ListFilter::Sent).is_empty());
+    }
+
+    #[test]
+    fn memories_are_apart() {
+        let mut m = Memories::new(2);
+        assert_eq!(m.get_mut(Memory::Me).insert(msg(1)), Some(0));
+        assert_eq!(m.get(Memory::Sm).used(), 0);
+        assert_eq!(m.used(), 1);
+        assert_eq!(Memory::parse("me"), Some(Memory::Me));
+        assert_eq!(Memory::parse("MT"), None);
     }
 
     #[test]

@@ -9,7 +9,7 @@ use smsgate::pdu::{
 };
 use smsgate::sim::{
     Faults, InboundEncoding, InboundOptions, Latency, LogKind, NetworkConfig, SimModemConfig,
-    SimNetwork, SinkConfig, SinkOutcome,
+    SimNetwork, SinkConfig, SinkOutcome, Stall,
 };
 use std::time::{Duration, SystemTime};
 use tokio::io::{AsyncReadExt, AsyncWriteExt, DuplexStream};
@@ -561,6 +561,38 @@ async fn hang_after_k_commands_until_the_port_is_reopened() {
 }
 
 #[tokio::test(start_paused = true)]
+async fn a_stall_swallows_input_then_answers_the_command_it_caught_late() {
+    let net = SimNetwork::with_modems(1);
+    net.set_faults(
+        0,
+        Faults {
+            stall: Some(Stall {
+                after_submits: 1,
+                duration: Duration::from_secs(20),
+            }),
+            ..Faults::default()
+        },
+    );
+    let mut port = ready(&net, 0).await;
+    let pdu = one_submit("+4915112345678", "before the stall", false);
+    assert_eq!(mr_of(&port.cmgs(&pdu).await), 0);
+    // The next command line starts the stall: no echo, no prompt, no URC.
+    port.send(format!("AT+CMGS={}\r", pdu.tpdu_length).as_bytes())
+        .await;
+    port.silent_for(Duration::from_secs(5)).await;
+    port.send(b"\x1bAT\r").await;
+    net.inject_urc(0, "RING");
+    port.silent_for(Duration::from_secs(14)).await;
+    // The caught command is answered late; what came meanwhile was lost.
+    assert_eq!(port.response().await, "\r\n> ");
+    port.send(format!("{}\x1a", pdu.hex).as_bytes()).await;
+    assert_eq!(mr_of(&port.response().await), 1);
+    assert_eq!(net.counters(0).segments_sent, 2);
+    // Once only: the modem works normally afterwards.
+    assert_eq!(mr_of(&port.cmgs(&pdu).await), 2);
+}
+
+#[tokio::test(start_paused = true)]
 async fn noise_emits_random_urcs_between_responses() {
     let mut config = NetworkConfig::with_modems(1);
     config.modems[0].faults.noise_interval = Some(Duration::from_secs(5));
@@ -799,6 +831,70 @@ async fn text_mode_send_and_read() {
         "{listing:?}"
     );
     assert_eq!(b.cmd("AT+CMGL=4").await, "\r\n+CMS ERROR: 305\r\n");
+}
+
+#[tokio::test(start_paused = true)]
+async fn text_mode_details_and_the_ucs2_character_set() {
+    let net = SimNetwork::with_modems(2);
+    let mut a = ready(&net, 0).await;
+    let mut b = ready(&net, 1).await;
+    assert_eq!(a.cmd("AT+CSDH=?").await, "\r\n+CSDH: (0,1)\r\n\r\nOK\r\n");
+    // Sent in UCS2: the number and the text as hex of UTF-16 code units.
+    a.cmd("AT+CMGF=1;+CSCS=\"UCS2\"").await;
+    let to: String = net
+        .msisdn(1)
+        .encode_utf16()
+        .map(|u| format!("{u:04X}"))
+        .collect();
+    assert_eq!(a.cmd(&format!("AT+CMGS=\"{to}\"")).await, "\r\n> ");
+    a.send(b"041F0440043804320435044200200021\x1a").await;
+    assert_eq!(a.response().await, "\r\n+CMGS: 0\r\n\r\nOK\r\n");
+    assert_eq!(net.sink().len(), 0, "modem to modem stays in the network");
+    // Read with details: <tooa>,<fo>,<pid>,<dcs>,<sca>,<tosca>,<length> (octets for UCS2).
+    b.cmd("AT+CMGF=1;+CSDH=1").await;
+    let read = b.cmd("AT+CMGR=0").await;
+    assert!(
+        read.contains(",145,4,0,8,\"+15550009999\",145,16\r\nПривет !\r\n"),
+        "{read:?}"
+    );
+    let listed = b.cmd("AT+CMGL=\"ALL\"").await;
+    assert!(listed.contains("\",145,16\r\nПривет !\r\n"), "{listed:?}");
+    // A string that is not UCS2 hex is refused.
+    assert_eq!(a.cmd("AT+CMGS=\"+1202\"").await, "\r\n+CMS ERROR: 305\r\n");
+}
+
+#[tokio::test(start_paused = true)]
+async fn sm_and_me_are_separate_memories() {
+    let net = SimNetwork::with_modems(1);
+    let mut a = ready(&net, 0).await;
+    assert_eq!(
+        a.cmd("AT+CPMS=?").await,
+        "\r\n+CPMS: (\"SM\",\"ME\"),(\"SM\",\"ME\"),(\"SM\",\"ME\")\r\n\r\nOK\r\n"
+    );
+    assert_eq!(a.cmd("AT+CPMS=\"MT\"").await, "\r\n+CMS ERROR: 302\r\n");
+    a.cmd("AT+CPMS=\"SM\",\"SM\",\"ME\";+CNMI=2,1,0,0,0").await;
+    net.inject_inbound(0, "+4477009001", "to ME", InboundOptions::default())
+        .unwrap();
+    assert_eq!(
+        a.until("+CMTI: \"ME\",0\r\n").await,
+        "\r\n+CMTI: \"ME\",0\r\n"
+    );
+    assert_eq!(
+        a.cmd("AT+CPMS?").await,
+        "\r\n+CPMS: \"SM\",0,30,\"SM\",0,30,\"ME\",1,30\r\n\r\nOK\r\n"
+    );
+    // Reading SM finds nothing; the message is in ME, once.
+    assert_eq!(a.cmd("AT+CMGL=4").await, "\r\nOK\r\n");
+    assert_eq!(
+        a.cmd("AT+CPMS=\"ME\"").await,
+        "\r\n+CPMS: 1,30,0,30,1,30\r\n\r\nOK\r\n"
+    );
+    assert_eq!(pdus(&a.cmd("AT+CMGL=4").await).len(), 1);
+    let clac = a.cmd("AT+CLAC").await;
+    assert!(
+        clac.contains("\r\nAT+CPMS\r\n") && clac.ends_with("OK\r\n"),
+        "{clac:?}"
+    );
 }
 
 #[tokio::test(start_paused = true)]
