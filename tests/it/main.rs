@@ -8,6 +8,7 @@
 )]
 
 mod api; // the HTTP API as a client calls it in process: a request, a bounded poll
+mod at_clients; // smsgate simulate driven by Debian's gammu, smstools3 smsd and Kannel (bearerbox + smsbox) on ptys: send, receive, identify
 mod at_engine; // the AT engine against byte-exact scripts, URCs mid-command, deadlines
 mod cli_pdu; // `smsgate pdu encode|decode|count`: the JSON contract, exit codes, stderr
 mod cli_simulate; // `smsgate simulate` as a process: stdout lines, TCP, pty links, log, SIGTERM, bad arguments
