@@ -102,6 +102,9 @@ pub struct RouteSnapshot {
     pub allowance: Option<u64>,
     /// Segments sent since start, for least-loaded and weighted balancing.
     pub sent_segments: u64,
+    /// Of those, parts of messages the route could not finish: the recipient holds a
+    /// fragment, and a retry sends these parts again (what a SIM farm pays twice for).
+    pub fragment_segments: u64,
     /// Relative share for `weighted`.
     pub weight: u32,
     /// Destination prefixes it serves (empty: any).

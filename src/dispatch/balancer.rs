@@ -158,6 +158,7 @@ mod tests {
             concurrency: 1,
             allowance: None,
             sent_segments: 0,
+            fragment_segments: 0,
             weight: 1,
             prefixes: vec![],
             cost_per_segment: 0.0,

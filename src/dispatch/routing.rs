@@ -226,6 +226,7 @@ mod tests {
             concurrency,
             allowance: None,
             sent_segments: 0,
+            fragment_segments: 0,
             weight: 1,
             prefixes: Vec::new(),
             cost_per_segment: 0.0,

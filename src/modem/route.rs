@@ -42,6 +42,7 @@ pub struct ModemRoute {
     settings: RouteSettings,
     in_flight: AtomicUsize,
     sent_segments: AtomicU64,
+    fragment_segments: AtomicU64,
     /// Segments sent, against the per-minute, -hour and -day limits.
     limiter: Limiter,
     /// Time zero of the limiter's clock (tokio's, so paused-time tests are exact).
@@ -55,6 +56,7 @@ impl ModemRoute {
             modem,
             in_flight: AtomicUsize::new(0),
             sent_segments: AtomicU64::new(0),
+            fragment_segments: AtomicU64::new(0),
             limiter: Limiter::new(
                 [
                     (settings.limits.per_minute, 60),
@@ -124,6 +126,7 @@ impl Route for ModemRoute {
             concurrency: 1,
             allowance: self.allowance(),
             sent_segments: self.sent_segments.load(Ordering::Relaxed),
+            fragment_segments: self.fragment_segments.load(Ordering::Relaxed),
             weight: self.settings.weight.max(1),
             prefixes: self.settings.prefixes.clone(),
             cost_per_segment: self.settings.cost_per_segment,
@@ -173,6 +176,8 @@ impl Route for ModemRoute {
                     ..
                 }) => {
                     self.record_usage(u32::try_from(sent.len()).unwrap_or(u32::MAX));
+                    self.fragment_segments
+                        .fetch_add(sent.len() as u64, Ordering::Relaxed);
                     Err(RouteError {
                         route,
                         class,

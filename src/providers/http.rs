@@ -49,6 +49,7 @@ pub struct Core {
     limits: ProviderLimits,
     in_flight: AtomicUsize,
     sent_segments: AtomicU64,
+    fragment_segments: AtomicU64,
     state: Mutex<State>,
     /// Requests started, against `per_second`.
     per_second: Limiter,
@@ -80,6 +81,7 @@ impl Core {
             limits,
             in_flight: AtomicUsize::new(0),
             sent_segments: AtomicU64::new(0),
+            fragment_segments: AtomicU64::new(0),
             state: Mutex::new(State::default()),
             per_second: Limiter::new([Window::per_second(limits.per_second)]),
             epoch: Instant::now(),
@@ -127,6 +129,7 @@ impl Core {
             concurrency: CONCURRENCY,
             allowance,
             sent_segments: self.sent_segments.load(Ordering::Relaxed),
+            fragment_segments: self.fragment_segments.load(Ordering::Relaxed),
             weight: 1,
             prefixes: Vec::new(),
             cost_per_segment: self.limits.cost_per_message.unwrap_or(0.0),
@@ -152,6 +155,12 @@ impl Core {
         let until = Instant::now() + d.min(MAX_RETRY_AFTER);
         let mut state = self.state();
         state.paused_until = Some(state.paused_until.map_or(until, |t| t.max(until)));
+    }
+
+    /// Counts parts the provider accepted of a message it then refused.
+    pub fn record_fragment(&self, segments: usize) {
+        self.fragment_segments
+            .fetch_add(segments as u64, Ordering::Relaxed);
     }
 
     /// Counts segments handed to the provider.

@@ -187,6 +187,7 @@ impl VonageRoute {
                 parsed.messages.len()
             );
             self.core.record_sent(accepted);
+            self.core.record_fragment(accepted);
             let mut error = self.core.error(class, text, answer.retry_after);
             error.sent_segments = accepted.min(message.segments.len());
             return Err(error);

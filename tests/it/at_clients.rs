@@ -234,7 +234,13 @@ fn gammu_identifies_sends_and_reads_the_inbox() {
     assert!(identity.contains("SimModem"), "{identity}");
     assert!(identity.contains("smsgate"), "{identity}");
 
-    gammu(&["sendsms", "TEXT", "+4915112345678", "-text", "Hello from gammu"]);
+    gammu(&[
+        "sendsms",
+        "TEXT",
+        "+4915112345678",
+        "-text",
+        "Hello from gammu",
+    ]);
     let submit = sim.submitted("Hello from gammu");
     assert_eq!(submit["to"], "+4915112345678");
     assert_eq!(submit["from"], sim.msisdns[0].as_str());
@@ -304,7 +310,10 @@ fn smstools3_sends_a_file_and_stores_an_inbound_message() {
         spool.join("sent/hello").is_file().then_some(())
     });
     let stored = wait_for("an incoming file", || {
-        let entry = std::fs::read_dir(spool.join("incoming")).ok()?.next()?.ok()?;
+        let entry = std::fs::read_dir(spool.join("incoming"))
+            .ok()?
+            .next()?
+            .ok()?;
         let text = std::fs::read_to_string(entry.path()).ok()?;
         text.contains("Inbound for smsd").then_some(text)
     });
@@ -337,7 +346,9 @@ fn receiver() -> (SocketAddr, mpsc::Receiver<String>) {
 /// A plain GET; the status line and body.
 fn get(addr: SocketAddr, path: &str) -> Option<String> {
     let mut stream = TcpStream::connect_timeout(&addr, Duration::from_secs(2)).ok()?;
-    stream.set_read_timeout(Some(Duration::from_secs(10))).ok()?;
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .ok()?;
     write!(
         stream,
         "GET {path} HTTP/1.0\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
@@ -415,7 +426,10 @@ fn kannel_sends_through_sendsms_and_receives_over_the_at_smsc() {
     let answer = wait_for("sendsms to accept", || {
         get(sendsms, &path).filter(|a| a.contains("Accepted for delivery") || a.contains("Queued"))
     });
-    assert!(answer.starts_with("HTTP/1.") && answer.contains(" 202 "), "{answer}");
+    assert!(
+        answer.starts_with("HTTP/1.") && answer.contains(" 202 "),
+        "{answer}"
+    );
     let submit = sim.submitted("Hello from Kannel");
     assert_eq!(submit["to"], "+4915112345678");
 

@@ -353,6 +353,48 @@ async fn a_hung_modem_holds_no_message_hostage() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn parts_that_go_out_twice_are_counted_on_their_route() {
+    let d = start(|c| c.simulator.modems = 1).await;
+    let sim = d.sim();
+    // Part 2 of the 3-part message is refused with congestion on the try and both
+    // retries: part 1 is already with the network, and the whole message is sent again.
+    sim.set_faults(
+        0,
+        Faults {
+            fail_submits: vec![2, 3, 4],
+            failure_codes: vec![42],
+            ..Faults::default()
+        },
+    );
+    let text = "twice ".repeat(60);
+    let (_, body) = post(
+        &d.app,
+        "/api/sms/send",
+        json!({"to": EXTERNAL, "message": text}),
+    )
+    .await;
+    let id = body["messages"][0]["id"].clone();
+    let detail = wait_status(&d.app, &id, "delivered").await;
+    assert_eq!(detail["segments"], 3, "{detail}");
+    let carried = sim.sink().into_iter().filter(|m| m.to == EXTERNAL).count();
+    assert_eq!(carried, 4, "part 1 twice, parts 2 and 3 once");
+    let (_, routes) = get(&d.app, "/api/routes").await;
+    let sim0 = routes["routes"]
+        .as_array()
+        .and_then(|r| r.iter().find(|r| r["name"] == "sim0"))
+        .cloned()
+        .unwrap_or_else(|| panic!("{routes}"));
+    assert_eq!(sim0["fragment_segments"], 1, "{sim0}");
+    assert_eq!(sim0["sent_segments"], 4, "{sim0}");
+    let (_, modems) = get(&d.app, "/api/modems").await;
+    assert_eq!(
+        modems["modems"][0]["route"]["fragment_segments"], 1,
+        "{modems}"
+    );
+    d.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bad_input_is_a_4xx_naming_the_field_never_a_500() {
     let d = start(|c| c.server.max_body_bytes = 4096).await;
     let cases = [
