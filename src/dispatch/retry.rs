@@ -1,9 +1,12 @@
 //! What happens after a failed attempt: a pure function of the error class, the attempt
 //! count and the policy, with the random jitter passed in.
 //!
-//! Permanent errors fail at once; "retry here" waits an exponential backoff (with jitter,
-//! so a burst of failures does not come back as a burst) and prefers the same route;
-//! "retry elsewhere" and "route broken" go again at once, avoiding that route. An ambiguous
+//! Permanent errors fail at once; "retry elsewhere" and "route broken" go again at once,
+//! avoiding that route. A "retry here" error (a transient fault of one modem or a
+//! provider's pause) goes again at once too the first time, on another route if one is
+//! free — the failed attempt already took a whole send's time, and a modem left idle for a
+//! backoff is capacity lost — and from the second failure on waits an exponential backoff
+//! (with jitter, so a burst of failures does not come back as a burst) on any route. An ambiguous
 //! outcome (sent, unanswered) is never repeated for an OTP — a code that may have arrived
 //! twice is worse than a late one: it is recorded `sent` with the outcome unknown, and a
 //! delivery report or provider callback (our id is in the callback URL) can still settle
@@ -103,8 +106,12 @@ impl RetryPolicy {
                 )),
                 avoid_route: true,
             },
+            _ if attempt == 1 => Decision::Retry {
+                at: now,
+                avoid_route: true,
+            },
             _ => Decision::Retry {
-                at: now.saturating_add(millis(self.backoff(attempt, unit_random))),
+                at: now.saturating_add(millis(self.backoff(attempt - 1, unit_random))),
                 avoid_route: false,
             },
         }
@@ -139,7 +146,21 @@ mod tests {
         assert_eq!(
             p.decide(ErrorClass::RetryHere, 1, t, "500", NOW, 0.5),
             Decision::Retry {
+                at: NOW,
+                avoid_route: true
+            }
+        );
+        assert_eq!(
+            p.decide(ErrorClass::RetryHere, 2, t, "500", NOW, 0.5),
+            Decision::Retry {
                 at: NOW + 2000,
+                avoid_route: false
+            }
+        );
+        assert_eq!(
+            p.decide(ErrorClass::RetryHere, 3, t, "500", NOW, 0.5),
+            Decision::Retry {
+                at: NOW + 4000,
                 avoid_route: false
             }
         );

@@ -36,7 +36,9 @@ use tracing::{info, warn, Instrument};
 /// reason that may pass, before the message is given back to the dispatcher.
 pub const MID_MESSAGE_RETRIES: u32 = 2;
 
-/// The wait before such a retry, times the retry's number.
+/// The wait before such a retry, times the retry's number minus one: the first goes at
+/// once (the refusal came after a whole send's latency; a modem kept waiting is capacity
+/// lost), the second after this.
 pub const MID_MESSAGE_BACKOFF: Duration = Duration::from_millis(500);
 
 /// The future a [`Connector`] returns.
@@ -309,7 +311,7 @@ impl Modem {
                         if segment > 0 && temporary && tries < MID_MESSAGE_RETRIES {
                             tries += 1;
                             warn!(modem = %self.shared.name, segment, ?class, %error, tries, "a part failed mid-message; trying it again on this modem");
-                            tokio::time::sleep(MID_MESSAGE_BACKOFF.saturating_mul(tries)).await;
+                            tokio::time::sleep(MID_MESSAGE_BACKOFF.saturating_mul(tries - 1)).await;
                             continue;
                         }
                         warn!(modem = %self.shared.name, segment, ?class, %error, "send failed");
