@@ -536,6 +536,14 @@ impl Supervisor {
                     if let Err(end) = self.check_health(client).await {
                         return end;
                     }
+                    // It answers again; what it announced while it did not answer
+                    // (a `+CMTI`, a `+CDSI`) was lost with its silence: look now, not at the
+                    // next periodic sweep.
+                    match receive::sweep(client, &name, policy, &self.events).await {
+                        Ok(0) => {}
+                        Ok(n) => info!(count = n, "after a recovery, a sweep found messages the URCs did not announce"),
+                        Err(e) => warn!("+CMGL sweep after a recovery failed: {e}"),
+                    }
                 }
                 urc = urcs.recv() => {
                     let Some(urc) = urc else { return SessionEnd::LinkLost("port closed".to_string()) };

@@ -10,7 +10,9 @@ use smsgate::modem::{
 use smsgate::pdu::{
     build_submits, Address, Content, EncodedPdu, Payload, SegmentPlan, SegmentPolicy, SubmitOptions,
 };
-use smsgate::sim::{Faults, NetworkConfig, SimModemConfig, SimNetwork, SinkConfig};
+use smsgate::sim::{
+    Faults, InboundOptions, NetworkConfig, SimModemConfig, SimNetwork, SinkConfig, Stall,
+};
 use std::time::Duration;
 use tokio::sync::mpsc;
 
@@ -309,6 +311,55 @@ async fn a_part_refused_mid_message_is_tried_again_on_the_same_modem() {
         modem.send_segments(&parts).await,
         Err(SendError::Failed { segment: 0, .. })
     ));
+}
+
+#[tokio::test(start_paused = true)]
+async fn what_arrived_while_the_modem_was_silent_is_found_when_it_answers_again() {
+    let net = SimNetwork::with_modems(1);
+    let mut config = fast_config("m0");
+    config.sweep_interval = Duration::from_secs(3600);
+    let (modem, mut events) = start(&net, 0, config);
+    let modem = std::sync::Arc::new(modem);
+    assert_eq!(modem.settled(SETTLE).await, ModemState::Ready);
+    // Silent for 11 s from the next command: the send's `AT+CMGS` gets no prompt (10 s),
+    // and the message that arrives meanwhile is stored with its `+CMTI` lost.
+    net.set_faults(
+        0,
+        Faults {
+            stall: Some(Stall {
+                after_submits: 0,
+                duration: Duration::from_secs(11),
+            }),
+            ..Faults::default()
+        },
+    );
+    let parts = pdus("+4915112345678", "into the silence", false);
+    let send = {
+        let modem = modem.clone();
+        tokio::spawn(async move { modem.send_segments(&parts).await })
+    };
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    net.inject_inbound(0, "+4477009001", "while silent", InboundOptions::default())
+        .unwrap();
+    assert!(matches!(
+        send.await.unwrap(),
+        Err(SendError::Failed {
+            class: ErrorClass::RouteBroken,
+            ..
+        })
+    ));
+    // Found by the sweep that follows the recovery, not an hour later.
+    let started = tokio::time::Instant::now();
+    match next_event(&mut events).await {
+        ModemEvent::Received { deliver, .. } => {
+            assert_eq!(
+                deliver.user_data.content(),
+                Content::Text("while silent".into())
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(started.elapsed() < Duration::from_secs(60));
 }
 
 #[tokio::test(start_paused = true)]
