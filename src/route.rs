@@ -103,7 +103,8 @@ pub struct RouteSnapshot {
     /// Segments sent since start, for least-loaded and weighted balancing.
     pub sent_segments: u64,
     /// Of those, parts of messages the route could not finish: the recipient holds a
-    /// fragment, and a retry sends these parts again (what a SIM farm pays twice for).
+    /// fragment, and when the message is retried these parts go out again (what a SIM farm
+    /// pays twice for).
     pub fragment_segments: u64,
     /// Relative share for `weighted`.
     pub weight: u32,

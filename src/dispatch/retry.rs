@@ -1,12 +1,13 @@
 //! What happens after a failed attempt: a pure function of the error class, the attempt
 //! count and the policy, with the random jitter passed in.
 //!
-//! Permanent errors fail at once; "retry elsewhere" and "route broken" go again at once,
-//! avoiding that route. A "retry here" error (a transient fault of one modem or a
-//! provider's pause) goes again at once too the first time, on another route if one is
-//! free — the failed attempt already took a whole send's time, and a modem left idle for a
-//! backoff is capacity lost — and from the second failure on waits an exponential backoff
-//! (with jitter, so a burst of failures does not come back as a burst) on any route. An ambiguous
+//! Permanent errors fail at once; "retry elsewhere" and "route broken" go again at once. A
+//! "retry here" error (a transient fault of one modem, a provider's pause) goes again at
+//! once too when it ends the message's first attempt — the failed attempt already took a
+//! whole send's time, and a modem left idle for a backoff is capacity lost — and after any
+//! later attempt waits an exponential backoff (with jitter, so a burst of failures does not
+//! come back as a burst). Every retry prefers a route other than the one that just failed
+//! when one is free (the runner avoids `last_route`; `avoid_route` says whether it must). An ambiguous
 //! outcome (sent, unanswered) is never repeated for an OTP — a code that may have arrived
 //! twice is worse than a late one: it is recorded `sent` with the outcome unknown, and a
 //! delivery report or provider callback (our id is in the callback URL) can still settle

@@ -305,7 +305,7 @@ impl Modem {
                         // already, under this modem's number and this concatenation
                         // reference. Sent again elsewhere, they would reach the handset twice,
                         // from two numbers, as a fragment beside the whole text. So this part
-                        // is tried again here, a moment later, before giving up.
+                        // is tried again here (at once, then a moment later) before giving up.
                         let temporary =
                             matches!(class, ErrorClass::RetryHere | ErrorClass::RetryElsewhere);
                         if segment > 0 && temporary && tries < MID_MESSAGE_RETRIES {

@@ -186,10 +186,11 @@ impl VonageRoute {
                 failed.error_text.as_deref().unwrap_or("no error text"),
                 parsed.messages.len()
             );
+            let accepted = accepted.min(message.segments.len());
             self.core.record_sent(accepted);
             self.core.record_fragment(accepted);
             let mut error = self.core.error(class, text, answer.retry_after);
-            error.sent_segments = accepted.min(message.segments.len());
+            error.sent_segments = accepted;
             return Err(error);
         }
         self.core.record_sent(parsed.messages.len());

@@ -79,7 +79,7 @@ fn basic(state: &mut ModemState, name: &str, value: Option<&str>, info: &mut Vec
 
 /// What `AT+CLAC` lists: every command the simulator implements.
 const COMMANDS: &[&str] = &[
-    "AT", "ATE", "ATI", "ATQ", "ATV", "ATX", "ATZ", "AT&C", "AT&D", "AT&F", "AT&W", "ATS",
+    "AT", "ATE", "ATH", "ATI", "ATQ", "ATV", "ATX", "ATZ", "AT&C", "AT&D", "AT&F", "AT&W", "ATS",
     "AT+CLAC", "AT+GCAP", "AT+CMEE", "AT+CGMI", "AT+GMI", "AT+CGMM", "AT+GMM", "AT+CGMR", "AT+GMR",
     "AT+CGSN", "AT+GSN", "AT+CIMI", "AT+CCID", "AT^ICCID", "AT+ICCID", "AT+CNUM", "AT+CSCS",
     "AT+CFUN", "AT+CPIN", "AT+CSQ", "AT+CREG", "AT+CGREG", "AT+CEREG", "AT+COPS", "AT+CMGF",
@@ -344,6 +344,21 @@ mod tests {
             "\r\n+CNUM: ,\"+12025550101\",145\r\n\r\nOK\r\n"
         );
         assert!(execute(&mut m, "garbage").is_none());
+    }
+
+    #[test]
+    fn every_listed_command_answers_its_test_form() {
+        let mut m = ModemState::new(0, SimModemConfig::default(), 3);
+        let clac = run(&mut m, "AT+CLAC");
+        let listed: Vec<&str> = clac.lines().filter(|l| l.starts_with("AT")).collect();
+        assert_eq!(listed.len(), COMMANDS.len());
+        for command in COMMANDS
+            .iter()
+            .filter(|c| c.starts_with("AT+") || c.starts_with("AT^"))
+        {
+            let answer = run(&mut m, &format!("{command}=?"));
+            assert!(answer.ends_with("OK\r\n"), "{command}=?: {answer:?}");
+        }
     }
 
     #[test]

@@ -124,7 +124,9 @@ impl Default for Faults {
 }
 
 /// A modem that goes silent for a while and comes back, as firmware busy with the network
-/// does: the first command line or `+CMGS` body after `after_submits` accepted submits gets
+/// does: the first command line or `+CMGS` body after `after_submits` accepted submits
+/// (counted from when the stall is set; setting the same stall again does not re-arm it —
+/// clear it first) gets
 /// no echo and no answer for `duration`; input meanwhile is lost, unsolicited codes are not
 /// sent; then that command (or body) is answered, late, and the modem works again.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -186,8 +186,12 @@ impl SimNetwork {
     /// Replaces the modem's faults (and restarts the hang count and the noise timer).
     pub fn set_faults(&self, modem: usize, faults: Faults) {
         if let Ok(mut state) = self.inner.modem(modem) {
+            // A new or changed stall is armed afresh, counting submits from now; one
+            // cleared or changed ends any silence it had started.
             if state.config.faults.stall != faults.stall {
                 state.stall_done = false;
+                state.stall_base = state.counters.segments_sent;
+                state.stalled_until = None;
             }
             state.config.faults = faults;
             state.session_commands = 0;

@@ -226,6 +226,8 @@ pub(crate) struct ModemState {
     pub stalled_until: Option<Instant>,
     /// The configured stall has happened.
     pub stall_done: bool,
+    /// `segments_sent` when the stall was configured: it counts submits from there.
+    pub stall_base: u64,
     pub reboot_at: Option<Instant>,
     pub noise_at: Option<Instant>,
     pub rng: StdRng,
@@ -266,6 +268,7 @@ impl ModemState {
             hung: false,
             stalled_until: None,
             stall_done: false,
+            stall_base: 0,
             reboot_at: None,
             noise_at: None,
             rng,
@@ -370,7 +373,8 @@ impl ModemState {
     /// Starts the configured stall if it is due; returns when it ends.
     pub(crate) fn begin_stall(&mut self, now: Instant) -> Option<Instant> {
         let stall = self.config.faults.stall?;
-        if self.stall_done || self.counters.segments_sent < stall.after_submits {
+        let submits = self.counters.segments_sent.saturating_sub(self.stall_base);
+        if self.stall_done || submits < stall.after_submits {
             return None;
         }
         self.stall_done = true;

@@ -129,7 +129,7 @@ struct Session<W> {
     framer: Framer,
     prompt: Option<Prompt>,
     /// The input a stall caught, answered when the stall ends.
-    late: Option<(Instant, Input)>,
+    late: Option<Input>,
 }
 
 /// Runs a session until the host closes the port, the port is reopened elsewhere
@@ -154,11 +154,15 @@ pub(crate) async fn run<S>(
     };
     let mut buf = [0u8; 512];
     loop {
-        let deadline = match inner.modem(modem) {
-            Ok(state) => state.next_deadline(),
+        let (deadline, stall_ends) = match inner.modem(modem) {
+            Ok(state) => (state.next_deadline(), state.stalled_until),
             Err(_) => break,
         };
-        let late_at = session.late.as_ref().map(|(at, _)| *at);
+        // The caught input is answered when the stall ends — or at once if it was cleared.
+        let late_at = session
+            .late
+            .as_ref()
+            .map(|_| stall_ends.unwrap_or_else(Instant::now));
         let deadline = deadline.into_iter().chain(late_at).min();
         let timer = async {
             match deadline {
@@ -181,8 +185,11 @@ pub(crate) async fn run<S>(
                 if let Ok(mut state) = inner.modem(modem) {
                     state.tick(now);
                 }
-                match session.late.take_if(|(at, _)| *at <= now) {
-                    Some((_, input)) => session.handle(input).await,
+                let stall_over = inner
+                    .modem(modem)
+                    .map_or(true, |state| state.stalled_until.is_none_or(|t| t <= now));
+                match session.late.take_if(|_| stall_over) {
+                    Some(input) => session.handle(input).await,
                     None => true,
                 }
             }
@@ -231,20 +238,22 @@ impl<W: AsyncWrite + Unpin> Session<W> {
 
     /// The input that starts a stall is kept to be answered when it ends.
     fn stalls(&mut self, input: &Input) -> bool {
-        if !matches!(input, Input::Line(..) | Input::Body(..)) {
+        let caught = match input {
+            Input::Line(line, _) => parse_line(&String::from_utf8_lossy(line)).is_some(),
+            Input::Body(..) => true,
+            Input::Cancel | Input::TextNewline => false,
+        };
+        if !caught {
             return false;
         }
-        let until = match self.inner.modem(self.modem) {
-            Ok(mut state) => state.begin_stall(Instant::now()),
-            Err(_) => None,
+        let started = match self.inner.modem(self.modem) {
+            Ok(mut state) => state.begin_stall(Instant::now()).is_some(),
+            Err(_) => false,
         };
-        match until {
-            Some(at) => {
-                self.late = Some((at, input.clone()));
-                true
-            }
-            None => false,
+        if started {
+            self.late = Some(input.clone());
         }
+        started
     }
 
     async fn handle(&mut self, input: Input) -> bool {

@@ -73,6 +73,8 @@ pub(crate) fn extended(
                 return Err(Final::Cms(CMS_NOT_ALLOWED));
             }
             state.settings.cpms = chosen;
+            // A `<mem3>` with room takes what the network held for a full one.
+            state.deliver_held();
             let counts: Vec<String> = chosen
                 .iter()
                 .map(|&m| {

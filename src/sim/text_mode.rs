@@ -5,8 +5,9 @@
 //! strings a client types in that character set.
 //!
 //! Pure functions, no I/O; never imports `at/`, `modem/` or anything higher. Invariants: a
-//! TPDU that does not decode gives `None` (the caller shows it in PDU form instead); binary
-//! user data is always shown as hex.
+//! TPDU that does not decode gives `None` (the caller shows it in PDU form instead); the
+//! body is text only for GSM 7 bit without a user-data header, and otherwise the user data's
+//! octets in hex, whatever `+CSCS` says (§3.1 `<data>`).
 
 use super::clock;
 use super::storage::Kind;
@@ -53,7 +54,7 @@ pub(crate) fn decode_te_string(charset: &str, text: &str) -> Option<String> {
         return Some(text.to_string());
     }
     let digits: Vec<char> = text.chars().filter(|c| !c.is_whitespace()).collect();
-    if !digits.len().is_multiple_of(4) {
+    if !digits.len().is_multiple_of(4) || !digits.iter().all(char::is_ascii_hexdigit) {
         return None;
     }
     let units = digits
@@ -75,15 +76,19 @@ pub(crate) fn render(
     let stat = stat.map(|s| format!("\"{s}\",")).unwrap_or_default();
     match (kind, Tpdu::decode(tpdu).ok()?) {
         (Kind::Deliver, Tpdu::Deliver(d)) => {
-            let (body, length) = match d.user_data.content() {
-                Content::Binary(bytes) => (hex::encode_upper(&bytes), bytes.len()),
-                Content::Text(text) => {
-                    // <length>: characters for GSM 7 bit, octets otherwise (§3.1).
-                    let length = match d.dcs.alphabet {
-                        Alphabet::Gsm7 => text.chars().count(),
-                        _ => text.encode_utf16().count() * 2,
-                    };
+            // §3.1 <data>: GSM 7 bit without a header is converted to the TE character set
+            // (<length> in characters); 8-bit and UCS2 data, and anything with a header, is
+            // each octet of the user data as two hex digits (<length> in octets).
+            let (body, length) = match (d.dcs.alphabet, d.user_data.content()) {
+                (Alphabet::Gsm7, Content::Text(text)) if d.user_data.header.is_none() => {
+                    let length = text.chars().count();
                     (view.string(&text), length)
+                }
+                _ => {
+                    let mut encoded = Vec::new();
+                    d.user_data.encode(&mut encoded);
+                    let octets = encoded.get(1..).unwrap_or_default();
+                    (hex::encode_upper(octets), octets.len())
                 }
             };
             let oa = view.string(&d.originator.to_string());
@@ -94,11 +99,12 @@ pub(crate) fn render(
                 match form {
                     Form::List => header.push_str(&format!(",{tooa},{length}")),
                     Form::Routed | Form::Read => header.push_str(&format!(
-                        ",{tooa},{},{},{},\"{}\",145,{length}",
+                        ",{tooa},{},{},{},\"{}\",{},{length}",
                         tpdu.first().copied().unwrap_or(0),
                         d.protocol_id,
                         d.dcs.encode(),
                         view.string(view.smsc),
+                        if view.smsc.starts_with('+') { 145 } else { 129 },
                     )),
                 }
             }
@@ -138,6 +144,7 @@ mod tests {
             Some("Hi 😀")
         );
         assert_eq!(decode_te_string("UCS2", "004"), None);
+        assert_eq!(decode_te_string("UCS2", "+120"), None, "no sign");
         assert_eq!(decode_te_string("UCS2", "D800"), None);
         assert_eq!(decode_te_string("GSM", "plain").as_deref(), Some("plain"));
     }

@@ -590,6 +590,29 @@ async fn a_stall_swallows_input_then_answers_the_command_it_caught_late() {
     assert_eq!(net.counters(0).segments_sent, 2);
     // Once only: the modem works normally afterwards.
     assert_eq!(mr_of(&port.cmgs(&pdu).await), 2);
+    // A stall set again counts submits from then; clearing it ends the silence at once.
+    net.set_faults(
+        0,
+        Faults {
+            stall: Some(Stall {
+                after_submits: 1,
+                duration: Duration::from_secs(3600),
+            }),
+            ..Faults::default()
+        },
+    );
+    assert!(
+        port.cmd("AT").await.ends_with("OK\r\n"),
+        "3 submits so far, 0 since"
+    );
+    assert_eq!(mr_of(&port.cmgs(&pdu).await), 3);
+    port.send(b"AT\r").await;
+    port.silent_for(Duration::from_secs(60)).await;
+    // Cleared: the caught `AT` is answered now, and the modem answers again.
+    net.set_faults(0, Faults::default());
+    assert_eq!(port.response().await, "\r\nOK\r\n");
+    assert_eq!(port.cmd("AT").await, "\r\nOK\r\n");
+    port.silent_for(Duration::from_secs(7200)).await;
 }
 
 #[tokio::test(start_paused = true)]
@@ -850,17 +873,31 @@ async fn text_mode_details_and_the_ucs2_character_set() {
     a.send(b"041F0440043804320435044200200021\x1a").await;
     assert_eq!(a.response().await, "\r\n+CMGS: 0\r\n\r\nOK\r\n");
     assert_eq!(net.sink().len(), 0, "modem to modem stays in the network");
-    // Read with details: <tooa>,<fo>,<pid>,<dcs>,<sca>,<tosca>,<length> (octets for UCS2).
+    // Read with details: <tooa>,<fo>,<pid>,<dcs>,<sca>,<tosca>,<length>. UCS2 data is its
+    // octets in hex whatever the character set (TS 27.005 §3.1 <data>); <length> in octets.
     b.cmd("AT+CMGF=1;+CSDH=1").await;
     let read = b.cmd("AT+CMGR=0").await;
     assert!(
-        read.contains(",145,4,0,8,\"+15550009999\",145,16\r\nПривет !\r\n"),
+        read.contains(",145,4,0,8,\"+15550009999\",145,16\r\n041F0440043804320435044200200021\r\n"),
         "{read:?}"
     );
     let listed = b.cmd("AT+CMGL=\"ALL\"").await;
-    assert!(listed.contains("\",145,16\r\nПривет !\r\n"), "{listed:?}");
-    // A string that is not UCS2 hex is refused.
+    assert!(
+        listed.contains("\",145,16\r\n041F0440043804320435044200200021\r\n"),
+        "{listed:?}"
+    );
+    // Under UCS2 a string that is not hex of UTF-16 code units is refused.
     assert_eq!(a.cmd("AT+CMGS=\"+1202\"").await, "\r\n+CMS ERROR: 305\r\n");
+    // GSM 7 bit without a header is text in the TE character set, <length> in characters.
+    a.cmd("AT+CSCS=\"GSM\"").await;
+    assert_eq!(
+        a.cmd(&format!("AT+CMGS=\"{}\"", net.msisdn(1))).await,
+        "\r\n> "
+    );
+    a.send(b"plain\x1a").await;
+    assert!(a.response().await.contains("+CMGS: 1"));
+    let plain = b.cmd("AT+CMGR=1").await;
+    assert!(plain.contains(",145,5\r\nplain\r\n"), "{plain:?}");
 }
 
 #[tokio::test(start_paused = true)]
