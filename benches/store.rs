@@ -39,6 +39,7 @@ fn message(i: usize) -> NewMessage {
             tpdu_length: 25,
         }],
         redacted_body: None,
+        reply: None,
     }
 }
 

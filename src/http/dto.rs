@@ -271,6 +271,7 @@ impl SendBody {
             batch_name: None,
             secret: None,
             callback_format: CallbackFormat::Smsgate,
+            reply: None,
         })
     }
 }
@@ -310,6 +311,7 @@ impl BatchBody {
             batch_name: self.name,
             secret: None,
             callback_format: CallbackFormat::Smsgate,
+            reply: None,
         })
     }
 }

@@ -340,6 +340,7 @@ async fn create(
         expire_at,
         callback_url: callback,
         callback_format: CallbackFormat::Twilio,
+        reply: None,
         metadata: from.and_then(|f| RawJson::parse(&json!({ "twilio_from": f }).to_string()).ok()),
         ..SendRequest::default()
     };

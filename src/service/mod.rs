@@ -193,6 +193,8 @@ pub struct SendRequest {
     pub secret: Option<String>,
     /// How status callbacks to `callback_url` are shaped and signed.
     pub callback_format: CallbackFormat,
+    /// Set for a reply in a conversation (see `crate::store::types::ReplyLink`).
+    pub reply: Option<crate::store::types::ReplyLink>,
 }
 
 /// The shape of a message's status callbacks.
@@ -617,6 +619,7 @@ impl Service {
                     .secret
                     .as_deref()
                     .map(|secret| redact(&request.message, secret)),
+                reply: request.reply,
             });
         }
         Ok(messages)

@@ -436,6 +436,24 @@ fn create_message(
     for part in &parts {
         mark.execute(params![id, part.id])?;
     }
+    let local = match &msisdn {
+        Some(number) => number.clone(),
+        None => super::conversations::local_number(conn, &key.modem)?,
+    };
+    let received_message = ReceivedMessage {
+        id,
+        from: &key.sender,
+        to: &local,
+        text: &joined.text,
+        encoding: &joined.encoding,
+        modem: Some(&key.modem),
+        provider: None,
+        parts: key.total,
+        parts_received: received,
+        complete,
+        received_at: now,
+    };
+    after_insert(conn, &received_message)?;
     let optout = match request {
         None => None,
         Some(request) => {
@@ -450,7 +468,13 @@ fn create_message(
                     )?
                     .1
                 }
-                OptoutAction::Start => super::optouts::remove(conn, &request.number)?,
+                OptoutAction::Start => super::optouts::remove(
+                    conn,
+                    &request.number,
+                    super::optouts::Source::Sms,
+                    Some(&request.keyword),
+                    now,
+                )?,
             };
             Some(OptoutApplied { request, changed })
         }
@@ -460,6 +484,75 @@ fn create_message(
         complete,
         optout,
     })
+}
+
+/// What `sms.received` tells about a new inbound message (and what joins it to its
+/// conversation).
+#[derive(Debug, Clone, Serialize)]
+pub struct ReceivedMessage<'a> {
+    /// The inbound message's id.
+    pub id: i64,
+    /// The sender.
+    pub from: &'a str,
+    /// The local number it was sent to.
+    pub to: &'a str,
+    /// Its text (8-bit data as hex).
+    pub text: &'a str,
+    /// `gsm7`, `ucs2` or `8bit`.
+    pub encoding: &'a str,
+    /// The receiving modem (for a modem's message).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub modem: Option<&'a str>,
+    /// The provider it came through (for a provider's message).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub provider: Option<&'a str>,
+    /// Parts the message has.
+    pub parts: u8,
+    /// Parts that arrived.
+    pub parts_received: u8,
+    /// Whether every part arrived.
+    pub complete: bool,
+    /// When it entered the inbox (Unix ms).
+    #[serde(serialize_with = "serialize_rfc3339")]
+    pub received_at: Millis,
+}
+
+fn serialize_rfc3339<S: serde::Serializer>(ms: &Millis, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&crate::message::format_millis(*ms))
+}
+
+/// Everything a new inbound message brings, in its transaction: its conversation, its place
+/// in the automatic-reply queue and its `sms.received` event.
+pub fn after_insert(conn: &Connection, message: &ReceivedMessage<'_>) -> Result<(), StoreError> {
+    let route = message.provider.or(message.modem);
+    let conversation = super::conversations::touch(
+        conn,
+        message.from,
+        message.to,
+        route,
+        super::conversations::Direction::Inbound,
+        message.received_at,
+    )?;
+    conn.prepare_cached(
+        "UPDATE inbound_messages SET conversation_id = ?2, reply_state = 'pending' WHERE id = ?1",
+    )?
+    .execute(params![message.id, conversation])?;
+    #[derive(Serialize)]
+    struct Event<'a> {
+        #[serde(flatten)]
+        message: &'a ReceivedMessage<'a>,
+        conversation_id: i64,
+    }
+    super::events::emit(
+        conn,
+        "sms.received",
+        &Event {
+            message,
+            conversation_id: conversation,
+        },
+        message.received_at,
+    )?;
+    Ok(())
 }
 
 const MESSAGE_COLUMNS: &str = "id, sender, modem_msisdn, modem, text, encoding, parts_total, \

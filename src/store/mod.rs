@@ -40,6 +40,8 @@
 //!   start-up.
 //! - Reads run on their own connections and threads and never wait for the writer.
 
+pub mod conversations;
+pub mod events;
 mod files;
 pub mod inbox;
 pub mod optouts;

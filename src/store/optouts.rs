@@ -69,15 +69,51 @@ pub fn add(
         .execute(params![number, source.as_str(), keyword, now])?
         == 1;
     let row = get(conn, number)?.ok_or(StoreError::NotFound)?;
+    if added {
+        changed_event(conn, number, true, source, keyword, now)?;
+    }
     Ok((row, added))
 }
 
-/// Removes `number`; whether it was listed.
-pub fn remove(conn: &Connection, number: &str) -> Result<bool, StoreError> {
-    Ok(conn
+/// Removes `number` at `now` at the request of `source`; whether it was listed.
+pub fn remove(
+    conn: &Connection,
+    number: &str,
+    source: Source,
+    keyword: Option<&str>,
+    now: Millis,
+) -> Result<bool, StoreError> {
+    let removed = conn
         .prepare_cached("DELETE FROM optouts WHERE number = ?1")?
         .execute([number])?
-        == 1)
+        == 1;
+    if removed {
+        changed_event(conn, number, false, source, keyword, now)?;
+    }
+    Ok(removed)
+}
+
+/// The `optout.changed` event of a change of the list.
+fn changed_event(
+    conn: &Connection,
+    number: &str,
+    opted_out: bool,
+    source: Source,
+    keyword: Option<&str>,
+    now: Millis,
+) -> Result<(), StoreError> {
+    super::events::emit(
+        conn,
+        "optout.changed",
+        &serde_json::json!({
+            "number": number,
+            "opted_out": opted_out,
+            "source": source.as_str(),
+            "keyword": keyword,
+        }),
+        now,
+    )?;
+    Ok(())
 }
 
 /// The row of `number`, if listed.
@@ -161,9 +197,12 @@ impl super::Store {
     }
 
     /// Takes `number` off the list; whether it was there.
-    pub async fn optout_remove(&self, number: &str) -> Result<bool, StoreError> {
+    pub async fn optout_remove(&self, number: &str, now: Millis) -> Result<bool, StoreError> {
         let number = number.to_owned();
-        super::writer::write(&self.writer, move |c| remove(c, &number)).await
+        super::writer::write(&self.writer, move |c| {
+            remove(c, &number, Source::Api, None, now)
+        })
+        .await
     }
 
     /// The list's row for `number`.

@@ -412,6 +412,16 @@ pub fn attempt(
              WHERE id = ?1",
         )?
         .execute(params![id, now])?;
+        super::events::emit(
+            conn,
+            "otp.verified",
+            &serde_json::json!({
+                "session_id": id,
+                "phone": phone,
+                "verified_at": crate::message::format_millis(now),
+            }),
+            now,
+        )?;
         return Ok(Attempt::Verified);
     }
     let attempts = attempts.saturating_add(1);

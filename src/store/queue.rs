@@ -133,6 +133,28 @@ pub fn enqueue(
             }
         }
         insert_event(conn, id, status, None, Some("accepted"), now)?;
+        if let Some(reply) = m.reply {
+            let conversation: Option<(String, String)> = conn
+                .prepare_cached(
+                    "SELECT remote_number, local_number FROM conversations WHERE id = ?1",
+                )?
+                .query_row([reply.conversation_id], |r| Ok((r.get(0)?, r.get(1)?)))
+                .optional()?;
+            let (remote, local) = conversation.ok_or(StoreError::NotFound)?;
+            let conversation = super::conversations::touch(
+                conn,
+                &remote,
+                &local,
+                m.provider.as_deref(),
+                super::conversations::Direction::Outbound,
+                now,
+            )?;
+            conn.prepare_cached(
+                "UPDATE messages SET conversation_id = ?2, reply_to = ?3 WHERE id = ?1",
+            )?
+            .execute(params![id.0, conversation, reply.inbound_id])?;
+        }
+        super::state::status_event(conn, id, status, status, None, None, now)?;
         ids.push(id);
     }
     Ok(Accepted {
@@ -581,6 +603,7 @@ pub(crate) mod tests {
                 })
                 .collect(),
             redacted_body: None,
+            reply: None,
         }
     }
 

@@ -51,7 +51,91 @@ pub fn transition(
     }
     insert_event(conn, id, to, route, detail, now)?;
     super::webhooks::enqueue_for_transition(conn, id, from, to, route, detail, now)?;
+    if let (MessageStatus::Sent, Some(route)) = (to, route) {
+        super::conversations::attach_sent(conn, id, route, now)?;
+    }
+    // `sms.queued` is the acceptance (see `queue::enqueue`), not a retry going back.
+    if !matches!(to, MessageStatus::Queued | MessageStatus::Scheduled) {
+        status_event(conn, id, from, to, route, detail, now)?;
+    }
     Ok(from)
+}
+
+/// The subscription event type of a change to `to`, if subscribers are told of it.
+fn event_type(to: MessageStatus) -> Option<&'static str> {
+    match to {
+        MessageStatus::Queued | MessageStatus::Scheduled => Some("sms.queued"),
+        MessageStatus::Sent => Some("sms.sent"),
+        MessageStatus::Delivered => Some("sms.delivered"),
+        MessageStatus::Failed | MessageStatus::Undelivered => Some("sms.failed"),
+        MessageStatus::Expired => Some("sms.expired"),
+        _ => None,
+    }
+}
+
+/// Emits the `sms.*` event of message `id`'s change `from → to` (`from == to` for its
+/// acceptance).
+pub fn status_event(
+    conn: &Connection,
+    id: MessageId,
+    from: MessageStatus,
+    to: MessageStatus,
+    route: Option<&str>,
+    detail: Option<&str>,
+    now: Millis,
+) -> Result<(), StoreError> {
+    let Some(kind) = event_type(to) else {
+        return Ok(());
+    };
+    type Row = (
+        String,
+        String,
+        Option<String>,
+        String,
+        u32,
+        Option<i64>,
+        Option<i64>,
+    );
+    let Some((recipient, sms_type, custom_id, batch_id, segments, conversation_id, reply_to)) =
+        conn.prepare_cached(
+            "SELECT recipient, sms_type, custom_id, batch_id, segments, conversation_id, reply_to
+             FROM messages WHERE id = ?1",
+        )?
+        .query_row([id.0], |r| {
+            Ok::<Row, _>((
+                r.get(0)?,
+                r.get(1)?,
+                r.get(2)?,
+                r.get(3)?,
+                r.get(4)?,
+                r.get(5)?,
+                r.get(6)?,
+            ))
+        })
+        .optional()?
+    else {
+        return Ok(());
+    };
+    super::events::emit(
+        conn,
+        kind,
+        &serde_json::json!({
+            "id": id,
+            "to": recipient,
+            "status": to,
+            "previous_status": (from != to).then_some(from),
+            "sms_type": sms_type,
+            "segments": segments,
+            "route": route,
+            "detail": detail,
+            "custom_id": custom_id,
+            "batch_id": batch_id,
+            "conversation_id": conversation_id,
+            "reply_to": reply_to,
+        }),
+        now,
+    )?;
+    Ok(())
 }
 
 /// Once a message carrying a secret is sent or final its sealed text and PDUs are wiped:

@@ -101,6 +101,18 @@ pub struct NewMessage {
     /// message's body — what every read shows — and keeps `body` and the PDUs only sealed
     /// (see `crate::seal`), wiping them once the message is sent or final.
     pub redacted_body: Option<String>,
+    /// Set for a reply: the conversation it belongs to from its acceptance, and the inbound
+    /// message it answers.
+    pub reply: Option<ReplyLink>,
+}
+
+/// What makes an outbound message a reply.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReplyLink {
+    /// The conversation.
+    pub conversation_id: i64,
+    /// The inbound message answered, if one is.
+    pub inbound_id: Option<i64>,
 }
 
 /// The batch a set of messages is accepted in.

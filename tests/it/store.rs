@@ -41,6 +41,7 @@ fn msg_segments(recipient: &str, priority: i32, segments: u16) -> NewMessage {
             })
             .collect(),
         redacted_body: None,
+        reply: None,
     }
 }
 
