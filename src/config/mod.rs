@@ -15,6 +15,7 @@
 //!   `<redacted>`; API keys are held only as SHA-256 hashes and compared in constant time.
 
 mod callbacks;
+mod conversations;
 mod env;
 mod inbox;
 mod keys;
@@ -28,6 +29,7 @@ mod validate;
 pub use validate::{api_key_name, STANDARD_BAUD_RATES};
 
 pub use callbacks::CallbacksConfig;
+pub use conversations::ConversationsConfig;
 pub use inbox::{InboxConfig, OptoutConfig, DEFAULT_START_KEYWORDS, DEFAULT_STOP_KEYWORDS};
 pub use keys::{generate_api_key, sha256_hex, ApiKey, Scope};
 pub use otp::{LimitsConfig, OtpConfig, MIN_SECRET_LEN};
@@ -79,6 +81,8 @@ pub struct Config {
     pub routing: RoutingConfig,
     /// `[callbacks]`: status callback delivery and where callbacks may go.
     pub callbacks: CallbacksConfig,
+    /// `[conversations]`: idle close, retention, interchangeable routes for replies.
+    pub conversations: ConversationsConfig,
 }
 
 /// `[server]`: the HTTP API.
@@ -534,6 +538,7 @@ impl Default for Config {
             providers: ProvidersConfig::default(),
             routing: RoutingConfig::default(),
             callbacks: CallbacksConfig::default(),
+            conversations: ConversationsConfig::default(),
         }
     }
 }

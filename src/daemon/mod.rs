@@ -105,6 +105,32 @@ async fn purge_otp_sessions(service: Service, cancel: CancellationToken) {
     }
 }
 
+/// Every second, records the numbers the modems send from (once a SIM tells its own); every
+/// minute, closes idle conversations and removes the texts retention no longer keeps.
+async fn conversation_upkeep(service: Service, cancel: CancellationToken) {
+    let mut every = tokio::time::interval(Duration::from_secs(1));
+    let mut known = std::collections::HashMap::new();
+    let mut tick: u64 = 0;
+    loop {
+        tokio::select! {
+            _ = cancel.cancelled() => return,
+            _ = every.tick() => {}
+        }
+        if let Err(e) = service.record_route_numbers(&mut known).await {
+            warn!(error = %e, "could not record the modems' numbers");
+        }
+        tick = tick.wrapping_add(1);
+        if tick % 60 != 1 {
+            continue;
+        }
+        match service.conversation_upkeep().await {
+            Ok((0, 0)) => {}
+            Ok((closed, purged)) => info!(closed, purged, "conversation upkeep"),
+            Err(e) => warn!(error = %e, "could not close idle conversations"),
+        }
+    }
+}
+
 /// The OTP keys: from `otp.secret`, or from the secret file (made on first start) beside
 /// the database.
 fn otp_keys(config: &Config) -> Result<OtpKeys, DaemonError> {
@@ -289,9 +315,11 @@ impl Daemon {
                 clock,
                 callback_policy: config.callbacks.url_policy(),
                 custom_id_idempotency: config.server.custom_id_idempotency,
+                conversations: config.conversations.clone(),
             },
         );
         tasks.spawn(purge_otp_sessions(service.clone(), cancel.child_token()));
+        tasks.spawn(conversation_upkeep(service.clone(), cancel.child_token()));
         Ok(Daemon {
             service,
             simulator,

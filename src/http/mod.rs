@@ -7,6 +7,7 @@
 
 pub mod auth;
 mod caller;
+mod conversations;
 mod dto;
 pub mod error;
 pub mod guard;
@@ -93,6 +94,7 @@ pub fn router(state: AppState, settings: &HttpSettings) -> Router {
     let api = Router::new()
         .merge(auth::require(
             sms::send_router()
+                .merge(conversations::send_router())
                 .merge(templates::write_router())
                 .merge(optouts::send_router())
                 .merge(provider_callbacks::webhook_router()),
@@ -101,6 +103,7 @@ pub fn router(state: AppState, settings: &HttpSettings) -> Router {
         ))
         .merge(auth::require(
             sms::read_router()
+                .merge(conversations::read_router())
                 .merge(system::read_router())
                 .merge(templates::read_router())
                 .merge(inbound::read_router())

@@ -15,12 +15,16 @@
 
 mod bounds;
 mod callbacks;
+mod conversations;
 mod inbound;
 mod optouts;
 
 pub use callbacks::{
     generic_outcome, plivo_outcome, twilio_outcome, vonage_outcome, CallbackSource,
     ProviderCallback, GENERIC_PROVIDERS, GENERIC_STATUSES,
+};
+pub use conversations::{
+    ConversationList, ConversationQuery, ReplyOutcome, ReplyRequest, CONVERSATION_LIMIT_MAX,
 };
 pub use inbound::InboundQuery;
 
@@ -279,6 +283,8 @@ pub struct ServiceSettings {
     pub callback_policy: crate::url_policy::UrlPolicy,
     /// `[server] custom_id_idempotency`: `custom_id` is also an idempotency key.
     pub custom_id_idempotency: bool,
+    /// `[conversations]`: idle close, retention, stand-in routes for replies.
+    pub conversations: crate::config::ConversationsConfig,
 }
 
 /// A source of the current time, injected so tests can move it (expiry, cooldowns, limits).
@@ -321,6 +327,7 @@ impl Default for ServiceSettings {
             clock: Clock::system(),
             callback_policy: crate::url_policy::UrlPolicy::default(),
             custom_id_idempotency: false,
+            conversations: crate::config::ConversationsConfig::default(),
         }
     }
 }

@@ -158,7 +158,7 @@ pub enum InboundEncoding {
 }
 
 /// Options of [`crate::sim::SimNetwork::inject_inbound`].
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct InboundOptions {
     /// The alphabet the simulated sender writes in.
     pub encoding: InboundEncoding,
@@ -167,6 +167,9 @@ pub struct InboundOptions {
     /// Concatenation reference; `None` takes the network's next one. References above
     /// 255 use the 16-bit IE, others the 8-bit IE most handsets send.
     pub reference: Option<u16>,
+    /// Only these segments (1-based), in this order — a message arriving out of order or
+    /// with a part still to come; empty: every segment in order.
+    pub parts: Vec<u8>,
 }
 
 #[cfg(test)]

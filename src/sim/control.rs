@@ -223,6 +223,9 @@ struct InboundRequest {
     encoding: InboundEncoding,
     class: Option<u8>,
     reference: Option<u16>,
+    /// Only these segments, in this order (empty: all).
+    #[serde(default)]
+    parts: Vec<u8>,
 }
 
 async fn inbound(
@@ -240,6 +243,7 @@ async fn inbound(
             encoding: request.encoding,
             class: request.class,
             reference: request.reference,
+            parts: request.parts,
         },
     )?;
     Ok(Json(serde_json::json!({ "segments": segments })))

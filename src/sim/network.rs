@@ -334,6 +334,20 @@ pub(crate) fn inject_inbound(
         let tpdu = deliver.encode().map_err(|e| invalid("from", e))?;
         tpdus.push((tpdu, user_data));
     }
+    if !opts.parts.is_empty() {
+        let mut chosen = Vec::with_capacity(opts.parts.len());
+        for &seq in &opts.parts {
+            let part = usize::from(seq).checked_sub(1).and_then(|i| tpdus.get(i));
+            let Some(part) = part else {
+                return Err(invalid(
+                    "parts",
+                    format!("the text has {total} segments, not {seq}"),
+                ));
+            };
+            chosen.push(part.clone());
+        }
+        tpdus = chosen;
+    }
     {
         let mut state = inner.modem(modem)?;
         for (tpdu, _) in &tpdus {

@@ -106,18 +106,71 @@ pub fn local_number(conn: &Connection, route: &str) -> Result<String, StoreError
 }
 
 /// Records the number `route` sends from (a modem learnt its MSISDN; a provider's sender).
+/// Conversations keyed by the route's name while its number was unknown move to the
+/// number — merged into the conversation with the same person there, if there is one.
 pub fn set_route_number(
     conn: &Connection,
     route: &str,
     number: &str,
     now: Millis,
 ) -> Result<(), StoreError> {
-    conn.prepare_cached(
-        "INSERT INTO route_numbers (route, number, updated_at) VALUES (?1, ?2, ?3)
-         ON CONFLICT (route) DO UPDATE SET number = excluded.number, updated_at = excluded.updated_at
-         WHERE number <> excluded.number",
-    )?
-    .execute(params![route, number, now])?;
+    let changed = conn
+        .prepare_cached(
+            "INSERT INTO route_numbers (route, number, updated_at) VALUES (?1, ?2, ?3)
+             ON CONFLICT (route) DO UPDATE SET number = excluded.number, updated_at = excluded.updated_at
+             WHERE number <> excluded.number",
+        )?
+        .execute(params![route, number, now])?;
+    if changed == 0 || route == number {
+        return Ok(());
+    }
+    let provisional: Vec<(i64, String)> = conn
+        .prepare_cached("SELECT id, remote_number FROM conversations WHERE local_number = ?1")?
+        .query_map([route], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<Result<_, _>>()?;
+    for (id, remote) in provisional {
+        let existing: Option<i64> = conn
+            .prepare_cached(
+                "SELECT id FROM conversations WHERE remote_number = ?1 AND local_number = ?2",
+            )?
+            .query_row(params![remote, number], |r| r.get(0))
+            .optional()?;
+        match existing {
+            None => {
+                conn.prepare_cached("UPDATE conversations SET local_number = ?2 WHERE id = ?1")?
+                    .execute(params![id, number])?;
+            }
+            Some(target) => merge(conn, id, target)?,
+        }
+    }
+    Ok(())
+}
+
+/// Moves conversation `from` (its messages, counts and response times) into `into`.
+fn merge(conn: &Connection, from: i64, into: i64) -> Result<(), StoreError> {
+    for sql in [
+        "UPDATE inbound_messages SET conversation_id = ?2 WHERE conversation_id = ?1",
+        "UPDATE messages SET conversation_id = ?2 WHERE conversation_id = ?1",
+        "UPDATE conversation_responses SET conversation_id = ?2 WHERE conversation_id = ?1",
+        "UPDATE conversations SET
+             inbound_count = inbound_count + (SELECT inbound_count FROM conversations WHERE id = ?1),
+             outbound_count = outbound_count + (SELECT outbound_count FROM conversations WHERE id = ?1),
+             created_at = min(created_at, (SELECT created_at FROM conversations WHERE id = ?1)),
+             updated_at = max(updated_at, (SELECT updated_at FROM conversations WHERE id = ?1)),
+             awaiting_since = CASE
+                 WHEN awaiting_since IS NULL THEN (SELECT awaiting_since FROM conversations WHERE id = ?1)
+                 ELSE min(awaiting_since, COALESCE((SELECT awaiting_since FROM conversations WHERE id = ?1), awaiting_since))
+             END,
+             status = CASE WHEN (SELECT status FROM conversations WHERE id = ?1) = 'active'
+                           THEN 'active' ELSE status END,
+             closed_at = CASE WHEN (SELECT status FROM conversations WHERE id = ?1) = 'active'
+                              THEN NULL ELSE closed_at END
+         WHERE id = ?2",
+    ] {
+        conn.prepare_cached(sql)?.execute(params![from, into])?;
+    }
+    conn.prepare_cached("DELETE FROM conversations WHERE id = ?1")?
+        .execute([from])?;
     Ok(())
 }
 
@@ -295,8 +348,9 @@ pub fn purge_closed(
     for id in &ids {
         conn.prepare_cached("UPDATE inbound_messages SET text = '' WHERE conversation_id = ?1")?
             .execute([id])?;
+        // Each part keeps a distinct value: (modem, sender, ref, total, seq, pdu) is unique.
         conn.prepare_cached(
-            "UPDATE inbound_parts SET pdu = '' WHERE message_id IN
+            "UPDATE inbound_parts SET pdu = 'purged:' || id WHERE message_id IN
                  (SELECT id FROM inbound_messages WHERE conversation_id = ?1)",
         )?
         .execute([id])?;
@@ -622,6 +676,19 @@ impl super::Store {
         .await
     }
 
+    /// The newest inbound message of conversation `id`, if any.
+    pub async fn last_inbound_of(&self, id: i64) -> Result<Option<i64>, StoreError> {
+        super::writer::read(&self.reader, move |c| {
+            Ok(
+                c.prepare_cached(
+                    "SELECT max(id) FROM inbound_messages WHERE conversation_id = ?1",
+                )?
+                .query_row([id], |r| r.get(0))?,
+            )
+        })
+        .await
+    }
+
     /// Seed 003's statistics.
     pub async fn conversation_stats(
         &self,
@@ -630,5 +697,53 @@ impl super::Store {
         now: Millis,
     ) -> Result<ConversationStats, StoreError> {
         super::writer::read(&self.reader, move |c| stats(c, from, to, now)).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn conn() -> Connection {
+        let conn = Connection::open_in_memory().unwrap();
+        super::super::schema::migrate(&conn).unwrap();
+        conn
+    }
+
+    #[test]
+    fn a_route_learning_its_number_moves_and_merges_its_conversations() {
+        let conn = conn();
+        // Before the modem knew its number: one conversation keyed by its name per person.
+        let a = touch(&conn, "+491", "sim0", Some("sim0"), Direction::Outbound, 10).unwrap();
+        let b = touch(&conn, "+492", "sim0", Some("sim0"), Direction::Outbound, 11).unwrap();
+        // Meanwhile +491 wrote to the number.
+        let c = touch(&conn, "+491", "+1555", Some("sim0"), Direction::Inbound, 12).unwrap();
+        assert_ne!(a, c);
+        set_route_number(&conn, "sim0", "+1555", 20).unwrap();
+        assert!(get(&conn, a).unwrap().is_none(), "merged away");
+        let merged = get(&conn, c).unwrap().unwrap();
+        assert_eq!((merged.inbound_count, merged.outbound_count), (1, 1));
+        assert_eq!(merged.created_at, 10);
+        assert_eq!(get(&conn, b).unwrap().unwrap().local_number, "+1555");
+        assert_eq!(local_number(&conn, "sim0").unwrap(), "+1555");
+        // Recording the same number again changes nothing.
+        set_route_number(&conn, "sim0", "+1555", 30).unwrap();
+        assert_eq!(get(&conn, b).unwrap().unwrap().local_number, "+1555");
+    }
+
+    #[test]
+    fn an_answer_records_how_long_the_person_waited_once() {
+        let conn = conn();
+        let id = touch(&conn, "+491", "+1555", None, Direction::Inbound, 1_000).unwrap();
+        touch(&conn, "+491", "+1555", None, Direction::Inbound, 5_000).unwrap();
+        touch(&conn, "+491", "+1555", None, Direction::Outbound, 61_000).unwrap();
+        touch(&conn, "+491", "+1555", None, Direction::Outbound, 70_000).unwrap();
+        let s = stats(&conn, 0, 100_000, 100_000).unwrap();
+        assert_eq!(s.responses, 1);
+        assert_eq!(s.average_first_response_secs, Some(60.0));
+        assert_eq!((s.inbound_messages, s.active_conversations), (0, 1));
+        assert_eq!(close(&conn, id, "api", 80_000).unwrap(), Some(true));
+        assert_eq!(close(&conn, id, "api", 80_000).unwrap(), Some(false));
+        assert_eq!(close(&conn, 99, "api", 80_000).unwrap(), None);
     }
 }

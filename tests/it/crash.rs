@@ -14,7 +14,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// One `smsgate simulate --modems 1` on a free TCP port, with its control API.
-fn simulator() -> (Daemon, u16, SocketAddr) {
+pub(super) fn simulator() -> (Daemon, u16, SocketAddr) {
     let modem_port = free_port().port();
     let control = free_port();
     let child = Command::new(BIN)
