@@ -40,14 +40,6 @@ fn tool(name: &str) -> Option<PathBuf> {
     found
 }
 
-fn scratch_dir(name: &str) -> PathBuf {
-    let dir =
-        PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
 /// Polls `check` until it gives a value or [`WITHIN`] passes.
 fn wait_for<T>(what: &str, mut check: impl FnMut() -> Option<T>) -> T {
     let deadline = Instant::now() + WITHIN;
@@ -206,7 +198,7 @@ impl Simulator {
 #[test]
 fn gammu_identifies_sends_and_reads_the_inbox() {
     let Some(gammu) = tool("gammu") else { return };
-    let dir = scratch_dir("gammu");
+    let dir = super::support::scratch_dir("gammu");
     let sim = Simulator::start(&dir, 1);
     let rc = dir.join("gammurc");
     std::fs::write(
@@ -267,7 +259,7 @@ fn gammu_identifies_sends_and_reads_the_inbox() {
 #[test]
 fn smstools3_sends_a_file_and_stores_an_inbound_message() {
     let Some(smsd) = tool("smsd") else { return };
-    let dir = scratch_dir("smsd");
+    let dir = super::support::scratch_dir("smsd");
     let sim = Simulator::start(&dir, 1);
     let spool = dir.join("spool");
     for folder in ["outgoing", "checked", "incoming", "sent", "failed"] {
@@ -364,7 +356,7 @@ fn kannel_sends_through_sendsms_and_receives_over_the_at_smsc() {
     let (Some(bearerbox), Some(smsbox)) = (tool("bearerbox"), tool("smsbox")) else {
         return;
     };
-    let dir = scratch_dir("kannel");
+    let dir = super::support::scratch_dir("kannel");
     let sim = Simulator::start(&dir, 1);
     let (admin, boxes, sendsms) = (free_port(), free_port(), free_port());
     let (service, requests) = receiver();

@@ -4,7 +4,6 @@
 
 use serde_json::Value;
 use std::io::{BufRead, BufReader};
-use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
@@ -42,17 +41,9 @@ fn json_line(rx: &mpsc::Receiver<String>, within: Duration, what: &str) -> Value
     serde_json::from_str(&line).unwrap_or_else(|e| panic!("{what}: not JSON ({e}): {line}"))
 }
 
-fn scratch_dir(name: &str) -> PathBuf {
-    let dir =
-        PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
 #[test]
 fn simulate_on_ptys_driven_by_modem_send_and_listen() {
-    let dir = scratch_dir("e2e-sim");
+    let dir = super::support::scratch_dir("e2e-sim");
     let log = dir.join("network.jsonl");
     let mut sim = Running(
         Command::new(BIN)

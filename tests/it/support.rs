@@ -66,3 +66,13 @@ pub fn reassemble_events(events: &[ModemEvent]) -> Content {
     }
     result.expect("all parts arrived")
 }
+
+/// A fresh directory for one test's files under the target's temporary directory (kept
+/// after the test, for reading its logs), named after the test and this process.
+pub fn scratch_dir(name: &str) -> std::path::PathBuf {
+    let dir = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
