@@ -4,7 +4,7 @@
 
 use anyhow::Context;
 use clap::Args;
-use smsgate::config::Config;
+use smsgate::config::{Config, LogFormat};
 use smsgate::daemon::{shutdown_signal, Daemon};
 use std::path::PathBuf;
 
@@ -13,11 +13,19 @@ pub struct ServeArgs {
     /// TOML configuration (docs/configuration.md). Default: simulated modems, ./smsgate.db.
     #[arg(long, env = "SMSGATE_CONFIG")]
     config: Option<PathBuf>,
+    /// `text` or `json` (one object per line, for a log shipper); default `[log] format`.
+    #[arg(long, env = "SMSGATE_LOG_FORMAT", value_enum)]
+    log_format: Option<LogFormat>,
 }
 
 pub fn run(args: ServeArgs) -> anyhow::Result<()> {
-    smsgate::telemetry::init("info");
-    let config = Config::load(args.config.as_deref()).map_err(super::config::config_error)?;
+    let config = Config::load(args.config.as_deref());
+    let format = args
+        .log_format
+        .or_else(|| config.as_ref().ok().map(|c| c.log.format))
+        .unwrap_or_default();
+    smsgate::telemetry::init_with("info", format);
+    let config = config.map_err(super::config::config_error)?;
     tracing::info!("{}", config.summary());
     match &args.config {
         Some(path) => tracing::info!("configuration from {}", path.display()),

@@ -19,6 +19,7 @@ mod conversations;
 mod env;
 mod inbox;
 mod keys;
+mod log;
 mod otp;
 mod providers;
 mod routing;
@@ -32,6 +33,7 @@ pub use callbacks::CallbacksConfig;
 pub use conversations::ConversationsConfig;
 pub use inbox::{InboxConfig, OptoutConfig, DEFAULT_START_KEYWORDS, DEFAULT_STOP_KEYWORDS};
 pub use keys::{generate_api_key, sha256_hex, ApiKey, Scope};
+pub use log::{LogConfig, LogFormat};
 pub use otp::{LimitsConfig, OtpConfig, MIN_SECRET_LEN};
 pub use providers::{
     is_http_url, AwsSnsConfig, PlivoConfig, ProviderLimits, ProvidersConfig, TwilioConfig,
@@ -83,6 +85,8 @@ pub struct Config {
     pub callbacks: CallbacksConfig,
     /// `[conversations]`: idle close, retention, interchangeable routes for replies.
     pub conversations: ConversationsConfig,
+    /// `[log]`: the log format.
+    pub log: LogConfig,
 }
 
 /// `[server]`: the HTTP API.
@@ -539,6 +543,7 @@ impl Default for Config {
             routing: RoutingConfig::default(),
             callbacks: CallbacksConfig::default(),
             conversations: ConversationsConfig::default(),
+            log: LogConfig::default(),
         }
     }
 }

@@ -499,10 +499,16 @@ async fn send_one(store: Store, route: Arc<dyn Route>, message: Leased, retry: R
         expire_at: message.expire_at,
         segments: message.segments.clone(),
     };
+    debug!(
+        segments = outbound.segments.len(),
+        attempt = message.attempts + 1,
+        "sending"
+    );
     let result = route.send(&outbound).await;
     let now = now_millis();
     match result {
         Ok(receipts) => {
+            debug!(segments = receipts.len(), "sent");
             log_store(
                 store
                     .record_sent(message.id, route.name(), receipts, now)

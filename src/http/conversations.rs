@@ -11,8 +11,9 @@ use super::dto::time_field;
 use super::error::{ApiError, AppJson};
 use super::AppState;
 use crate::message::{format_millis, Millis};
-use crate::service::{ConversationQuery, ReplyRequest};
-use crate::store::conversations::{Conversation, ConversationStats, HistoryEntry};
+use crate::service::{
+    Conversation, ConversationQuery, ConversationStats, HistoryEntry, ReplyRequest,
+};
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};

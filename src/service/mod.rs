@@ -44,6 +44,7 @@ use crate::pdu::{
 };
 use crate::route::{Route, RouteSnapshot};
 // What the front ends read, as the store returns it (http writes its own JSON from these).
+pub use crate::store::conversations::{Conversation, ConversationStats, HistoryEntry};
 pub use crate::store::inbox::{InboundDetail, InboundMessage};
 pub use crate::store::optouts::Optout;
 pub use crate::store::provider_status::Recorded;

@@ -8,7 +8,7 @@
 //! know may have opted out by SMS); anything else is `Invalid` naming the field `number`.
 
 use super::{Service, ServiceError};
-use crate::message::{now_millis, SmsType};
+use crate::message::SmsType;
 use crate::store::optouts::{Optout, OptoutPage, Source};
 use std::collections::HashSet;
 
@@ -38,7 +38,7 @@ impl Service {
     /// Takes `number` off the list; `NotFound` when it is not on it.
     pub async fn optout_remove(&self, number: &str) -> Result<(), ServiceError> {
         let number = self.optout_number(number)?;
-        if self.store.optout_remove(&number, now_millis()).await? {
+        if self.store.optout_remove(&number, self.now()).await? {
             Ok(())
         } else {
             Err(ServiceError::NotFound(format!("opt-out for {number}")))

@@ -86,3 +86,60 @@ fn a_bad_configuration_exits_78_naming_the_key() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("modems[0].baud"), "{stderr}");
 }
+
+/// `[log] format = "json"`: every line the daemon writes is one JSON object, a message's
+/// send is inside a `send` span naming its id (so `grep` on the id follows it), and its
+/// text is in no line.
+#[test]
+fn json_logs_are_one_object_per_line_with_the_message_span() {
+    use super::process::{free_port, http, start_logging};
+    let dir = tempfile::tempdir().unwrap();
+    let addr = free_port();
+    let config = dir.path().join("smsgate.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[server]\nlisten = \"{addr}\"\n[storage]\npath = \"{}\"\n[log]\nformat = \"json\"\n",
+            dir.path().join("smsgate.db").display()
+        ),
+    )
+    .unwrap();
+    let log = dir.path().join("daemon.log");
+    let daemon = start_logging(&config, addr, Some(&log));
+    let body = r#"{"to":"+4915112345678","message":"a body that must stay out of logs"}"#;
+    let (status, v) = http(addr, "POST", "/api/sms/send", Some(body)).unwrap();
+    assert!((200..300).contains(&status), "{v}");
+    let id = v["messages"][0]["id"].as_i64().unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let (_, m) = http(addr, "GET", &format!("/api/sms/{id}"), None).unwrap();
+        if m["status"] == "sent" || m["status"] == "delivered" {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "never sent: {m}");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    drop(daemon);
+    let text = std::fs::read_to_string(&log).unwrap();
+    let lines: Vec<serde_json::Value> = text
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
+        .collect();
+    assert!(lines.len() > 5, "{text}");
+    assert!(lines
+        .iter()
+        .all(|l| l["timestamp"].is_string() && l["level"].is_string()));
+    let in_send_span = lines.iter().any(|l| {
+        l["spans"].as_array().is_some_and(|spans| {
+            spans
+                .iter()
+                .any(|s| s["name"] == "send" && s["message"] == id.to_string().as_str())
+        })
+    });
+    assert!(
+        in_send_span,
+        "no line inside the send span of {id}:\n{text}"
+    );
+    assert!(!text.contains("must stay out of logs"), "{text}");
+}
