@@ -24,6 +24,7 @@ mod routing;
 mod toml_error;
 mod twilio_compat;
 mod validate;
+mod webhooks;
 
 pub use validate::{api_key_name, STANDARD_BAUD_RATES};
 
@@ -40,6 +41,7 @@ pub use routing::{
     DEFAULT_FALLBACK_AFTER_SECS, DEFAULT_OTP_FALLBACK_AFTER_SECS, PROVIDER_NAMES,
 };
 pub use twilio_compat::{TwilioCompatConfig, MIN_AUTH_TOKEN_LEN};
+pub use webhooks::WebhooksConfig;
 
 use crate::message::InFlightPolicy;
 use serde::{de, Deserialize, Deserializer};
@@ -79,6 +81,8 @@ pub struct Config {
     pub routing: RoutingConfig,
     /// `[callbacks]`: status callback delivery and where callbacks may go.
     pub callbacks: CallbacksConfig,
+    /// `[webhooks]`: where webhook subscriptions may deliver, and their retries.
+    pub webhooks: WebhooksConfig,
 }
 
 /// `[server]`: the HTTP API.
@@ -534,6 +538,7 @@ impl Default for Config {
             providers: ProvidersConfig::default(),
             routing: RoutingConfig::default(),
             callbacks: CallbacksConfig::default(),
+            webhooks: WebhooksConfig::default(),
         }
     }
 }

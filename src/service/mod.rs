@@ -17,12 +17,17 @@ mod bounds;
 mod callbacks;
 mod inbound;
 mod optouts;
+mod webhooks;
 
+pub use crate::store::subscriptions::{
+    Delivery as WebhookDelivery, Subscription as WebhookSubscription,
+};
 pub use callbacks::{
     generic_outcome, plivo_outcome, twilio_outcome, vonage_outcome, CallbackSource,
     ProviderCallback, GENERIC_PROVIDERS, GENERIC_STATUSES,
 };
 pub use inbound::InboundQuery;
+pub use webhooks::{CreatedSubscription, NewWebhook};
 
 mod limits;
 mod otp;
@@ -277,6 +282,8 @@ pub struct ServiceSettings {
     pub clock: Clock,
     /// `[callbacks]`: where callback URLs may point.
     pub callback_policy: crate::url_policy::UrlPolicy,
+    /// `[webhooks]`: where webhook subscriptions may deliver.
+    pub webhook_policy: crate::url_policy::UrlPolicy,
     /// `[server] custom_id_idempotency`: `custom_id` is also an idempotency key.
     pub custom_id_idempotency: bool,
 }
@@ -320,6 +327,7 @@ impl Default for ServiceSettings {
             otp_keys: OtpKeys::random(),
             clock: Clock::system(),
             callback_policy: crate::url_policy::UrlPolicy::default(),
+            webhook_policy: crate::url_policy::UrlPolicy::default(),
             custom_id_idempotency: false,
         }
     }
