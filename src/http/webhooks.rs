@@ -28,8 +28,8 @@ pub fn admin_router() -> Router<AppState> {
         .route("/api/webhooks/{id}/deliveries", get(deliveries))
 }
 
-/// `POST /api/webhooks`.
-#[derive(Debug, Deserialize)]
+/// `POST /api/webhooks` (no `Debug`: it carries the secret).
+#[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct CreateBody {
     url: String,

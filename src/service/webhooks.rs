@@ -20,7 +20,7 @@ pub const MAX_SECRET_LEN: usize = 256;
 pub const MAX_SUBSCRIPTIONS: usize = 100;
 
 /// What `POST /api/webhooks` asks for.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct NewWebhook {
     /// The receiver.
     pub url: String,
@@ -33,12 +33,31 @@ pub struct NewWebhook {
 }
 
 /// A subscription just made, with its secret (shown this once).
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct CreatedSubscription {
     /// The subscription.
     pub subscription: Subscription,
     /// Its signing key.
     pub secret: String,
+}
+
+// A secret never reaches a log, not even through `{:?}`.
+impl std::fmt::Debug for NewWebhook {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NewWebhook")
+            .field("events", &self.events)
+            .field("secret", &self.secret.as_ref().map(|_| "<redacted>"))
+            .finish_non_exhaustive()
+    }
+}
+
+impl std::fmt::Debug for CreatedSubscription {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CreatedSubscription")
+            .field("subscription", &self.subscription)
+            .field("secret", &"<redacted>")
+            .finish()
+    }
 }
 
 /// A new secret: `whsec_` and 32 bytes of the OS CSPRNG in hex.
@@ -247,5 +266,28 @@ mod tests {
         assert!(client_secret(&a).is_ok());
         assert!(client_secret("short").is_err());
         assert!(client_secret("sixteen chars with spaces").is_err());
+    }
+
+    #[test]
+    fn debug_output_never_shows_a_secret() {
+        let request = NewWebhook {
+            url: "https://hooks.example.com/h".into(),
+            events: vec!["sms.sent".into()],
+            secret: Some("whsec_do_not_print_me".into()),
+            description: None,
+        };
+        let shown = format!("{request:?}");
+        assert!(
+            !shown.contains("do_not_print_me") && shown.contains("redacted"),
+            "{shown}"
+        );
+        let job = crate::store::subscriptions::NewSubscription {
+            id: "wh_1".into(),
+            url: "https://hooks.example.com/h".into(),
+            events: vec![],
+            secret: "whsec_do_not_print_me".into(),
+            description: None,
+        };
+        assert!(!format!("{job:?}").contains("do_not_print_me"));
     }
 }

@@ -23,7 +23,7 @@ use rusqlite::{params, Connection, OptionalExtension};
 pub const PAGE_MAX: usize = 1000;
 
 /// A new subscription, as the service validated it.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct NewSubscription {
     /// Its id (`wh_` + 24 hex digits).
     pub id: String,
@@ -82,7 +82,7 @@ pub struct Delivery {
 }
 
 /// A delivery the worker should attempt now.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct DeliveryJob {
     /// The delivery.
     pub id: i64,
@@ -104,6 +104,30 @@ pub struct DeliveryJob {
     pub event_created_at: Millis,
     /// Attempts made so far.
     pub attempts: u32,
+}
+
+// A secret never reaches a log, not even through `{:?}`.
+impl std::fmt::Debug for NewSubscription {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NewSubscription")
+            .field("id", &self.id)
+            .field("events", &self.events)
+            .field("secret", &"<redacted>")
+            .finish_non_exhaustive()
+    }
+}
+
+impl std::fmt::Debug for DeliveryJob {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DeliveryJob")
+            .field("id", &self.id)
+            .field("subscription_id", &self.subscription_id)
+            .field("host", &self.host)
+            .field("event_id", &self.event_id)
+            .field("attempts", &self.attempts)
+            .field("secret", &"<redacted>")
+            .finish_non_exhaustive()
+    }
 }
 
 /// What an attempt came to.
@@ -355,7 +379,40 @@ pub fn record_attempt(
     Ok(())
 }
 
+/// Most rows one purge step removes (each step is one short write).
+pub const PURGE_BATCH: usize = 5_000;
+
+/// Removes up to [`PURGE_BATCH`] deliveries delivered or given up before `before`, then up to
+/// as many events from before `before` that no delivery refers to (finished and purged, or
+/// their subscription deleted). Returns how many rows went; call again while it is
+/// [`PURGE_BATCH`] or more.
+pub fn purge_finished(conn: &Connection, before: Millis) -> Result<usize, StoreError> {
+    let batch = i64::try_from(PURGE_BATCH).unwrap_or(i64::MAX);
+    let deliveries = conn
+        .prepare_cached(
+            "DELETE FROM webhook_deliveries WHERE id IN (
+                 SELECT id FROM webhook_deliveries
+                 WHERE delivered_at < ?1 OR gave_up_at < ?1 LIMIT ?2)",
+        )?
+        .execute(params![before, batch])?;
+    let events = conn
+        .prepare_cached(
+            "DELETE FROM webhook_events WHERE id IN (
+                 SELECT e.id FROM webhook_events e
+                 WHERE e.created_at < ?1
+                   AND NOT EXISTS (SELECT 1 FROM webhook_deliveries d WHERE d.event_id = e.id)
+                 LIMIT ?2)",
+        )?
+        .execute(params![before, batch])?;
+    Ok(deliveries.max(events))
+}
+
 impl super::Store {
+    /// Purges finished deliveries and unreferenced events older than `before` (one step).
+    pub async fn subscription_purge(&self, before: Millis) -> Result<usize, StoreError> {
+        super::writer::write(&self.writer, move |c| purge_finished(c, before)).await
+    }
+
     /// Stores a new subscription.
     pub async fn subscription_create(
         &self,
@@ -583,6 +640,33 @@ mod tests {
         let (history, _) = deliveries(&conn, "wh_a", 10, 0).unwrap();
         assert_eq!(history[1].gave_up_at, Some(100));
         assert_eq!(history[1].last_status, None);
+    }
+
+    #[test]
+    fn purge_removes_finished_deliveries_and_unreferenced_events_only() {
+        let conn = conn();
+        subscribe(&conn, "wh_a", "https://a.example/h", &["sms.sent"]);
+        let old = emit(&conn, "sms.sent", 1, 10);
+        let open = emit(&conn, "sms.sent", 2, 11);
+        let head = due(&conn, 100, 10, 4).unwrap().remove(0);
+        assert_eq!(head.event_id, old);
+        record_attempt(&conn, head.id, &Attempt::Delivered { status: 200 }, 100).unwrap();
+        // Not yet old enough.
+        assert_eq!(purge_finished(&conn, 100).unwrap(), 0);
+        assert_eq!(purge_finished(&conn, 101).unwrap(), 1);
+        let (left, total) = deliveries(&conn, "wh_a", 10, 0).unwrap();
+        assert_eq!((total, left[0].event_id.as_str()), (1, open.as_str()));
+        let events: Vec<String> = conn
+            .prepare("SELECT id FROM webhook_events")
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(events, [open], "the open delivery's event stays");
+        // Deleting the subscription leaves its events to the next purge.
+        delete(&conn, "wh_a").unwrap();
+        assert_eq!(purge_finished(&conn, 101).unwrap(), 1);
     }
 
     #[test]

@@ -16,6 +16,10 @@
 //! to (the resolver hands the connection only allowed addresses); no redirects, no proxy;
 //! a log line names only scheme, host and port.
 //!
+//! Delivered and given-up deliveries are kept `keep_finished` (7 days) for
+//! `GET /api/webhooks/{id}/deliveries`, then purged hourly with the events no delivery
+//! refers to any more.
+//!
 //! Invariants: delivered only after a 2xx; the table is the queue (a restart loses
 //! nothing, an attempt cut off is made again: at-least-once); one delivery in flight per
 //! subscription, and only its oldest open one (order per subscription).
@@ -51,6 +55,9 @@ pub struct SubscriptionSettings {
     pub per_host: usize,
     /// Where subscriptions may deliver.
     pub policy: UrlPolicy,
+    /// How long delivered and given-up deliveries stay in the history (and their events,
+    /// which may carry message texts, in the database).
+    pub keep_finished: Duration,
 }
 
 impl Default for SubscriptionSettings {
@@ -64,7 +71,39 @@ impl Default for SubscriptionSettings {
             concurrency: 32,
             per_host: 4,
             policy: UrlPolicy::default(),
+            keep_finished: Duration::from_secs(7 * 86_400),
         }
+    }
+}
+
+/// How often finished deliveries are purged.
+const PURGE_EVERY: Duration = Duration::from_secs(3600);
+
+/// Purges what finished more than `keep` ago, a batch at a time (each a short write, so
+/// sending never waits long behind it).
+async fn purge(store: &Store, keep: Duration) {
+    let keep = i64::try_from(keep.as_millis()).unwrap_or(i64::MAX);
+    let before = now_millis().saturating_sub(keep);
+    let mut removed = 0usize;
+    for _ in 0..100 {
+        match store.subscription_purge(before).await {
+            Ok(n) => {
+                removed = removed.saturating_add(n);
+                if n < crate::store::subscriptions::PURGE_BATCH {
+                    break;
+                }
+            }
+            Err(e) => {
+                warn!("purging finished webhook deliveries failed: {e}");
+                break;
+            }
+        }
+    }
+    if removed > 0 {
+        debug!(
+            removed,
+            "purged finished webhook deliveries and their events"
+        );
     }
 }
 
@@ -113,7 +152,12 @@ pub async fn run(store: Store, settings: SubscriptionSettings, cancel: Cancellat
     });
     let mut running: JoinSet<()> = JoinSet::new();
     let mut busy = InFlight::default();
+    let mut purged_at: Option<tokio::time::Instant> = None;
     loop {
+        if purged_at.is_none_or(|at| at.elapsed() >= PURGE_EVERY) {
+            purge(&store, deliverer.settings.keep_finished).await;
+            purged_at = Some(tokio::time::Instant::now());
+        }
         if running.len() < concurrency {
             match store
                 .subscription_deliveries_due(now_millis(), concurrency.saturating_mul(4), per_host)
