@@ -587,3 +587,37 @@ async fn modems_going_down_and_up_are_events() {
     assert_eq!(hits.len(), 2, "one event per flip: {hits:?}");
     d.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn undelivered_events_survive_a_restart_and_arrive_once() {
+    let d = start(fast).await;
+    let receiver = Receiver::start(true).await;
+    let (id, secret) = subscribe(&d, &receiver.url, &["sms.queued"]).await;
+    let message = send(&d, &d.sim().msisdn(1), "before the restart").await;
+    receiver.wait("a failed attempt", |h| !h.is_empty()).await;
+    let dir = d.stop().await;
+
+    receiver.down.store(false, Ordering::SeqCst);
+    let mut config = super::daemon::test_config(&dir);
+    fast(&mut config);
+    let d = TestDaemon::start_in(dir, config).await;
+    let hits = receiver
+        .wait("delivered after the restart", |h| {
+            h.iter().any(|h| h.answered == 200)
+        })
+        .await;
+    let accepted: Vec<&Hit> = hits.iter().filter(|h| h.answered == 200).collect();
+    assert_eq!(accepted.len(), 1, "{hits:?}");
+    assert_eq!(accepted[0].json()["data"]["id"], message);
+    assert!(accepted[0].signed_by(&secret));
+    assert!(hits.iter().all(|h| h.event_id() == accepted[0].event_id()));
+    let done = super::api::wait_for(
+        &d.app,
+        &format!("/api/webhooks/{id}/deliveries"),
+        |v| v["deliveries"][0]["status"] == "delivered",
+        "recorded delivered",
+    )
+    .await;
+    assert_eq!(done["total"], 1);
+    d.stop().await;
+}
