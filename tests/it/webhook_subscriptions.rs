@@ -621,3 +621,81 @@ async fn undelivered_events_survive_a_restart_and_arrive_once() {
     assert_eq!(done["total"], 1);
     d.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn subscriptions_need_the_admin_scope() {
+    use smsgate::config::{generate_api_key, ApiKey, Scope};
+    let (send_key, send_hash) = generate_api_key();
+    let (admin_key, admin_hash) = generate_api_key();
+    let d = TestDaemon::start(|c| {
+        c.api_keys = vec![
+            ApiKey {
+                name: "sender".into(),
+                sha256: send_hash,
+                scopes: vec![Scope::Send, Scope::Read],
+            },
+            ApiKey {
+                name: "admin".into(),
+                sha256: admin_hash,
+                scopes: vec![Scope::Admin],
+            },
+        ];
+    })
+    .await;
+    let body = json!({"url": "https://hooks.example.com/h", "events": ["sms.sent"]});
+    let auth = |key: &str| format!("Bearer {key}");
+    let send_auth = auth(&send_key);
+    let admin_auth = auth(&admin_key);
+    for (method, path) in [
+        ("GET", "/api/webhooks"),
+        ("POST", "/api/webhooks"),
+        ("GET", "/api/webhooks/secret"),
+    ] {
+        let payload = (method == "POST").then(|| body.clone());
+        let (status, _) = call(&d.app, method, path, payload.clone(), &[]).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "{method} {path}");
+        let (status, _) = call(
+            &d.app,
+            method,
+            path,
+            payload,
+            &[("authorization", send_auth.as_str())],
+        )
+        .await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{method} {path}");
+    }
+    let (status, created) = call(
+        &d.app,
+        "POST",
+        "/api/webhooks",
+        Some(body),
+        &[("authorization", admin_auth.as_str())],
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    let id = created["id"].as_str().unwrap();
+    let (status, _) = call(
+        &d.app,
+        "GET",
+        &format!("/api/webhooks/{id}/deliveries"),
+        None,
+        &[("authorization", send_auth.as_str())],
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    // The status callbacks' key is still served beside `/api/webhooks/{id}`.
+    let (status, secret) = call(
+        &d.app,
+        "GET",
+        "/api/webhooks/secret",
+        None,
+        &[("authorization", admin_auth.as_str())],
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        secret["secret"].as_str().is_some_and(|s| s.len() == 64),
+        "{secret}"
+    );
+    d.stop().await;
+}
