@@ -26,6 +26,7 @@ mod routing;
 mod toml_error;
 mod twilio_compat;
 mod validate;
+mod webhooks;
 
 pub use validate::{api_key_name, STANDARD_BAUD_RATES};
 
@@ -44,6 +45,7 @@ pub use routing::{
     DEFAULT_FALLBACK_AFTER_SECS, DEFAULT_OTP_FALLBACK_AFTER_SECS, PROVIDER_NAMES,
 };
 pub use twilio_compat::{TwilioCompatConfig, MIN_AUTH_TOKEN_LEN};
+pub use webhooks::WebhooksConfig;
 
 use crate::message::InFlightPolicy;
 use serde::{de, Deserialize, Deserializer};
@@ -87,6 +89,8 @@ pub struct Config {
     pub conversations: ConversationsConfig,
     /// `[log]`: the log format.
     pub log: LogConfig,
+    /// `[webhooks]`: where webhook subscriptions may deliver, and their retries.
+    pub webhooks: WebhooksConfig,
 }
 
 /// `[server]`: the HTTP API.
@@ -544,6 +548,7 @@ impl Default for Config {
             callbacks: CallbacksConfig::default(),
             conversations: ConversationsConfig::default(),
             log: LogConfig::default(),
+            webhooks: WebhooksConfig::default(),
         }
     }
 }

@@ -849,6 +849,8 @@ fn every_key_and_variable_is_documented() {
         "concurrency",
         "per_host",
         "allow_private_networks",
+        "allow_private",
+        "max_age_secs",
     ];
     for key in keys {
         assert!(

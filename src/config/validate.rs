@@ -49,6 +49,7 @@ pub(super) fn config(c: &Config) -> Check {
     super::routing::validate(&c.routing, &c.providers, &modem_names)?;
     super::callbacks::validate(&c.callbacks)?;
     super::conversations::validate(&c.conversations)?;
+    super::webhooks::validate(&c.webhooks)?;
     api_keys(&c.api_keys)
 }
 

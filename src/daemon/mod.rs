@@ -298,6 +298,27 @@ impl Daemon {
             },
             cancel.child_token(),
         ));
+        // Webhook subscriptions: their own worker and budgets, beside the callbacks'.
+        let w = &config.webhooks;
+        tasks.spawn(crate::webhooks::subscriptions::run(
+            store.clone(),
+            crate::webhooks::subscriptions::SubscriptionSettings {
+                max_age: Duration::from_secs(w.max_age_secs),
+                initial_backoff: Duration::from_millis(w.backoff_initial_ms),
+                max_backoff: Duration::from_millis(w.backoff_max_ms),
+                timeout: Duration::from_secs(config.callbacks.timeout_secs),
+                concurrency: config.callbacks.concurrency,
+                per_host: config.callbacks.per_host,
+                policy: w.url_policy(&config.callbacks),
+                ..Default::default()
+            },
+            cancel.child_token(),
+        ));
+        tasks.spawn(crate::webhooks::modem_events::run(
+            store.clone(),
+            modems.clone(),
+            cancel.child_token(),
+        ));
 
         let service = Service::new(
             store,
@@ -314,6 +335,7 @@ impl Daemon {
                 otp_keys,
                 clock,
                 callback_policy: config.callbacks.url_policy(),
+                webhook_policy: config.webhooks.url_policy(&config.callbacks),
                 custom_id_idempotency: config.server.custom_id_idempotency,
                 conversations: config.conversations.clone(),
             },

@@ -23,6 +23,7 @@ mod templates;
 pub mod twilio_compat;
 mod twofa;
 mod views;
+mod webhooks;
 
 pub use error::ApiError;
 pub use server::{serve, ServeLimits};
@@ -117,7 +118,11 @@ pub fn router(state: AppState, settings: &HttpSettings) -> Router {
             Scope::Otp,
         ))
         .merge(auth::require(phone::router(), auth.clone(), Scope::Read))
-        .merge(auth::require(system::admin_router(), auth, Scope::Admin))
+        .merge(auth::require(
+            system::admin_router().merge(webhooks::admin_router()),
+            auth,
+            Scope::Admin,
+        ))
         .merge(system::probe_router())
         .fallback(|| async { ApiError::not_found("no such endpoint") })
         .with_state(state)

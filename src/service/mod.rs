@@ -18,7 +18,11 @@ mod callbacks;
 mod conversations;
 mod inbound;
 mod optouts;
+mod webhooks;
 
+pub use crate::store::subscriptions::{
+    Delivery as WebhookDelivery, Subscription as WebhookSubscription,
+};
 pub use callbacks::{
     generic_outcome, plivo_outcome, twilio_outcome, vonage_outcome, CallbackSource,
     ProviderCallback, GENERIC_PROVIDERS, GENERIC_STATUSES,
@@ -27,6 +31,7 @@ pub use conversations::{
     ConversationList, ConversationQuery, ReplyOutcome, ReplyRequest, CONVERSATION_LIMIT_MAX,
 };
 pub use inbound::InboundQuery;
+pub use webhooks::{CreatedSubscription, NewWebhook};
 
 mod limits;
 mod otp;
@@ -282,6 +287,8 @@ pub struct ServiceSettings {
     pub clock: Clock,
     /// `[callbacks]`: where callback URLs may point.
     pub callback_policy: crate::url_policy::UrlPolicy,
+    /// `[webhooks]`: where webhook subscriptions may deliver.
+    pub webhook_policy: crate::url_policy::UrlPolicy,
     /// `[server] custom_id_idempotency`: `custom_id` is also an idempotency key.
     pub custom_id_idempotency: bool,
     /// `[conversations]`: idle close, retention, stand-in routes for replies.
@@ -327,6 +334,7 @@ impl Default for ServiceSettings {
             otp_keys: OtpKeys::random(),
             clock: Clock::system(),
             callback_policy: crate::url_policy::UrlPolicy::default(),
+            webhook_policy: crate::url_policy::UrlPolicy::default(),
             custom_id_idempotency: false,
             conversations: crate::config::ConversationsConfig::default(),
         }

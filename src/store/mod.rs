@@ -20,7 +20,8 @@
 //! - [`otp`] — OTP sessions (hashes only); [`twofa`] — 2FA enrolments and backup codes;
 //! - [`provider_status`] — provider status callbacks: attribution, forward-only changes,
 //!   ignored duplicates and late ones recorded, early ones kept for `record_sent`;
-//! - [`webhooks`] — the status-callback outbox.
+//! - [`webhooks`] — the status-callback outbox; [`subscriptions`] — webhook subscriptions
+//!   and their delivery queue.
 //!
 //! Never imports HTTP, modems, the dispatcher or anything above layer 1; uses only
 //! `message`, `seal`, `url_policy` (the outbox's host key) and `pdu` (for `DeliveryStatus`).
@@ -53,6 +54,7 @@ mod queue;
 mod reports;
 mod schema;
 mod state;
+pub mod subscriptions;
 pub mod templates;
 pub mod twofa;
 pub mod types;

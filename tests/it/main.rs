@@ -39,3 +39,4 @@ mod store; // the store: lease order, outcomes and events, idempotency, report c
 mod support; // helpers shared by the modules above
 mod templates; // SMS templates over HTTP on the simulator: CRUD, filters, versions, preview, send with a template (text at the handset), usage counts, bad input, scopes
 mod twilio_compat; // the Twilio-compatible API on the simulator: create/fetch/list paging/delete, Basic auth, Twilio error JSON, signed status callbacks, the official Python SDK
+mod webhook_subscriptions; // webhook subscriptions on the simulator: real loopback receivers checking the HMAC with the secret handed out, events and payload shapes, a dead receiver retried in order without holding others up, SSRF refusals naming `url`, deliveries history, rotate-secret, delete, modem.up/down

@@ -25,6 +25,13 @@
 //! Invariants: a callback is recorded delivered only after a 2xx; the outbox, not memory,
 //! is the queue, so a restart loses nothing; callbacks of one message go out in the order
 //! of its status changes (oldest first): one at a time per message.
+//!
+//! Webhook subscriptions (`/api/webhooks`) are delivered by [`subscriptions`] with the same
+//! signature scheme, client rules and budgets (but budgets of their own); [`modem_events`]
+//! turns modem health changes into `modem.up` / `modem.down` events.
+
+pub mod modem_events;
+pub mod subscriptions;
 
 use crate::message::{now_millis, MessageId, Millis};
 use crate::store::webhooks::WebhookJob;
