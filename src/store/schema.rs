@@ -23,6 +23,8 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0008_provider_callbacks.sql"),
     include_str!("migrations/0009_request_bounds.sql"),
     include_str!("migrations/0010_two_way.sql"),
+    // 0011 is another branch's of issue 10; the lead orders them at the merge.
+    include_str!("migrations/0012_provider_inbound.sql"),
 ];
 
 /// The schema version this binary writes.
