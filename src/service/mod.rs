@@ -3,7 +3,7 @@
 //! SMS templates (CRUD, preview, rendering for a send) are in `templates.rs`; the inbox in
 //! `inbound.rs`, the opt-out list in `optouts.rs`; send limits in `limits.rs`; OTP, 2FA and
 //! phone validation in `otp.rs`, `twofa.rs` and `phone.rs`; provider status callbacks in
-//! `callbacks.rs`.
+//! `callbacks.rs`; inbound messages from providers in `provider_inbound.rs`.
 //!
 //! Validation happens here and only here, and every failure names the request field it
 //! concerns (`to[3].number`, `expire_at`), so the HTTP layer can answer 400 with it. Never
@@ -17,12 +17,16 @@ mod bounds;
 mod callbacks;
 mod inbound;
 mod optouts;
+mod provider_inbound;
 
 pub use callbacks::{
     generic_outcome, plivo_outcome, twilio_outcome, vonage_outcome, CallbackSource,
     ProviderCallback, GENERIC_PROVIDERS, GENERIC_STATUSES,
 };
 pub use inbound::InboundQuery;
+pub use provider_inbound::{
+    InboundFields, InboundTextKind, ProviderInboundOutcome, ProviderMessage,
+};
 
 mod limits;
 mod otp;
@@ -279,6 +283,10 @@ pub struct ServiceSettings {
     pub callback_policy: crate::url_policy::UrlPolicy,
     /// `[server] custom_id_idempotency`: `custom_id` is also an idempotency key.
     pub custom_id_idempotency: bool,
+    /// `[optout] stop_keywords`: what puts a provider's inbound sender on the opt-out list.
+    pub stop_keywords: Vec<String>,
+    /// `[optout] start_keywords`: what takes it off.
+    pub start_keywords: Vec<String>,
 }
 
 /// A source of the current time, injected so tests can move it (expiry, cooldowns, limits).
@@ -321,6 +329,12 @@ impl Default for ServiceSettings {
             clock: Clock::system(),
             callback_policy: crate::url_policy::UrlPolicy::default(),
             custom_id_idempotency: false,
+            stop_keywords: crate::config::DEFAULT_STOP_KEYWORDS
+                .map(String::from)
+                .to_vec(),
+            start_keywords: crate::config::DEFAULT_START_KEYWORDS
+                .map(String::from)
+                .to_vec(),
         }
     }
 }
