@@ -410,6 +410,13 @@ async fn twilio_forged_missing_or_misplaced_signatures_are_403_and_store_nothing
         StatusCode::NOT_FOUND
     );
 
+    // A body past the inbound bound (64 KiB) is refused before anything is read.
+    let huge = "x".repeat(100 * 1024);
+    let big = twilio_params("SM0123456789abcdef0123456789abcd05", PERSON, &huge);
+    let (status, _, _) = twilio_post(&d.app, &big, &twilio_sig(TWILIO_TOKEN, &url, &big)).await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(inbound(&d.app).await["total"], 0);
+
     // Validly signed but without a sender: 400 naming Twilio's field.
     let no_from: Vec<_> = params
         .iter()
