@@ -7,7 +7,8 @@
 //! provider's number, and in an `sms.received` event; the same provider id again stores
 //! nothing; a forged, missing or stale signature is 403 and stores nothing; STOP and START
 //! through a provider change the opt-out list; Vonage's concatenated parts, posted out of
-//! order, become one message; unconfigured providers' paths are 404.
+//! order, become one message, also across a restart; a Twilio GET is signed over its URL;
+//! bodies are bounded; unconfigured providers' paths are 404.
 
 use super::api::get;
 use super::daemon::TestDaemon;
@@ -701,5 +702,92 @@ async fn inbound_paths_of_providers_not_configured_are_404() {
         let (status, _, body) = raw(&d.app, method, path, &[], None, String::new()).await;
         assert_eq!(status, StatusCode::NOT_FOUND, "{method} {path}: {body}");
     }
+    d.stop().await;
+}
+
+fn unsigned_vonage_config(c: &mut smsgate::config::Config) {
+    c.providers.callback_base_url = Some(BASE.into());
+    c.providers.vonage = Some(VonageConfig {
+        api_key: "abcd1234".into(),
+        api_secret: Secret::new("s3cret"),
+        from: "447700900000".into(),
+        signature_secret: None,
+        base_url: "http://127.0.0.1:9".into(),
+        ..VonageConfig::default()
+    });
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn vonage_parts_before_and_after_a_restart_make_one_message() {
+    // No signature secret: Vonage's messages are taken unsigned (the documented trade-off).
+    let d = TestDaemon::start(unsigned_vonage_config).await;
+    let first = vonage_inbound(
+        "0C0000000000000A",
+        "before the restart, ",
+        Some(("77", 2, 1)),
+    );
+    let (status, body) = vonage_post_json(&d.app, &first).await;
+    assert_eq!(
+        (status, body["result"].as_str()),
+        (StatusCode::OK, Some("part_stored"))
+    );
+    assert_eq!(inbound(&d.app).await["total"], 0);
+    let dir = d.stop().await;
+
+    let mut config = super::daemon::test_config(&dir);
+    unsigned_vonage_config(&mut config);
+    let d = TestDaemon::start_in(dir, config).await;
+    // Vonage retries the first part too: still one part.
+    let (_, body) = vonage_post_json(&d.app, &first).await;
+    assert_eq!(body["result"], "duplicate", "{body}");
+    let second = vonage_inbound("0C0000000000000B", "after it", Some(("77", 2, 2)));
+    let (status, body) = vonage_post_json(&d.app, &second).await;
+    assert_eq!(
+        (status, body["result"].as_str()),
+        (StatusCode::OK, Some("stored")),
+        "{body}"
+    );
+    let page = inbound(&d.app).await;
+    assert_eq!(page["total"], 1, "{page}");
+    assert_eq!(page["messages"][0]["text"], "before the restart, after it");
+    assert_eq!(page["messages"][0]["complete"], true);
+    d.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn twilio_inbound_by_get_is_signed_over_its_url() {
+    let d = start().await;
+    let params = twilio_params("SM0123456789abcdef0123456789abcd06", PERSON, "by GET");
+    let query = form(&params);
+    let url = format!("{BASE}/webhooks/twilio/sms?{query}");
+    // A GET's parameters are in the URL: the signature covers the URL alone.
+    let signature = valid_twilio_sig(&url, &[]);
+    let uri = format!("/webhooks/twilio/sms?{query}");
+    let (status, _, body) = raw(
+        &d.app,
+        "GET",
+        &uri,
+        &[("x-twilio-signature", &signature)],
+        None,
+        String::new(),
+    )
+    .await;
+    assert_eq!((status, body.as_str()), (StatusCode::OK, EMPTY_TWIML));
+    // The same URL with the text changed no longer verifies.
+    let forged = uri.replace("by+GET", "STOP");
+    assert_ne!(forged, uri);
+    let (status, _, _) = raw(
+        &d.app,
+        "GET",
+        &forged,
+        &[("x-twilio-signature", &signature)],
+        None,
+        String::new(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let page = inbound(&d.app).await;
+    assert_eq!(page["total"], 1, "{page}");
+    assert_eq!(page["messages"][0]["text"], "by GET");
     d.stop().await;
 }
