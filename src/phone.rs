@@ -101,9 +101,35 @@ pub fn is_e164(number: &str) -> bool {
     })
 }
 
+/// A number as a cloud provider writes it (`+14155550100`, Vonage's and Plivo's
+/// `447700900000` without the `+`): `+` and digits when it is 7–15 digits with or without
+/// the `+`; anything else (an alphanumeric sender, a short code) trimmed, as sent.
+pub fn international_or_as_sent(raw: &str) -> String {
+    let trimmed = raw.trim();
+    let digits = trimmed.strip_prefix('+').unwrap_or(trimmed);
+    let candidate = format!("+{digits}");
+    if is_e164(&candidate) {
+        candidate
+    } else {
+        trimmed.to_string()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn provider_numbers_become_international_when_they_are_numbers() {
+        assert_eq!(international_or_as_sent("447700900000"), "+447700900000");
+        assert_eq!(international_or_as_sent(" +14155550100 "), "+14155550100");
+        assert_eq!(international_or_as_sent("AcmeInc"), "AcmeInc");
+        assert_eq!(international_or_as_sent("55555"), "55555");
+        assert_eq!(
+            international_or_as_sent("1234567890123456"),
+            "1234567890123456"
+        );
+    }
 
     #[test]
     fn numbers_normalise_to_e164() {

@@ -206,6 +206,12 @@ impl Daemon {
         let modem_routes: Vec<Arc<dyn Route>> =
             modems.iter().map(|m| m.clone() as Arc<dyn Route>).collect();
         let providers = crate::providers::build(&config.providers)?;
+        // Messages sent through a provider join the conversation of its sender number.
+        for (route, number) in crate::providers::numbers::sender_numbers(&config.providers) {
+            if let Err(e) = store.set_route_number(route, &number, now_millis()).await {
+                warn!(%route, error = %e, "could not record a provider's sender number");
+            }
+        }
         if !providers.is_empty() {
             let names: Vec<&str> = providers.iter().map(|p| p.name()).collect();
             info!(providers = %names.join(", "), "cloud provider routes configured");
@@ -338,6 +344,8 @@ impl Daemon {
                 webhook_policy: config.webhooks.url_policy(&config.callbacks),
                 custom_id_idempotency: config.server.custom_id_idempotency,
                 conversations: config.conversations.clone(),
+                stop_keywords: config.optout.stop_keywords.clone(),
+                start_keywords: config.optout.start_keywords.clone(),
             },
         );
         tasks.spawn(purge_otp_sessions(service.clone(), cancel.child_token()));

@@ -16,6 +16,7 @@ mod optouts;
 mod otp;
 mod phone;
 pub mod provider_callbacks;
+pub mod provider_inbound;
 pub mod server;
 mod sms;
 mod system;
@@ -92,6 +93,12 @@ pub fn router(state: AppState, settings: &HttpSettings) -> Router {
     };
     // Provider status callbacks are authenticated by their providers' signatures.
     let callbacks = provider_callbacks::router(state.service.clone(), &settings.provider_callbacks);
+    // So are their incoming-message webhooks (same settings, same public URL).
+    let inbound_webhooks = provider_inbound::router(
+        state.service.clone(),
+        &settings.provider_callbacks,
+        settings.max_body_bytes,
+    );
     let api = Router::new()
         .merge(auth::require(
             sms::send_router()
@@ -144,6 +151,7 @@ pub fn router(state: AppState, settings: &HttpSettings) -> Router {
             guard::bound_reads,
         )))
         .merge(callbacks)
+        .merge(inbound_webhooks)
         .layer(DefaultBodyLimit::max(settings.max_body_bytes))
         .layer(RequestBodyDeadlineLayer::new(settings.request_timeout))
         .layer(from_fn(guard::check_uri));

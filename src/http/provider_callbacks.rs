@@ -187,12 +187,12 @@ fn forbidden(provider: &str, why: &str, query: Option<&str>) -> ApiError {
     }
 }
 
-fn pairs(raw: &[u8], field: &str) -> Result<Vec<(String, String)>, ApiError> {
+pub(super) fn pairs(raw: &[u8], field: &str) -> Result<Vec<(String, String)>, ApiError> {
     serde_urlencoded::from_bytes(raw)
         .map_err(|e| ApiError::invalid(field, format!("unreadable form parameters: {e}")))
 }
 
-fn first(pairs: &[(String, String)], name: &str) -> Option<String> {
+pub(super) fn first(pairs: &[(String, String)], name: &str) -> Option<String> {
     pairs
         .iter()
         .find(|(k, _)| k == name)
@@ -217,7 +217,7 @@ fn our_id(query: &[(String, String)]) -> Result<Option<MessageId>, ApiError> {
     }
 }
 
-fn public_url(base: &str, path: &str, query: Option<&str>) -> String {
+pub(super) fn public_url(base: &str, path: &str, query: Option<&str>) -> String {
     match query {
         Some(q) if !q.is_empty() => format!("{base}{path}?{q}"),
         _ => format!("{base}{path}"),
@@ -271,7 +271,7 @@ async fn twilio(
 }
 
 /// Vonage's `message-timestamp` (`YYYY-MM-DD HH:MM:SS`, UTC).
-fn vonage_time(value: &str) -> Option<Millis> {
+pub(super) fn vonage_time(value: &str) -> Option<Millis> {
     let format = time::macros::format_description!("[year]-[month]-[day] [hour]:[minute]:[second]");
     time::PrimitiveDateTime::parse(value, &format)
         .ok()
@@ -279,7 +279,7 @@ fn vonage_time(value: &str) -> Option<Millis> {
 }
 
 /// A JSON object's scalar values as strings (Vonage's JSON receipts).
-fn json_pairs(body: &[u8]) -> Result<Vec<(String, String)>, ApiError> {
+pub(super) fn json_pairs(body: &[u8]) -> Result<Vec<(String, String)>, ApiError> {
     let value: Value =
         serde_json::from_slice(body).map_err(|e| ApiError::invalid("body", e.to_string()))?;
     let Value::Object(map) = value else {

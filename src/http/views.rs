@@ -190,6 +190,8 @@ pub struct InboundJson {
     sent_at: Option<Time>,
     received_at: Time,
     optout: Option<&'static str>,
+    /// The cloud provider it came through (null: a modem received it).
+    provider: Option<String>,
 }
 
 impl From<InboundMessage> for InboundJson {
@@ -207,6 +209,7 @@ impl From<InboundMessage> for InboundJson {
             sent_at: time(m.sent_at),
             received_at: Time(m.received_at),
             optout: m.optout.map(|a| a.as_str()),
+            provider: m.provider,
         }
     }
 }

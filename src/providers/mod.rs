@@ -15,6 +15,7 @@
 
 pub mod aws_sns;
 pub mod http;
+pub mod numbers;
 pub mod plivo;
 pub mod signatures;
 pub mod twilio;

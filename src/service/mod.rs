@@ -3,7 +3,7 @@
 //! SMS templates (CRUD, preview, rendering for a send) are in `templates.rs`; the inbox in
 //! `inbound.rs`, the opt-out list in `optouts.rs`; send limits in `limits.rs`; OTP, 2FA and
 //! phone validation in `otp.rs`, `twofa.rs` and `phone.rs`; provider status callbacks in
-//! `callbacks.rs`.
+//! `callbacks.rs`; inbound messages from providers in `provider_inbound.rs`.
 //!
 //! Validation happens here and only here, and every failure names the request field it
 //! concerns (`to[3].number`, `expire_at`), so the HTTP layer can answer 400 with it. Never
@@ -19,6 +19,7 @@ mod conversations;
 mod inbound;
 mod optouts;
 mod webhooks;
+mod provider_inbound;
 
 pub use crate::store::subscriptions::{
     Delivery as WebhookDelivery, Subscription as WebhookSubscription,
@@ -32,6 +33,9 @@ pub use conversations::{
 };
 pub use inbound::InboundQuery;
 pub use webhooks::{CreatedSubscription, NewWebhook};
+pub use provider_inbound::{
+    InboundFields, InboundTextKind, ProviderInboundOutcome, ProviderMessage,
+};
 
 mod limits;
 mod otp;
@@ -293,6 +297,10 @@ pub struct ServiceSettings {
     pub custom_id_idempotency: bool,
     /// `[conversations]`: idle close, retention, stand-in routes for replies.
     pub conversations: crate::config::ConversationsConfig,
+    /// `[optout] stop_keywords`: what puts a provider's inbound sender on the opt-out list.
+    pub stop_keywords: Vec<String>,
+    /// `[optout] start_keywords`: what takes it off.
+    pub start_keywords: Vec<String>,
 }
 
 /// A source of the current time, injected so tests can move it (expiry, cooldowns, limits).
@@ -337,6 +345,12 @@ impl Default for ServiceSettings {
             webhook_policy: crate::url_policy::UrlPolicy::default(),
             custom_id_idempotency: false,
             conversations: crate::config::ConversationsConfig::default(),
+            stop_keywords: crate::config::DEFAULT_STOP_KEYWORDS
+                .map(String::from)
+                .to_vec(),
+            start_keywords: crate::config::DEFAULT_START_KEYWORDS
+                .map(String::from)
+                .to_vec(),
         }
     }
 }

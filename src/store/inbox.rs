@@ -179,6 +179,8 @@ pub struct InboundMessage {
     pub received_at: Millis,
     /// `stop` or `start` when its text was an opt-out keyword.
     pub optout: Option<OptoutAction>,
+    /// The cloud provider it came through (`None`: a modem received it).
+    pub provider: Option<String>,
 }
 
 /// One part of an inbound message, for diagnosis.
@@ -358,6 +360,10 @@ pub fn close_stale(
             closed.push(create_message(conn, &key, &parts, false, rules, now)?);
         }
     }
+    // Sets a cloud provider hands over part by part time out the same way.
+    closed.extend(super::provider_inbox::close_stale(
+        conn, cutoff, rules, now,
+    )?);
     Ok(closed)
 }
 
@@ -454,36 +460,45 @@ fn create_message(
         received_at: now,
     };
     after_insert(conn, &received_message)?;
-    let optout = match request {
-        None => None,
-        Some(request) => {
-            let changed = match request.action {
-                OptoutAction::Stop => {
-                    super::optouts::add(
-                        conn,
-                        &request.number,
-                        super::optouts::Source::Sms,
-                        Some(&request.keyword),
-                        now,
-                    )?
-                    .1
-                }
-                OptoutAction::Start => super::optouts::remove(
-                    conn,
-                    &request.number,
-                    super::optouts::Source::Sms,
-                    Some(&request.keyword),
-                    now,
-                )?,
-            };
-            Some(OptoutApplied { request, changed })
-        }
-    };
+    let optout = apply_optout(conn, request, now)?;
     Ok(CreatedMessage {
         id,
         complete,
         optout,
     })
+}
+
+/// Applies the opt-out change a new inbound message asks for (a stop keyword puts its
+/// sender on the list, a start keyword takes it off), in the message's transaction. Shared
+/// by modem and provider messages so both follow the same rule.
+pub fn apply_optout(
+    conn: &Connection,
+    request: Option<OptoutRequest>,
+    now: Millis,
+) -> Result<Option<OptoutApplied>, StoreError> {
+    let Some(request) = request else {
+        return Ok(None);
+    };
+    let changed = match request.action {
+        OptoutAction::Stop => {
+            super::optouts::add(
+                conn,
+                &request.number,
+                super::optouts::Source::Sms,
+                Some(&request.keyword),
+                now,
+            )?
+            .1
+        }
+        OptoutAction::Start => super::optouts::remove(
+            conn,
+            &request.number,
+            super::optouts::Source::Sms,
+            Some(&request.keyword),
+            now,
+        )?,
+    };
+    Ok(Some(OptoutApplied { request, changed }))
 }
 
 /// What `sms.received` tells about a new inbound message (and what joins it to its
@@ -556,7 +571,8 @@ pub fn after_insert(conn: &Connection, message: &ReceivedMessage<'_>) -> Result<
 }
 
 const MESSAGE_COLUMNS: &str = "id, sender, modem_msisdn, modem, text, encoding, parts_total, \
-                               parts_received, complete, sent_at, received_at, optout";
+                               parts_received, complete, sent_at, received_at, optout, \
+                               provider";
 
 fn message_row(r: &Row<'_>) -> rusqlite::Result<InboundMessage> {
     let optout: Option<String> = r.get(11)?;
@@ -573,6 +589,7 @@ fn message_row(r: &Row<'_>) -> rusqlite::Result<InboundMessage> {
         sent_at: r.get(9)?,
         received_at: r.get(10)?,
         optout: optout.as_deref().and_then(OptoutAction::parse),
+        provider: r.get(12)?,
     })
 }
 

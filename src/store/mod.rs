@@ -18,6 +18,8 @@
 //!   those make; [`optouts`] — the opt-out list.
 //! - [`templates`] — SMS templates, their version history and usage counts;
 //! - [`otp`] — OTP sessions (hashes only); [`twofa`] — 2FA enrolments and backup codes;
+//! - [`provider_inbox`] — inbound messages from cloud providers, stored once by their id,
+//!   and the parts of those handed over part by part;
 //! - [`provider_status`] — provider status callbacks: attribution, forward-only changes,
 //!   ignored duplicates and late ones recorded, early ones kept for `record_sent`;
 //! - [`webhooks`] — the status-callback outbox; [`subscriptions`] — webhook subscriptions
@@ -48,6 +50,7 @@ pub mod inbox;
 pub mod optouts;
 pub mod otp;
 mod outcomes;
+pub mod provider_inbox;
 pub mod provider_status;
 mod query;
 mod queue;

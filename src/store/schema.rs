@@ -24,6 +24,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0009_request_bounds.sql"),
     include_str!("migrations/0010_two_way.sql"),
     include_str!("migrations/0011_webhook_retention.sql"),
+    include_str!("migrations/0012_provider_inbound.sql"),
 ];
 
 /// The schema version this binary writes.

@@ -30,6 +30,7 @@ mod pdu_robustness; // random and mutated bytes never panic the decoder
 mod pdu_vectors; // real PDU vectors, hex ⇄ fields, from tests/it/data/pdu_vectors.json
 mod process; // a real `smsgate serve` process: start on a config, a minimal HTTP client, peak RSS
 mod provider_callbacks; // provider status callbacks on a daemon over the simulator: Twilio/Vonage/Plivo signatures (valid, forged, stale, missing → 403), forward-only statuses, ignored duplicates and late ones, early callbacks adopted, the generic webhook's 400s
+mod provider_inbound; // inbound messages from Twilio, Vonage and Plivo on a daemon over the simulator: signed (the Twilio SDK's signature when installed) → inbox, conversation, sms.received; duplicates store nothing; forged/stale → 403; STOP/START; Vonage parts reassembled; unconfigured → 404
 mod providers; // Twilio, AWS SNS, Vonage, Plivo routes against local fakes checking each request as documented (SigV4 recomputed): ids, costs, error classes, 429, 401, hang → ambiguous, refused
 mod routing; // the routing policy on the simulator with a fake Twilio: modems down → provider, provider refused → modem, hang → an OTP never resent, explicit provider, fallback after N modem failures
 mod serve_process; // smsgate serve under systemd: READY/STATUS/STOPPING over NOTIFY_SOCKET, SIGTERM exit 0, bad config exit 78
