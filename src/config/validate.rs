@@ -48,6 +48,7 @@ pub(super) fn config(c: &Config) -> Check {
     let modem_names: Vec<&str> = c.modems.iter().map(|m| m.name.as_str()).collect();
     super::routing::validate(&c.routing, &c.providers, &modem_names)?;
     super::callbacks::validate(&c.callbacks)?;
+    super::auto_reply::validate(&c.keywords, &c.auto_reply, &c.auto_replies, &c.ai)?;
     api_keys(&c.api_keys)
 }
 

@@ -6,6 +6,7 @@
 //! with is written down in `views.rs`, field by field.
 
 pub mod auth;
+mod auto_replies;
 mod caller;
 mod dto;
 pub mod error;
@@ -114,7 +115,11 @@ pub fn router(state: AppState, settings: &HttpSettings) -> Router {
             Scope::Otp,
         ))
         .merge(auth::require(phone::router(), auth.clone(), Scope::Read))
-        .merge(auth::require(system::admin_router(), auth, Scope::Admin))
+        .merge(auth::require(
+            system::admin_router().merge(auto_replies::router()),
+            auth,
+            Scope::Admin,
+        ))
         .merge(system::probe_router())
         .fallback(|| async { ApiError::not_found("no such endpoint") })
         .with_state(state)

@@ -13,11 +13,13 @@
 //! encodes into at most `max_segments` segments, and consistent dates; what `send` returns
 //! is durable (the store committed it) — that is the 202's promise.
 
+mod auto_reply;
 mod bounds;
 mod callbacks;
 mod inbound;
 mod optouts;
 
+pub use auto_reply::{AutoReplyRuleInput, AutoReplyRuleView};
 pub use callbacks::{
     generic_outcome, plivo_outcome, twilio_outcome, vonage_outcome, CallbackSource,
     ProviderCallback, GENERIC_PROVIDERS, GENERIC_STATUSES,
@@ -279,6 +281,8 @@ pub struct ServiceSettings {
     pub callback_policy: crate::url_policy::UrlPolicy,
     /// `[server] custom_id_idempotency`: `custom_id` is also an idempotency key.
     pub custom_id_idempotency: bool,
+    /// `[[auto_reply]]`: the config's automatic-reply rules (shown read-only).
+    pub auto_reply_rules: Vec<crate::config::AutoReplyRuleConfig>,
 }
 
 /// A source of the current time, injected so tests can move it (expiry, cooldowns, limits).
@@ -321,6 +325,7 @@ impl Default for ServiceSettings {
             clock: Clock::system(),
             callback_policy: crate::url_policy::UrlPolicy::default(),
             custom_id_idempotency: false,
+            auto_reply_rules: Vec::new(),
         }
     }
 }

@@ -21,6 +21,7 @@
 //! - [`provider_status`] — provider status callbacks: attribution, forward-only changes,
 //!   ignored duplicates and late ones recorded, early ones kept for `record_sent`;
 //! - [`webhooks`] — the status-callback outbox.
+//! - [`auto_reply`] — automatic-reply rules, the pending inbound messages and the reply log.
 //!
 //! Never imports HTTP, modems, the dispatcher or anything above layer 1; uses only
 //! `message`, `seal`, `url_policy` (the outbox's host key) and `pdu` (for `DeliveryStatus`).
@@ -40,6 +41,7 @@
 //!   start-up.
 //! - Reads run on their own connections and threads and never wait for the writer.
 
+pub mod auto_reply;
 pub mod conversations;
 pub mod events;
 mod files;

@@ -23,6 +23,8 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0008_provider_callbacks.sql"),
     include_str!("migrations/0009_request_bounds.sql"),
     include_str!("migrations/0010_two_way.sql"),
+    // Issue 10, automatic replies (0011/0012 are other parts of the issue).
+    include_str!("migrations/0013_auto_reply.sql"),
 ];
 
 /// The schema version this binary writes.
