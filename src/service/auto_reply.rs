@@ -304,6 +304,12 @@ impl Service {
 impl ReplySink for Service {
     fn send_reply(&self, reply: ReplyRequest) -> BoxFuture<'_, Result<ReplyOutcome, String>> {
         Box::pin(async move {
+            // Variables only go with a template (alone they are refused as a mistake).
+            let variables = if reply.template_id.is_some() {
+                reply.variables
+            } else {
+                Default::default()
+            };
             let request = SendRequest {
                 to: vec![RecipientInput {
                     number: reply.to.clone(),
@@ -311,7 +317,7 @@ impl ReplySink for Service {
                 }],
                 message: reply.text.unwrap_or_default(),
                 template_id: reply.template_id,
-                template_variables: reply.variables,
+                template_variables: variables,
                 sms_type: SmsType::Transactional,
                 sms_type_given: true,
                 provider: Some(reply.route),
