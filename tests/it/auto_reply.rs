@@ -380,10 +380,13 @@ async fn a_reply_queued_before_a_crash_is_not_sent_again_after_the_restart() {
     d.stop().await;
 }
 
+/// One request the fake AI server saw: its `Authorization` header and its JSON body.
+type SeenRequest = (Option<String>, Value);
+
 /// What the fake AI server saw and answers.
 #[derive(Clone, Default)]
 struct FakeAi {
-    requests: Arc<Mutex<Vec<(Option<String>, Value)>>>,
+    requests: Arc<Mutex<Vec<SeenRequest>>>,
 }
 
 async fn completions(
