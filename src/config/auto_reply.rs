@@ -454,4 +454,46 @@ mod tests {
         assert_eq!(c.ai.api_key.as_ref().map(Secret::expose), Some("sk-file"));
         assert!(!format!("{c:?}").contains("sk-file"));
     }
+
+    #[test]
+    fn every_key_is_documented() {
+        let doc = include_str!("../../docs/configuration.md");
+        for section in ["[keywords]", "[[auto_reply]]", "[auto_replies]", "[ai]"] {
+            assert!(doc.contains(&format!("## `{section}`")), "{section}");
+        }
+        let keys = [
+            "help",
+            "help_text",
+            "name",
+            "match",
+            "pattern",
+            "modem",
+            "local_number",
+            "text",
+            "template_id",
+            "priority",
+            "enabled",
+            "cooldown_secs",
+            "deny_senders",
+            "poll_interval_ms",
+            "base_url",
+            "model",
+            "api_key",
+            "system_prompt",
+            "max_tokens",
+            "temperature",
+            "timeout_secs",
+            "context_messages",
+            "max_segments",
+            "fallback_text",
+            "per_number_hourly",
+            "global_hourly",
+        ];
+        for key in keys {
+            assert!(doc.contains(&format!("| `{key}` |")), "{key} has no row");
+        }
+        for name in AI_KEY_VARIABLES {
+            assert!(doc.contains(name), "{name}");
+        }
+    }
 }

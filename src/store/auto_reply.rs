@@ -470,3 +470,150 @@ impl super::Store {
         .await
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::Store;
+
+    /// An inbound message from `sender`, pending, through the inbox's own path.
+    fn receive(conn: &Connection, sender: &str, text: &str, now: Millis) -> i64 {
+        conn.execute(
+            "INSERT INTO inbound_messages (modem, modem_msisdn, sender, concat_ref, parts_total,
+                 parts_received, complete, text, encoding, sent_at, received_at)
+             VALUES ('sim0', '+12025550101', ?1, -1, 1, 1, 1, ?2, 'gsm7', NULL, ?3)",
+            params![sender, text, now],
+        )
+        .unwrap();
+        let id = conn.last_insert_rowid();
+        crate::store::inbox::after_insert(
+            conn,
+            &crate::store::inbox::ReceivedMessage {
+                id,
+                from: sender,
+                to: "+12025550101",
+                text,
+                encoding: "gsm7",
+                modem: Some("sim0"),
+                provider: None,
+                parts: 1,
+                parts_received: 1,
+                complete: true,
+                received_at: now,
+            },
+        )
+        .unwrap();
+        id
+    }
+
+    #[tokio::test]
+    async fn a_message_is_finished_once_and_the_log_feeds_the_cooldown() {
+        let store = Store::open_memory().await.unwrap();
+        let id = super::super::writer::write(&store.writer, |c| {
+            Ok(receive(c, "+4915112345678", "hi", 1_000))
+        })
+        .await
+        .unwrap();
+        let pending = store.auto_reply_pending(10).await.unwrap();
+        assert_eq!(pending.len(), 1);
+        assert_eq!(
+            (
+                pending[0].id,
+                pending[0].route.as_str(),
+                pending[0].local_number.as_str()
+            ),
+            (id, "sim0", "+12025550101")
+        );
+        assert_eq!(
+            store
+                .auto_reply_last("+4915112345678".into())
+                .await
+                .unwrap(),
+            None
+        );
+        let log = LogEntry {
+            remote_number: "+4915112345678".into(),
+            kind: ReplyKind::Ai,
+            message_id: None,
+            skip_reason: Some("ai_failed".into()),
+        };
+        assert!(store
+            .auto_reply_finish(id, "skipped:ai_failed".into(), Some(log.clone()), 2_000)
+            .await
+            .unwrap());
+        // A second finish (a racing pass) changes nothing and logs nothing.
+        assert!(!store
+            .auto_reply_finish(id, "replied:9".into(), Some(log), 3_000)
+            .await
+            .unwrap());
+        assert_eq!(
+            store.auto_reply_state(id).await.unwrap(),
+            Some((Some("done".into()), Some("skipped:ai_failed".into())))
+        );
+        assert!(store.auto_reply_pending(10).await.unwrap().is_empty());
+        // An AI call counts for the caps; a skip without a message is not a reply.
+        assert_eq!(
+            store
+                .auto_reply_ai_calls(Some("+4915112345678".into()), 0)
+                .await
+                .unwrap(),
+            1
+        );
+        assert_eq!(store.auto_reply_ai_calls(None, 2_001).await.unwrap(), 0);
+        assert_eq!(
+            store
+                .auto_reply_last("+4915112345678".into())
+                .await
+                .unwrap(),
+            None
+        );
+    }
+
+    #[tokio::test]
+    async fn rules_round_trip_in_priority_order() {
+        let store = Store::open_memory().await.unwrap();
+        let rule = |name: &str, priority| NewRule {
+            name: name.into(),
+            match_kind: MatchKind::Prefix,
+            pattern: "x".into(),
+            route: None,
+            local_number: None,
+            template_id: None,
+            reply_text: Some("y".into()),
+            priority,
+            enabled: true,
+        };
+        let late = store
+            .auto_reply_rule_insert(rule("late", 5), 1)
+            .await
+            .unwrap();
+        let early = store
+            .auto_reply_rule_insert(rule("early", -1), 2)
+            .await
+            .unwrap();
+        let names: Vec<String> = store
+            .auto_reply_rules()
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|r| r.rule.name)
+            .collect();
+        assert_eq!(names, ["early", "late"]);
+        let changed = store
+            .auto_reply_rule_update(late.id, rule("later", 9), 3)
+            .await
+            .unwrap();
+        assert_eq!(
+            (changed.rule.name.as_str(), changed.updated_at),
+            ("later", 3)
+        );
+        assert!(store.auto_reply_rule_delete(early.id).await.unwrap());
+        assert!(!store.auto_reply_rule_delete(early.id).await.unwrap());
+        assert!(matches!(
+            store
+                .auto_reply_rule_update(early.id, rule("gone", 0), 4)
+                .await,
+            Err(StoreError::NotFound)
+        ));
+    }
+}
