@@ -484,7 +484,19 @@ impl AutoReplier {
                 // An AI call for this conversation is in flight: this one waits for it.
                 continue;
             }
-            match self.handle(&message, &rules).await? {
+            let handled = match self.handle(&message, &rules).await {
+                Ok(handled) => handled,
+                // This one stays pending for the next pass; the others are not held up.
+                Err(e) => {
+                    warn!(
+                        inbound = message.id,
+                        conversation = message.conversation_id,
+                        "automatic reply not decided; it stays pending: {e}"
+                    );
+                    continue;
+                }
+            };
+            match handled {
                 Handled::Done => progressed = true,
                 Handled::NeedsAi => {
                     if ai_tasks.len() >= self.settings.ai_concurrency {
