@@ -46,6 +46,7 @@ pub(super) fn apply(
     config: &mut Config,
     env: &dyn Fn(&str) -> Option<String>,
 ) -> Result<(), ConfigError> {
+    super::auto_reply::apply_env(&mut config.ai, env);
     let mut used: Vec<(&str, &str)> = Vec::new();
     for &(name, key, expected) in VARIABLES {
         let Some(value) = env(name).filter(|v| !v.trim().is_empty()) else {

@@ -14,6 +14,7 @@
 //! - **Secrets never print**: a modem PIN is a [`Secret`] whose `Debug`/`Display` is
 //!   `<redacted>`; API keys are held only as SHA-256 hashes and compared in constant time.
 
+mod auto_reply;
 mod callbacks;
 mod conversations;
 mod env;
@@ -30,6 +31,10 @@ mod webhooks;
 
 pub use validate::{api_key_name, STANDARD_BAUD_RATES};
 
+pub use auto_reply::{
+    compile_pattern, AiConfig, AutoRepliesConfig, AutoReplyRuleConfig, KeywordsConfig, RuleMatch,
+    AI_KEY_VARIABLES, PATTERN_MAX, REGEX_SIZE_LIMIT,
+};
 pub use callbacks::CallbacksConfig;
 pub use conversations::ConversationsConfig;
 pub use inbox::{InboxConfig, OptoutConfig, DEFAULT_START_KEYWORDS, DEFAULT_STOP_KEYWORDS};
@@ -91,6 +96,14 @@ pub struct Config {
     pub log: LogConfig,
     /// `[webhooks]`: where webhook subscriptions may deliver, and their retries.
     pub webhooks: WebhooksConfig,
+    /// `[keywords]`: keywords with a configured answer (HELP).
+    pub keywords: KeywordsConfig,
+    /// `[[auto_reply]]`: automatic-reply rules from the file (shown read-only by the API).
+    pub auto_reply: Vec<AutoReplyRuleConfig>,
+    /// `[auto_replies]`: the cool-down and the senders never answered.
+    pub auto_replies: AutoRepliesConfig,
+    /// `[ai]`: AI replies through an OpenAI-compatible endpoint (off by default).
+    pub ai: AiConfig,
 }
 
 /// `[server]`: the HTTP API.
@@ -549,6 +562,10 @@ impl Default for Config {
             conversations: ConversationsConfig::default(),
             log: LogConfig::default(),
             webhooks: WebhooksConfig::default(),
+            keywords: KeywordsConfig::default(),
+            auto_reply: Vec::new(),
+            auto_replies: AutoRepliesConfig::default(),
+            ai: AiConfig::default(),
         }
     }
 }

@@ -50,6 +50,7 @@ pub(super) fn config(c: &Config) -> Check {
     super::callbacks::validate(&c.callbacks)?;
     super::conversations::validate(&c.conversations)?;
     super::webhooks::validate(&c.webhooks)?;
+    super::auto_reply::validate(&c.keywords, &c.auto_reply, &c.auto_replies, &c.ai)?;
     api_keys(&c.api_keys)
 }
 

@@ -3,13 +3,15 @@
 //!
 //! Start-up: open the store and recover what a crash left `sending` (re-queued, or failed
 //! for OTP — the in-flight policy); start the modems; start the dispatcher, the
-//! status-report consumer, the inbox and the webhook worker; serve HTTP. Modem events are
+//! status-report consumer, the inbox, the webhook worker and the automatic-reply worker
+//! (woken by the inbox's commits); serve HTTP. Modem events are
 //! split by kind: received messages go to the inbox, the rest to the report consumer. Shutdown on SIGTERM/SIGINT, in this order: stop
 //! accepting HTTP requests (in-flight requests finish), stop leasing (running sends finish
 //! within their AT deadlines), close the modem ports, exit 0.
 //!
 //! Holds no business rules: every decision lives in the layers below.
 
+mod auto_reply;
 pub mod systemd;
 
 use crate::config::Config;
@@ -262,6 +264,7 @@ impl Daemon {
             window,
         ));
         let lookup = modems.clone();
+        let replies_wake = Arc::new(tokio::sync::Notify::new());
         let inbox = Inbox::new(
             store.clone(),
             InboxSettings {
@@ -276,7 +279,8 @@ impl Daemon {
                     .find(|m| m.modem().name() == name)
                     .and_then(|m| m.modem().status().identity.msisdn)
             }),
-        );
+        )
+        .notify_on_commit(replies_wake.clone());
         // Not a child of `cancel`: the inbox keeps taking what the modems hand over until
         // they are stopped (an event left without a consumer would hold its modem up).
         let inbox_cancel = CancellationToken::new();
@@ -326,6 +330,8 @@ impl Daemon {
             cancel.child_token(),
         ));
 
+        let replies_store = store.clone();
+        let replies_clock = clock.clone();
         let service = Service::new(
             store,
             dispatcher,
@@ -346,7 +352,17 @@ impl Daemon {
                 conversations: config.conversations.clone(),
                 stop_keywords: config.optout.stop_keywords.clone(),
                 start_keywords: config.optout.start_keywords.clone(),
+                auto_reply_rules: config.auto_reply.clone(),
             },
+        );
+        auto_reply::spawn(
+            config,
+            replies_store,
+            &service,
+            replies_clock,
+            replies_wake,
+            &tasks,
+            cancel.child_token(),
         );
         tasks.spawn(purge_otp_sessions(service.clone(), cancel.child_token()));
         tasks.spawn(conversation_upkeep(service.clone(), cancel.child_token()));

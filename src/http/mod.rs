@@ -6,6 +6,7 @@
 //! with is written down in `views.rs`, field by field.
 
 pub mod auth;
+mod auto_replies;
 mod caller;
 mod conversations;
 mod dto;
@@ -126,7 +127,9 @@ pub fn router(state: AppState, settings: &HttpSettings) -> Router {
         ))
         .merge(auth::require(phone::router(), auth.clone(), Scope::Read))
         .merge(auth::require(
-            system::admin_router().merge(webhooks::admin_router()),
+            system::admin_router()
+                .merge(webhooks::admin_router())
+                .merge(auto_replies::router()),
             auth,
             Scope::Admin,
         ))

@@ -211,6 +211,8 @@ pub struct Inbox {
     rules: Arc<Rules>,
     settings: Arc<InboxSettings>,
     msisdn: MsisdnLookup,
+    /// Told when a message is committed (the automatic-reply worker waits on it).
+    committed: Option<Arc<tokio::sync::Notify>>,
 }
 
 impl std::fmt::Debug for Inbox {
@@ -232,6 +234,20 @@ impl Inbox {
             )),
             settings: Arc::new(settings),
             msisdn,
+            committed: None,
+        }
+    }
+
+    /// Tells `notify` each time a message is committed (one permit, so a worker busy at
+    /// that moment still looks again).
+    pub fn notify_on_commit(mut self, notify: Arc<tokio::sync::Notify>) -> Self {
+        self.committed = Some(notify);
+        self
+    }
+
+    fn committed(&self) {
+        if let Some(notify) = &self.committed {
+            notify.notify_one();
         }
     }
 
@@ -271,6 +287,9 @@ impl Inbox {
             .store
             .receive_inbound(part, self.rules.clone(), now)
             .await?;
+        if receipt.completed.is_some() || receipt.superseded.is_some() {
+            self.committed();
+        }
         if let Some(old) = &receipt.superseded {
             warn!(%modem, %from, message = old.id, "a concatenation reference was reused before its message completed; the older parts were kept as an incomplete message");
         }
@@ -298,6 +317,9 @@ impl Inbox {
             .store
             .close_stale_inbound(now.saturating_sub(timeout), self.rules.clone(), now)
             .await?;
+        if !closed.is_empty() {
+            self.committed();
+        }
         for message in &closed {
             warn!(
                 message = message.id,

@@ -3,11 +3,14 @@
 //! matched to the segments they report on (`reports`); [`split_events`] hands each modem
 //! event to the one of the two that owns it.
 //!
-//! Two-way messaging grows here (conversations, keyword and automatic replies). Never
+//! Two-way messaging grows here (conversations, keyword and automatic replies:
+//! `auto_reply` is the worker, `ai` its OpenAI-compatible client). Never
 //! imports HTTP, the service, the dispatcher or a concrete modem type: modems are met only
 //! as [`ModemEvent`]s, which are acked to their modem only once their consumer committed
 //! them.
 
+pub mod ai;
+pub mod auto_reply;
 pub mod inbox;
 pub mod reports;
 

@@ -13,17 +13,19 @@
 //! encodes into at most `max_segments` segments, and consistent dates; what `send` returns
 //! is durable (the store committed it) — that is the 202's promise.
 
+mod auto_reply;
 mod bounds;
 mod callbacks;
 mod conversations;
 mod inbound;
 mod optouts;
-mod webhooks;
 mod provider_inbound;
+mod webhooks;
 
 pub use crate::store::subscriptions::{
     Delivery as WebhookDelivery, Subscription as WebhookSubscription,
 };
+pub use auto_reply::{AutoReplyRuleInput, AutoReplyRuleView};
 pub use callbacks::{
     generic_outcome, plivo_outcome, twilio_outcome, vonage_outcome, CallbackSource,
     ProviderCallback, GENERIC_PROVIDERS, GENERIC_STATUSES,
@@ -32,10 +34,10 @@ pub use conversations::{
     ConversationList, ConversationQuery, ReplyOutcome, ReplyRequest, CONVERSATION_LIMIT_MAX,
 };
 pub use inbound::InboundQuery;
-pub use webhooks::{CreatedSubscription, NewWebhook};
 pub use provider_inbound::{
     InboundFields, InboundTextKind, ProviderInboundOutcome, ProviderMessage,
 };
+pub use webhooks::{CreatedSubscription, NewWebhook};
 
 mod limits;
 mod otp;
@@ -301,6 +303,8 @@ pub struct ServiceSettings {
     pub stop_keywords: Vec<String>,
     /// `[optout] start_keywords`: what takes it off.
     pub start_keywords: Vec<String>,
+    /// `[[auto_reply]]`: the config's automatic-reply rules (shown read-only).
+    pub auto_reply_rules: Vec<crate::config::AutoReplyRuleConfig>,
 }
 
 /// A source of the current time, injected so tests can move it (expiry, cooldowns, limits).
@@ -351,6 +355,7 @@ impl Default for ServiceSettings {
             start_keywords: crate::config::DEFAULT_START_KEYWORDS
                 .map(String::from)
                 .to_vec(),
+            auto_reply_rules: Vec::new(),
         }
     }
 }

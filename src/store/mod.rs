@@ -24,6 +24,7 @@
 //!   ignored duplicates and late ones recorded, early ones kept for `record_sent`;
 //! - [`webhooks`] — the status-callback outbox; [`subscriptions`] — webhook subscriptions
 //!   and their delivery queue.
+//! - [`auto_reply`] — automatic-reply rules, the pending inbound messages and the reply log.
 //!
 //! Never imports HTTP, modems, the dispatcher or anything above layer 1; uses only
 //! `message`, `seal`, `url_policy` (the outbox's host key) and `pdu` (for `DeliveryStatus`).
@@ -43,6 +44,7 @@
 //!   start-up.
 //! - Reads run on their own connections and threads and never wait for the writer.
 
+pub mod auto_reply;
 pub mod conversations;
 pub mod events;
 mod files;
