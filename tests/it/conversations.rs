@@ -467,6 +467,7 @@ fn a_daemon_killed_between_parts_delivers_the_message_once_after_restart() {
         &config,
         format!(
             "[server]\nlisten = \"{addr}\"\n[storage]\npath = \"{}\"\n[dispatch]\npoll_interval_ms = 20\n\
+             [webhooks]\nallow_private = true\n\
              [[modems]]\nname = \"m0\"\nport = \"tcp://127.0.0.1:{port}\"\n",
             dir.path().join("smsgate.db").display()
         ),
@@ -491,6 +492,14 @@ fn a_daemon_killed_between_parts_delivers_the_message_once_after_restart() {
     };
 
     let mut daemon = start(&config, addr);
+    // A real receiver subscribed to sms.received: the message reaches it once, signed.
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let receiver = runtime.block_on(super::webhook_subscriptions::Receiver::start(false));
+    let subscription = format!(r#"{{"url":"{}","events":["sms.received"]}}"#, receiver.url);
+    let (status, created) = http(addr, "POST", "/api/webhooks", Some(&subscription)).unwrap();
+    assert_eq!(status, 201, "{created}");
+    let secret = created["secret"].as_str().unwrap().to_string();
+    let subscription_id = created["id"].as_str().unwrap().to_string();
     inject("[2]");
     // Once the SIM is empty the daemon committed the part (it deletes only after commit).
     wait("part 2 taken off the SIM", &|| {
@@ -527,4 +536,21 @@ fn a_daemon_killed_between_parts_delivers_the_message_once_after_restart() {
         1,
         "{history}"
     );
+    // Once its one delivery is recorded delivered, no second one can still be on its way.
+    wait("the sms.received delivery recorded", &|| {
+        let path = format!("/api/webhooks/{subscription_id}/deliveries");
+        http(addr, "GET", &path, None).is_some_and(|(_, v)| {
+            v["deliveries"].as_array().is_some_and(|all| {
+                !all.is_empty() && all.iter().all(|d| d["delivered_at"].is_string())
+            })
+        })
+    });
+    let hits = receiver.accepted();
+    assert_eq!(hits.len(), 1, "once: {hits:?}");
+    assert!(hits[0].signed_by(&secret));
+    let event = hits[0].json();
+    assert_eq!(event["type"], "sms.received");
+    assert_eq!(event["data"]["text"], text.as_str());
+    assert_eq!(event["data"]["parts"], 3);
+    assert_eq!(event["data"]["conversation_id"], *id);
 }

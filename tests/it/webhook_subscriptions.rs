@@ -21,27 +21,27 @@ const EXTERNAL: &str = "+4915112345678";
 
 /// One request a receiver got, and what it answered.
 #[derive(Clone, Debug)]
-struct Hit {
+pub(super) struct Hit {
     headers: HeaderMap,
     body: String,
     answered: u16,
 }
 
 impl Hit {
-    fn json(&self) -> Value {
+    pub(super) fn json(&self) -> Value {
         serde_json::from_str(&self.body).unwrap()
     }
 
-    fn kind(&self) -> String {
+    pub(super) fn kind(&self) -> String {
         self.json()["type"].as_str().unwrap().to_string()
     }
 
-    fn event_id(&self) -> String {
+    pub(super) fn event_id(&self) -> String {
         self.json()["id"].as_str().unwrap().to_string()
     }
 
     /// Whether the signature checks out under `secret`, as a receiver would check it.
-    fn signed_by(&self, secret: &str) -> bool {
+    pub(super) fn signed_by(&self, secret: &str) -> bool {
         use hmac::{KeyInit, Mac};
         let timestamp = self.headers["x-smsgate-timestamp"].to_str().unwrap();
         let Some(hex_sig) = self.headers["x-smsgate-signature"]
@@ -60,14 +60,14 @@ impl Hit {
 }
 
 /// A local HTTP receiver: records every request; answers 503 while `down`, else 200.
-struct Receiver {
-    url: String,
+pub(super) struct Receiver {
+    pub(super) url: String,
     hits: Arc<Mutex<Vec<Hit>>>,
     down: Arc<AtomicBool>,
 }
 
 impl Receiver {
-    async fn start(down: bool) -> Receiver {
+    pub(super) async fn start(down: bool) -> Receiver {
         let hits: Arc<Mutex<Vec<Hit>>> = Arc::default();
         let down = Arc::new(AtomicBool::new(down));
         let (h, d) = (hits.clone(), down.clone());
@@ -101,7 +101,7 @@ impl Receiver {
     }
 
     /// The requests it answered 200, in arrival order.
-    fn accepted(&self) -> Vec<Hit> {
+    pub(super) fn accepted(&self) -> Vec<Hit> {
         self.hits()
             .into_iter()
             .filter(|h| h.answered == 200)
