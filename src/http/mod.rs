@@ -13,6 +13,7 @@ mod dto;
 pub mod error;
 pub mod guard;
 mod inbound;
+pub mod openapi;
 mod optouts;
 mod otp;
 mod phone;
@@ -134,6 +135,7 @@ pub fn router(state: AppState, settings: &HttpSettings) -> Router {
             Scope::Admin,
         ))
         .merge(system::probe_router())
+        .merge(openapi::router())
         .fallback(|| async { ApiError::not_found("no such endpoint") })
         .with_state(state)
         .layer(from_fn_with_state(

@@ -24,6 +24,7 @@ mod http_api; // the HTTP API end to end on the simulator: states, batch, schedu
 mod inbox; // the inbox and opt-outs end to end on the simulator: 3-part reassembly, STOP/START, the API, scopes, incomplete timeout, nothing uncommitted leaves the SIM
 mod logs; // what reaches the logs: a capture, and a test run in a process of its own
 mod modem_driver; // the modem driver against the simulated network: send, receive, reports, faults, recovery
+mod openapi; // the OpenAPI document: served, equal to docs/openapi.json, exactly the routers' routes (read from src/http), valid by openapi-spec-validator
 mod otp; // OTP, 2FA, phone validation, send limits and opt-outs over HTTP, codes read from the simulated handset; no plain code in the database or logs
 mod pdu_boundaries; // segment boundaries: 160/161, 153·k, 152·k, 70/71, 67·k, 66·k, escapes, emoji
 mod pdu_properties; // property tests: round trips, segment sizes, minimal counts
