@@ -1,5 +1,6 @@
 //! Command-line definitions (clap derive) and dispatch to the subcommands.
 
+mod backup;
 mod config;
 mod modem;
 mod pdu;
@@ -35,6 +36,8 @@ enum Command {
     /// Manage API keys.
     #[command(subcommand)]
     ApiKey(config::ApiKeyCommand),
+    /// Copy the database consistently while the daemon runs (SQLite's online backup).
+    Backup(backup::BackupArgs),
 }
 
 /// Runs the chosen subcommand.
@@ -49,6 +52,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Simulate(args) => simulate::run(args),
         Command::CheckConfig(args) => config::check(args),
         Command::ApiKey(command) => config::api_key(command),
+        Command::Backup(args) => backup::run(args),
     }
 }
 

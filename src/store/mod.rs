@@ -45,6 +45,7 @@
 //! - Reads run on their own connections and threads and never wait for the writer.
 
 pub mod auto_reply;
+pub mod backup;
 pub mod conversations;
 pub mod events;
 mod files;

@@ -4,7 +4,8 @@
 //! messages have been accepted, and the daemon is started again. Every message whose 202 a
 //! client received must still be there and end `delivered` (status reports that were read
 //! but not recorded at the crash are still on the SIM and read again), and no message may
-//! reach the network twice except the one each modem had in flight at the crash.
+//! reach the network twice except the one each modem had in flight at the crash. And an
+//! online `smsgate backup` taken under load holds everything accepted before it began.
 
 use super::process::{free_port, http, start, Daemon, BIN};
 use std::net::SocketAddr;
@@ -144,5 +145,95 @@ fn kill_9_loses_nothing_that_was_accepted() {
         "{} messages accepted before SIGKILL; all delivered after restart; {} sent twice (in flight at the crash)",
         accepted.len(),
         twice.len()
+    );
+}
+
+/// `smsgate backup` while clients send to a running daemon: the copy opens, passes its
+/// integrity check, is private, and holds every message whose 202 a client had received
+/// before the backup began.
+#[test]
+fn an_online_backup_holds_everything_accepted_before_it_began() {
+    let dir = tempfile::tempdir().unwrap();
+    let addr = free_port();
+    let config = dir.path().join("smsgate.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[server]\nlisten = \"{addr}\"\n[storage]\npath = \"{}\"\n",
+            dir.path().join("smsgate.db").display()
+        ),
+    )
+    .unwrap();
+    let _daemon = start(&config, addr);
+    let accepted = Arc::new(std::sync::Mutex::new(Vec::<i64>::new()));
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let clients: Vec<_> = (0..3)
+        .map(|c| {
+            let (accepted, stop) = (accepted.clone(), stop.clone());
+            std::thread::spawn(move || {
+                let mut i = 0;
+                while !stop.load(Ordering::SeqCst) {
+                    let body =
+                        format!(r#"{{"to":"+49151123{c}{i:04}","message":"backup {c}/{i}"}}"#);
+                    if let Some((status, v)) = http(addr, "POST", "/api/sms/send", Some(&body)) {
+                        assert!((200..300).contains(&status), "{status}: {v}");
+                        accepted
+                            .lock()
+                            .unwrap()
+                            .push(v["messages"][0]["id"].as_i64().unwrap());
+                    }
+                    i += 1;
+                }
+            })
+        })
+        .collect();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while accepted.lock().unwrap().len() < 200 {
+        assert!(Instant::now() < deadline, "too few messages accepted");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let before: Vec<i64> = accepted.lock().unwrap().clone();
+    let copy = dir.path().join("copy.db");
+    let out = Command::new(BIN)
+        .args(["backup"])
+        .arg(&copy)
+        .arg("--config")
+        .arg(&config)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with("ok: "));
+    stop.store(true, Ordering::SeqCst);
+    for c in clients {
+        c.join().unwrap();
+    }
+    let during = accepted.lock().unwrap().len();
+    assert!(
+        during > before.len(),
+        "the clients kept sending during the backup"
+    );
+
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(&copy).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600, "the copy holds every message: private");
+    assert!(!dir.path().join("copy.db.partial").exists());
+    let db = rusqlite::Connection::open(&copy).unwrap();
+    let check: String = db
+        .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(check, "ok");
+    let mut present = db.prepare("SELECT 1 FROM messages WHERE id = ?1").unwrap();
+    let missing: Vec<i64> = before
+        .iter()
+        .copied()
+        .filter(|id| !present.exists([id]).unwrap())
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "accepted before the backup but not in it: {missing:?}"
     );
 }
