@@ -23,6 +23,7 @@ mod keys;
 mod log;
 mod otp;
 mod providers;
+mod retention;
 mod routing;
 mod toml_error;
 mod twilio_compat;
@@ -45,6 +46,7 @@ pub use providers::{
     is_http_url, AwsSnsConfig, PlivoConfig, ProviderLimits, ProvidersConfig, TwilioConfig,
     VonageConfig, DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_TIMEOUT_MS,
 };
+pub use retention::RetentionConfig;
 pub use routing::{
     canonical_provider, RouteGroup, RoutingConfig, DEFAULT_FALLBACK_AFTER_FAILURES,
     DEFAULT_FALLBACK_AFTER_SECS, DEFAULT_OTP_FALLBACK_AFTER_SECS, PROVIDER_NAMES,
@@ -94,6 +96,8 @@ pub struct Config {
     pub conversations: ConversationsConfig,
     /// `[log]`: the log format.
     pub log: LogConfig,
+    /// `[retention]`: how long texts and events are kept.
+    pub retention: RetentionConfig,
     /// `[webhooks]`: where webhook subscriptions may deliver, and their retries.
     pub webhooks: WebhooksConfig,
     /// `[keywords]`: keywords with a configured answer (HELP).
@@ -561,6 +565,7 @@ impl Default for Config {
             callbacks: CallbacksConfig::default(),
             conversations: ConversationsConfig::default(),
             log: LogConfig::default(),
+            retention: RetentionConfig::default(),
             webhooks: WebhooksConfig::default(),
             keywords: KeywordsConfig::default(),
             auto_reply: Vec::new(),

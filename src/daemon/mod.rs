@@ -133,6 +133,35 @@ async fn conversation_upkeep(service: Service, cancel: CancellationToken) {
     }
 }
 
+/// Every 10 minutes, `[retention]`: batches of at most 500 rows of each kind, each batch a
+/// short write of its own, until a batch comes back short.
+async fn retention(
+    service: Service,
+    config: crate::config::RetentionConfig,
+    cancel: CancellationToken,
+) {
+    if config == crate::config::RetentionConfig::default() {
+        return;
+    }
+    let mut every = tokio::time::interval(Duration::from_secs(600));
+    loop {
+        tokio::select! {
+            _ = cancel.cancelled() => return,
+            _ = every.tick() => {}
+        }
+        match service.retention_pass(config, &cancel).await {
+            Ok(t) if t.message_bodies + t.inbound + t.events > 0 => info!(
+                message_bodies = t.message_bodies,
+                inbound = t.inbound,
+                events = t.events,
+                "retention removed old texts and events"
+            ),
+            Ok(_) => {}
+            Err(e) => warn!(error = %e, "retention pass failed"),
+        }
+    }
+}
+
 /// The OTP keys: from `otp.secret`, or from the secret file (made on first start) beside
 /// the database.
 fn otp_keys(config: &Config) -> Result<OtpKeys, DaemonError> {
@@ -366,6 +395,11 @@ impl Daemon {
         );
         tasks.spawn(purge_otp_sessions(service.clone(), cancel.child_token()));
         tasks.spawn(conversation_upkeep(service.clone(), cancel.child_token()));
+        tasks.spawn(retention(
+            service.clone(),
+            config.retention,
+            cancel.child_token(),
+        ));
         Ok(Daemon {
             service,
             simulator,

@@ -20,6 +20,7 @@ mod conversations;
 mod inbound;
 mod optouts;
 mod provider_inbound;
+mod retention;
 mod webhooks;
 
 pub use crate::store::subscriptions::{

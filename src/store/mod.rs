@@ -58,6 +58,7 @@ pub mod provider_status;
 mod query;
 mod queue;
 mod reports;
+pub mod retention;
 mod schema;
 mod state;
 pub mod subscriptions;
