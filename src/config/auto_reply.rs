@@ -108,6 +108,9 @@ pub struct AutoRepliesConfig {
     pub deny_senders: Vec<String>,
     /// How often the worker looks for pending messages when nothing woke it, in ms (1000).
     pub poll_interval_ms: u64,
+    /// A message older than this when the worker gets to it (after an outage, or once the
+    /// worker is turned on) is not answered, in seconds (3600).
+    pub max_age_secs: u64,
 }
 
 impl Default for AutoRepliesConfig {
@@ -117,6 +120,7 @@ impl Default for AutoRepliesConfig {
             cooldown_secs: 300,
             deny_senders: Vec::new(),
             poll_interval_ms: 1_000,
+            max_age_secs: 3_600,
         }
     }
 }

@@ -42,6 +42,7 @@ pub fn settings(config: &Config) -> AutoReplySettings {
         cooldown: Duration::from_secs(config.auto_replies.cooldown_secs),
         deny_senders: config.auto_replies.deny_senders.clone(),
         poll_interval: Duration::from_millis(config.auto_replies.poll_interval_ms),
+        max_age: Duration::from_secs(config.auto_replies.max_age_secs),
         ai,
         ..AutoReplySettings::default()
     }

@@ -7,6 +7,7 @@
 //! a send (it is queued, durably), and says which route it is pinned to and whether it
 //! waits for that route to come back.
 
+use super::caller::ClientCaller;
 use super::dto::time_field;
 use super::error::{ApiError, AppJson};
 use super::AppState;
@@ -15,7 +16,7 @@ use crate::service::{
     Conversation, ConversationQuery, ConversationStats, HistoryEntry, ReplyRequest,
 };
 use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -203,9 +204,13 @@ struct ReplyBody {
 
 async fn reply(
     State(state): State<AppState>,
+    ClientCaller(caller): ClientCaller,
+    headers: HeaderMap,
     Path(id): Path<String>,
     AppJson(body): AppJson<ReplyBody>,
 ) -> Result<Response, ApiError> {
+    // A client retrying after a timeout sends the same Idempotency-Key: one reply, not two.
+    let idempotency_key = super::sms::idempotency_key(&headers)?;
     let id = conversation_id(&id)?;
     if body.message.trim().is_empty() && body.template_id.is_none() {
         return Err(ApiError::invalid(
@@ -221,6 +226,8 @@ async fn reply(
                 message: body.message,
                 template_id: body.template_id,
                 template_variables: body.template_variables,
+                idempotency_key,
+                api_key: caller.api_key,
             },
         )
         .await?;

@@ -68,8 +68,16 @@ pub fn router(service: Service, settings: &CallbackSettings, max_body_bytes: usi
     if settings.twilio_auth_token.is_some() {
         r = r.route(TWILIO_SMS_PATH, post(twilio).get(twilio));
     }
-    if settings.vonage.is_some() {
+    // Only signed: an unsigned inbound route on a public URL would let anyone post STOP or
+    // START for any number, or make automatic replies send paid SMS to numbers of their
+    // choosing. Without `signature_secret` Vonage's inbound messages are refused (404).
+    if settings.vonage.as_ref().is_some_and(|v| v.secret.is_some()) {
         r = r.route(VONAGE_INBOUND_PATH, get(vonage).post(vonage));
+    } else if settings.vonage.is_some() {
+        tracing::warn!(
+            "[providers.vonage] has no signature_secret: Vonage inbound messages are not \
+             accepted (set it, and signed webhooks in the Vonage dashboard)"
+        );
     }
     if settings.plivo_auth_token.is_some() {
         r = r.route(PLIVO_SMS_PATH, post(plivo));

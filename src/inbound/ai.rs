@@ -160,12 +160,22 @@ impl AiClient {
             if !status.is_success() {
                 return Err(AiError::Status(status.as_u16()));
             }
-            let bytes = response.bytes().await.map_err(|e| self.transport(&e))?;
-            if bytes.len() > BODY_MAX {
-                return Err(AiError::Malformed(format!(
-                    "body of {} bytes is over {BODY_MAX}",
-                    bytes.len()
-                )));
+            // Read in chunks and stop at the limit: a broken or hostile endpoint streaming
+            // hundreds of megabytes within the timeout must not have them all in memory.
+            let too_big =
+                |n: usize| AiError::Malformed(format!("body of {n}+ bytes is over {BODY_MAX}"));
+            if let Some(length) = response.content_length() {
+                if usize::try_from(length).unwrap_or(usize::MAX) > BODY_MAX {
+                    return Err(too_big(usize::try_from(length).unwrap_or(usize::MAX)));
+                }
+            }
+            let mut response = response;
+            let mut bytes = Vec::new();
+            while let Some(chunk) = response.chunk().await.map_err(|e| self.transport(&e))? {
+                if bytes.len() + chunk.len() > BODY_MAX {
+                    return Err(too_big(bytes.len() + chunk.len()));
+                }
+                bytes.extend_from_slice(&chunk);
             }
             Ok(bytes)
         };

@@ -122,6 +122,8 @@ pub struct AutoReplySettings {
     pub deny_senders: Vec<String>,
     /// Fallback poll interval.
     pub poll_interval: Duration,
+    /// Messages older than this are not answered (`skipped:stale`).
+    pub max_age: Duration,
     /// Pending messages read per pass.
     pub batch: usize,
     /// AI calls in flight at once (over all conversations).
@@ -138,6 +140,7 @@ impl Default for AutoReplySettings {
             config_rules: Vec::new(),
             cooldown: Duration::from_secs(300),
             deny_senders: Vec::new(),
+            max_age: Duration::from_secs(3_600),
             poll_interval: Duration::from_secs(1),
             batch: 50,
             ai_concurrency: 8,
@@ -315,6 +318,10 @@ pub fn screen(message: &PendingInbound, deny_senders: &[String]) -> Option<&'sta
     }
     None
 }
+
+/// How long a conversation waits before its AI reply is tried again after the answer could
+/// not be queued.
+const AI_RETRY_AFTER: Duration = Duration::from_secs(30);
 
 /// What to do with a message that passed the screening and the cool-down.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -549,6 +556,11 @@ impl AutoReplier {
         if let Some(reason) = screen(message, &self.settings.deny_senders) {
             return self.skip(message, reason).await;
         }
+        // After an outage an answer hours late is worse than none.
+        let max_age = i64::try_from(self.settings.max_age.as_millis()).unwrap_or(i64::MAX);
+        if (self.now)().saturating_sub(message.received_at) > max_age {
+            return self.skip(message, "stale").await;
+        }
         if self.store.optout_get(&message.sender).await?.is_some() {
             return self.skip(message, "opted_out").await;
         }
@@ -707,6 +719,10 @@ impl AutoReplier {
                 conversation = message.conversation_id,
                 "AI reply not finished; it stays pending: {e}"
             );
+            // The call was made (and paid for) but the answer could not be queued: hold the
+            // conversation's slot a while, so a store that keeps failing does not turn into
+            // a paid AI call per pass. The message is asked again after that.
+            tokio::time::sleep(AI_RETRY_AFTER).await;
         }
     }
 

@@ -390,12 +390,15 @@ pub async fn consume(
 ) {
     let mut stale = tokio::time::interval(inbox.stale_check_interval());
     stale.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    // With no modem (providers only) the channel is closed from the start; the stale timer
+    // must go on regardless — it also closes providers' unfinished sets — until `cancel`.
+    let mut open = true;
     loop {
         tokio::select! {
             () = cancel.cancelled() => return,
-            event = events.recv() => match event {
+            event = events.recv(), if open => match event {
                 Some(event) => inbox.handle(event).await,
-                None => return,
+                None => open = false,
             },
             _ = stale.tick() => {
                 if let Err(e) = inbox.close_stale(now_millis()).await {

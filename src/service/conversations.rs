@@ -51,6 +51,10 @@ pub struct ReplyRequest {
     pub template_id: Option<String>,
     /// Its variables.
     pub template_variables: BTreeMap<String, String>,
+    /// `Idempotency-Key`: a retried request is answered with the first reply.
+    pub idempotency_key: Option<String>,
+    /// The caller's API key name (idempotency keys are per key).
+    pub api_key: Option<String>,
 }
 
 /// What a reply became.
@@ -237,6 +241,8 @@ impl Service {
                 sms_type_given: false,
                 template_id: request.template_id,
                 template_variables: request.template_variables,
+                idempotency_key: request.idempotency_key,
+                api_key: request.api_key,
                 provider: Some(route.clone()),
                 reply: Some(ReplyLink {
                     conversation_id: id,
@@ -276,10 +282,23 @@ impl Service {
         let idle = Millis::try_from(c.idle_close_secs.saturating_mul(1000)).unwrap_or(Millis::MAX);
         let purge = (c.retention_days > 0)
             .then(|| now.saturating_sub(Millis::from(c.retention_days) * 24 * 3600 * 1000));
-        Ok(self
-            .store
-            .conversation_upkeep(now.saturating_sub(idle), purge, now)
-            .await?)
+        // Short writes, one after the other, until a pass comes back short: a day of
+        // conversations going idle at once never holds the writer for long.
+        let (mut closed, mut purged) = (0, 0);
+        loop {
+            let (c, p) = self
+                .store
+                .conversation_upkeep(now.saturating_sub(idle), purge, now)
+                .await?;
+            closed += c;
+            purged += p;
+            if c < crate::store::conversations::UPKEEP_CLOSE_BATCH
+                && p < crate::store::conversations::UPKEEP_PURGE_BATCH
+            {
+                return Ok((closed, purged));
+            }
+            tokio::task::yield_now().await;
+        }
     }
 
     /// Records each modem's own number (as its SIM reports it) for the conversations of

@@ -164,7 +164,9 @@ fn merge(conn: &Connection, from: i64, into: i64) -> Result<(), StoreError> {
              status = CASE WHEN (SELECT status FROM conversations WHERE id = ?1) = 'active'
                            THEN 'active' ELSE status END,
              closed_at = CASE WHEN (SELECT status FROM conversations WHERE id = ?1) = 'active'
-                              THEN NULL ELSE closed_at END
+                              THEN NULL ELSE closed_at END,
+             purged_at = CASE WHEN (SELECT purged_at FROM conversations WHERE id = ?1) IS NULL
+                              THEN NULL ELSE purged_at END
          WHERE id = ?2",
     ] {
         conn.prepare_cached(sql)?.execute(params![from, into])?;
@@ -198,7 +200,7 @@ pub fn touch(
             "INSERT INTO conversations (remote_number, local_number, route, status, created_at, updated_at)
              VALUES (?1, ?2, ?3, 'active', ?4, ?4)
              ON CONFLICT (remote_number, local_number) DO UPDATE
-                SET status = 'active', closed_at = NULL,
+                SET status = 'active', closed_at = NULL, purged_at = NULL,
                     route = COALESCE(excluded.route, route),
                     updated_at = max(updated_at, excluded.updated_at)
              RETURNING id",
@@ -339,13 +341,18 @@ pub fn purge_closed(
     let limit = i64::try_from(limit).unwrap_or(i64::MAX);
     let ids: Vec<i64> = conn
         .prepare_cached(
-            "SELECT id FROM conversations
-             WHERE status = 'closed' AND closed_at < ?1 AND purged_at IS NULL
+            "SELECT id FROM conversations INDEXED BY conversations_to_purge
+             WHERE status = 'closed' AND purged_at IS NULL AND closed_at < ?1
              ORDER BY closed_at LIMIT ?2",
         )?
         .query_map(params![cutoff, limit], |r| r.get(0))?
         .collect::<Result<_, _>>()?;
     for id in &ids {
+        conn.prepare_cached(
+            "UPDATE provider_inbound_parts SET text = '' WHERE message_id IN
+                 (SELECT id FROM inbound_messages WHERE conversation_id = ?1)",
+        )?
+        .execute([id])?;
         conn.prepare_cached("UPDATE inbound_messages SET text = '' WHERE conversation_id = ?1")?
             .execute([id])?;
         // Each part keeps a distinct value: (modem, sender, ref, total, seq, pdu) is unique.
@@ -364,6 +371,11 @@ pub fn purge_closed(
     }
     Ok(ids.len())
 }
+
+/// Conversations one upkeep write closes at most.
+pub const UPKEEP_CLOSE_BATCH: usize = 500;
+/// Conversations one upkeep write purges at most.
+pub const UPKEEP_PURGE_BATCH: usize = 200;
 
 /// One conversation.
 pub fn get(conn: &Connection, id: i64) -> Result<Option<Conversation>, StoreError> {
@@ -666,9 +678,9 @@ impl super::Store {
         now: Millis,
     ) -> Result<(usize, usize), StoreError> {
         super::writer::write(&self.writer, move |c| {
-            let closed = close_idle(c, idle_cutoff, 500, now)?;
+            let closed = close_idle(c, idle_cutoff, UPKEEP_CLOSE_BATCH, now)?;
             let purged = match purge_cutoff {
-                Some(cutoff) => purge_closed(c, cutoff, 200, now)?,
+                Some(cutoff) => purge_closed(c, cutoff, UPKEEP_PURGE_BATCH, now)?,
                 None => 0,
             };
             Ok((closed, purged))

@@ -80,6 +80,10 @@ pub fn purge_batch(conn: &Connection, cutoffs: &Cutoffs) -> Result<Purged, Store
                 "UPDATE inbound_parts SET pdu = 'purged:' || id WHERE message_id = ?1",
             )?
             .execute([id])?;
+            conn.prepare_cached(
+                "UPDATE provider_inbound_parts SET text = '' WHERE message_id = ?1",
+            )?
+            .execute([id])?;
         }
         purged.inbound = ids.len();
     }

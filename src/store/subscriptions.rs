@@ -301,14 +301,19 @@ pub fn due(
     let jobs = conn
         .prepare_cached(
             "WITH heads AS (
-                 SELECT subscription_id, MIN(id) AS id FROM webhook_deliveries
-                 WHERE delivered_at IS NULL AND gave_up_at IS NULL
-                 GROUP BY subscription_id),
+                 -- One indexed probe per subscription (webhook_deliveries_open), however
+                 -- long a subscription's backlog is.
+                 SELECT s.id AS subscription_id,
+                        (SELECT d.id FROM webhook_deliveries d
+                         WHERE d.subscription_id = s.id
+                           AND d.delivered_at IS NULL AND d.gave_up_at IS NULL
+                         ORDER BY d.id LIMIT 1) AS id
+                 FROM webhook_subscriptions s),
              due AS (
                  SELECT d.id, d.subscription_id, s.url, s.host, s.secret, d.event_id, e.type,
                         e.payload, e.created_at, d.attempts, d.next_attempt_at
                  FROM heads h
-                 JOIN webhook_deliveries d ON d.id = h.id
+                 JOIN webhook_deliveries d ON d.id = h.id AND h.id IS NOT NULL
                  JOIN webhook_subscriptions s ON s.id = d.subscription_id
                  JOIN webhook_events e ON e.id = d.event_id
                  WHERE d.next_attempt_at <= ?1
@@ -339,6 +344,21 @@ pub fn due(
         })?
         .collect::<Result<_, _>>()?;
     Ok(jobs)
+}
+
+/// Gives up, in one bounded batch, every open delivery of an event made at or before
+/// `cutoff` (older than the retry window): a receiver that hangs on each attempt must not
+/// make the events queued behind it cost an attempt each before they expire. How many.
+pub fn expire(conn: &Connection, cutoff: Millis, now: Millis) -> Result<usize, StoreError> {
+    Ok(conn
+        .prepare_cached(
+            "UPDATE webhook_deliveries SET gave_up_at = ?2,
+                    last_error = COALESCE(last_error, 'expired') || ' (retry window over)'
+             WHERE id IN (SELECT id FROM webhook_deliveries INDEXED BY webhook_deliveries_open_age
+                          WHERE delivered_at IS NULL AND gave_up_at IS NULL AND created_at <= ?1
+                          LIMIT 5000)",
+        )?
+        .execute(params![cutoff, now])?)
 }
 
 /// Records an attempt at delivery `id` (nothing, if its subscription was deleted meanwhile).
@@ -391,8 +411,10 @@ pub fn purge_finished(conn: &Connection, before: Millis) -> Result<usize, StoreE
     let deliveries = conn
         .prepare_cached(
             "DELETE FROM webhook_deliveries WHERE id IN (
-                 SELECT id FROM webhook_deliveries
-                 WHERE delivered_at < ?1 OR gave_up_at < ?1 LIMIT ?2)",
+                 SELECT id FROM webhook_deliveries INDEXED BY webhook_deliveries_finished
+                 WHERE (delivered_at IS NOT NULL OR gave_up_at IS NOT NULL)
+                   AND coalesce(delivered_at, gave_up_at) < ?1
+                 LIMIT ?2)",
         )?
         .execute(params![before, batch])?;
     let events = conn
@@ -471,6 +493,15 @@ impl super::Store {
         super::writer::read(&self.reader, move |c| due(c, now, limit, per_host)).await
     }
 
+    /// Gives up the open deliveries of events made at or before `cutoff` (see [`expire`]).
+    pub async fn subscription_deliveries_expire(
+        &self,
+        cutoff: Millis,
+        now: Millis,
+    ) -> Result<usize, StoreError> {
+        super::writer::write(&self.writer, move |c| expire(c, cutoff, now)).await
+    }
+
     /// Records a delivery attempt.
     pub async fn subscription_attempt(
         &self,
@@ -543,6 +574,28 @@ mod tests {
         assert_eq!(s.pending, 1);
         assert_eq!(list(&conn).unwrap(), vec![s]);
         assert_eq!(get(&conn, "wh_nope").unwrap(), None);
+    }
+
+    #[test]
+    fn deliveries_past_the_retry_window_are_given_up_in_bulk_and_purged() {
+        let conn = conn();
+        subscribe(&conn, "wh_a", "https://a.example/h", &["sms.sent"]);
+        for n in 0..5 {
+            emit(&conn, "sms.sent", n, 10 + n);
+        }
+        let fresh = emit(&conn, "sms.sent", 9, 1_000);
+        // Events made at or before 12 are over the window: 3 of them, without an attempt.
+        assert_eq!(expire(&conn, 12, 2_000).unwrap(), 3);
+        assert_eq!(expire(&conn, 12, 2_000).unwrap(), 0, "once");
+        let head = due(&conn, 5_000, 10, 4).unwrap();
+        assert_eq!(head.len(), 1);
+        assert_ne!(head[0].event_id, fresh, "the rest still go in order");
+        // Finished ones (given up at 2000) go with the purge, and their events.
+        assert_eq!(purge_finished(&conn, 3_000).unwrap(), 3);
+        let left: i64 = conn
+            .query_row("SELECT count(*) FROM webhook_deliveries", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(left, 3);
     }
 
     #[test]

@@ -127,6 +127,9 @@ pub fn next_attempt(
     Some(now.saturating_add(millis(wait)).min(deadline))
 }
 
+/// How often open deliveries past the retry window are given up in bulk.
+const EXPIRE_EVERY: Duration = Duration::from_secs(10);
+
 /// Delivers subscription events until `cancel`.
 pub async fn run(store: Store, settings: SubscriptionSettings, cancel: CancellationToken) {
     let client = match reqwest::Client::builder()
@@ -153,10 +156,27 @@ pub async fn run(store: Store, settings: SubscriptionSettings, cancel: Cancellat
     let mut running: JoinSet<()> = JoinSet::new();
     let mut busy = InFlight::default();
     let mut purged_at: Option<tokio::time::Instant> = None;
+    let mut expired_at: Option<tokio::time::Instant> = None;
     loop {
         if purged_at.is_none_or(|at| at.elapsed() >= PURGE_EVERY) {
             purge(&store, deliverer.settings.keep_finished).await;
             purged_at = Some(tokio::time::Instant::now());
+        }
+        if expired_at.is_none_or(|at| at.elapsed() >= EXPIRE_EVERY) {
+            let now = now_millis();
+            let max_age = i64::try_from(deliverer.settings.max_age.as_millis()).unwrap_or(i64::MAX);
+            match store
+                .subscription_deliveries_expire(now.saturating_sub(max_age), now)
+                .await
+            {
+                Ok(0) => {}
+                Ok(n) => warn!(
+                    deliveries = n,
+                    "webhook deliveries given up: older than the retry window"
+                ),
+                Err(e) => warn!("expiring old webhook deliveries failed: {e}"),
+            }
+            expired_at = Some(tokio::time::Instant::now());
         }
         if running.len() < concurrency {
             match store

@@ -554,3 +554,33 @@ fn a_daemon_killed_between_parts_delivers_the_message_once_after_restart() {
     assert_eq!(event["data"]["parts"], 3);
     assert_eq!(event["data"]["conversation_id"], *id);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reply_retried_with_its_idempotency_key_is_sent_once() {
+    let d = start(|_| {}).await;
+    d.sim()
+        .inject_inbound(0, PERSON, "ping", InboundOptions::default())
+        .unwrap();
+    let c = conversation_on(&d, 0).await;
+    let path = format!("/api/sms/conversations/{}/reply", c["id"]);
+    let body = json!({"message": "pong"});
+    let headers = [("idempotency-key", "reply-42")];
+    let (s1, first) = super::api::call(&d.app, "POST", &path, Some(body.clone()), &headers).await;
+    let (s2, again) = super::api::call(&d.app, "POST", &path, Some(body), &headers).await;
+    assert_eq!(
+        (s1, s2),
+        (StatusCode::ACCEPTED, StatusCode::ACCEPTED),
+        "{first} {again}"
+    );
+    assert_eq!(first["messages"][0]["id"], again["messages"][0]["id"]);
+    assert_eq!(again["replayed"], true);
+    let messages = history(&d, &c["id"]).await;
+    assert_eq!(
+        messages
+            .iter()
+            .filter(|m| m["direction"] == "outbound")
+            .count(),
+        1
+    );
+    d.stop().await;
+}

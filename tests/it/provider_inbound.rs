@@ -705,13 +705,13 @@ async fn inbound_paths_of_providers_not_configured_are_404() {
     d.stop().await;
 }
 
-fn unsigned_vonage_config(c: &mut smsgate::config::Config) {
+fn vonage_config(c: &mut smsgate::config::Config, secret: Option<&str>) {
     c.providers.callback_base_url = Some(BASE.into());
     c.providers.vonage = Some(VonageConfig {
         api_key: "abcd1234".into(),
         api_secret: Secret::new("s3cret"),
         from: "447700900000".into(),
-        signature_secret: None,
+        signature_secret: secret.map(Secret::new),
         base_url: "http://127.0.0.1:9".into(),
         ..VonageConfig::default()
     });
@@ -719,28 +719,30 @@ fn unsigned_vonage_config(c: &mut smsgate::config::Config) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn vonage_parts_before_and_after_a_restart_make_one_message() {
-    // No signature secret: Vonage's messages are taken unsigned (the documented trade-off).
-    let d = TestDaemon::start(unsigned_vonage_config).await;
-    let first = vonage_inbound(
+    let d = TestDaemon::start(|c| vonage_config(c, Some(VONAGE_SECRET))).await;
+    let mut first = vonage_inbound(
         "0C0000000000000A",
         "before the restart, ",
         Some(("77", 2, 1)),
     );
+    vonage_sign(&mut first, VONAGE_SECRET);
     let (status, body) = vonage_post_json(&d.app, &first).await;
     assert_eq!(
         (status, body["result"].as_str()),
-        (StatusCode::OK, Some("part_stored"))
+        (StatusCode::OK, Some("part_stored")),
+        "{body}"
     );
     assert_eq!(inbound(&d.app).await["total"], 0);
     let dir = d.stop().await;
 
     let mut config = super::daemon::test_config(&dir);
-    unsigned_vonage_config(&mut config);
+    vonage_config(&mut config, Some(VONAGE_SECRET));
     let d = TestDaemon::start_in(dir, config).await;
     // Vonage retries the first part too: still one part.
     let (_, body) = vonage_post_json(&d.app, &first).await;
     assert_eq!(body["result"], "duplicate", "{body}");
-    let second = vonage_inbound("0C0000000000000B", "after it", Some(("77", 2, 2)));
+    let mut second = vonage_inbound("0C0000000000000B", "after it", Some(("77", 2, 2)));
+    vonage_sign(&mut second, VONAGE_SECRET);
     let (status, body) = vonage_post_json(&d.app, &second).await;
     assert_eq!(
         (status, body["result"].as_str()),
@@ -751,6 +753,18 @@ async fn vonage_parts_before_and_after_a_restart_make_one_message() {
     assert_eq!(page["total"], 1, "{page}");
     assert_eq!(page["messages"][0]["text"], "before the restart, after it");
     assert_eq!(page["messages"][0]["complete"], true);
+    d.stop().await;
+}
+
+/// Without a signature secret nobody could tell Vonage from anyone else: the inbound route
+/// is not there (its STOP/START and automatic replies would be anybody's to trigger).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn vonage_inbound_without_a_signature_secret_is_not_accepted() {
+    let d = TestDaemon::start(|c| vonage_config(c, None)).await;
+    let unsigned = vonage_inbound("0C0000000000000C", "START", None);
+    let (status, body) = vonage_post_json(&d.app, &unsigned).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
+    assert_eq!(inbound(&d.app).await["total"], 0);
     d.stop().await;
 }
 
