@@ -70,6 +70,10 @@ pub struct RoutingConfig {
     pub otp_fallback_after_secs: u64,
     /// After this many failed attempts on a group the message moves to the next group.
     pub fallback_after_failures: u32,
+    /// A request's `provider` naming a route that is not configured is refused (400). Off
+    /// by default: the seed's clients always send `"provider": "twilio"`, so the name is a
+    /// preference and the message goes by the lists above (the answer says so).
+    pub strict_provider: bool,
 }
 
 impl Default for RoutingConfig {
@@ -83,6 +87,7 @@ impl Default for RoutingConfig {
             fallback_after_secs: DEFAULT_FALLBACK_AFTER_SECS,
             otp_fallback_after_secs: DEFAULT_OTP_FALLBACK_AFTER_SECS,
             fallback_after_failures: DEFAULT_FALLBACK_AFTER_FAILURES,
+            strict_provider: false,
         }
     }
 }
@@ -94,6 +99,16 @@ impl RoutingConfig {
         list.iter()
             .filter_map(|name| parse_group(name).ok())
             .collect()
+    }
+
+    /// The list that routes messages of `sms_type` (by its API name): `otp`, `marketing`
+    /// for `promotional`, `transactional` for the rest (`alert` has no list of its own).
+    pub fn list_for(&self, sms_type: &str) -> &[String] {
+        match sms_type {
+            "otp" => &self.otp,
+            "promotional" | "marketing" => &self.marketing,
+            _ => &self.transactional,
+        }
     }
 }
 

@@ -69,7 +69,8 @@ impl RoutingPolicy {
     fn groups(&self, sms_type: SmsType) -> &[RouteGroup] {
         match sms_type {
             SmsType::Otp => &self.otp,
-            SmsType::Transactional => &self.transactional,
+            // `alert` has no list of its own: it goes as transactional.
+            SmsType::Transactional | SmsType::Alert => &self.transactional,
             SmsType::Promotional => &self.marketing,
         }
     }
