@@ -210,6 +210,18 @@ from = "Acme"
     }
 
     #[test]
+    fn strict_provider_is_off_unless_set_and_alert_reads_the_transactional_list() {
+        let c = load("[routing]\notp = [\"twilio\"]\ntransactional = [\"modems\", \"vonage\"]\n")
+            .unwrap();
+        assert!(!c.routing.strict_provider);
+        assert_eq!(c.routing.list_for("alert"), ["modems", "vonage"]);
+        assert_eq!(c.routing.list_for("otp"), ["twilio"]);
+        assert_eq!(c.routing.list_for("promotional"), ["modems"]);
+        let c = load("[routing]\nstrict_provider = true\n").unwrap();
+        assert!(c.routing.strict_provider);
+    }
+
+    #[test]
     fn defaults_are_modems_only_with_documented_thresholds() {
         let c = load("").unwrap();
         assert_eq!(c.routing, RoutingConfig::default());

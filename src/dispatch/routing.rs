@@ -319,6 +319,15 @@ mod tests {
     );
 
     #[test]
+    fn alert_goes_by_the_transactional_list() {
+        let mut p = policy();
+        p.transactional = vec![RouteGroup::Provider("twilio".into())];
+        assert_eq!(p.groups(SmsType::Alert), p.transactional.as_slice());
+        assert_ne!(p.groups(SmsType::Alert), p.otp.as_slice());
+        assert_eq!(p.threshold(SmsType::Alert), p.fallback_after);
+    }
+
+    #[test]
     fn table() {
         use SmsType::{Otp as O, Promotional as M, Transactional as T};
         let p = policy();
