@@ -560,7 +560,9 @@ impl Service {
                 ));
             }
         }
-        if self.provider_fallback(request).is_some() && self.settings.routing.strict_provider {
+        // A reply (conversation or automatic) is pinned to its route: never a preference.
+        let strict = self.settings.routing.strict_provider || request.reply.is_some();
+        if strict && self.provider_fallback(request).is_some() {
             let known: Vec<&str> = self.routes.iter().map(|r| r.name()).collect();
             return Err(ServiceError::invalid(
                 "provider",

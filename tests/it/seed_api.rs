@@ -98,3 +98,38 @@ async fn alert_default_priority_total_and_200_on_the_seed_send_paths() {
     assert_eq!(bad["error"]["field"], "sms_type", "{bad}");
     d.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reply_pinned_to_a_route_that_is_gone_is_refused_not_rerouted() {
+    use smsgate::service::{RecipientInput, SendRequest, ServiceError};
+    use smsgate::store::types::ReplyLink;
+    let d = TestDaemon::start(|_| {}).await;
+    let request = |reply: Option<ReplyLink>| SendRequest {
+        to: vec![RecipientInput {
+            number: EXTERNAL.into(),
+            ..RecipientInput::default()
+        }],
+        message: "hi".into(),
+        provider: Some("twilio".into()),
+        reply,
+        ..SendRequest::default()
+    };
+    // A client's unknown provider is a preference…
+    let outcome = d.service().send(request(None)).await.unwrap();
+    let fallback = outcome.provider_fallback.expect("provider_fallback");
+    assert_eq!(fallback.requested, "twilio");
+    assert_eq!(fallback.route_groups, ["modems"]);
+    // …but a reply's route is a pin: a vanished one is an error, never another route.
+    let refused = d
+        .service()
+        .send(request(Some(ReplyLink {
+            conversation_id: 1,
+            inbound_id: None,
+        })))
+        .await;
+    assert!(
+        matches!(&refused, Err(ServiceError::Invalid { field, .. }) if field == "provider"),
+        "{refused:?}"
+    );
+    d.stop().await;
+}
