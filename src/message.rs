@@ -165,6 +165,9 @@ pub enum SmsType {
     Promotional,
     /// One-time passwords: highest priority, never sent late, at-most-once.
     Otp,
+    /// Critical alerts (the seed's `alert`): routed and prioritised as transactional, but
+    /// kept as `alert` on the message and in filters.
+    Alert,
 }
 
 impl SmsType {
@@ -174,6 +177,7 @@ impl SmsType {
             Self::Transactional => "transactional",
             Self::Promotional => "promotional",
             Self::Otp => "otp",
+            Self::Alert => "alert",
         }
     }
 
@@ -183,6 +187,7 @@ impl SmsType {
             "transactional" => Self::Transactional,
             "promotional" | "marketing" => Self::Promotional,
             "otp" => Self::Otp,
+            "alert" => Self::Alert,
             _ => return None,
         })
     }

@@ -47,6 +47,9 @@ pub(super) fn apply(
     env: &dyn Fn(&str) -> Option<String>,
 ) -> Result<(), ConfigError> {
     super::auto_reply::apply_env(&mut config.ai, env);
+    // The seed's provider variables (`TWILIO_ACCOUNT_SID`, …) fill only sections the file
+    // left out; no `SMSGATE_*` variable names a provider, so nothing below overrides them.
+    let from_seed_env = super::provider_env::apply(&mut config.providers, env);
     let mut used: Vec<(&str, &str)> = Vec::new();
     for &(name, key, expected) in VARIABLES {
         let Some(value) = env(name).filter(|v| !v.trim().is_empty()) else {
@@ -88,7 +91,12 @@ pub(super) fn apply(
             Some((name, key)) => {
                 ConfigError::new(*name, format!("{} (overrides {key})", err.reason))
             }
-            None => err,
+            None => match from_seed_env.iter().find(|(_, key)| *key == err.key) {
+                Some((name, key)) => {
+                    ConfigError::new(*name, format!("{} (sets {key})", err.reason))
+                }
+                None => err,
+            },
         }
     })
 }

@@ -22,6 +22,7 @@ mod inbox;
 mod keys;
 mod log;
 mod otp;
+mod provider_env;
 mod providers;
 mod retention;
 mod routing;
@@ -42,6 +43,7 @@ pub use inbox::{InboxConfig, OptoutConfig, DEFAULT_START_KEYWORDS, DEFAULT_STOP_
 pub use keys::{generate_api_key, sha256_hex, ApiKey, Scope};
 pub use log::{LogConfig, LogFormat};
 pub use otp::{LimitsConfig, OtpConfig, MIN_SECRET_LEN};
+pub use provider_env::{DEFAULT_FROM_VARIABLE, PROVIDER_ENV_VARIABLES};
 pub use providers::{
     is_http_url, AwsSnsConfig, PlivoConfig, ProviderLimits, ProvidersConfig, TwilioConfig,
     VonageConfig, DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_TIMEOUT_MS,

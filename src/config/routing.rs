@@ -70,6 +70,10 @@ pub struct RoutingConfig {
     pub otp_fallback_after_secs: u64,
     /// After this many failed attempts on a group the message moves to the next group.
     pub fallback_after_failures: u32,
+    /// A request's `provider` naming a route that is not configured is refused (400). Off
+    /// by default: the seed's clients always send `"provider": "twilio"`, so the name is a
+    /// preference and the message goes by the lists above (the answer says so).
+    pub strict_provider: bool,
 }
 
 impl Default for RoutingConfig {
@@ -83,6 +87,7 @@ impl Default for RoutingConfig {
             fallback_after_secs: DEFAULT_FALLBACK_AFTER_SECS,
             otp_fallback_after_secs: DEFAULT_OTP_FALLBACK_AFTER_SECS,
             fallback_after_failures: DEFAULT_FALLBACK_AFTER_FAILURES,
+            strict_provider: false,
         }
     }
 }
@@ -94,6 +99,16 @@ impl RoutingConfig {
         list.iter()
             .filter_map(|name| parse_group(name).ok())
             .collect()
+    }
+
+    /// The list that routes messages of `sms_type` (by its API name): `otp`, `marketing`
+    /// for `promotional`, `transactional` for the rest (`alert` has no list of its own).
+    pub fn list_for(&self, sms_type: &str) -> &[String] {
+        match sms_type {
+            "otp" => &self.otp,
+            "promotional" | "marketing" => &self.marketing,
+            _ => &self.transactional,
+        }
     }
 }
 
@@ -192,6 +207,18 @@ from = "Acme"
 
     fn load(extra: &str) -> Result<Config, String> {
         Config::from_toml(&format!("{TWILIO}{extra}"), &|_| None).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn strict_provider_is_off_unless_set_and_alert_reads_the_transactional_list() {
+        let c = load("[routing]\notp = [\"twilio\"]\ntransactional = [\"modems\", \"vonage\"]\n")
+            .unwrap();
+        assert!(!c.routing.strict_provider);
+        assert_eq!(c.routing.list_for("alert"), ["modems", "vonage"]);
+        assert_eq!(c.routing.list_for("otp"), ["twilio"]);
+        assert_eq!(c.routing.list_for("promotional"), ["modems"]);
+        let c = load("[routing]\nstrict_provider = true\n").unwrap();
+        assert!(c.routing.strict_provider);
     }
 
     #[test]

@@ -371,6 +371,7 @@ impl Daemon {
                 default_region: config.server.default_region.clone(),
                 status_reports: d.status_reports,
                 optout_blocks: config.optout.block.clone(),
+                routing: config.routing.clone(),
                 otp: config.otp.clone(),
                 limits: config.limits.clone(),
                 otp_keys,

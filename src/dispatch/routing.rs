@@ -69,7 +69,8 @@ impl RoutingPolicy {
     fn groups(&self, sms_type: SmsType) -> &[RouteGroup] {
         match sms_type {
             SmsType::Otp => &self.otp,
-            SmsType::Transactional => &self.transactional,
+            // `alert` has no list of its own: it goes as transactional.
+            SmsType::Transactional | SmsType::Alert => &self.transactional,
             SmsType::Promotional => &self.marketing,
         }
     }
@@ -316,6 +317,15 @@ mod tests {
         &'a [(&'a str, u32)],
         Routing,
     );
+
+    #[test]
+    fn alert_goes_by_the_transactional_list() {
+        let mut p = policy();
+        p.transactional = vec![RouteGroup::Provider("twilio".into())];
+        assert_eq!(p.groups(SmsType::Alert), p.transactional.as_slice());
+        assert_ne!(p.groups(SmsType::Alert), p.otp.as_slice());
+        assert_eq!(p.threshold(SmsType::Alert), p.fallback_after);
+    }
 
     #[test]
     fn table() {

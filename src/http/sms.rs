@@ -45,6 +45,9 @@ pub(super) fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, Api
     }
 }
 
+/// The answer to an accepted send: `200 OK`, because the seed's clients (`shared/seeds/004`)
+/// check `status_code == 200`; the message is durably queued, not yet sent (its `status`
+/// says so). The Twilio-compatible API keeps Twilio's own `201`.
 fn accepted(outcome: SendOutcome) -> Response {
     let mut body = json!({
         "batch_id": outcome.batch_id,
@@ -56,7 +59,10 @@ fn accepted(outcome: SendOutcome) -> Response {
     if let (false, Some(map)) = (outcome.rejected.is_empty(), body.as_object_mut()) {
         map.insert("rejected".into(), json!(outcome.rejected));
     }
-    (StatusCode::ACCEPTED, Json(body)).into_response()
+    if let (Some(fallback), Some(map)) = (&outcome.provider_fallback, body.as_object_mut()) {
+        map.insert("provider_fallback".into(), json!(fallback));
+    }
+    (StatusCode::OK, Json(body)).into_response()
 }
 
 async fn send(
@@ -159,6 +165,8 @@ async fn list(
         offset: q.offset.unwrap_or(0),
         ..ListFilter::default()
     };
+    // `total` counts every match (the seed's clients page with it); `count` is this page.
+    let total = state.service.count(filter.clone()).await?;
     let messages: Vec<MessageJson> = state
         .service
         .list(filter)
@@ -170,6 +178,7 @@ async fn list(
     Ok(Json(json!({
         "messages": messages,
         "count": count,
+        "total": total,
         "limit": limit,
         "offset": q.offset.unwrap_or(0),
     })))

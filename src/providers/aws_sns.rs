@@ -196,7 +196,7 @@ impl AwsSnsRoute {
     pub fn form(&self, message: &OutboundMessage) -> String {
         let sms_type = match message.sms_type {
             SmsType::Promotional => "Promotional",
-            SmsType::Transactional | SmsType::Otp => "Transactional",
+            SmsType::Transactional | SmsType::Otp | SmsType::Alert => "Transactional",
         };
         let mut attributes: Vec<(&str, &str)> = Vec::new();
         if let Some(id) = &self.sender_id {

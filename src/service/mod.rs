@@ -79,6 +79,10 @@ pub use templates::{
     TemplatePreview, TemplateRecord, TemplateVersion, TEMPLATE_LIST_MAX,
 };
 
+/// The priority of a message whose request gives none: 1, as in the seed API
+/// (`shared/seeds/004`); the OTP bands below stay far above it.
+pub const DEFAULT_PRIORITY: i32 = 1;
+
 /// The largest priority a request may give (and the smallest, negated); OTP codes are
 /// queued far above it.
 pub const MAX_PRIORITY: i32 = 1_000;
@@ -245,6 +249,19 @@ fn redact(text: &str, secret: &str) -> String {
     text.replace(secret, &"*".repeat(secret.chars().count()))
 }
 
+/// A request's `provider` that names no configured route, when `[routing]
+/// strict_provider` is off: the message goes by the routing policy instead.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ProviderFallback {
+    /// The `provider` as the request gave it.
+    pub requested: String,
+    /// Why it was not used.
+    pub reason: String,
+    /// The route groups the routing policy tries for this message, in order (`modems`
+    /// or provider names).
+    pub route_groups: Vec<String>,
+}
+
 /// One accepted message.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct AcceptedMessage {
@@ -271,6 +288,8 @@ pub struct SendOutcome {
     pub messages: Vec<AcceptedMessage>,
     /// Recipients refused by policy (opt-out, duplicate, per-recipient limit), in order.
     pub rejected: Vec<RejectedRecipient>,
+    /// Set when the request's `provider` is not configured and was taken as a preference.
+    pub provider_fallback: Option<ProviderFallback>,
 }
 
 /// Service settings.
@@ -306,6 +325,9 @@ pub struct ServiceSettings {
     pub start_keywords: Vec<String>,
     /// `[[auto_reply]]`: the config's automatic-reply rules (shown read-only).
     pub auto_reply_rules: Vec<crate::config::AutoReplyRuleConfig>,
+    /// `[routing]`: its lists say where a message whose `provider` is not configured goes,
+    /// and `strict_provider` whether such a request is refused instead.
+    pub routing: crate::config::RoutingConfig,
 }
 
 /// A source of the current time, injected so tests can move it (expiry, cooldowns, limits).
@@ -357,6 +379,7 @@ impl Default for ServiceSettings {
                 .map(String::from)
                 .to_vec(),
             auto_reply_rules: Vec::new(),
+            routing: crate::config::RoutingConfig::default(),
         }
     }
 }
@@ -507,6 +530,7 @@ impl Service {
             replayed: accepted.replayed,
             messages,
             rejected,
+            provider_fallback: self.provider_fallback(&request),
         })
     }
 
@@ -537,15 +561,18 @@ impl Service {
                 ));
             }
         }
-        if let Some(provider) = &request.provider {
-            let name = crate::config::canonical_provider(provider);
-            if !self.routes.iter().any(|r| r.name() == name) {
-                let known: Vec<&str> = self.routes.iter().map(|r| r.name()).collect();
-                return Err(ServiceError::invalid(
-                    "provider",
-                    format!("no route named {provider:?}; routes: {}", known.join(", ")),
-                ));
-            }
+        // A reply (conversation or automatic) is pinned to its route: never a preference.
+        let strict = self.settings.routing.strict_provider || request.reply.is_some();
+        if strict && self.provider_fallback(request).is_some() {
+            let known: Vec<&str> = self.routes.iter().map(|r| r.name()).collect();
+            return Err(ServiceError::invalid(
+                "provider",
+                format!(
+                    "no route named {:?}; routes: {}",
+                    request.provider.as_deref().unwrap_or_default(),
+                    known.join(", ")
+                ),
+            ));
         }
         self.check_bounds(request)?;
         let binary;
@@ -597,7 +624,7 @@ impl Service {
                 format!("must be -{MAX_PRIORITY} to {MAX_PRIORITY} (OTP codes always go first)"),
             ));
         }
-        let priority = request.priority.unwrap_or(0).saturating_add(
+        let priority = request.priority.unwrap_or(DEFAULT_PRIORITY).saturating_add(
             match (request.secret.is_some(), request.sms_type) {
                 (true, _) => ISSUED_CODE_BAND,
                 (false, SmsType::Otp) => CLIENT_OTP_BAND,
@@ -644,10 +671,13 @@ impl Service {
                 priority,
                 schedule_at: request.schedule_at,
                 expire_at: request.expire_at,
+                // A provider that is not configured is only a preference: the message
+                // is stored without it and goes by the routing policy.
                 provider: request
                     .provider
                     .as_deref()
-                    .map(|p| crate::config::canonical_provider(p).to_string()),
+                    .map(|p| crate::config::canonical_provider(p).to_string())
+                    .filter(|name| self.routes.iter().any(|r| r.name() == name)),
                 custom_id: request.custom_id.clone(),
                 recipient_name: recipient.name.clone(),
                 segments,
@@ -659,6 +689,27 @@ impl Service {
             });
         }
         Ok(messages)
+    }
+
+    /// When the request's `provider` names no configured route: what the message does
+    /// instead (`None` when it names one, or none is given).
+    fn provider_fallback(&self, request: &SendRequest) -> Option<ProviderFallback> {
+        let requested = request.provider.as_deref()?;
+        let name = crate::config::canonical_provider(requested);
+        if self.routes.iter().any(|r| r.name() == name) {
+            return None;
+        }
+        Some(ProviderFallback {
+            requested: requested.to_string(),
+            reason: format!(
+                "no route named {requested:?} is configured; the routing policy chooses the route"
+            ),
+            route_groups: self
+                .settings
+                .routing
+                .list_for(request.sms_type.as_str())
+                .to_vec(),
+        })
     }
 
     /// Whether `url` may be a status callback URL (`[callbacks]`'s rule), or why not.
@@ -735,6 +786,11 @@ impl Service {
     /// Messages matching a filter, newest first.
     pub async fn list(&self, filter: ListFilter) -> Result<Vec<MessageSummary>, ServiceError> {
         Ok(self.store.list(filter).await?)
+    }
+
+    /// How many messages match a filter, whatever its page (`limit`, `offset`).
+    pub async fn count(&self, filter: ListFilter) -> Result<u64, ServiceError> {
+        Ok(self.store.count(filter).await?)
     }
 
     /// Cancels a message that has not been sent yet.

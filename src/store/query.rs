@@ -153,8 +153,8 @@ pub fn get(conn: &Connection, id: MessageId) -> Result<Option<MessageDetail>, St
     }))
 }
 
-/// Messages matching the filter, newest first.
-pub fn list(conn: &Connection, filter: &ListFilter) -> Result<Vec<MessageSummary>, StoreError> {
+/// The `WHERE` clause of a filter (paging left out) and its values.
+fn filter_clause(filter: &ListFilter) -> (String, Vec<Value>) {
     let mut clauses: Vec<&str> = Vec::new();
     let mut values: Vec<Value> = Vec::new();
     if let Some(status) = filter.status {
@@ -190,6 +190,22 @@ pub fn list(conn: &Connection, filter: &ListFilter) -> Result<Vec<MessageSummary
     } else {
         format!("WHERE {}", clauses.join(" AND "))
     };
+    (filter_sql, values)
+}
+
+/// How many messages match the filter, whatever its page (`limit`, `offset`).
+pub fn count(conn: &Connection, filter: &ListFilter) -> Result<u64, StoreError> {
+    let (filter_sql, values) = filter_clause(filter);
+    let sql = format!("SELECT count(*) FROM messages {filter_sql}");
+    let n: i64 = conn
+        .prepare_cached(&sql)?
+        .query_row(params_from_iter(values), |r| r.get(0))?;
+    Ok(u64::try_from(n).unwrap_or(0))
+}
+
+/// Messages matching the filter, newest first.
+pub fn list(conn: &Connection, filter: &ListFilter) -> Result<Vec<MessageSummary>, StoreError> {
+    let (filter_sql, mut values) = filter_clause(filter);
     let limit = filter.limit.min(LIST_LIMIT_MAX);
     values.push(Value::Integer(i64::try_from(limit).unwrap_or(0)));
     values.push(Value::Integer(
@@ -310,6 +326,11 @@ impl super::Store {
     /// Messages matching the filter, newest first.
     pub async fn list(&self, filter: ListFilter) -> Result<Vec<MessageSummary>, StoreError> {
         super::writer::read(&self.reader, move |c| list(c, &filter)).await
+    }
+
+    /// How many messages match the filter, whatever its page.
+    pub async fn count(&self, filter: ListFilter) -> Result<u64, StoreError> {
+        super::writer::read(&self.reader, move |c| count(c, &filter)).await
     }
 
     /// A batch with its count per status.

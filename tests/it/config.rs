@@ -27,6 +27,10 @@ fn smsgate(args: &[&str], env: &[(&str, &str)]) -> Run {
     for name in ENV {
         cmd.env_remove(name);
     }
+    // The seed's provider variables (TWILIO_ACCOUNT_SID, …) would configure providers too.
+    for (name, _) in smsgate::config::PROVIDER_ENV_VARIABLES {
+        cmd.env_remove(name);
+    }
     let out = cmd
         .args(args)
         .envs(env.iter().copied())
@@ -159,6 +163,36 @@ fn a_bad_env_value_exits_78_naming_the_variable() {
         "{}",
         run.stderr
     );
+}
+
+#[test]
+fn the_seed_provider_variables_reach_the_config_below_the_file() {
+    // Read from the process environment by the real binary: a bad SID is refused under
+    // the variable's name, and the token never reaches the output.
+    let seed_env = [
+        ("TWILIO_ACCOUNT_SID", "not-a-sid"),
+        ("TWILIO_AUTH_TOKEN", "seed-secret-token-4711"),
+        ("TWILIO_PHONE_NUMBER", "+15005550006"),
+    ];
+    let run = smsgate(&["check-config"], &seed_env);
+    assert_eq!(run.code, 78, "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stderr
+            .starts_with("error: config: TWILIO_ACCOUNT_SID: "),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        !run.stderr.contains("seed-secret-token-4711"),
+        "{}",
+        run.stderr
+    );
+    // A file with its own [providers.twilio] wins: the variables are not read for it.
+    let file = TempFile::new(
+        "[providers.twilio]\naccount_sid = \"AC0123456789abcdef0123456789abcdef\"\nauth_token = \"t\"\nfrom = \"+15005550006\"\n",
+    );
+    let run = smsgate(&["check-config", "--config", file.path()], &seed_env);
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
 }
 
 #[test]

@@ -178,7 +178,7 @@ async fn a_reply_leaves_by_the_modem_the_person_wrote_to() {
         json!({"to": [PERSON], "message": "Your parcel is out for delivery."}),
     )
     .await;
-    assert_eq!(status, StatusCode::ACCEPTED, "{v}");
+    assert_eq!(status, StatusCode::OK, "{v}");
     let sent = wait_for(
         &d.app,
         &format!("/api/sms/{}", v["messages"][0]["id"]),

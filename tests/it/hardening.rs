@@ -112,7 +112,7 @@ fn one_request_cannot_exhaust_memory_or_disk() {
         Some(&worst.to_string()),
     )
     .unwrap();
-    assert_eq!(status, 202, "{v}");
+    assert_eq!(status, 200, "{v}");
     assert_eq!(v["total"], 2000);
 
     let written = bytes_on_disk(dir.path()).saturating_sub(before);
@@ -247,7 +247,7 @@ async fn callback_urls_into_private_networks_are_refused_when_accepted() {
         json!({"to": EXTERNAL, "message": "m", "callback_url": "https://hooks.example.com/sms?k=1"}),
     )
     .await;
-    assert_eq!(status, StatusCode::ACCEPTED, "{v}");
+    assert_eq!(status, StatusCode::OK, "{v}");
     d.stop().await;
     // Allowed by name in the config: a LAN receiver.
     let d = start_daemon(|c| c.callbacks.allowed_hosts = vec!["10.1.2.0/24".into()]).await;
@@ -257,7 +257,7 @@ async fn callback_urls_into_private_networks_are_refused_when_accepted() {
         json!({"to": EXTERNAL, "message": "m", "callback_url": "http://10.1.2.3:9000/hook"}),
     )
     .await;
-    assert_eq!(status, StatusCode::ACCEPTED, "{v}");
+    assert_eq!(status, StatusCode::OK, "{v}");
     d.stop().await;
 }
 
@@ -305,7 +305,7 @@ async fn a_callback_redirect_is_not_followed() {
         json!({"to": SIM1, "message": "m", "callback_url": format!("http://{redirector}/hook")}),
     )
     .await;
-    assert_eq!(status, StatusCode::ACCEPTED, "{v}");
+    assert_eq!(status, StatusCode::OK, "{v}");
     // A followed redirect would reach the target before the sender goes on: by the time
     // the redirector is asked a second time (the next attempt or status), it would have.
     for _ in 0..2 {
@@ -348,7 +348,7 @@ async fn silent_callback_endpoints_do_not_delay_other_clients() {
             json!({"to": SIM1, "message": format!("silent {i}"), "callback_url": format!("http://{to}/hook")}),
         )
         .await;
-        assert_eq!(status, StatusCode::ACCEPTED, "{v}");
+        assert_eq!(status, StatusCode::OK, "{v}");
     }
     let (good, mut delivered) =
         http_stub("HTTP/1.1 204 No Content\r\ncontent-length: 0\r\n\r\n".into()).await;
@@ -514,7 +514,7 @@ async fn idempotency_keys_are_per_api_key_and_bound_to_their_request() {
     };
     let a = json!({"to": EXTERNAL, "message": "alice's"});
     let (s1, first) = send(alice_key.clone(), a.clone(), Some("order-1")).await;
-    assert_eq!(s1, StatusCode::ACCEPTED, "{first}");
+    assert_eq!(s1, StatusCode::OK, "{first}");
     // Bob's "order-1" is his own: a new message, not Alice's replayed.
     let (s2, bobs) = send(
         bob_key.clone(),
@@ -522,7 +522,7 @@ async fn idempotency_keys_are_per_api_key_and_bound_to_their_request() {
         Some("order-1"),
     )
     .await;
-    assert_eq!(s2, StatusCode::ACCEPTED, "{bobs}");
+    assert_eq!(s2, StatusCode::OK, "{bobs}");
     assert_eq!(bobs["replayed"], false);
     assert_ne!(bobs["messages"][0]["id"], first["messages"][0]["id"]);
     // Alice's key with other recipients: a conflict, never her old id paired with them.
@@ -536,7 +536,7 @@ async fn idempotency_keys_are_per_api_key_and_bound_to_their_request() {
     assert_eq!(v["error"]["code"], "conflict");
     // The same request again is the replay.
     let (s4, again) = send(alice_key.clone(), a, Some("order-1")).await;
-    assert_eq!(s4, StatusCode::ACCEPTED);
+    assert_eq!(s4, StatusCode::OK);
     assert_eq!(again["replayed"], true);
     assert_eq!(again["messages"][0]["id"], first["messages"][0]["id"]);
     // custom_id is a label: the same one from two clients sends both.
@@ -547,7 +547,7 @@ async fn idempotency_keys_are_per_api_key_and_bound_to_their_request() {
             None,
         )
         .await;
-        assert_eq!(s, StatusCode::ACCEPTED, "{v}");
+        assert_eq!(s, StatusCode::OK, "{v}");
         assert_eq!(v["replayed"], false, "{v}");
     }
     d.stop().await;
@@ -569,7 +569,7 @@ async fn a_committed_write_is_never_answered_with_a_timeout() {
         json!({"recipients": recipients, "message": "long ".repeat(80)}),
     )
     .await;
-    assert_eq!(status, StatusCode::ACCEPTED, "{v}");
+    assert_eq!(status, StatusCode::OK, "{v}");
     assert_eq!(v["total"], 5000);
     d.stop().await;
 }
@@ -629,7 +629,7 @@ async fn every_error_has_the_json_shape_and_json_is_recognised_exactly() {
             .unwrap(),
     )
     .await;
-    assert_eq!(got, StatusCode::ACCEPTED, "{body}");
+    assert_eq!(got, StatusCode::OK, "{body}");
     d.stop().await;
 }
 
@@ -745,7 +745,7 @@ fn a_failed_callback_never_logs_its_url_token() {
         "callback_url": format!("http://{hook}/hooks/{token}?token={token}"),
     });
     let (status, v) = http(addr, "POST", "/api/sms/send", Some(&body.to_string())).unwrap();
-    assert_eq!(status, 202, "{v}");
+    assert_eq!(status, 200, "{v}");
     let deadline = Instant::now() + Duration::from_secs(30);
     let text = loop {
         let text = std::fs::read_to_string(&log).unwrap_or_default();
@@ -780,7 +780,7 @@ async fn metadata_comes_back_byte_for_byte() {
         .body(Body::from(body))
         .unwrap();
     let (status, _, answer) = raw(&d.app, request).await;
-    assert_eq!(status, StatusCode::ACCEPTED, "{answer}");
+    assert_eq!(status, StatusCode::OK, "{answer}");
     let id = serde_json::from_str::<Value>(&answer).unwrap()["messages"][0]["id"].clone();
     let (status, _, shown) = raw(
         &d.app,

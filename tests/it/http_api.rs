@@ -59,7 +59,7 @@ async fn a_single_message_is_accepted_sent_and_delivered_with_every_state_record
         }),
     )
     .await;
-    assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+    assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body["messages"][0]["to"], SIM1);
     assert_eq!(body["messages"][0]["encoding"], "gsm7");
     assert_eq!(body["messages"][0]["segments"], 1);
@@ -99,7 +99,7 @@ async fn multipart_unicode_and_flash_messages_are_delivered_whole() {
         json!({"to": SIM1, "message": text}),
     )
     .await;
-    assert_eq!(status, StatusCode::ACCEPTED);
+    assert_eq!(status, StatusCode::OK);
     assert_eq!(body["messages"][0]["encoding"], "ucs2");
     let segments = body["messages"][0]["segments"].as_u64().unwrap();
     assert!(segments >= 3);
@@ -119,7 +119,7 @@ async fn multipart_unicode_and_flash_messages_are_delivered_whole() {
         json!({"to": [EXTERNAL], "message": "Flash!", "message_type": "flash"}),
     )
     .await;
-    assert_eq!(status, StatusCode::ACCEPTED);
+    assert_eq!(status, StatusCode::OK);
     wait_status(&d.app, &body["messages"][0]["id"], "delivered").await;
     d.stop().await;
 }
@@ -138,7 +138,7 @@ async fn a_batch_is_accepted_at_once_and_its_progress_can_be_followed() {
         }),
     )
     .await;
-    assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+    assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body["total"], 60);
     let batch = body["batch_id"].as_str().unwrap();
     let summary = wait_for(
@@ -211,7 +211,7 @@ async fn an_expired_message_is_never_sent_late() {
         json!({"to": SIM1, "message": "too late", "expire_at": expire}),
     )
     .await;
-    assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+    assert_eq!(status, StatusCode::OK, "{body}");
     let detail = wait_status(&d.app, &body["messages"][0]["id"], "expired").await;
     assert_eq!(detail["sent_at"], Value::Null);
     let (ready, _) = get(&d.app, "/readyz").await;
@@ -226,7 +226,7 @@ async fn a_retried_request_returns_the_same_messages_instead_of_sending_twice() 
     let body = json!({"to": [SIM1, EXTERNAL], "message": "once", "custom_id": "order-4711"});
     let (_, first) = post(&d.app, "/api/sms/send", body.clone()).await;
     let (status, again) = post(&d.app, "/api/sms/send", body).await;
-    assert_eq!(status, StatusCode::ACCEPTED);
+    assert_eq!(status, StatusCode::OK);
     assert_eq!(again["replayed"], true);
     assert_eq!(first["batch_id"], again["batch_id"]);
     assert_eq!(first["messages"][0]["id"], again["messages"][0]["id"]);
@@ -308,16 +308,23 @@ async fn a_modem_failing_mid_batch_hands_its_messages_to_another() {
     for m in moved {
         assert_eq!(m["route"], "sim1", "{m}");
     }
-    // An unknown route is refused at once, not failed later.
+    // A provider that is not configured is a preference (the seed's clients always send
+    // one): the routing policy chooses, and the answer says so.
     let (status, answer) = post(
         &d.app,
         "/api/sms/send",
         json!({"to": SIM1, "message": "x", "provider": "twilio"}),
     )
     .await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
     assert_eq!(
-        (status, answer["error"]["field"].clone()),
-        (StatusCode::BAD_REQUEST, json!("provider"))
+        answer["provider_fallback"]["requested"], "twilio",
+        "{answer}"
+    );
+    assert_eq!(
+        answer["provider_fallback"]["route_groups"],
+        json!(["modems"]),
+        "{answer}"
     );
     d.stop().await;
 }
@@ -487,7 +494,7 @@ async fn api_keys_and_scopes_are_enforced() {
     );
     assert_eq!(
         send(vec![("authorization", format!("Bearer {send_key}"))]).await,
-        StatusCode::ACCEPTED
+        StatusCode::OK
     );
     // Another text: the same one again within a minute would be refused as a duplicate.
     let again = json!({"to": SIM1, "message": "authorised again"});
@@ -499,7 +506,7 @@ async fn api_keys_and_scopes_are_enforced() {
         &[("x-api-key", &send_key)],
     )
     .await;
-    assert_eq!(status, StatusCode::ACCEPTED);
+    assert_eq!(status, StatusCode::OK);
     let (status, _) = call(
         &d.app,
         "GET",
@@ -703,7 +710,7 @@ async fn round_robin_takes_the_modems_in_turn() {
             json!({"to": EXTERNAL, "message": format!("turn {i}")}),
         )
         .await;
-        assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+        assert_eq!(status, StatusCode::OK, "{body}");
         // One at a time: each round has both modems free.
         let sent = wait_for(
             &d.app,

@@ -519,7 +519,7 @@ async fn a_message_sent_to_a_simulated_modem_arrives_in_the_inbox() {
         .body(Body::from(body.to_string()))
         .unwrap();
     let status = d.app.clone().oneshot(req).await.unwrap().status();
-    assert_eq!(status, StatusCode::ACCEPTED);
+    assert_eq!(status, StatusCode::OK);
     let page = wait_for(&d.app, "/api/inbound", |v| v["total"] == 1).await;
     let m = &page["messages"][0];
     assert_eq!(m["from"], d.sim().msisdn(0).as_str());

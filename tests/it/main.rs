@@ -35,6 +35,8 @@ mod provider_callbacks; // provider status callbacks on a daemon over the simula
 mod provider_inbound; // inbound messages from Twilio, Vonage and Plivo on a daemon over the simulator: signed (the Twilio SDK's signature when installed) → inbox, conversation, sms.received; duplicates store nothing; forged/stale → 403; STOP/START; Vonage parts reassembled; unconfigured → 404
 mod providers; // Twilio, AWS SNS, Vonage, Plivo routes against local fakes checking each request as documented (SigV4 recomputed): ids, costs, error classes, 429, 401, hang → ambiguous, refused
 mod routing; // the routing policy on the simulator with a fake Twilio: modems down → provider, provider refused → modem, hang → an OTP never resent, explicit provider, fallback after N modem failures
+mod seed_api; // the seed API's small differences on the simulator: 200 on send paths, sms_type alert kept and filtered, default priority 1 under the OTP bands, total in GET /api/sms
+mod seed_client; // the seed's Python client (004) unchanged but for base URL and numbers, with python3 against a real smsgate serve on the simulator
 mod serve_process; // smsgate serve under systemd: READY/STATUS/STOPPING over NOTIFY_SOCKET, SIGTERM exit 0, bad config exit 78
 mod sim; // the simulated modem network in raw AT bytes: dialogue, routing, reports, faults, pty, TCP, control API
 mod sns_moto; // the AWS SNS route against moto in server mode with SigV4 checking on: publish read back from /moto-api/data.json, wrong secret → RouteBroken, a daemon routing to aws_sns

@@ -549,7 +549,7 @@ async fn duplicates_and_send_limits_are_refused_before_anything_is_stored() {
     let (status, _) = h
         .post("/api/sms/send", json!({"to": PHONE, "message": "hello"}))
         .await;
-    assert_eq!(status, StatusCode::ACCEPTED);
+    assert_eq!(status, StatusCode::OK);
     // The same text again: refused, naming the recipient; an idempotent replay is not.
     let (status, v) = h
         .post("/api/sms/send", json!({"to": PHONE, "message": "hello"}))
@@ -564,7 +564,7 @@ async fn duplicates_and_send_limits_are_refused_before_anything_is_stored() {
             json!({"to": [PHONE, other], "message": "hello", "custom_id": "b1"}),
         )
         .await;
-    assert_eq!(status, StatusCode::ACCEPTED, "{v}");
+    assert_eq!(status, StatusCode::OK, "{v}");
     assert_eq!(v["total"], 1);
     assert_eq!(v["rejected"][0]["index"], 0);
     assert_eq!(v["rejected"][0]["code"], "duplicate");
@@ -574,7 +574,7 @@ async fn duplicates_and_send_limits_are_refused_before_anything_is_stored() {
             json!({"to": [PHONE, other], "message": "hello", "custom_id": "b1"}),
         )
         .await;
-    assert_eq!(status, StatusCode::ACCEPTED);
+    assert_eq!(status, StatusCode::OK);
     assert_eq!(replay["replayed"], true);
     // Regression: the replay paired the stored ids with this request's recipients, so the
     // one message (to `other`) was reported as sent to PHONE, the refused one.
@@ -801,7 +801,7 @@ async fn a_number_that_replied_stop_gets_no_promotions_but_still_its_codes() {
             json!({"recipients": [PHONE, other], "message": "50% off", "sms_type": "promotional"}),
         )
         .await;
-    assert_eq!(status, StatusCode::ACCEPTED, "{v}");
+    assert_eq!(status, StatusCode::OK, "{v}");
     assert_eq!(v["total"], 1);
     assert_eq!(v["messages"][0]["to"], other);
     assert_eq!(v["rejected"][0]["code"], "opted_out");
@@ -812,7 +812,7 @@ async fn a_number_that_replied_stop_gets_no_promotions_but_still_its_codes() {
             json!({"to": PHONE, "message": "Your parcel is here"}),
         )
         .await;
-    assert_eq!(status, StatusCode::ACCEPTED);
+    assert_eq!(status, StatusCode::OK);
     let (status, _) = h
         .post("/api/otp/generate", json!({"phone_number": PHONE}))
         .await;
@@ -828,7 +828,7 @@ async fn a_number_that_replied_stop_gets_no_promotions_but_still_its_codes() {
             json!({"to": PHONE, "message": "60% off", "sms_type": "promotional"}),
         )
         .await;
-    assert_eq!(status, StatusCode::ACCEPTED);
+    assert_eq!(status, StatusCode::OK);
     h.stop().await;
 }
 
@@ -865,7 +865,7 @@ async fn a_failed_resend_keeps_the_old_code_and_failed_generates_cost_the_number
             json!({"to": "+4915112345670", "message": "hello"}),
         )
         .await;
-    assert_eq!(status, StatusCode::ACCEPTED);
+    assert_eq!(status, StatusCode::OK);
     let (status, v) = h
         .post(
             &format!("/api/otp/resend/{}", issued["session_id"].as_str().unwrap()),
@@ -897,7 +897,7 @@ async fn client_otp_messages_are_screened_and_priorities_cannot_overtake_codes()
     let h = Harness::start(|_| {}).await;
     let body = json!({"to": PHONE, "message": "Your code is 1234", "sms_type": "otp"});
     let (status, _) = h.post("/api/sms/send", body.clone()).await;
-    assert_eq!(status, StatusCode::ACCEPTED);
+    assert_eq!(status, StatusCode::OK);
     let (status, v) = h.post("/api/sms/send", body).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
     assert_eq!(v["error"]["code"], "duplicate");
@@ -1071,7 +1071,7 @@ async fn client_messages_marked_otp_stay_below_the_codes_the_service_issues() {
             json!({"to": PHONE, "message": "client code 4711", "sms_type": "otp", "priority": 1000}),
         )
         .await;
-    assert_eq!(status, StatusCode::ACCEPTED, "{v}");
+    assert_eq!(status, StatusCode::OK, "{v}");
     let (status, issued) = h
         .post(
             "/api/otp/generate",

@@ -107,7 +107,7 @@ async fn start(twilio_url: &str, tweak: impl FnOnce(&mut Config)) -> TestDaemon 
 /// Sends one message and returns its id.
 async fn send(app: &App, body: Value) -> Value {
     let (status, answer) = call(app, "POST", "/api/sms/send", Some(body), &[]).await;
-    assert_eq!(status, StatusCode::ACCEPTED, "{answer}");
+    assert_eq!(status, StatusCode::OK, "{answer}");
     answer["messages"][0]["id"].clone()
 }
 
@@ -289,7 +289,42 @@ async fn an_explicit_provider_wins_over_ready_modems() {
         "{detail}"
     );
     assert_eq!(twilio.requests.load(Ordering::SeqCst), 1);
-    // An unknown provider is refused at once, naming the field.
+    // A provider that is not configured (plivo) is only a preference: the message goes by
+    // the policy (the modems), and the answer says which groups it will try.
+    let (status, answer) = call(
+        &d.app,
+        "POST",
+        "/api/sms/send",
+        Some(json!({"to": EXTERNAL, "message": "x", "provider": "plivo", "sms_type": "alert"})),
+        &[],
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    assert_eq!(
+        answer["provider_fallback"]["requested"], "plivo",
+        "{answer}"
+    );
+    assert_eq!(
+        answer["provider_fallback"]["route_groups"],
+        json!(["modems"]),
+        "{answer}"
+    );
+    let id = answer["messages"][0]["id"].clone();
+    let detail = wait_status(&d.app, &id, &["delivered"]).await;
+    assert!(
+        detail["route"].as_str().unwrap().starts_with("sim"),
+        "{detail}"
+    );
+    assert_eq!(detail["provider"], Value::Null, "{detail}");
+    assert_eq!(detail["sms_type"], "alert", "{detail}");
+    assert_eq!(twilio.requests.load(Ordering::SeqCst), 1);
+    d.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn strict_provider_refuses_a_provider_that_is_not_configured() {
+    let twilio = fake_twilio(Mode::Accept).await;
+    let d = start(&twilio.url, |c| c.routing.strict_provider = true).await;
     let (status, answer) = call(
         &d.app,
         "POST",
@@ -300,6 +335,13 @@ async fn an_explicit_provider_wins_over_ready_modems() {
     .await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{answer}");
     assert_eq!(answer["error"]["field"], "provider");
+    // A configured one still goes.
+    let id = send(
+        &d.app,
+        json!({"to": EXTERNAL, "message": "by twilio", "provider": "twilio"}),
+    )
+    .await;
+    assert_sent_by_twilio(&wait_status(&d.app, &id, &["sent"]).await);
     d.stop().await;
 }
 
@@ -407,7 +449,7 @@ async fn a_waiting_backlog_does_not_hide_the_messages_behind_it() {
         &[],
     )
     .await;
-    assert_eq!(status, StatusCode::ACCEPTED, "{batch}");
+    assert_eq!(status, StatusCode::OK, "{batch}");
     let id = send(
         &d.app,
         json!({"to": EXTERNAL, "message": "your order shipped"}),

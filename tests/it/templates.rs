@@ -355,7 +355,7 @@ async fn a_template_is_created_listed_versioned_previewed_and_sent() {
         json!({"to": HANDSET, "template_id": "welcome", "template_variables": {"name": "Ann", "code": 4711}}),
     )
     .await;
-    assert_eq!(status, StatusCode::ACCEPTED, "{sent}");
+    assert_eq!(status, StatusCode::OK, "{sent}");
     assert_eq!(sent["messages"][0]["encoding"], "gsm7");
     assert_eq!(sent["messages"][0]["segments"], 1);
     let segments = arrived(&d, HANDSET, 1).await;
@@ -383,11 +383,11 @@ async fn a_template_is_created_listed_versioned_previewed_and_sent() {
         &headers,
     )
     .await;
-    assert_eq!(status, StatusCode::ACCEPTED, "{accepted}");
+    assert_eq!(status, StatusCode::OK, "{accepted}");
     let (status, replay) = call(app, "POST", "/api/sms/send-batch", Some(batch), &headers).await;
     assert_eq!(
         (status, replay["replayed"].clone()),
-        (StatusCode::ACCEPTED, json!(true))
+        (StatusCode::OK, json!(true))
     );
     assert_eq!(usage_count(app, &promo_id).await, 2);
     let (_, message) = get(app, &format!("/api/sms/{}", accepted["messages"][1]["id"])).await;
@@ -491,7 +491,7 @@ async fn a_template_is_created_listed_versioned_previewed_and_sent() {
         json!({"to": HANDSET_3, "template_id": "otp_template", "template_variables": {"otp": "123456"}}),
     )
     .await;
-    assert_eq!(status, StatusCode::ACCEPTED, "{otp_sent}");
+    assert_eq!(status, StatusCode::OK, "{otp_sent}");
     let (_, message) = get(app, &format!("/api/sms/{}", otp_sent["messages"][0]["id"])).await;
     assert_eq!(message["sms_type"], "otp");
 

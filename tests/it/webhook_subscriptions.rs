@@ -167,7 +167,7 @@ async fn subscribe(d: &TestDaemon, url: &str, events: &[&str]) -> (String, Strin
 
 async fn send(d: &TestDaemon, to: &str, text: &str) -> Value {
     let (status, body) = post(&d.app, "/api/sms/send", json!({"to": to, "message": text})).await;
-    assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+    assert_eq!(status, StatusCode::OK, "{body}");
     body["messages"][0]["id"].clone()
 }
 
