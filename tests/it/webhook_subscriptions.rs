@@ -317,7 +317,19 @@ async fn a_receiver_that_was_down_gets_every_event_once_in_order_and_holds_no_on
         slow_types.push(h.kind());
     }
     assert_eq!(accepted.len(), healthy_order.len());
-    let (_, history) = get(&d.app, &format!("/api/webhooks/{slow_id}/deliveries")).await;
+    // The receiver counts a request before the daemon has recorded its answer: wait for the
+    // records too.
+    let history = super::api::wait_for(
+        &d.app,
+        &format!("/api/webhooks/{slow_id}/deliveries"),
+        |v| {
+            v["deliveries"]
+                .as_array()
+                .is_some_and(|all| all.iter().all(|d| d["status"] == "delivered"))
+        },
+        "every delivery recorded delivered",
+    )
+    .await;
     let written: Vec<String> = history["deliveries"]
         .as_array()
         .unwrap()
