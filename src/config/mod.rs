@@ -21,6 +21,7 @@ mod env;
 mod inbox;
 mod keys;
 mod log;
+mod metrics;
 mod otp;
 mod providers;
 mod routing;
@@ -40,6 +41,7 @@ pub use conversations::ConversationsConfig;
 pub use inbox::{InboxConfig, OptoutConfig, DEFAULT_START_KEYWORDS, DEFAULT_STOP_KEYWORDS};
 pub use keys::{generate_api_key, sha256_hex, ApiKey, Scope};
 pub use log::{LogConfig, LogFormat};
+pub use metrics::MetricsConfig;
 pub use otp::{LimitsConfig, OtpConfig, MIN_SECRET_LEN};
 pub use providers::{
     is_http_url, AwsSnsConfig, PlivoConfig, ProviderLimits, ProvidersConfig, TwilioConfig,
@@ -94,6 +96,8 @@ pub struct Config {
     pub conversations: ConversationsConfig,
     /// `[log]`: the log format.
     pub log: LogConfig,
+    /// `[metrics]`: Prometheus scraping.
+    pub metrics: MetricsConfig,
     /// `[webhooks]`: where webhook subscriptions may deliver, and their retries.
     pub webhooks: WebhooksConfig,
     /// `[keywords]`: keywords with a configured answer (HELP).
@@ -561,6 +565,7 @@ impl Default for Config {
             callbacks: CallbacksConfig::default(),
             conversations: ConversationsConfig::default(),
             log: LogConfig::default(),
+            metrics: MetricsConfig::default(),
             webhooks: WebhooksConfig::default(),
             keywords: KeywordsConfig::default(),
             auto_reply: Vec::new(),

@@ -203,6 +203,8 @@ impl Daemon {
             Err(source) => return Err(DaemonError::Store { path, source }),
         }
 
+        // One set of metrics per daemon, shared by the dispatcher, the service and HTTP.
+        let metrics = crate::metrics::Metrics::new();
         let (events_tx, events_rx) = mpsc::channel::<ModemEvent>(1024);
         let (modems, simulator) = start_modems(config, events_tx)?;
         let modem_routes: Vec<Arc<dyn Route>> =
@@ -226,6 +228,16 @@ impl Daemon {
             .collect();
 
         let cancel = CancellationToken::new();
+        let prepared: Vec<(String, crate::metrics::RouteKind)> = modem_routes
+            .iter()
+            .map(|r| (r.name().to_string(), crate::metrics::RouteKind::Modem))
+            .chain(
+                providers
+                    .iter()
+                    .map(|p| (p.name().to_string(), crate::metrics::RouteKind::Provider)),
+            )
+            .collect();
+        metrics.prepare(&prepared);
         let d = &config.dispatch;
         let settings = DispatchSettings {
             strategy: d.strategy,
@@ -241,6 +253,7 @@ impl Daemon {
             // A message no route could take right now is offered again after one poll.
             no_route_delay: Duration::from_millis(d.poll_interval_ms),
             routing: dispatch::RoutingPolicy::from_config(&config.routing),
+            metrics: metrics.clone(),
         };
         let (dispatcher, dispatcher_task) = Dispatcher::spawn(
             store.clone(),
@@ -256,12 +269,16 @@ impl Daemon {
         // Every task the daemon starts is tracked, so `stop` can wait for them to end.
         let tasks = TaskTracker::new();
         tasks.spawn(crate::inbound::split_events(
-            events_rx, reports_tx, inbound_tx,
+            events_rx,
+            reports_tx,
+            inbound_tx,
+            metrics.clone(),
         ));
         let reports_task = tasks.spawn(crate::inbound::reports::consume(
             store.clone(),
             reports_rx,
             window,
+            metrics.clone(),
         ));
         let lookup = modems.clone();
         let replies_wake = Arc::new(tokio::sync::Notify::new());
@@ -354,7 +371,8 @@ impl Daemon {
                 start_keywords: config.optout.start_keywords.clone(),
                 auto_reply_rules: config.auto_reply.clone(),
             },
-        );
+        )
+        .with_metrics(metrics);
         auto_reply::spawn(
             config,
             replies_store,
@@ -392,6 +410,7 @@ impl Daemon {
                 provider_callbacks: http::provider_callbacks::CallbackSettings::from_config(
                     &config.providers,
                 ),
+                metrics_public: config.metrics.public,
             },
             twilio_public_url: config
                 .twilio_compat
