@@ -79,6 +79,12 @@ struct CmsLabels {
     code: String,
 }
 
+/// A queue status.
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct QueueLabels {
+    status: String,
+}
+
 /// One modem.
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct ModemLabels {
@@ -176,8 +182,25 @@ pub struct LiveModem {
 pub struct LiveState {
     /// Every modem.
     pub modems: Vec<LiveModem>,
-    /// Messages queued, scheduled or being sent (none: the store did not answer).
-    pub queue_depth: Option<u64>,
+    /// The queue and outboxes (none: the store did not answer).
+    pub backlog: Option<LiveBacklog>,
+}
+
+/// The queue and outbox sizes at scrape time.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct LiveBacklog {
+    /// Messages `queued`.
+    pub queued: u64,
+    /// Messages `scheduled`.
+    pub scheduled: u64,
+    /// Messages `sending`.
+    pub sending: u64,
+    /// Seconds the oldest `queued` message has waited since it was accepted (0: none).
+    pub oldest_queued_age_seconds: f64,
+    /// Status callbacks to deliver.
+    pub callbacks_open: u64,
+    /// Webhook subscription deliveries to make.
+    pub webhooks_open: u64,
 }
 
 /// `sms_type` values (`crate::message::SmsType`).
@@ -223,6 +246,10 @@ struct Inner {
     modem_registered: Family<ModemLabels, Gauge>,
     modem_info: Family<ModemInfoLabels, Gauge>,
     queue_depth: Gauge,
+    queue: Family<QueueLabels, Gauge>,
+    queue_oldest: FloatGauge,
+    callbacks_backlog: Gauge,
+    webhooks_backlog: Gauge,
     otp_generated: Counter,
     otp_checks: Family<ResultLabels, Counter>,
     inbound: Counter,
@@ -350,6 +377,31 @@ impl Metrics {
             "Messages queued, scheduled or being sent",
             queue_depth.clone(),
         );
+        let queue = Family::<QueueLabels, Gauge>::default();
+        registry.register(
+            "queue_messages",
+            "Messages waiting or being sent, by status (queued, scheduled, sending)",
+            queue.clone(),
+        );
+        let queue_oldest = FloatGauge::default();
+        registry.register_with_unit(
+            "queue_oldest_age",
+            "How long the oldest queued message has waited since it was accepted (0: none)",
+            Unit::Seconds,
+            queue_oldest.clone(),
+        );
+        let callbacks_backlog = Gauge::default();
+        registry.register(
+            "callbacks_backlog",
+            "Status callbacks (callback_url) not yet delivered nor given up",
+            callbacks_backlog.clone(),
+        );
+        let webhooks_backlog = Gauge::default();
+        registry.register(
+            "webhooks_backlog",
+            "Webhook subscription deliveries not yet delivered nor given up",
+            webhooks_backlog.clone(),
+        );
         let otp_generated = Counter::default();
         registry.register(
             "otp_generated",
@@ -424,6 +476,10 @@ impl Metrics {
             modem_registered,
             modem_info,
             queue_depth,
+            queue,
+            queue_oldest,
+            callbacks_backlog,
+            webhooks_backlog,
             otp_generated,
             otp_checks,
             inbound,
@@ -651,10 +707,26 @@ impl Metrics {
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         inner.uptime.set(inner.started.elapsed().as_secs_f64());
-        if let Some(depth) = live.queue_depth {
+        if let Some(b) = live.backlog {
+            let gauge = |n: u64| i64::try_from(n).unwrap_or(i64::MAX);
             inner
                 .queue_depth
-                .set(i64::try_from(depth).unwrap_or(i64::MAX));
+                .set(gauge(b.queued + b.scheduled + b.sending));
+            for (status, n) in [
+                ("queued", b.queued),
+                ("scheduled", b.scheduled),
+                ("sending", b.sending),
+            ] {
+                inner
+                    .queue
+                    .get_or_create(&QueueLabels {
+                        status: status.to_string(),
+                    })
+                    .set(gauge(n));
+            }
+            inner.queue_oldest.set(b.oldest_queued_age_seconds);
+            inner.callbacks_backlog.set(gauge(b.callbacks_open));
+            inner.webhooks_backlog.set(gauge(b.webhooks_open));
         }
         // Modems come and go with their state: start from empty families each scrape.
         inner.modem_up.clear();
@@ -802,7 +874,12 @@ mod tests {
         };
         let text = m.encode(&LiveState {
             modems: vec![modem],
-            queue_depth: Some(4),
+            backlog: Some(LiveBacklog {
+                queued: 3,
+                sending: 1,
+                oldest_queued_age_seconds: 2.5,
+                ..LiveBacklog::default()
+            }),
         });
         assert_eq!(
             value(&text, r#"smsgate_modem_signal_dbm{modem="sim0"}"#),
@@ -817,6 +894,11 @@ mod tests {
             Some(0.0)
         );
         assert_eq!(value(&text, "smsgate_queue_depth"), Some(4.0));
+        assert_eq!(
+            value(&text, r#"smsgate_queue_messages{status="sending"}"#),
+            Some(1.0)
+        );
+        assert_eq!(value(&text, "smsgate_queue_oldest_age_seconds"), Some(2.5));
         let text = m.encode(&LiveState::default());
         assert!(!text.contains(r#"modem="sim0""#), "{text}");
     }

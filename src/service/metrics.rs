@@ -3,7 +3,7 @@
 //! [`crate::metrics`] as plain values.
 
 use super::Service;
-use crate::metrics::{LiveModem, LiveState};
+use crate::metrics::{LiveBacklog, LiveModem, LiveState};
 use crate::modem::ModemState;
 
 impl Service {
@@ -30,12 +30,19 @@ impl Service {
                 }
             })
             .collect();
-        // Two indexed counts (`status` is indexed), the same /readyz answers with.
-        let queue_depth = self.queue_depth().await.ok();
-        self.metrics().encode(&LiveState {
-            modems,
-            queue_depth,
-        })
+        // Counts over partial indexes: the size of the backlog, not of the history.
+        let now = self.now();
+        let backlog = self.store.backlog().await.ok().map(|b| LiveBacklog {
+            queued: b.queued,
+            scheduled: b.scheduled,
+            sending: b.sending,
+            oldest_queued_age_seconds: b
+                .oldest_queued_at
+                .map_or(0.0, |at| (now.saturating_sub(at)).max(0) as f64 / 1000.0),
+            callbacks_open: b.callbacks_open,
+            webhooks_open: b.webhooks_open,
+        });
+        self.metrics().encode(&LiveState { modems, backlog })
     }
 }
 

@@ -385,6 +385,11 @@ async fn metrics_move_as_messages_are_sent_fail_and_are_delivered() {
     );
     assert!(after.sum("smsgate_route_last_sent_timestamp_seconds", &[]) > 1.7e9);
     assert_eq!(after.sum("smsgate_queue_depth", &[]), 0.0);
+    assert_eq!(after.sum("smsgate_queue_messages", &[]), 0.0);
+    assert!(after.has("smsgate_queue_messages", &[("status", "queued")]));
+    assert_eq!(after.sum("smsgate_queue_oldest_age_seconds", &[]), 0.0);
+    assert_eq!(after.sum("smsgate_callbacks_backlog", &[]), 0.0);
+    assert_eq!(after.sum("smsgate_webhooks_backlog", &[]), 0.0);
 
     // HTTP by route template: the message ids polled above are not labels.
     assert_eq!(
