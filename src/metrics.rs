@@ -79,6 +79,13 @@ struct CmsLabels {
     code: String,
 }
 
+/// An outbound HTTP delivery's kind and outcome.
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct DeliveryLabels {
+    kind: String,
+    outcome: String,
+}
+
 /// A queue status.
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct QueueLabels {
@@ -250,6 +257,7 @@ struct Inner {
     queue_oldest: FloatGauge,
     callbacks_backlog: Gauge,
     webhooks_backlog: Gauge,
+    deliveries: Family<DeliveryLabels, Counter>,
     otp_generated: Counter,
     otp_checks: Family<ResultLabels, Counter>,
     inbound: Counter,
@@ -402,6 +410,20 @@ impl Metrics {
             "Webhook subscription deliveries not yet delivered nor given up",
             webhooks_backlog.clone(),
         );
+        let deliveries = Family::<DeliveryLabels, Counter>::default();
+        registry.register(
+            "outbound_deliveries",
+            "Status callback and webhook delivery attempts by kind (callback, webhook) and outcome (delivered, failed, gave_up)",
+            deliveries.clone(),
+        );
+        for kind in ["callback", "webhook"] {
+            for outcome in ["delivered", "failed", "gave_up"] {
+                drop(deliveries.get_or_create(&DeliveryLabels {
+                    kind: kind.to_string(),
+                    outcome: outcome.to_string(),
+                }));
+            }
+        }
         let otp_generated = Counter::default();
         registry.register(
             "otp_generated",
@@ -480,6 +502,7 @@ impl Metrics {
             queue_oldest,
             callbacks_backlog,
             webhooks_backlog,
+            deliveries,
             otp_generated,
             otp_checks,
             inbound,
@@ -655,6 +678,18 @@ impl Metrics {
             .get_or_create(&ReportLabels {
                 route: route.to_string(),
                 status: status.to_string(),
+            })
+            .inc();
+    }
+
+    /// A status callback (`kind` `callback`) or a webhook subscription delivery (`webhook`)
+    /// was attempted: `delivered`, `failed` (retried later) or `gave_up`.
+    pub fn outbound_delivery(&self, kind: &str, outcome: &str) {
+        self.0
+            .deliveries
+            .get_or_create(&DeliveryLabels {
+                kind: kind.to_string(),
+                outcome: outcome.to_string(),
             })
             .inc();
     }

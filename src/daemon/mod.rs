@@ -321,6 +321,7 @@ impl Daemon {
                 concurrency: config.callbacks.concurrency,
                 per_host: config.callbacks.per_host,
                 policy: config.callbacks.url_policy(),
+                metrics: metrics.clone(),
                 ..crate::webhooks::WebhookSettings::default()
             },
             cancel.child_token(),
@@ -337,6 +338,7 @@ impl Daemon {
                 concurrency: config.callbacks.concurrency,
                 per_host: config.callbacks.per_host,
                 policy: w.url_policy(&config.callbacks),
+                metrics: metrics.clone(),
                 ..Default::default()
             },
             cancel.child_token(),

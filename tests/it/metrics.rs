@@ -602,3 +602,45 @@ async fn the_grafana_dashboard_queries_only_metrics_the_daemon_exposes() {
     }
     assert!(checked >= 10, "only {checked} metric names checked");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn failed_callbacks_are_counted_and_wait_in_the_backlog() {
+    let d = start(|c| c.callbacks.allow_private_networks = true).await;
+    wait_for(&d.app, "/readyz", |v| v["ready"] == true, "ready").await;
+    // Nothing listens on the discard port: every attempt fails and is retried later.
+    let dead = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/status", dead.local_addr().unwrap());
+    drop(dead);
+    let (status, body) = post(
+        &d.app,
+        "/api/sms/send",
+        json!({"to": SIM1, "message": "callback me", "callback_url": url}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    let m = loop {
+        let m = parse(&scrape(&d.app).await);
+        if m.sum(
+            "smsgate_outbound_deliveries_total",
+            &[("kind", "callback"), ("outcome", "failed")],
+        ) >= 1.0
+        {
+            break m;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "no failed callback counted"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    assert!(m.sum("smsgate_callbacks_backlog", &[]) >= 1.0);
+    assert_eq!(
+        m.sum(
+            "smsgate_outbound_deliveries_total",
+            &[("kind", "callback"), ("outcome", "delivered")]
+        ),
+        0.0
+    );
+    d.stop().await;
+}
