@@ -245,6 +245,7 @@ struct Inner {
     route_latency: Histo,
     route_last_sent: Family<RouteLabels, FloatGauge>,
     cms_errors: Family<CmsLabels, Counter>,
+    cmgs_latency: Family<ModemLabels, Histogram, fn() -> Histogram>,
     reports: Family<ReportLabels, Counter>,
     provider_cost: Family<ProviderLabels, FloatCounter>,
     modem_up: Family<ModemLabels, Gauge>,
@@ -336,6 +337,14 @@ impl Metrics {
             "modem_cms_errors",
             "+CMS ERROR answers from a modem, by code",
             cms_errors.clone(),
+        );
+        let cmgs_latency: Family<ModemLabels, Histogram, fn() -> Histogram> =
+            Family::new_with_constructor(send_histogram);
+        registry.register_with_unit(
+            "modem_cmgs_duration",
+            "Time of one AT+CMGS exchange (one segment), answered or refused",
+            Unit::Seconds,
+            cmgs_latency.clone(),
         );
         let reports = Family::<ReportLabels, Counter>::default();
         registry.register(
@@ -490,6 +499,7 @@ impl Metrics {
             route_latency,
             route_last_sent,
             cms_errors,
+            cmgs_latency,
             reports,
             provider_cost,
             modem_up,
@@ -550,6 +560,9 @@ impl Metrics {
             }
             match kind {
                 RouteKind::Modem => {
+                    drop(inner.cmgs_latency.get_or_create(&ModemLabels {
+                        modem: name.clone(),
+                    }));
                     for status in ["delivered", "undelivered", "failed"] {
                         drop(inner.reports.get_or_create(&ReportLabels {
                             route: name.clone(),
@@ -635,16 +648,8 @@ impl Metrics {
         }
     }
 
-    /// `route` failed a send after `took`: `class` is the error class, `detail` its message
-    /// (a `+CMS ERROR` code in it is counted by code).
-    pub fn route_failed(
-        &self,
-        route: &str,
-        kind: RouteKind,
-        class: &str,
-        detail: &str,
-        took: Duration,
-    ) {
+    /// `route` failed a send after `took`: `class` is the error class.
+    pub fn route_failed(&self, route: &str, kind: RouteKind, class: &str, took: Duration) {
         let labels = route_labels(route, kind);
         self.0
             .route_latency
@@ -658,16 +663,26 @@ impl Metrics {
                 class: class.to_string(),
             })
             .inc();
-        if kind == RouteKind::Modem {
-            if let Some(code) = cms_error_code(detail) {
-                self.0
-                    .cms_errors
-                    .get_or_create(&CmsLabels {
-                        modem: route.to_string(),
-                        code: code.to_string(),
-                    })
-                    .inc();
-            }
+    }
+
+    /// One `AT+CMGS` exchange of `modem` took `took`; `cms` is `Some` when it was answered
+    /// with `+CMS ERROR` (`Some(None)`: a code given as text this crate does not know).
+    pub fn modem_cmgs(&self, modem: &str, took: Duration, cms: Option<Option<u16>>) {
+        let labels = ModemLabels {
+            modem: modem.to_string(),
+        };
+        self.0
+            .cmgs_latency
+            .get_or_create(&labels)
+            .observe(took.as_secs_f64());
+        if let Some(code) = cms {
+            self.0
+                .cms_errors
+                .get_or_create(&CmsLabels {
+                    modem: modem.to_string(),
+                    code: code.map_or_else(|| "unknown".to_string(), |c| c.to_string()),
+                })
+                .inc();
         }
     }
 
@@ -825,18 +840,6 @@ fn unix_seconds(t: SystemTime) -> f64 {
         .unwrap_or(0.0)
 }
 
-/// The code of a `+CMS ERROR: <n>` in a route's error message.
-fn cms_error_code(detail: &str) -> Option<u16> {
-    let at = detail.find("CMS ERROR")?;
-    let rest = detail.get(at + "CMS ERROR".len()..)?;
-    let digits: String = rest
-        .trim_start_matches([':', ' '])
-        .chars()
-        .take_while(char::is_ascii_digit)
-        .collect();
-    digits.parse().ok()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -862,9 +865,10 @@ mod tests {
             "sim0",
             RouteKind::Modem,
             "retry_here",
-            "+CMS ERROR: 500",
             Duration::from_millis(10),
         );
+        m.modem_cmgs("sim0", Duration::from_millis(10), Some(Some(500)));
+        m.modem_cmgs("sim0", Duration::from_millis(10), None);
         let text = m.encode(&LiveState::default());
         assert_eq!(
             value(
@@ -890,6 +894,13 @@ mod tests {
                 r#"smsgate_modem_cms_errors_total{modem="sim0",code="500"}"#
             ),
             Some(1.0)
+        );
+        assert_eq!(
+            value(
+                &text,
+                r#"smsgate_modem_cmgs_duration_seconds_count{modem="sim0"}"#
+            ),
+            Some(2.0)
         );
         assert!(text.contains("smsgate_build_info{version="), "{text}");
         assert!(text.ends_with("# EOF\n"), "{text}");
@@ -936,13 +947,5 @@ mod tests {
         assert_eq!(value(&text, "smsgate_queue_oldest_age_seconds"), Some(2.5));
         let text = m.encode(&LiveState::default());
         assert!(!text.contains(r#"modem="sim0""#), "{text}");
-    }
-
-    #[test]
-    fn cms_codes_are_read_from_error_messages() {
-        assert_eq!(cms_error_code("+CMS ERROR: 42"), Some(42));
-        assert_eq!(cms_error_code("send failed: CMS ERROR 330 (x)"), Some(330));
-        assert_eq!(cms_error_code("+CME ERROR: 10"), None);
-        assert_eq!(cms_error_code("CMS ERROR: unknown"), None);
     }
 }

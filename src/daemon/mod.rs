@@ -206,7 +206,7 @@ impl Daemon {
         // One set of metrics per daemon, shared by the dispatcher, the service and HTTP.
         let metrics = crate::metrics::Metrics::new();
         let (events_tx, events_rx) = mpsc::channel::<ModemEvent>(1024);
-        let (modems, simulator) = start_modems(config, events_tx)?;
+        let (modems, simulator) = start_modems(config, events_tx, &metrics)?;
         let modem_routes: Vec<Arc<dyn Route>> =
             modems.iter().map(|m| m.clone() as Arc<dyn Route>).collect();
         let providers = crate::providers::build(&config.providers)?;
@@ -512,6 +512,7 @@ impl Daemon {
 fn start_modems(
     config: &Config,
     events: mpsc::Sender<ModemEvent>,
+    metrics: &crate::metrics::Metrics,
 ) -> Result<(Vec<Arc<ModemRoute>>, Option<SimNetwork>), DaemonError> {
     // Messages and status reports: the inbox stores inbound messages (and acks them only
     // once committed), the report consumer the reports.
@@ -538,6 +539,7 @@ fn start_modems(
             .map(|i| {
                 let mut modem_config = ModemConfig::new(format!("sim{i}"));
                 modem_config.receive = receive;
+                modem_config.metrics = metrics.clone();
                 let net = network.clone();
                 let connector = FnConnector(
                     format!("simulator modem {i} ({})", network.msisdn(i)),
@@ -571,6 +573,7 @@ fn start_modems(
         };
         let mut modem_config = ModemConfig::new(entry.name.clone());
         modem_config.receive = receive;
+        modem_config.metrics = metrics.clone();
         modem_config.init.pin = entry.pin.as_ref().map(|p| p.expose().to_string());
         if let Some(cnmi) = &entry.cnmi {
             modem_config.init.cnmi = cnmi.clone();

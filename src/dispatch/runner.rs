@@ -552,7 +552,7 @@ async fn send_one(
                 .ok()
                 .and_then(|v| v.as_str().map(str::to_string))
                 .unwrap_or_default();
-            metrics.route_failed(route.name(), kind, &class_name, &e.message, took);
+            metrics.route_failed(route.name(), kind, &class_name, took);
             let attempt = message.attempts + 1;
             // Some segments of an OTP already went out: sending it again would deliver a
             // second, different-looking message. Treat it like an unanswered send.

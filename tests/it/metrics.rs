@@ -372,6 +372,11 @@ async fn metrics_move_as_messages_are_sent_fail_and_are_delivered() {
         after.sum("smsgate_route_send_duration_seconds_count", &[]),
         4.0
     );
+    // One +CMGS per segment: three answered, one refused.
+    assert_eq!(
+        after.sum("smsgate_modem_cmgs_duration_seconds_count", &[]),
+        4.0
+    );
     assert_eq!(
         after.sum("smsgate_delivery_reports_total", &[("status", "delivered")]),
         2.0
