@@ -240,10 +240,18 @@ impl Runner {
             }
         }
         match self.store.expire_due(now).await {
-            Ok(ids) if !ids.is_empty() => info!(
-                count = ids.len(),
-                "messages expired before they could be sent"
-            ),
+            Ok(ids) if !ids.is_empty() => {
+                info!(
+                    count = ids.len(),
+                    "messages expired before they could be sent"
+                );
+                // The store answers with ids only: their type is not at hand here.
+                for _ in &ids {
+                    self.settings
+                        .metrics
+                        .message_finished("expired", None, "unknown");
+                }
+            }
             Ok(_) => {}
             Err(e) => warn!("expiring due messages failed: {e}"),
         }
