@@ -12,6 +12,7 @@ pub mod dispatch;
 pub mod http;
 pub mod inbound;
 pub mod message;
+pub mod metrics;
 pub mod modem;
 pub mod otp;
 pub mod pdu;

@@ -25,7 +25,7 @@ pub struct CreateArgs {
     /// Who holds the key (letters, digits, '_', '-', '.'), unique in the config.
     #[arg(value_parser = key_name)]
     name: String,
-    /// What the key may do: send, otp, read, admin (admin implies all), comma-separated.
+    /// What the key may do: send, otp, read, metrics, admin (admin implies all), comma-separated.
     #[arg(long, value_delimiter = ',', required = true, num_args = 1..)]
     scopes: Vec<Scope>,
 }

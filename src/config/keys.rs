@@ -19,11 +19,19 @@ pub enum Scope {
     Read,
     /// Everything, including configuration-like operations; implies every other scope.
     Admin,
+    /// Scrape `GET /metrics` (a Prometheus server's key, nothing else).
+    Metrics,
 }
 
 impl Scope {
     /// Every scope.
-    pub const ALL: [Scope; 4] = [Self::Send, Self::Otp, Self::Read, Self::Admin];
+    pub const ALL: [Scope; 5] = [
+        Self::Send,
+        Self::Otp,
+        Self::Read,
+        Self::Admin,
+        Self::Metrics,
+    ];
 
     /// The name used in TOML and on the command line.
     pub fn as_str(self) -> &'static str {
@@ -32,6 +40,7 @@ impl Scope {
             Self::Otp => "otp",
             Self::Read => "read",
             Self::Admin => "admin",
+            Self::Metrics => "metrics",
         }
     }
 
@@ -50,8 +59,9 @@ impl fmt::Display for Scope {
 impl FromStr for Scope {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, String> {
-        Self::parse(s.trim())
-            .ok_or_else(|| format!("unknown scope {s:?}: expected send, otp, read or admin"))
+        Self::parse(s.trim()).ok_or_else(|| {
+            format!("unknown scope {s:?}: expected send, otp, read, admin or metrics")
+        })
     }
 }
 
@@ -229,6 +239,6 @@ mod tests {
         assert!("write"
             .parse::<Scope>()
             .unwrap_err()
-            .contains("send, otp, read or admin"));
+            .contains("send, otp, read, admin or metrics"));
     }
 }

@@ -21,6 +21,7 @@ mod env;
 mod inbox;
 mod keys;
 mod log;
+mod metrics;
 mod otp;
 mod provider_env;
 mod providers;
@@ -42,6 +43,7 @@ pub use conversations::ConversationsConfig;
 pub use inbox::{InboxConfig, OptoutConfig, DEFAULT_START_KEYWORDS, DEFAULT_STOP_KEYWORDS};
 pub use keys::{generate_api_key, sha256_hex, ApiKey, Scope};
 pub use log::{LogConfig, LogFormat};
+pub use metrics::MetricsConfig;
 pub use otp::{LimitsConfig, OtpConfig, MIN_SECRET_LEN};
 pub use provider_env::{DEFAULT_FROM_VARIABLE, PROVIDER_ENV_VARIABLES};
 pub use providers::{
@@ -100,6 +102,8 @@ pub struct Config {
     pub log: LogConfig,
     /// `[retention]`: how long texts and events are kept.
     pub retention: RetentionConfig,
+    /// `[metrics]`: Prometheus scraping.
+    pub metrics: MetricsConfig,
     /// `[webhooks]`: where webhook subscriptions may deliver, and their retries.
     pub webhooks: WebhooksConfig,
     /// `[keywords]`: keywords with a configured answer (HELP).
@@ -568,6 +572,7 @@ impl Default for Config {
             conversations: ConversationsConfig::default(),
             log: LogConfig::default(),
             retention: RetentionConfig::default(),
+            metrics: MetricsConfig::default(),
             webhooks: WebhooksConfig::default(),
             keywords: KeywordsConfig::default(),
             auto_reply: Vec::new(),

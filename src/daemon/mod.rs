@@ -232,8 +232,10 @@ impl Daemon {
             Err(source) => return Err(DaemonError::Store { path, source }),
         }
 
+        // One set of metrics per daemon, shared by the dispatcher, the service and HTTP.
+        let metrics = crate::metrics::Metrics::new();
         let (events_tx, events_rx) = mpsc::channel::<ModemEvent>(1024);
-        let (modems, simulator) = start_modems(config, events_tx)?;
+        let (modems, simulator) = start_modems(config, events_tx, &metrics)?;
         let modem_routes: Vec<Arc<dyn Route>> =
             modems.iter().map(|m| m.clone() as Arc<dyn Route>).collect();
         let providers = crate::providers::build(&config.providers)?;
@@ -255,6 +257,16 @@ impl Daemon {
             .collect();
 
         let cancel = CancellationToken::new();
+        let prepared: Vec<(String, crate::metrics::RouteKind)> = modem_routes
+            .iter()
+            .map(|r| (r.name().to_string(), crate::metrics::RouteKind::Modem))
+            .chain(
+                providers
+                    .iter()
+                    .map(|p| (p.name().to_string(), crate::metrics::RouteKind::Provider)),
+            )
+            .collect();
+        metrics.prepare(&prepared);
         let d = &config.dispatch;
         let settings = DispatchSettings {
             strategy: d.strategy,
@@ -270,6 +282,7 @@ impl Daemon {
             // A message no route could take right now is offered again after one poll.
             no_route_delay: Duration::from_millis(d.poll_interval_ms),
             routing: dispatch::RoutingPolicy::from_config(&config.routing),
+            metrics: metrics.clone(),
         };
         let (dispatcher, dispatcher_task) = Dispatcher::spawn(
             store.clone(),
@@ -285,12 +298,16 @@ impl Daemon {
         // Every task the daemon starts is tracked, so `stop` can wait for them to end.
         let tasks = TaskTracker::new();
         tasks.spawn(crate::inbound::split_events(
-            events_rx, reports_tx, inbound_tx,
+            events_rx,
+            reports_tx,
+            inbound_tx,
+            metrics.clone(),
         ));
         let reports_task = tasks.spawn(crate::inbound::reports::consume(
             store.clone(),
             reports_rx,
             window,
+            metrics.clone(),
         ));
         let lookup = modems.clone();
         let replies_wake = Arc::new(tokio::sync::Notify::new());
@@ -333,6 +350,7 @@ impl Daemon {
                 concurrency: config.callbacks.concurrency,
                 per_host: config.callbacks.per_host,
                 policy: config.callbacks.url_policy(),
+                metrics: metrics.clone(),
                 ..crate::webhooks::WebhookSettings::default()
             },
             cancel.child_token(),
@@ -349,6 +367,7 @@ impl Daemon {
                 concurrency: config.callbacks.concurrency,
                 per_host: config.callbacks.per_host,
                 policy: w.url_policy(&config.callbacks),
+                metrics: metrics.clone(),
                 ..Default::default()
             },
             cancel.child_token(),
@@ -384,7 +403,8 @@ impl Daemon {
                 start_keywords: config.optout.start_keywords.clone(),
                 auto_reply_rules: config.auto_reply.clone(),
             },
-        );
+        )
+        .with_metrics(metrics);
         auto_reply::spawn(
             config,
             replies_store,
@@ -427,6 +447,7 @@ impl Daemon {
                 provider_callbacks: http::provider_callbacks::CallbackSettings::from_config(
                     &config.providers,
                 ),
+                metrics_public: config.metrics.public,
             },
             twilio_public_url: config
                 .twilio_compat
@@ -526,6 +547,7 @@ impl Daemon {
 fn start_modems(
     config: &Config,
     events: mpsc::Sender<ModemEvent>,
+    metrics: &crate::metrics::Metrics,
 ) -> Result<(Vec<Arc<ModemRoute>>, Option<SimNetwork>), DaemonError> {
     // Messages and status reports: the inbox stores inbound messages (and acks them only
     // once committed), the report consumer the reports.
@@ -552,6 +574,7 @@ fn start_modems(
             .map(|i| {
                 let mut modem_config = ModemConfig::new(format!("sim{i}"));
                 modem_config.receive = receive;
+                modem_config.metrics = metrics.clone();
                 let net = network.clone();
                 let connector = FnConnector(
                     format!("simulator modem {i} ({})", network.msisdn(i)),
@@ -585,6 +608,7 @@ fn start_modems(
         };
         let mut modem_config = ModemConfig::new(entry.name.clone());
         modem_config.receive = receive;
+        modem_config.metrics = metrics.clone();
         modem_config.init.pin = entry.pin.as_ref().map(|p| p.expose().to_string());
         if let Some(cnmi) = &entry.cnmi {
             modem_config.init.cnmi = cnmi.clone();

@@ -20,6 +20,7 @@ use super::retry::{Decision, RetryPolicy};
 use super::routing::{self, RoutedMessage, Routing, RoutingPolicy};
 use crate::config::RouteGroup;
 use crate::message::{now_millis, InFlightPolicy, MessageId, Millis, SmsType};
+use crate::metrics::{Metrics, RouteKind};
 use crate::route::{OutboundMessage, Route, RouteSnapshot};
 use crate::store::{Leased, Store};
 use std::collections::{HashMap, HashSet};
@@ -48,6 +49,8 @@ pub struct DispatchSettings {
     pub no_route_delay: Duration,
     /// Which group of routes (modems, providers) a message may use, and when it falls back.
     pub routing: RoutingPolicy,
+    /// Where sends, failures and final statuses are counted.
+    pub metrics: Metrics,
 }
 
 impl Default for DispatchSettings {
@@ -60,6 +63,7 @@ impl Default for DispatchSettings {
             in_flight: default_in_flight,
             no_route_delay: Duration::from_secs(1),
             routing: RoutingPolicy::default(),
+            metrics: Metrics::default(),
         }
     }
 }
@@ -236,10 +240,18 @@ impl Runner {
             }
         }
         match self.store.expire_due(now).await {
-            Ok(ids) if !ids.is_empty() => info!(
-                count = ids.len(),
-                "messages expired before they could be sent"
-            ),
+            Ok(ids) if !ids.is_empty() => {
+                info!(
+                    count = ids.len(),
+                    "messages expired before they could be sent"
+                );
+                // The store answers with ids only: their type is not at hand here.
+                for _ in &ids {
+                    self.settings
+                        .metrics
+                        .message_finished("expired", None, "unknown");
+                }
+            }
             Ok(_) => {}
             Err(e) => warn!("expiring due messages failed: {e}"),
         }
@@ -405,6 +417,9 @@ impl Runner {
                     self.store.record_expired(message.id, now).await,
                     "recording expiry",
                 );
+                self.settings
+                    .metrics
+                    .message_finished("expired", None, message.sms_type.as_str());
                 return Assigned::Done;
             }
             Placement::Route(index) => index,
@@ -419,6 +434,9 @@ impl Runner {
                         .await,
                     "failing",
                 );
+                self.settings
+                    .metrics
+                    .message_finished("failed", None, message.sms_type.as_str());
                 return Assigned::Done;
             }
             Placement::Unroutable => return self.no_route(&message, now, snapshots).await,
@@ -436,11 +454,16 @@ impl Runner {
         self.in_flight.insert(message.id);
         let store = self.store.clone();
         let retry = self.settings.retry;
+        let metrics = self.settings.metrics.clone();
+        let kind = match self.groups.get(index) {
+            Some(RouteGroup::Provider(_)) => RouteKind::Provider,
+            _ => RouteKind::Modem,
+        };
         let id = message.id;
         let span = tracing::info_span!("send", message = %message.id, route = route.name());
         sends.spawn(
             async move {
-                send_one(store, route, message, retry).await;
+                send_one(store, route, message, retry, (metrics, kind)).await;
                 (index, id)
             }
             .instrument(span),
@@ -475,6 +498,9 @@ impl Runner {
                         .await,
                     "failing",
                 );
+                self.settings
+                    .metrics
+                    .message_finished("failed", None, message.sms_type.as_str());
                 Assigned::Done
             }
             None => {
@@ -490,7 +516,13 @@ impl Runner {
     }
 }
 
-async fn send_one(store: Store, route: Arc<dyn Route>, message: Leased, retry: RetryPolicy) {
+async fn send_one(
+    store: Store,
+    route: Arc<dyn Route>,
+    message: Leased,
+    retry: RetryPolicy,
+    (metrics, kind): (Metrics, RouteKind),
+) {
     let outbound = OutboundMessage {
         id: message.id,
         recipient: message.recipient.clone(),
@@ -504,11 +536,18 @@ async fn send_one(store: Store, route: Arc<dyn Route>, message: Leased, retry: R
         attempt = message.attempts + 1,
         "sending"
     );
+    metrics.route_attempt(route.name(), kind);
+    let started = std::time::Instant::now();
     let result = route.send(&outbound).await;
+    let took = started.elapsed();
     let now = now_millis();
+    let sms_type = message.sms_type.as_str();
     match result {
         Ok(receipts) => {
             debug!(segments = receipts.len(), "sent");
+            let cost = receipts.iter().filter_map(|r| r.cost).reduce(|a, b| a + b);
+            metrics.route_sent(route.name(), kind, receipts.len(), took, cost);
+            metrics.message_finished("sent", Some(route.name()), sms_type);
             log_store(
                 store
                     .record_sent(message.id, route.name(), receipts, now)
@@ -517,6 +556,11 @@ async fn send_one(store: Store, route: Arc<dyn Route>, message: Leased, retry: R
             );
         }
         Err(e) => {
+            let class_name = serde_json::to_value(e.class)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_string))
+                .unwrap_or_default();
+            metrics.route_failed(route.name(), kind, &class_name, took);
             let attempt = message.attempts + 1;
             // Some segments of an OTP already went out: sending it again would deliver a
             // second, different-looking message. Treat it like an unanswered send.
@@ -542,6 +586,7 @@ async fn send_one(store: Store, route: Arc<dyn Route>, message: Leased, retry: R
                             .await,
                         "failing",
                     );
+                    metrics.message_finished("failed", Some(route.name()), sms_type);
                 }
                 Decision::SentUnknown(note) => {
                     warn!(%note, "no answer; not sent again");
@@ -557,6 +602,7 @@ async fn send_one(store: Store, route: Arc<dyn Route>, message: Leased, retry: R
                         store.record_expired(message.id, now).await,
                         "recording expiry",
                     );
+                    metrics.message_finished("expired", Some(route.name()), sms_type);
                 }
                 Decision::Retry { at, .. } => {
                     debug!(error = %e, retry_in_ms = at - now, "will retry");

@@ -58,6 +58,7 @@ fn scope_name(scope: Scope) -> &'static str {
         Scope::Otp => "otp",
         Scope::Read => "read",
         Scope::Admin => "admin",
+        Scope::Metrics => "metrics",
     }
 }
 

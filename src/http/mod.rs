@@ -13,6 +13,7 @@ mod dto;
 pub mod error;
 pub mod guard;
 mod inbound;
+mod metrics;
 pub mod openapi;
 mod optouts;
 mod otp;
@@ -66,6 +67,8 @@ pub struct HttpSettings {
     /// `[providers]`: the providers whose status callbacks are served, and the public URL
     /// their signatures cover (nothing configured: their paths are 404).
     pub provider_callbacks: provider_callbacks::CallbackSettings,
+    /// `[metrics] public`: `/metrics` is served without a key.
+    pub metrics_public: bool,
 }
 
 impl Default for HttpSettings {
@@ -78,6 +81,7 @@ impl Default for HttpSettings {
             api_keys: Vec::new(),
             twilio_compat: None,
             provider_callbacks: provider_callbacks::CallbackSettings::default(),
+            metrics_public: false,
         }
     }
 }
@@ -87,6 +91,7 @@ pub type App = Router;
 
 /// The whole API.
 pub fn router(state: AppState, settings: &HttpSettings) -> Router {
+    let counted = state.service.metrics().clone();
     let auth = auth::Auth::new(settings.api_keys.clone());
     // Twilio's routes have their own (Basic) auth, so they sit outside the API-key groups.
     let twilio = match &settings.twilio_compat {
@@ -131,9 +136,10 @@ pub fn router(state: AppState, settings: &HttpSettings) -> Router {
             system::admin_router()
                 .merge(webhooks::admin_router())
                 .merge(auto_replies::router()),
-            auth,
+            auth.clone(),
             Scope::Admin,
         ))
+        .merge(metrics::router(auth.clone(), settings.metrics_public))
         .merge(system::probe_router())
         .merge(openapi::router())
         .fallback(|| async { ApiError::not_found("no such endpoint") })
@@ -164,8 +170,10 @@ pub fn router(state: AppState, settings: &HttpSettings) -> Router {
         Some(cors) => api.layer(cors),
         None => api,
     };
-    // Outermost: whatever answered with an error, the client gets the JSON shape.
+    // Outermost: whatever answered with an error, the client gets the JSON shape; then
+    // every request is counted with the status the client got.
     api.layer(from_fn(guard::json_errors))
+        .layer(from_fn_with_state(counted, metrics::count_requests))
 }
 
 /// The CORS layer for the configured origins (none: no CORS headers at all). `"*"` allows

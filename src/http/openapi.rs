@@ -452,6 +452,12 @@ pub const ROUTES: &[RouteDoc] = &[
         "Readiness: the store answers and a route is ready",
     ),
     route("GET", "/api/openapi.json", Open, "This document"),
+    route(
+        "GET",
+        "/metrics",
+        Scope("metrics"),
+        "Prometheus metrics (OpenMetrics text; no key with [metrics] public)",
+    ),
 ];
 
 fn method_of(name: &str) -> Option<HttpMethod> {

@@ -25,10 +25,14 @@ pub async fn split_events(
     mut events: mpsc::Receiver<ModemEvent>,
     reports: mpsc::Sender<ModemEvent>,
     inbound: mpsc::Sender<ModemEvent>,
+    metrics: crate::metrics::Metrics,
 ) {
     while let Some(event) = events.recv().await {
         let to = match event {
-            ModemEvent::Received { .. } => &inbound,
+            ModemEvent::Received { .. } => {
+                metrics.inbound_received();
+                &inbound
+            }
             ModemEvent::StatusReport { .. } | ModemEvent::Undecodable { .. } => &reports,
         };
         if to.send(event).await.is_err() {

@@ -15,7 +15,12 @@ use tokio::sync::mpsc;
 use tracing::{debug, warn};
 
 /// Consumes modem events until the channel closes.
-pub async fn consume(store: Store, mut events: mpsc::Receiver<ModemEvent>, window: Duration) {
+pub async fn consume(
+    store: Store,
+    mut events: mpsc::Receiver<ModemEvent>,
+    window: Duration,
+    metrics: crate::metrics::Metrics,
+) {
     while let Some(event) = events.recv().await {
         match event {
             ModemEvent::StatusReport {
@@ -39,6 +44,7 @@ pub async fn consume(store: Store, mut events: mpsc::Receiver<ModemEvent>, windo
                 match result {
                     Ok(Some((id, status))) => {
                         debug!(message = %id, %status, "status report");
+                        metrics.delivery_report(&modem, status.as_str());
                         ack.done();
                     }
                     Ok(None) => {

@@ -103,6 +103,8 @@ pub struct ModemConfig {
     pub reset_wait: Duration,
     /// What the actor takes off the modem.
     pub receive: ReceivePolicy,
+    /// Where `+CMGS` latency and `+CMS ERROR` codes are counted.
+    pub metrics: crate::metrics::Metrics,
 }
 
 impl ModemConfig {
@@ -118,6 +120,7 @@ impl ModemConfig {
             sim_recheck: Duration::from_secs(300),
             reset_wait: Duration::from_secs(15),
             receive: ReceivePolicy::All,
+            metrics: crate::metrics::Metrics::default(),
         }
     }
 }
@@ -158,6 +161,8 @@ struct Shared {
     send_lock: tokio::sync::Mutex<()>,
     /// A send found the modem broken: the session should recover it.
     broken: tokio::sync::Notify,
+    /// The daemon's metrics.
+    metrics: crate::metrics::Metrics,
 }
 
 impl Shared {
@@ -213,6 +218,7 @@ impl Modem {
             status,
             send_lock: tokio::sync::Mutex::new(()),
             broken: tokio::sync::Notify::new(),
+            metrics: config.metrics.clone(),
         });
         let cancel = CancellationToken::new();
         let supervisor = Supervisor {
@@ -284,7 +290,16 @@ impl Modem {
                     }
                 };
                 let command = format!("AT+CMGS={}", pdu.tpdu_length);
-                match client.command_with_body(&command, &pdu.hex).await {
+                let started = std::time::Instant::now();
+                let answer = client.command_with_body(&command, &pdu.hex).await;
+                let cms = match &answer {
+                    Err(AtError::Cms(code)) => Some(code.number()),
+                    _ => None,
+                };
+                self.shared
+                    .metrics
+                    .modem_cmgs(&self.shared.name, started.elapsed(), cms);
+                match answer {
                     Ok(response) => {
                         let mr = response
                             .info("+CMGS")

@@ -9,8 +9,8 @@
 //! bounded in length before it is stored; logs carry ids and status names only.
 
 use super::{Service, ServiceError};
-use crate::message::{MessageId, Millis};
-use crate::store::provider_status::{ProviderOutcome, ProviderStatus, Recorded};
+use crate::message::{MessageId, MessageStatus, Millis};
+use crate::store::provider_status::{ProviderOutcome, ProviderStatus, Recorded, Verdict};
 use crate::store::StoreError;
 
 /// Who sent a callback.
@@ -198,6 +198,15 @@ impl Service {
             after = %recorded.status,
             "provider status callback"
         );
+        // A final verdict the callback applied counts like a modem's status report.
+        let final_status = matches!(
+            recorded.status,
+            MessageStatus::Delivered | MessageStatus::Undelivered | MessageStatus::Failed
+        );
+        if recorded.verdict == Verdict::Applied && final_status {
+            self.metrics()
+                .delivery_report(&provider, recorded.status.as_str());
+        }
         Ok(recorded)
     }
 }

@@ -41,6 +41,7 @@ pub use provider_inbound::{
 pub use webhooks::{CreatedSubscription, NewWebhook};
 
 mod limits;
+mod metrics;
 mod otp;
 mod phone;
 mod twofa;
@@ -393,6 +394,7 @@ pub struct Service {
     routes: Vec<Arc<dyn Route>>,
     settings: ServiceSettings,
     guards: Arc<Guards>,
+    metrics: crate::metrics::Metrics,
 }
 
 /// A modem as `GET /api/modems` shows it.
@@ -422,7 +424,19 @@ impl Service {
             routes,
             settings,
             guards,
+            metrics: crate::metrics::Metrics::default(),
         }
+    }
+
+    /// The same façade counting into `metrics` (the daemon's, shared with the dispatcher).
+    pub fn with_metrics(mut self, metrics: crate::metrics::Metrics) -> Self {
+        self.metrics = metrics;
+        self
+    }
+
+    /// Where this façade counts events.
+    pub fn metrics(&self) -> &crate::metrics::Metrics {
+        &self.metrics
     }
 
     /// The service's time.
@@ -508,6 +522,9 @@ impl Service {
                 })
                 .collect()
         } else {
+            for _ in &accepted.ids {
+                self.metrics.message_accepted(request.sms_type.as_str());
+            }
             let status = match request.schedule_at {
                 Some(at) if at > now => MessageStatus::Scheduled,
                 _ => MessageStatus::Queued,
@@ -795,7 +812,8 @@ impl Service {
 
     /// Cancels a message that has not been sent yet.
     pub async fn cancel(&self, id: MessageId) -> Result<MessageStatus, ServiceError> {
-        self.store
+        let status = self
+            .store
             .cancel(id, self.now())
             .await
             .map_err(|e| match e {
@@ -804,7 +822,14 @@ impl Service {
                     ServiceError::Conflict(format!("message {id} is already being sent or done"))
                 }
                 other => other.into(),
-            })
+            })?;
+        // A cancelled message never had a route; its type is one indexed read away.
+        let sms_type = self
+            .message(id)
+            .await
+            .map_or("unknown", |m| m.summary.sms_type.as_str());
+        self.metrics.message_finished("cancelled", None, sms_type);
+        Ok(status)
     }
 
     /// A batch's progress.

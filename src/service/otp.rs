@@ -282,6 +282,7 @@ impl Service {
             .otp_activate(&session_id, message_id, now)
             .await?;
         self.cancel_stale_codes(superseded).await;
+        self.metrics().otp_generated();
         tracing::info!(session = %session_id, message = %message_id, to = %mask_phone(phone), purpose = %spec.purpose, "OTP sent");
         Ok(OtpIssued {
             session_id,
@@ -448,6 +449,13 @@ impl Service {
             Attempt::NotActive(OtpStatus::Superseded) => OtpVerdict::invalid("superseded", 0, id),
             Attempt::NotActive(_) => OtpVerdict::invalid("no_active_code", 0, id),
         };
+        self.metrics().otp_checked(match verdict.reason {
+            None => "verified",
+            Some("locked") => "locked",
+            // The last allowed attempt failed: the code is locked now.
+            Some("invalid_code") if verdict.attempts_left == 0 => "locked",
+            Some(_) => "failed",
+        });
         tracing::info!(session = %session.id, valid = verdict.valid, reason = verdict.reason.unwrap_or("-"), "OTP checked");
         Ok(verdict)
     }

@@ -188,6 +188,9 @@ impl Service {
             .receive_provider_inbound(inbound, Arc::new(rules), self.now())
             .await?;
         let provider = message.provider;
+        if !receipt.duplicate {
+            self.metrics().inbound_received();
+        }
         if receipt.duplicate {
             info!(%provider, id = %id, from = %masked, "inbound message from a provider already stored; ignored");
             return Ok(ProviderInboundOutcome::Duplicate);

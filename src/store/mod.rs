@@ -49,6 +49,7 @@ pub mod backup;
 pub mod conversations;
 pub mod events;
 mod files;
+mod gauges;
 pub mod inbox;
 pub mod optouts;
 pub mod otp;
@@ -68,6 +69,7 @@ pub mod types;
 pub mod webhooks;
 mod writer;
 
+pub use gauges::Backlog;
 pub use types::{
     Accepted, AcceptedRow, BatchSummary, DueMessage, Durability, Event, Leased, ListFilter,
     MessageDetail, MessageSummary, NewBatch, NewMessage, OutboundSegment, Recovered, SegmentDetail,

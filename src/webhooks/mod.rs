@@ -68,6 +68,8 @@ pub struct WebhookSettings {
     pub policy: UrlPolicy,
     /// `[twilio_compat]`: signs Twilio-shaped callbacks (none: they fail and are retried).
     pub twilio: Option<TwilioSigning>,
+    /// Where delivered and failed callbacks are counted.
+    pub metrics: crate::metrics::Metrics,
 }
 
 /// The account Twilio-shaped callbacks name and the token they are signed with.
@@ -100,6 +102,7 @@ impl Default for WebhookSettings {
             per_host: 4,
             policy: UrlPolicy::default(),
             twilio: None,
+            metrics: crate::metrics::Metrics::default(),
         }
     }
 }
@@ -373,6 +376,9 @@ impl Deliverer {
         let recorded = match error {
             None => {
                 debug!(url = %shown, message = %job.message_id, "callback delivered");
+                self.settings
+                    .metrics
+                    .outbound_delivery("callback", "delivered");
                 self.store.webhook_delivered(job.id, now).await
             }
             Some(error) => {
@@ -380,6 +386,10 @@ impl Deliverer {
                 let next = (attempt < self.settings.max_attempts)
                     .then(|| now + backoff(&self.settings, attempt));
                 warn!(url = %shown, message = %job.message_id, attempt, %error, gave_up = next.is_none(), "callback failed");
+                self.settings.metrics.outbound_delivery(
+                    "callback",
+                    if next.is_none() { "gave_up" } else { "failed" },
+                );
                 self.store.webhook_failed(job.id, &error, next, now).await
             }
         };

@@ -58,6 +58,8 @@ pub struct SubscriptionSettings {
     /// How long delivered and given-up deliveries stay in the history (and their events,
     /// which may carry message texts, in the database).
     pub keep_finished: Duration,
+    /// Where delivered and failed deliveries are counted.
+    pub metrics: crate::metrics::Metrics,
 }
 
 impl Default for SubscriptionSettings {
@@ -72,6 +74,7 @@ impl Default for SubscriptionSettings {
             per_host: 4,
             policy: UrlPolicy::default(),
             keep_finished: Duration::from_secs(7 * 86_400),
+            metrics: crate::metrics::Metrics::default(),
         }
     }
 }
@@ -273,6 +276,9 @@ impl Deliverer {
         let attempt = match outcome {
             Ok(status) => {
                 debug!(url = %shown, subscription = %job.subscription_id, event = %job.event_id, "webhook delivered");
+                self.settings
+                    .metrics
+                    .outbound_delivery("webhook", "delivered");
                 Attempt::Delivered { status }
             }
             Err((status, error)) => {
@@ -280,6 +286,10 @@ impl Deliverer {
                 let next = next_attempt(&self.settings, attempts, job.event_created_at, now);
                 warn!(url = %shown, subscription = %job.subscription_id, event = %job.event_id,
                       attempt = attempts, %error, gave_up = next.is_none(), "webhook delivery failed");
+                self.settings.metrics.outbound_delivery(
+                    "webhook",
+                    if next.is_none() { "gave_up" } else { "failed" },
+                );
                 Attempt::Failed {
                     status,
                     error,
