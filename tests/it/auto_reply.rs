@@ -534,3 +534,50 @@ async fn ai_replies_use_the_context_fall_back_on_failures_and_never_log_the_key(
         "a message text reached the log"
     );
 }
+
+/// A message that waited through an outage longer than `[auto_replies] max_age_secs` is not
+/// answered when the worker finally gets to it: an answer hours late is worse than none.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_message_older_than_max_age_is_not_answered() {
+    const FRANK: &str = "+4915199887766";
+    let help = |c: &mut Config| {
+        c.keywords.help_text = Some("Call us".into());
+        c.auto_replies.max_age_secs = 3_600;
+    };
+    let d = start(|c| {
+        help(c);
+        c.auto_replies.enabled = false;
+    })
+    .await;
+    d.sim()
+        .inject_inbound(0, FRANK, "HELP", InboundOptions::default())
+        .unwrap();
+    wait_until("the message pending in the inbox", || {
+        db(&d)
+            .query_row(
+                "SELECT count(*) FROM inbound_messages WHERE sender = ?1 AND reply_state = 'pending'",
+                [FRANK],
+                |r| r.get::<_, i64>(0),
+            )
+            .unwrap()
+            == 1
+    })
+    .await;
+    let dir = d.stop().await;
+    // The outage: the message has been waiting for two hours.
+    rusqlite::Connection::open(dir.path().join("smsgate.db"))
+        .unwrap()
+        .execute(
+            "UPDATE inbound_messages SET received_at = received_at - 7200000 WHERE sender = ?1",
+            [FRANK],
+        )
+        .unwrap();
+    let mut config = super::daemon::test_config(&dir);
+    help(&mut config);
+    config.auto_replies.poll_interval_ms = 50;
+    let d = TestDaemon::start_in(dir, config).await;
+    let decided = notes(&d, FRANK, 1).await;
+    assert_eq!(decided[0].1, "skipped:stale");
+    assert!(sunk(&d, FRANK).is_empty(), "nothing sent");
+    d.stop().await;
+}
