@@ -13,6 +13,7 @@
 //! encodes into at most `max_segments` segments, and consistent dates; what `send` returns
 //! is durable (the store committed it) — that is the 202's promise.
 
+mod analytics;
 mod auto_reply;
 mod bounds;
 mod callbacks;
@@ -22,8 +23,13 @@ mod optouts;
 mod provider_inbound;
 mod webhooks;
 
+pub use crate::store::analytics::Totals;
 pub use crate::store::subscriptions::{
     Delivery as WebhookDelivery, Subscription as WebhookSubscription,
+};
+pub use analytics::{
+    AnalyticsQuery, Bucket, Countries, CountryRow, Dashboard, Latency, RouteRow, Routes, Stats,
+    Timeline,
 };
 pub use auto_reply::{AutoReplyRuleInput, AutoReplyRuleView};
 pub use callbacks::{
@@ -305,6 +311,8 @@ pub struct ServiceSettings {
     pub start_keywords: Vec<String>,
     /// `[[auto_reply]]`: the config's automatic-reply rules (shown read-only).
     pub auto_reply_rules: Vec<crate::config::AutoReplyRuleConfig>,
+    /// `[analytics] currency`: what analytics call their costs.
+    pub currency: String,
 }
 
 /// A source of the current time, injected so tests can move it (expiry, cooldowns, limits).
@@ -356,6 +364,7 @@ impl Default for ServiceSettings {
                 .map(String::from)
                 .to_vec(),
             auto_reply_rules: Vec::new(),
+            currency: "USD".into(),
         }
     }
 }

@@ -26,6 +26,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0011_webhook_retention.sql"),
     include_str!("migrations/0012_provider_inbound.sql"),
     include_str!("migrations/0013_auto_reply.sql"),
+    include_str!("migrations/0014_analytics.sql"),
 ];
 
 /// The schema version this binary writes.
