@@ -337,7 +337,7 @@ impl Service {
     /// `GET /api/analytics/stats`.
     pub async fn analytics_stats(&self, q: &AnalyticsQuery) -> Result<Stats, ServiceError> {
         let range = self.analytics_range(q)?;
-        let cells = self.store.analytics_cells(range.clone()).await?;
+        let cells = self.store.analytics_cells(range.clone(), false).await?;
         Ok(self.stats_of(&range, &cells))
     }
 
@@ -376,7 +376,7 @@ impl Service {
             return Err(invalid("limit", format!("1–{COUNTRIES_MAX}")));
         }
         let range = self.analytics_range(q)?;
-        let cells = self.store.analytics_cells(range.clone()).await?;
+        let cells = self.store.analytics_cells(range.clone(), false).await?;
         Ok(Countries {
             date_from: format_millis(crate::store::analytics::hour_of(range.from)),
             date_to: format_millis(range.to),
@@ -441,7 +441,10 @@ impl Service {
         let interval = interval.unwrap_or("day").trim();
         // Checked before the read so a bad interval costs nothing.
         Self::timeline_of(&range, &[], interval)?;
-        let cells = self.store.analytics_cells(range.clone()).await?;
+        let cells = self
+            .store
+            .analytics_cells(range.clone(), interval == "hour")
+            .await?;
         Self::timeline_of(&range, &cells, interval)
     }
 
@@ -503,12 +506,15 @@ impl Service {
     /// (hourly for two days or less, else daily) from one read.
     pub async fn analytics_dashboard(&self, q: &AnalyticsQuery) -> Result<Dashboard, ServiceError> {
         let range = self.analytics_range(q)?;
-        let cells = self.store.analytics_cells(range.clone()).await?;
         let interval = if range.to - range.from <= 2 * DAY_MS {
             "hour"
         } else {
             "day"
         };
+        let cells = self
+            .store
+            .analytics_cells(range.clone(), interval == "hour")
+            .await?;
         let stats = self.stats_of(&range, &cells);
         Ok(Dashboard {
             by_country: Self::countries_of(&cells, 10),

@@ -125,6 +125,15 @@ pub fn sync(conn: &Connection, id: MessageId, route_hint: Option<&str>) -> Resul
     Ok(())
 }
 
+/// A day in milliseconds.
+pub const DAY_MS: Millis = 24 * HOUR_MS;
+
+/// The start of the UTC day `at` falls in.
+pub fn day_of(at: Millis) -> Millis {
+    at.div_euclid(DAY_MS) * DAY_MS
+}
+
+/// Adds to a key of both rollups (the hour's and the day's).
 #[allow(clippy::too_many_arguments)]
 fn add(
     conn: &Connection,
@@ -137,25 +146,50 @@ fn add(
     segments: i64,
     cost: f64,
 ) -> Result<(), StoreError> {
-    conn.prepare_cached(
-        "INSERT INTO analytics_hourly (hour, route, sms_type, country, status, messages,
-                                       segments, cost)
+    for (table, column, at) in [
+        ("analytics_hourly", "hour", hour),
+        ("analytics_daily", "day", day_of(hour)),
+    ] {
+        add_to(
+            conn, table, column, at, route, sms_type, country, status, messages, segments, cost,
+        )?;
+    }
+    Ok(())
+}
+
+#[allow(clippy::too_many_arguments)]
+fn add_to(
+    conn: &Connection,
+    table: &str,
+    column: &str,
+    hour: Millis,
+    route: &str,
+    sms_type: &str,
+    country: &str,
+    status: &str,
+    messages: i64,
+    segments: i64,
+    cost: f64,
+) -> Result<(), StoreError> {
+    conn.prepare_cached(&format!(
+        "INSERT INTO {table} ({column}, route, sms_type, country, status, messages,
+                              segments, cost)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
-         ON CONFLICT (hour, route, sms_type, country, status) DO UPDATE SET
+         ON CONFLICT ({column}, route, sms_type, country, status) DO UPDATE SET
              messages = messages + excluded.messages,
              segments = segments + excluded.segments,
-             cost = cost + excluded.cost",
-    )?
+             cost = cost + excluded.cost"
+    ))?
     .execute(params![
         hour, route, sms_type, country, status, messages, segments, cost
     ])?;
     if messages < 0 {
         // Keep the table as small as the live keys: a key no message is under goes.
-        conn.prepare_cached(
-            "DELETE FROM analytics_hourly
-             WHERE hour = ?1 AND route = ?2 AND sms_type = ?3 AND country = ?4 AND status = ?5
-               AND messages <= 0",
-        )?
+        conn.prepare_cached(&format!(
+            "DELETE FROM {table}
+             WHERE {column} = ?1 AND route = ?2 AND sms_type = ?3 AND country = ?4
+               AND status = ?5 AND messages <= 0"
+        ))?
         .execute(params![hour, route, sms_type, country, status])?;
     }
     Ok(())
@@ -280,35 +314,98 @@ pub struct Cell {
     pub totals: Totals,
 }
 
-/// The rollup rows of `range` — the one read every aggregate is computed from.
-pub fn cells(conn: &Connection, range: &Range) -> Result<Vec<Cell>, StoreError> {
-    let rows = conn
-        .prepare_cached(
-            "SELECT hour, route, sms_type, country, status, messages, segments, cost
-             FROM analytics_hourly
-             WHERE hour >= ?1 AND hour <= ?2
-               AND (?3 IS NULL OR sms_type = ?3) AND (?4 IS NULL OR route = ?4)
-               AND messages > 0",
-        )?
-        .query_map(
-            params![hour_of(range.from), range.to, range.sms_type, range.route],
-            |r| {
-                Ok(Cell {
-                    hour: r.get(0)?,
-                    route: r.get(1)?,
-                    sms_type: r.get(2)?,
-                    country: r.get(3)?,
-                    status: r.get(4)?,
-                    totals: Totals {
-                        messages: r.get(5)?,
-                        segments: r.get(6)?,
-                        cost: r.get(7)?,
-                    },
-                })
+/// The rollup rows of `range` — the one read every aggregate is computed from. The whole
+/// UTC days of the range come from the daily rollup (one row per key and day), the hours
+/// before and after them from the hourly one; `hourly` reads only the hourly rollup (for
+/// an hourly timeline). A daily row's `hour` is its day's start.
+pub fn cells(conn: &Connection, range: &Range, hourly: bool) -> Result<Vec<Cell>, StoreError> {
+    let first_hour = hour_of(range.from);
+    let last_hour = hour_of(range.to);
+    // Whole days: [days_from, days_to).
+    let days_from = day_of(first_hour + DAY_MS - 1);
+    let days_to = day_of(last_hour + HOUR_MS);
+    let mut out = Vec::new();
+    if hourly || days_from >= days_to {
+        read_cells(
+            conn,
+            "analytics_hourly",
+            "hour",
+            first_hour,
+            last_hour,
+            range,
+            &mut out,
+        )?;
+        return Ok(out);
+    }
+    read_cells(
+        conn,
+        "analytics_daily",
+        "day",
+        days_from,
+        days_to - 1,
+        range,
+        &mut out,
+    )?;
+    if first_hour < days_from {
+        read_cells(
+            conn,
+            "analytics_hourly",
+            "hour",
+            first_hour,
+            days_from - 1,
+            range,
+            &mut out,
+        )?;
+    }
+    if days_to <= last_hour {
+        read_cells(
+            conn,
+            "analytics_hourly",
+            "hour",
+            days_to,
+            last_hour,
+            range,
+            &mut out,
+        )?;
+    }
+    Ok(out)
+}
+
+/// Appends the rows of `table` with `column` in `[from, to]` that pass `range`'s filters.
+fn read_cells(
+    conn: &Connection,
+    table: &str,
+    column: &str,
+    from: Millis,
+    to: Millis,
+    range: &Range,
+    out: &mut Vec<Cell>,
+) -> Result<(), StoreError> {
+    let mut statement = conn.prepare_cached(&format!(
+        "SELECT {column}, route, sms_type, country, status, messages, segments, cost
+         FROM {table}
+         WHERE {column} >= ?1 AND {column} <= ?2
+           AND (?3 IS NULL OR sms_type = ?3) AND (?4 IS NULL OR route = ?4)
+           AND messages > 0"
+    ))?;
+    let rows = statement.query_map(params![from, to, range.sms_type, range.route], |r| {
+        Ok(Cell {
+            hour: r.get(0)?,
+            route: r.get(1)?,
+            sms_type: r.get(2)?,
+            country: r.get(3)?,
+            status: r.get(4)?,
+            totals: Totals {
+                messages: r.get(5)?,
+                segments: r.get(6)?,
+                cost: r.get(7)?,
             },
-        )?
-        .collect::<Result<Vec<_>, _>>()?;
-    Ok(rows)
+        })
+    })?;
+    for row in rows {
+        out.push(row?);
+    }
+    Ok(())
 }
 
 /// Per route: the latency histogram (upper bound ms → sends) and error classes (class →
@@ -365,8 +462,12 @@ pub fn route_health(
 
 impl super::Store {
     /// The rollup rows of `range`.
-    pub async fn analytics_cells(&self, range: Range) -> Result<Vec<Cell>, StoreError> {
-        super::writer::read(&self.reader, move |c| cells(c, &range)).await
+    pub async fn analytics_cells(
+        &self,
+        range: Range,
+        hourly: bool,
+    ) -> Result<Vec<Cell>, StoreError> {
+        super::writer::read(&self.reader, move |c| cells(c, &range, hourly)).await
     }
 
     /// The rollup rows of `range` and the routes' latency and errors, in one read.
@@ -375,7 +476,7 @@ impl super::Store {
         range: Range,
     ) -> Result<(Vec<Cell>, BTreeMap<String, RouteHealth>), StoreError> {
         super::writer::read(&self.reader, move |c| {
-            Ok((cells(c, &range)?, route_health(c, &range)?))
+            Ok((cells(c, &range, false)?, route_health(c, &range)?))
         })
         .await
     }

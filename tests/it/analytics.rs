@@ -276,6 +276,26 @@ async fn timeline_buckets_split_at_midnight_utc_and_include_empty_ones() {
     )
     .await;
     assert_eq!(stats["total"], 2, "{stats}");
+    // Hours before a whole day (hourly rollup) and the day (daily rollup) add up.
+    let (_, stats) = get(
+        &d.app,
+        &format!(
+            "/api/analytics/stats?date_from={}&date_to={second}",
+            format_millis(midnight - 12 * 3_600_000)
+        ),
+    )
+    .await;
+    assert_eq!(stats["total"], 3, "{stats}");
+    // And a whole day with hours after it.
+    let (_, stats) = get(
+        &d.app,
+        &format!(
+            "/api/analytics/stats?date_from={first}&date_to={}",
+            format_millis(midnight + 3_600_000)
+        ),
+    )
+    .await;
+    assert_eq!(stats["total"], 3, "{stats}");
     d.stop().await;
 }
 

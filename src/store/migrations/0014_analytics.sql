@@ -7,6 +7,7 @@
 --   status; `rolled_*` on the message remember the key and cost it is counted under so a
 --   change moves it exactly (store/analytics.rs `sync`, called in the transaction of every
 --   status change and of every recorded cost).
+-- * analytics_daily — the same per UTC day, for the whole days of a range.
 -- * analytics_latency — per hour of sending × route × latency bucket (upper bound, ms):
 --   sends, from the lease to the route's answer. A bounded histogram, not samples.
 -- * analytics_errors — per hour × route × error class: failed attempts.
@@ -25,6 +26,19 @@ CREATE TABLE analytics_hourly (
     segments INTEGER NOT NULL,
     cost     REAL NOT NULL,
     PRIMARY KEY (hour, route, sms_type, country, status)
+) WITHOUT ROWID;
+
+-- The same per UTC day: what ranges of whole days read (30 days are 30 keys, not 720).
+CREATE TABLE analytics_daily (
+    day      INTEGER NOT NULL,
+    route    TEXT NOT NULL,
+    sms_type TEXT NOT NULL,
+    country  TEXT NOT NULL,
+    status   TEXT NOT NULL,
+    messages INTEGER NOT NULL,
+    segments INTEGER NOT NULL,
+    cost     REAL NOT NULL,
+    PRIMARY KEY (day, route, sms_type, country, status)
 ) WITHOUT ROWID;
 
 CREATE TABLE analytics_latency (
@@ -51,3 +65,7 @@ INSERT INTO analytics_hourly (hour, route, sms_type, country, status, messages, 
 SELECT (created_at / 3600000) * 3600000, rolled_route, sms_type, '', status,
        count(*), sum(segments), sum(rolled_cost)
 FROM messages GROUP BY 1, 2, 3, 5;
+INSERT INTO analytics_daily (day, route, sms_type, country, status, messages, segments, cost)
+SELECT (hour / 86400000) * 86400000, route, sms_type, country, status,
+       sum(messages), sum(segments), sum(cost)
+FROM analytics_hourly GROUP BY 1, 2, 3, 4, 5;
