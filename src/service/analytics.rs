@@ -441,10 +441,11 @@ impl Service {
         let interval = interval.unwrap_or("day").trim();
         // Checked before the read so a bad interval costs nothing.
         Self::timeline_of(&range, &[], interval)?;
-        let cells = self
-            .store
-            .analytics_cells(range.clone(), interval == "hour")
-            .await?;
+        let cells = if interval == "hour" {
+            self.store.analytics_hourly_status(range.clone()).await?
+        } else {
+            self.store.analytics_cells(range.clone(), false).await?
+        };
         Self::timeline_of(&range, &cells, interval)
     }
 
