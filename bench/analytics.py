@@ -156,6 +156,9 @@ def fill(db_path, messages, days, seed):
         SELECT (hour / 86400000) * 86400000, route, sms_type, country, status,
                sum(messages), sum(segments), sum(cost)
         FROM analytics_hourly GROUP BY 1, 2, 3, 4, 5;
+        INSERT INTO analytics_hourly_status (hour, route, sms_type, status, messages, segments, cost)
+        SELECT hour, route, sms_type, status, sum(messages), sum(segments), sum(cost)
+        FROM analytics_hourly GROUP BY 1, 2, 3, 4;
         """
     )
     latency, errors = [], []
@@ -175,7 +178,7 @@ def fill(db_path, messages, days, seed):
         sys.exit(f"the daily rollup counts {counted} messages of {total}")
     sizes = {
         t: db.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
-        for t in ["analytics_hourly", "analytics_daily", "analytics_latency", "analytics_errors"]
+        for t in ["analytics_hourly", "analytics_daily", "analytics_hourly_status", "analytics_latency", "analytics_errors"]
     }
     db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     db.close()

@@ -1,9 +1,10 @@
 //! Analytics as store read models: the rollups of migration 0014 and the reads over them.
 //!
 //! Owns `analytics_hourly` (messages, segments and cost per hour of acceptance × route ×
-//! SMS type × country × current status), `analytics_latency` (a bounded histogram of send
-//! latency per hour × route) and `analytics_errors` (failed attempts per hour × route ×
-//! error class), and `messages.country` / `messages.rolled_*`.
+//! SMS type × country × current status), `analytics_daily` (the same per UTC day),
+//! `analytics_hourly_status` (per hour without the country), `analytics_latency` (a bounded
+//! histogram of send latency per hour × route) and `analytics_errors` (failed attempts per
+//! hour × route × error class), and `messages.country` / `messages.rolled_*`.
 //! Never imports anything above `message` and `phone` (the country of a number).
 //!
 //! Invariants:
@@ -133,7 +134,7 @@ pub fn day_of(at: Millis) -> Millis {
     at.div_euclid(DAY_MS) * DAY_MS
 }
 
-/// Adds to a key of both rollups (the hour's and the day's).
+/// Adds to a key of every rollup (the hour's, the day's, the hour's without country).
 #[allow(clippy::too_many_arguments)]
 fn add(
     conn: &Connection,
@@ -153,6 +154,26 @@ fn add(
         add_to(
             conn, table, column, at, route, sms_type, country, status, messages, segments, cost,
         )?;
+    }
+    conn.prepare_cached(
+        "INSERT INTO analytics_hourly_status (hour, route, sms_type, status, messages,
+                                              segments, cost)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+         ON CONFLICT (hour, route, sms_type, status) DO UPDATE SET
+             messages = messages + excluded.messages,
+             segments = segments + excluded.segments,
+             cost = cost + excluded.cost",
+    )?
+    .execute(params![
+        hour, route, sms_type, status, messages, segments, cost
+    ])?;
+    if messages < 0 {
+        conn.prepare_cached(
+            "DELETE FROM analytics_hourly_status
+             WHERE hour = ?1 AND route = ?2 AND sms_type = ?3 AND status = ?4
+               AND messages <= 0",
+        )?
+        .execute(params![hour, route, sms_type, status])?;
     }
     Ok(())
 }
@@ -378,7 +399,7 @@ pub fn hourly_status_cells(conn: &Connection, range: &Range) -> Result<Vec<Cell>
     let rows = conn
         .prepare_cached(
             "SELECT hour, status, sum(messages), sum(segments), sum(cost)
-             FROM analytics_hourly
+             FROM analytics_hourly_status
              WHERE hour >= ?1 AND hour <= ?2
                AND (?3 IS NULL OR sms_type = ?3) AND (?4 IS NULL OR route = ?4)
                AND messages > 0

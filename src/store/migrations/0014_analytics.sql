@@ -8,6 +8,7 @@
 --   change moves it exactly (store/analytics.rs `sync`, called in the transaction of every
 --   status change and of every recorded cost).
 -- * analytics_daily — the same per UTC day, for the whole days of a range.
+-- * analytics_hourly_status — the hourly one without the country, for hourly timelines.
 -- * analytics_latency — per hour of sending × route × latency bucket (upper bound, ms):
 --   sends, from the lease to the route's answer. A bounded histogram, not samples.
 -- * analytics_errors — per hour × route × error class: failed attempts.
@@ -41,6 +42,19 @@ CREATE TABLE analytics_daily (
     PRIMARY KEY (day, route, sms_type, country, status)
 ) WITHOUT ROWID;
 
+-- The hourly rollup without the country: what an hourly timeline reads (a month of hours
+-- is then some 100 keys an hour, not 300).
+CREATE TABLE analytics_hourly_status (
+    hour     INTEGER NOT NULL,
+    route    TEXT NOT NULL,
+    sms_type TEXT NOT NULL,
+    status   TEXT NOT NULL,
+    messages INTEGER NOT NULL,
+    segments INTEGER NOT NULL,
+    cost     REAL NOT NULL,
+    PRIMARY KEY (hour, route, sms_type, status)
+) WITHOUT ROWID;
+
 CREATE TABLE analytics_latency (
     hour   INTEGER NOT NULL,
     route  TEXT NOT NULL,
@@ -69,3 +83,6 @@ INSERT INTO analytics_daily (day, route, sms_type, country, status, messages, se
 SELECT (hour / 86400000) * 86400000, route, sms_type, country, status,
        sum(messages), sum(segments), sum(cost)
 FROM analytics_hourly GROUP BY 1, 2, 3, 4, 5;
+INSERT INTO analytics_hourly_status (hour, route, sms_type, status, messages, segments, cost)
+SELECT hour, route, sms_type, status, sum(messages), sum(segments), sum(cost)
+FROM analytics_hourly GROUP BY 1, 2, 3, 4;
