@@ -115,9 +115,26 @@ pub fn international_or_as_sent(raw: &str) -> String {
     }
 }
 
+/// The country (ISO 3166 alpha-2, `DE`) whose numbering plan `number` (E.164) belongs to,
+/// when libphonenumber knows it: what analytics count a destination under.
+pub fn country_of(number: &str) -> Option<String> {
+    let parsed = phonenumber::parse(None, number.trim()).ok()?;
+    phonenumber::is_valid(&parsed).then_some(())?;
+    parsed.country().id().map(|id| id.as_ref().to_string())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn countries_come_from_the_numbering_plan() {
+        assert_eq!(country_of("+4915112345678").as_deref(), Some("DE"));
+        assert_eq!(country_of("+33612345678").as_deref(), Some("FR"));
+        assert_eq!(country_of("+14155550100").as_deref(), Some("US"));
+        assert_eq!(country_of("+447977260174").as_deref(), Some("GB"));
+        assert_eq!(country_of("+999"), None);
+    }
 
     #[test]
     fn provider_numbers_become_international_when_they_are_numbers() {

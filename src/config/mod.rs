@@ -14,6 +14,7 @@
 //! - **Secrets never print**: a modem PIN is a [`Secret`] whose `Debug`/`Display` is
 //!   `<redacted>`; API keys are held only as SHA-256 hashes and compared in constant time.
 
+mod analytics;
 mod auto_reply;
 mod callbacks;
 mod conversations;
@@ -34,6 +35,7 @@ mod webhooks;
 
 pub use validate::{api_key_name, STANDARD_BAUD_RATES};
 
+pub use analytics::AnalyticsConfig;
 pub use auto_reply::{
     compile_pattern, AiConfig, AutoRepliesConfig, AutoReplyRuleConfig, KeywordsConfig, RuleMatch,
     AI_KEY_VARIABLES, PATTERN_MAX, REGEX_SIZE_LIMIT,
@@ -114,6 +116,8 @@ pub struct Config {
     pub auto_replies: AutoRepliesConfig,
     /// `[ai]`: AI replies through an OpenAI-compatible endpoint (off by default).
     pub ai: AiConfig,
+    /// `[analytics]`: the currency costs are reported in.
+    pub analytics: AnalyticsConfig,
 }
 
 /// `[server]`: the HTTP API.
@@ -212,6 +216,8 @@ pub struct SimulatorConfig {
     pub fail_prefixes: Vec<String>,
     /// Seed of the simulator's random choices (1).
     pub seed: u64,
+    /// Cost of one segment on each simulated modem (0.0), as `[[modems]] cost_per_segment`.
+    pub cost_per_segment: f64,
 }
 
 /// `[[modems]]`: one GSM modem.
@@ -459,6 +465,7 @@ impl Default for SimulatorConfig {
             latency_ms: (500, 500),
             fail_prefixes: Vec::new(),
             seed: 1,
+            cost_per_segment: 0.0,
         }
     }
 }
@@ -578,6 +585,7 @@ impl Default for Config {
             auto_reply: Vec::new(),
             auto_replies: AutoRepliesConfig::default(),
             ai: AiConfig::default(),
+            analytics: AnalyticsConfig::default(),
         }
     }
 }

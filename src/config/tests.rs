@@ -775,6 +775,7 @@ fn every_key_and_variable_is_documented() {
         "per_day",
         "weight",
         "cost_per_segment",
+        "currency",
         "prefixes",
         "cnmi",
         "enabled",

@@ -38,6 +38,7 @@ pub(super) fn config(c: &Config) -> Check {
         }
     }
     dispatch(c)?;
+    super::analytics::validate(&c.analytics)?;
     super::inbox::validate(&c.inbox, &c.optout)?;
     super::otp::validate_otp(&c.otp)?;
     super::otp::validate_limits(&c.limits)?;
@@ -187,6 +188,12 @@ fn simulator(c: &Config) -> Check {
     }
     for (i, prefix) in s.fail_prefixes.iter().enumerate() {
         digits_prefix(prefix).or_else(|why| fail(format!("simulator.fail_prefixes[{i}]"), why))?;
+    }
+    if !s.cost_per_segment.is_finite() || s.cost_per_segment < 0.0 {
+        return fail(
+            "simulator.cost_per_segment",
+            format!("{} is not a cost: a finite number ≥ 0", s.cost_per_segment),
+        );
     }
     Ok(())
 }

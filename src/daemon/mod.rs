@@ -402,6 +402,7 @@ impl Daemon {
                 stop_keywords: config.optout.stop_keywords.clone(),
                 start_keywords: config.optout.start_keywords.clone(),
                 auto_reply_rules: config.auto_reply.clone(),
+                currency: config.analytics.currency.clone(),
             },
         )
         .with_metrics(metrics);
@@ -585,6 +586,7 @@ fn start_modems(
                     modem,
                     RouteSettings {
                         weight: 1,
+                        cost_per_segment: sim.cost_per_segment,
                         ..RouteSettings::default()
                     },
                 ))

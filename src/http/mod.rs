@@ -5,6 +5,7 @@
 //! never to the store, modems or AT (`.ci/layers` checks). The JSON the endpoints answer
 //! with is written down in `views.rs`, field by field.
 
+mod analytics;
 pub mod auth;
 mod auto_replies;
 mod caller;
@@ -122,7 +123,8 @@ pub fn router(state: AppState, settings: &HttpSettings) -> Router {
                 .merge(system::read_router())
                 .merge(templates::read_router())
                 .merge(inbound::read_router())
-                .merge(optouts::read_router()),
+                .merge(optouts::read_router())
+                .merge(analytics::router()),
             auth.clone(),
             Scope::Read,
         ))

@@ -272,6 +272,37 @@ pub const ROUTES: &[RouteDoc] = &[
         "A user's 2FA state",
     ),
     // Numbers, modems, routes.
+    // Analytics.
+    route(
+        "GET",
+        "/api/analytics/stats",
+        Scope("read"),
+        "Totals, by status, cost, delivery rate, by route and modem",
+    ),
+    route(
+        "GET",
+        "/api/analytics/countries",
+        Scope("read"),
+        "Count, segments and cost per destination country",
+    ),
+    route(
+        "GET",
+        "/api/analytics/timeline",
+        Scope("read"),
+        "Counts by status per hour or day",
+    ),
+    route(
+        "GET",
+        "/api/analytics/routes",
+        Scope("read"),
+        "Per route success rate, latency percentiles, cost, errors",
+    ),
+    route(
+        "GET",
+        "/api/analytics/dashboard",
+        Scope("read"),
+        "The seed 001 dashboard in one call",
+    ),
     route(
         "GET",
         "/api/phone/validate/{number}",
@@ -490,6 +521,7 @@ fn tag_of(path: &str) -> &'static str {
         ("/api/otp", "otp"),
         ("/api/2fa", "2fa"),
         ("/api/phone", "numbers"),
+        ("/api/analytics", "analytics"),
         ("/api/modems", "system"),
         ("/api/routes", "system"),
         ("/api/webhooks", "webhooks"),

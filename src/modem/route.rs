@@ -158,7 +158,10 @@ impl Route for ModemRoute {
                             seq: s.seq,
                             message_ref: Some(mr),
                             provider_id: None,
-                            cost: None,
+                            // `[[modems]] cost_per_segment`, so analytics count what the
+                            // SIM plan charges; a free modem records none.
+                            cost: (self.settings.cost_per_segment > 0.0)
+                                .then_some(self.settings.cost_per_segment),
                         })
                         .collect())
                 }

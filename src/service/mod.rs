@@ -13,6 +13,7 @@
 //! encodes into at most `max_segments` segments, and consistent dates; what `send` returns
 //! is durable (the store committed it) — that is the 202's promise.
 
+mod analytics;
 mod auto_reply;
 mod bounds;
 mod callbacks;
@@ -23,8 +24,13 @@ mod provider_inbound;
 mod retention;
 mod webhooks;
 
+pub use crate::store::analytics::Totals;
 pub use crate::store::subscriptions::{
     Delivery as WebhookDelivery, Subscription as WebhookSubscription,
+};
+pub use analytics::{
+    AnalyticsQuery, Bucket, Countries, CountryRow, Dashboard, Latency, RouteRow, Routes, Stats,
+    Timeline,
 };
 pub use auto_reply::{AutoReplyRuleInput, AutoReplyRuleView};
 pub use callbacks::{
@@ -329,6 +335,8 @@ pub struct ServiceSettings {
     /// `[routing]`: its lists say where a message whose `provider` is not configured goes,
     /// and `strict_provider` whether such a request is refused instead.
     pub routing: crate::config::RoutingConfig,
+    /// `[analytics] currency`: what analytics call their costs.
+    pub currency: String,
 }
 
 /// A source of the current time, injected so tests can move it (expiry, cooldowns, limits).
@@ -381,6 +389,7 @@ impl Default for ServiceSettings {
                 .to_vec(),
             auto_reply_rules: Vec::new(),
             routing: crate::config::RoutingConfig::default(),
+            currency: "USD".into(),
         }
     }
 }

@@ -25,9 +25,12 @@
 //! - [`webhooks`] — the status-callback outbox; [`subscriptions`] — webhook subscriptions
 //!   and their delivery queue.
 //! - [`auto_reply`] — automatic-reply rules, the pending inbound messages and the reply log.
+//! - [`analytics`] — the destination country, the hourly rollups kept with every status
+//!   change, send latency and error classes, and the reads over them.
 //!
 //! Never imports HTTP, modems, the dispatcher or anything above layer 1; uses only
-//! `message`, `seal`, `url_policy` (the outbox's host key) and `pdu` (for `DeliveryStatus`).
+//! `message`, `seal`, `url_policy` (the outbox's host key), `pdu` (for `DeliveryStatus`) and
+//! `phone` (a destination's country).
 //!
 //! Invariants:
 //! - **Durable before answered.** Every write runs on the one writer thread inside a group
@@ -44,6 +47,7 @@
 //!   start-up.
 //! - Reads run on their own connections and threads and never wait for the writer.
 
+pub mod analytics;
 pub mod auto_reply;
 pub mod backup;
 pub mod conversations;

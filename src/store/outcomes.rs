@@ -74,6 +74,9 @@ pub(super) fn record_sent_with(
             )));
         }
     }
+    // The costs just recorded, and how long the send took.
+    super::analytics::sync(conn, id, Some(route))?;
+    super::analytics::record_latency(conn, id, route, now)?;
     // A status report may have arrived before this record: adopt it now.
     super::reports::adopt_orphans(conn, id, route, now, std::time::Duration::from_secs(60))?;
     // So may a provider's status callback.

@@ -112,6 +112,8 @@ pub fn enqueue(
             now
         ])?;
         let id = MessageId(conn.last_insert_rowid());
+        super::analytics::set_country(conn, id, &m.recipient)?;
+        super::analytics::sync(conn, id, None)?;
         match (&m.redacted_body, sealer) {
             (None, _) => {
                 for s in &m.segments {

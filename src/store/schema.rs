@@ -26,7 +26,8 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0011_webhook_retention.sql"),
     include_str!("migrations/0012_provider_inbound.sql"),
     include_str!("migrations/0013_auto_reply.sql"),
-    include_str!("migrations/0016_retention.sql"),
+    include_str!("migrations/0014_analytics.sql"),
+    include_str!("migrations/0015_retention.sql"),
 ];
 
 /// The schema version this binary writes.

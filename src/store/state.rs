@@ -1,7 +1,7 @@
 //! The message state machine as stored: reading a message's status, moving it (every
 //! change through [`transition`], which asks [`MessageStatus::can_become`], refuses anything
-//! else with `StoreError::Conflict`, writes the `events` row and queues the status callback
-//! in the same transaction), and wiping a secret once its message no longer needs it.
+//! else with `StoreError::Conflict`, writes the `events` row, moves the analytics rollup and
+//! queues the status callback in the same transaction), and wiping a secret once its message no longer needs it.
 //!
 //! The one module the queue, status reports and provider callbacks all move messages
 //! through — none of them calls another to change a status. Imports only the store's types,
@@ -46,6 +46,12 @@ pub fn transition(
          WHERE id = ?1",
     )?
     .execute(params![id.0, to.as_str(), now, to.is_final()])?;
+    super::analytics::sync(conn, id, route)?;
+    let failed_attempt = matches!(to, MessageStatus::Failed | MessageStatus::Undelivered)
+        || (to == MessageStatus::Queued && from == MessageStatus::Sending);
+    if let (true, Some(route)) = (failed_attempt, route) {
+        super::analytics::record_error(conn, route, detail, now)?;
+    }
     if to == MessageStatus::Sent || to.is_final() {
         wipe_secret(conn, id)?;
     }

@@ -7,6 +7,7 @@
     clippy::indexing_slicing
 )]
 
+mod analytics; // the analytics API on the simulator: counts, segment costs, countries, filters, route health, dashboard, timeline buckets around midnight UTC, bad input
 mod api; // the HTTP API as a client calls it in process: a request, a bounded poll
 mod at_clients; // smsgate simulate driven by Debian's gammu, smstools3 smsd and Kannel (bearerbox + smsbox) on ptys: send, receive, identify
 mod at_engine; // the AT engine against byte-exact scripts, URCs mid-command, deadlines
