@@ -16,6 +16,45 @@ pub enum Recipients {
     Many(Vec<RecipientDto>),
 }
 
+/// `to` as the deserializer above reads it: a string, or a list of strings and objects.
+impl utoipa::PartialSchema for Recipients {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{ArrayBuilder, OneOfBuilder};
+        OneOfBuilder::new()
+            .item(<String as utoipa::PartialSchema>::schema())
+            .item(ArrayBuilder::new().items(<RecipientDto as utoipa::PartialSchema>::schema()))
+            .description(Some(
+                "One number, or a list of numbers and recipient objects",
+            ))
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for Recipients {}
+
+/// A recipient as the deserializer below reads it: a string or `{number, country_code?, name?}`.
+impl utoipa::PartialSchema for RecipientDto {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{ObjectBuilder, OneOfBuilder, Type};
+        let text = || ObjectBuilder::new().schema_type(Type::String);
+        OneOfBuilder::new()
+            .item(text())
+            .item(
+                ObjectBuilder::new()
+                    .property("number", text())
+                    .property(
+                        "country_code",
+                        text().description(Some("ISO region of a national number")),
+                    )
+                    .property("name", text())
+                    .required("number"),
+            )
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for RecipientDto {}
+
 /// One recipient: a string or an object.
 #[derive(Debug)]
 pub enum RecipientDto {
@@ -115,7 +154,7 @@ impl From<RecipientDto> for RecipientInput {
 
 /// `POST /api/sms/send`. The seed's `from_number` is accepted and ignored (like any unknown
 /// field): the sender is the modem's SIM, or the provider's configured `from`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct SendBody {
     /// Who the message goes to: one number, or a list of numbers and `{number, …}` objects.
     pub to: Recipients,
@@ -124,16 +163,19 @@ pub struct SendBody {
     pub message: String,
     /// `text` | `unicode` | `binary` | `flash`.
     #[serde(default)]
+    #[schema(value_type = String, example = "text")]
     pub message_type: MessageType,
     /// `transactional` | `promotional` (`marketing`) | `otp`; default `transactional`, or
     /// the template's.
     #[serde(default)]
+    #[schema(value_type = Option<String>, example = "transactional")]
     pub sms_type: Option<SmsType>,
     /// Send this template's text instead of `message`.
     #[serde(default)]
     pub template_id: Option<String>,
     /// The template's variables: strings, numbers or booleans.
     #[serde(default)]
+    #[schema(value_type = Option<Object>)]
     pub template_variables: Option<serde_json::Map<String, serde_json::Value>>,
     /// An explicit route (a modem name, or a provider).
     #[serde(default)]
@@ -155,11 +197,12 @@ pub struct SendBody {
     pub custom_id: Option<String>,
     /// Returned as given.
     #[serde(default)]
+    #[schema(value_type = Option<Object>)]
     pub metadata: Option<Box<serde_json::value::RawValue>>,
 }
 
 /// `POST /api/sms/send-batch`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct BatchBody {
     /// Batch name.
     #[serde(default)]
@@ -171,15 +214,18 @@ pub struct BatchBody {
     pub message: String,
     /// See [`SendBody`].
     #[serde(default)]
+    #[schema(value_type = String, example = "text")]
     pub message_type: MessageType,
     /// See [`SendBody`].
     #[serde(default)]
+    #[schema(value_type = Option<String>, example = "transactional")]
     pub sms_type: Option<SmsType>,
     /// See [`SendBody`].
     #[serde(default)]
     pub template_id: Option<String>,
     /// See [`SendBody`].
     #[serde(default)]
+    #[schema(value_type = Option<Object>)]
     pub template_variables: Option<serde_json::Map<String, serde_json::Value>>,
     /// RFC 3339.
     #[serde(default)]
@@ -198,6 +244,7 @@ pub struct BatchBody {
     pub priority: Option<i32>,
     /// Returned as given.
     #[serde(default)]
+    #[schema(value_type = Option<Object>)]
     pub metadata: Option<Box<serde_json::value::RawValue>>,
 }
 

@@ -534,6 +534,16 @@ fn tag_of(path: &str) -> &'static str {
         .map_or("system", |(_, tag)| tag)
 }
 
+/// The component describing a route's request body, where the body is a derived schema
+/// of the type the handler deserializes (so the two cannot differ).
+fn body_schema(route: &RouteDoc) -> Option<&'static str> {
+    match (route.method, route.path) {
+        ("POST", "/api/sms/send") => Some("SendBody"),
+        ("POST", "/api/sms/send-batch") => Some("BatchBody"),
+        _ => None,
+    }
+}
+
 fn operation(route: &RouteDoc) -> utoipa::openapi::path::Operation {
     let json_response = |description: &str| {
         ResponseBuilder::new()
@@ -575,9 +585,16 @@ fn operation(route: &RouteDoc) -> utoipa::openapi::path::Operation {
         );
     }
     if matches!(route.method, "POST" | "PUT") && route.access != Access::ProviderSignature {
+        let content = match body_schema(route) {
+            Some(name) => ContentBuilder::new()
+                .schema(Some(utoipa::openapi::Ref::from_schema_name(name)))
+                .build(),
+            None => ContentBuilder::new().build(),
+        };
         builder = builder.request_body(Some(
             RequestBodyBuilder::new()
-                .content("application/json", ContentBuilder::new().build())
+                .content("application/json", content)
+                .required(Some(Required::True))
                 .build(),
         ));
     }
@@ -618,6 +635,17 @@ pub fn document() -> OpenApi {
         paths = paths.path(route.path, PathItem::new(method, operation(route)));
     }
     let components = ComponentsBuilder::new()
+        .schema_from::<super::dto::SendBody>()
+        .schema_from::<super::dto::BatchBody>()
+        // Hand-described beside their hand-written deserializers (`src/http/dto.rs`).
+        .schema(
+            "Recipients",
+            <super::dto::Recipients as utoipa::PartialSchema>::schema(),
+        )
+        .schema(
+            "RecipientDto",
+            <super::dto::RecipientDto as utoipa::PartialSchema>::schema(),
+        )
         .security_scheme(
             "bearer",
             SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),

@@ -108,6 +108,26 @@ async fn the_served_document_lists_exactly_the_routes_and_matches_docs_openapi_j
         "routes without a row in http::openapi::ROUTES: {undocumented:?}; rows without a route: {stale:?}"
     );
 
+    // The send bodies are the handlers' own types, derived: every field the seed sends.
+    let send = &doc["components"]["schemas"]["SendBody"]["properties"];
+    for field in [
+        "to",
+        "message",
+        "sms_type",
+        "priority",
+        "provider",
+        "schedule_at",
+        "callback_url",
+        "metadata",
+    ] {
+        assert!(send[field].is_object(), "SendBody lacks {field}: {send}");
+    }
+    assert_eq!(
+        doc["paths"]["/api/sms/send"]["post"]["requestBody"]["content"]["application/json"]
+            ["schema"]["$ref"],
+        "#/components/schemas/SendBody"
+    );
+
     let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/openapi.json");
     let pretty = serde_json::to_string_pretty(&doc).unwrap() + "\n";
     if std::env::var_os("SMSGATE_WRITE_OPENAPI").is_some() {
