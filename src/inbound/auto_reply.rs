@@ -319,6 +319,9 @@ pub fn screen(message: &PendingInbound, deny_senders: &[String]) -> Option<&'sta
     None
 }
 
+/// How often old automatic-reply log rows are purged.
+const LOG_PURGE_EVERY: Duration = Duration::from_secs(3600);
+
 /// How long a conversation waits before its AI reply is tried again after the answer could
 /// not be queued.
 const AI_RETRY_AFTER: Duration = Duration::from_secs(30);
@@ -437,7 +440,12 @@ impl AutoReplier {
     pub async fn run(self, wake: Arc<Notify>, cancel: CancellationToken) {
         let mut ai_tasks: JoinSet<()> = JoinSet::new();
         let mut busy = Busy::default();
+        let mut purged_at: Option<tokio::time::Instant> = None;
         loop {
+            if purged_at.is_none_or(|at| at.elapsed() >= LOG_PURGE_EVERY) {
+                self.purge_log().await;
+                purged_at = Some(tokio::time::Instant::now());
+            }
             while let Some(done) = ai_tasks.try_join_next_with_id() {
                 busy.release(done.map_or_else(|e| e.id(), |(id, ())| id));
             }
@@ -462,6 +470,25 @@ impl AutoReplier {
         }
         // An AI call cut off here leaves its message pending: it is asked again at start.
         ai_tasks.shutdown().await;
+    }
+
+    /// Drops log rows older than anything the cool-down or the hourly caps read (with an
+    /// hour to spare), so the log does not grow for ever.
+    async fn purge_log(&self) {
+        let keep =
+            self.settings.cooldown.max(Duration::from_secs(3600)) + Duration::from_secs(3600);
+        let before =
+            (self.now)().saturating_sub(i64::try_from(keep.as_millis()).unwrap_or(i64::MAX));
+        loop {
+            match self.store.auto_reply_purge_log(before).await {
+                Ok(5_000) => tokio::task::yield_now().await,
+                Ok(_) => return,
+                Err(e) => {
+                    warn!("purging the automatic-reply log failed: {e}");
+                    return;
+                }
+            }
+        }
     }
 
     /// One pass over the oldest pending messages; whether any was finished.

@@ -325,6 +325,18 @@ pub fn last_reply_at(conn: &Connection, number: &str) -> Result<Option<Millis>, 
         .query_row([number], |r| r.get(0))?)
 }
 
+/// Deletes up to 5,000 log rows written before `before` (older than the cool-down and the
+/// hourly caps ever look); how many. Walks the `(kind, at)` index, never the table.
+pub fn purge_log(conn: &Connection, before: Millis) -> Result<usize, StoreError> {
+    Ok(conn
+        .prepare_cached(
+            "DELETE FROM auto_reply_log WHERE id IN (
+                 SELECT id FROM auto_reply_log INDEXED BY auto_reply_log_kind
+                 WHERE kind IN ('rule', 'keyword', 'ai') AND at < ?1 LIMIT 5000)",
+        )?
+        .execute([before])?)
+}
+
 /// AI calls made since `since` (answers and fallbacks alike): to `number`, or to anyone.
 pub fn ai_calls_since(
     conn: &Connection,
@@ -407,6 +419,11 @@ impl super::Store {
             finish(c, id, &note, log.as_ref(), now)
         })
         .await
+    }
+
+    /// Deletes old automatic-reply log rows (see [`purge_log`]).
+    pub async fn auto_reply_purge_log(&self, before: Millis) -> Result<usize, StoreError> {
+        super::writer::write(&self.writer, move |c| purge_log(c, before)).await
     }
 
     /// When the newest automatic reply to `number` was queued.
@@ -504,6 +521,27 @@ mod tests {
         )
         .unwrap();
         id
+    }
+
+    #[test]
+    fn old_log_rows_are_purged_and_recent_ones_kept() {
+        let conn = Connection::open_in_memory().unwrap();
+        super::super::schema::migrate(&conn).unwrap();
+        let id = receive(&conn, "+4915112345678", "hi", 1_000);
+        for (kind, at) in [("rule", 10), ("ai", 20), ("keyword", 5_000)] {
+            conn.execute(
+                "INSERT INTO auto_reply_log (remote_number, kind, inbound_id, at)
+                 VALUES ('+4915112345678', ?1, ?2, ?3)",
+                params![kind, id, at],
+            )
+            .unwrap();
+        }
+        assert_eq!(purge_log(&conn, 1_000).unwrap(), 2);
+        assert_eq!(purge_log(&conn, 1_000).unwrap(), 0);
+        let left: i64 = conn
+            .query_row("SELECT count(*) FROM auto_reply_log", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(left, 1);
     }
 
     #[tokio::test]
