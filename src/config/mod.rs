@@ -17,6 +17,7 @@
 mod analytics;
 mod auto_reply;
 mod callbacks;
+mod console;
 mod conversations;
 mod env;
 mod inbox;
@@ -41,6 +42,7 @@ pub use auto_reply::{
     AI_KEY_VARIABLES, PATTERN_MAX, REGEX_SIZE_LIMIT,
 };
 pub use callbacks::CallbacksConfig;
+pub use console::ConsoleConfig;
 pub use conversations::ConversationsConfig;
 pub use inbox::{InboxConfig, OptoutConfig, DEFAULT_START_KEYWORDS, DEFAULT_STOP_KEYWORDS};
 pub use keys::{generate_api_key, sha256_hex, ApiKey, Scope};
@@ -118,6 +120,8 @@ pub struct Config {
     pub ai: AiConfig,
     /// `[analytics]`: the currency costs are reported in.
     pub analytics: AnalyticsConfig,
+    /// `[console]`: the web console at `/ui/`.
+    pub console: ConsoleConfig,
 }
 
 /// `[server]`: the HTTP API.
@@ -586,6 +590,7 @@ impl Default for Config {
             auto_replies: AutoRepliesConfig::default(),
             ai: AiConfig::default(),
             analytics: AnalyticsConfig::default(),
+            console: ConsoleConfig::default(),
         }
     }
 }

@@ -449,6 +449,7 @@ impl Daemon {
                     &config.providers,
                 ),
                 metrics_public: config.metrics.public,
+                console: config.console.enabled,
             },
             twilio_public_url: config
                 .twilio_compat

@@ -52,6 +52,27 @@ impl Auth {
     }
 }
 
+impl Auth {
+    /// Whether no key is configured (the API is open, on loopback only).
+    pub fn is_open(&self) -> bool {
+        self.keys.is_empty()
+    }
+
+    /// The key `headers` carry: `Ok(None)` on an open API, 401 when a key is needed and
+    /// none or an unknown one was presented.
+    pub fn identify(&self, headers: &HeaderMap) -> Result<Option<&ApiKey>, ApiError> {
+        if self.keys.is_empty() {
+            return Ok(None);
+        }
+        let presented = presented_key(headers).ok_or_else(ApiError::unauthorized)?;
+        self.keys
+            .iter()
+            .find(|k| k.matches(presented))
+            .map(Some)
+            .ok_or_else(ApiError::unauthorized)
+    }
+}
+
 fn scope_name(scope: Scope) -> &'static str {
     match scope {
         Scope::Send => "send",
@@ -87,6 +108,36 @@ pub fn require(router: Router<AppState>, auth: Auth, scope: Scope) -> Router<App
         let auth = auth.clone();
         async move {
             match auth.check(request.headers(), scope) {
+                Ok(name) => {
+                    let mut request = request;
+                    if let Some(name) = name {
+                        request.extensions_mut().insert(name);
+                    }
+                    next.run(request).await
+                }
+                Err(e) => e.into_response(),
+            }
+        }
+    }))
+}
+
+/// Requires any one of `scopes` on every route of `router` (403 names the first).
+pub fn require_any(
+    router: Router<AppState>,
+    auth: Auth,
+    scopes: &'static [Scope],
+) -> Router<AppState> {
+    router.route_layer(middleware::from_fn(move |request: Request, next: Next| {
+        let auth = auth.clone();
+        async move {
+            let mut last = Err(ApiError::unauthorized());
+            for scope in scopes {
+                last = auth.check(request.headers(), *scope);
+                if last.is_ok() {
+                    break;
+                }
+            }
+            match last {
                 Ok(name) => {
                     let mut request = request;
                     if let Some(name) = name {

@@ -9,7 +9,9 @@ mod analytics;
 pub mod auth;
 mod auto_replies;
 mod caller;
+mod console;
 mod conversations;
+mod count;
 mod dto;
 pub mod error;
 pub mod guard;
@@ -29,6 +31,7 @@ pub mod twilio_compat;
 mod twofa;
 mod views;
 mod webhooks;
+mod whoami;
 
 pub use error::ApiError;
 pub use server::{serve, ServeLimits};
@@ -70,6 +73,8 @@ pub struct HttpSettings {
     pub provider_callbacks: provider_callbacks::CallbackSettings,
     /// `[metrics] public`: `/metrics` is served without a key.
     pub metrics_public: bool,
+    /// `[console] enabled`: serve the web console at `/ui/` (false: no such routes).
+    pub console: bool,
 }
 
 impl Default for HttpSettings {
@@ -83,6 +88,7 @@ impl Default for HttpSettings {
             twilio_compat: None,
             provider_callbacks: provider_callbacks::CallbackSettings::default(),
             metrics_public: false,
+            console: true,
         }
     }
 }
@@ -142,6 +148,13 @@ pub fn router(state: AppState, settings: &HttpSettings) -> Router {
             Scope::Admin,
         ))
         .merge(metrics::router(auth.clone(), settings.metrics_public))
+        .merge(auth::require_any(
+            count::router(),
+            auth.clone(),
+            &[Scope::Send, Scope::Read],
+        ))
+        .merge(whoami::router(auth.clone()))
+        .merge(console::router(settings.console))
         .merge(system::probe_router())
         .merge(openapi::router())
         .fallback(|| async { ApiError::not_found("no such endpoint") })

@@ -25,6 +25,8 @@ use utoipa::openapi::{
 pub enum Access {
     /// An API key with this scope (any request, on an open API).
     Scope(&'static str),
+    /// A key with any one of these scopes (any request, on an open API).
+    AnyOf(&'static [&'static str]),
     /// Nobody needs a key (probes, this document).
     Open,
     /// The caller is a cloud provider: its signature over the request is the check.
@@ -60,7 +62,7 @@ const fn route(
     }
 }
 
-use Access::{Open, ProviderSignature, Scope, TwilioBasic};
+use Access::{AnyOf, Open, ProviderSignature, Scope, TwilioBasic};
 
 /// Every route the API serves (see the module invariant). `docs/api.md` describes each.
 pub const ROUTES: &[RouteDoc] = &[
@@ -77,6 +79,12 @@ pub const ROUTES: &[RouteDoc] = &[
         "/api/sms/{id}/cancel",
         Scope("send"),
         "Cancel a message not sent yet",
+    ),
+    route(
+        "POST",
+        "/api/sms/count",
+        AnyOf(&["send", "read"]),
+        "Segments and encoding of a text (the send path's calculator)",
     ),
     route(
         "GET",
@@ -485,6 +493,12 @@ pub const ROUTES: &[RouteDoc] = &[
     route("GET", "/api/openapi.json", Open, "This document"),
     route(
         "GET",
+        "/api/auth/whoami",
+        AnyOf(&["send", "otp", "read", "admin", "metrics"]),
+        "The caller's key name and scopes",
+    ),
+    route(
+        "GET",
         "/metrics",
         Scope("metrics"),
         "Prometheus metrics (OpenMetrics text; no key with [metrics] public)",
@@ -526,6 +540,7 @@ fn tag_of(path: &str) -> &'static str {
         ("/api/routes", "system"),
         ("/api/webhooks", "webhooks"),
         ("/api/auto-replies", "auto-replies"),
+        ("/api/auth", "system"),
         ("/webhooks/", "provider webhooks"),
         ("/2010-04-01/", "twilio-compatible"),
     ];
@@ -607,6 +622,19 @@ fn operation(route: &RouteDoc) -> utoipa::openapi::path::Operation {
                 .description(Some(format!("Scope `{scope}`.")))
                 .security(SecurityRequirement::new("bearer", [scope]))
                 .security(SecurityRequirement::new("api_key", [scope]));
+        }
+        Access::AnyOf(scopes) => {
+            responses = responses
+                .response("401", json_response("No or unknown API key"))
+                .response("403", json_response("The key has none of the scopes"));
+            let names: Vec<String> = scopes.iter().map(|s| format!("`{s}`")).collect();
+            builder = builder.description(Some(format!("Any of scopes {}.", names.join(", "))));
+            // Security requirements are alternatives: any one of them is enough.
+            for scope in scopes.iter() {
+                builder = builder
+                    .security(SecurityRequirement::new("bearer", [*scope]))
+                    .security(SecurityRequirement::new("api_key", [*scope]));
+            }
         }
         Access::ProviderSignature => {
             responses = responses.response("403", json_response("Bad or missing signature"));

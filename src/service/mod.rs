@@ -783,6 +783,11 @@ impl Service {
         .map(String::from)
     }
 
+    /// The most segments one message may have (`[server] max_segments`).
+    pub fn max_segments(&self) -> usize {
+        self.settings.max_segments
+    }
+
     /// The segment calculator for a text.
     pub fn segments(
         &self,

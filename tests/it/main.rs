@@ -15,6 +15,7 @@ mod auto_reply; // automatic replies on the simulator: keyword/HELP/regex rules 
 mod cli_pdu; // `smsgate pdu encode|decode|count`: the JSON contract, exit codes, stderr
 mod cli_simulate; // `smsgate simulate` as a process: stdout lines, TCP, pty links, log, SIGTERM, bad arguments
 mod config; // `smsgate check-config` and `smsgate api-key create` as processes: ok line, exit 78 naming the key, keys that parse back
+mod console_http; // the web console's server side in process: embedded files, media types, ETag/304, security headers on every console response (redirects, 404, 405), [console] enabled = false; GET /api/auth/whoami; POST /api/sms/count = `smsgate pdu count`
 mod conversations; // conversations on the simulator: multipart inbound (UCS-2 out of order) → one conversation and its history, replies by the receiving modem (network log), waiting or a stand-in when it is down, close/reopen/idle close/retention, seed 003 stats, paging, bad input
 mod crash; // SIGKILL of a real smsgate serve while clients send: nothing accepted is lost
 mod daemon; // the daemon the in-process modules drive: config, start, clock, simulator, stop
