@@ -20,6 +20,7 @@ mod metrics;
 pub mod openapi;
 mod optouts;
 mod otp;
+mod otp_sessions;
 mod phone;
 pub mod provider_callbacks;
 pub mod provider_inbound;
@@ -130,7 +131,8 @@ pub fn router(state: AppState, settings: &HttpSettings) -> Router {
                 .merge(templates::read_router())
                 .merge(inbound::read_router())
                 .merge(optouts::read_router())
-                .merge(analytics::router()),
+                .merge(analytics::router())
+                .merge(otp_sessions::read_router()),
             auth.clone(),
             Scope::Read,
         ))

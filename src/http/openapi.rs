@@ -232,6 +232,12 @@ pub const ROUTES: &[RouteDoc] = &[
         "Verify a one-time code",
     ),
     route(
+        "GET",
+        "/api/otp/sessions",
+        Scope("read"),
+        "Recent OTP sessions (never a code) and the verification success rate",
+    ),
+    route(
         "POST",
         "/api/otp/resend/{session_id}",
         Scope("otp"),

@@ -124,6 +124,8 @@ pub struct ListQuery {
     status: Option<String>,
     sms_type: Option<String>,
     batch_id: Option<String>,
+    /// Only messages to this number (normalised like a send's `to`).
+    recipient: Option<String>,
     date_from: Option<String>,
     date_to: Option<String>,
     limit: Option<usize>,
@@ -155,10 +157,27 @@ async fn list(
     if limit == 0 || limit > 1000 {
         return Err(ApiError::invalid("limit", "1–1000"));
     }
+    let recipient = q
+        .recipient
+        .as_deref()
+        .map(str::trim)
+        .filter(|r| !r.is_empty())
+        .map(|number| {
+            state
+                .service
+                .normalise(&crate::service::RecipientInput {
+                    number: number.to_string(),
+                    country_code: None,
+                    name: None,
+                })
+                .map_err(|e| ApiError::invalid("recipient", e))
+        })
+        .transpose()?;
     let filter = ListFilter {
         status,
         sms_type,
         batch_id: q.batch_id,
+        recipient,
         date_from: time_field("date_from", q.date_from.as_deref())?,
         date_to: time_field("date_to", q.date_to.as_deref())?,
         limit,

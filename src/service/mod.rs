@@ -71,7 +71,7 @@ pub use crate::store::{BatchSummary, ListFilter, MessageDetail, MessageSummary};
 use crate::store::{NewBatch, NewMessage, OutboundSegment, Store, StoreError};
 use limits::Guards;
 pub use limits::{Caller, RejectedRecipient};
-pub use otp::{OtpCheck, OtpIssued, OtpRequest, OtpSessionView, OtpVerdict};
+pub use otp::{OtpCheck, OtpIssued, OtpOutcomes, OtpRequest, OtpSessionView, OtpVerdict};
 pub use phone::PhoneInfo;
 use serde::Serialize;
 use std::collections::BTreeMap;

@@ -96,6 +96,46 @@ impl OtpVerdict {
     }
 }
 
+/// How the OTP sessions of a window ended.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct OtpOutcomes {
+    /// The window's start.
+    pub since: Millis,
+    /// Sessions sent in the window.
+    pub total: u64,
+    /// Of them, verified.
+    pub verified: u64,
+    /// `verified` in percent of the sessions that ended (verified, locked or expired; not
+    /// those still active or superseded), two decimals; 0 when none ended.
+    pub success_rate: f64,
+    /// Sessions by outcome: `active`, `verified`, `locked`, `superseded`, `expired`.
+    pub by_status: BTreeMap<String, u64>,
+}
+
+/// A session as the API shows it at `now`.
+fn session_view(s: OtpSession, now: Millis) -> OtpSessionView {
+    let expired = s.status == OtpStatus::Active && now >= s.expires_at;
+    OtpSessionView {
+        session_id: s.id,
+        phone_masked: mask_phone(&s.phone),
+        status: if expired {
+            "expired"
+        } else {
+            s.status.as_str()
+        },
+        attempts_left: if s.status == OtpStatus::Active && !expired {
+            s.max_attempts.saturating_sub(s.attempts)
+        } else {
+            0
+        },
+        resends: s.resends,
+        message_id: s.message_id,
+        expires_at: s.expires_at,
+        created_at: s.created_at,
+        verified_at: s.verified_at,
+    }
+}
+
 /// A session as `GET /api/otp/{session_id}` shows it (never the code).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct OtpSessionView {
@@ -584,26 +624,54 @@ impl Service {
             .await?
             .filter(|s| s.status != OtpStatus::Pending)
             .ok_or_else(|| ServiceError::NotFound(format!("OTP session {session_id}")))?;
-        let expired = s.status == OtpStatus::Active && self.now() >= s.expires_at;
-        Ok(OtpSessionView {
-            session_id: s.id,
-            phone_masked: mask_phone(&s.phone),
-            status: if expired {
-                "expired"
-            } else {
-                s.status.as_str()
+        Ok(session_view(s, self.now()))
+    }
+
+    /// The newest sessions that were sent, newest first, as [`Service::otp_session`] shows
+    /// them (never a code; the number masked), and how the sessions of the last `window`
+    /// ended — for the console's OTP page.
+    pub async fn otp_recent(
+        &self,
+        limit: usize,
+        window: Duration,
+    ) -> Result<(Vec<OtpSessionView>, OtpOutcomes), ServiceError> {
+        let now = self.now();
+        let sessions = self
+            .store
+            .otp_recent(limit)
+            .await?
+            .into_iter()
+            .map(|s| session_view(s, now))
+            .collect();
+        let window = Millis::try_from(window.as_millis()).unwrap_or(Millis::MAX);
+        let since = now.saturating_sub(window);
+        let by_status: BTreeMap<String, u64> = self
+            .store
+            .otp_outcomes(since, now)
+            .await?
+            .into_iter()
+            .collect();
+        let count = |s: &str| by_status.get(s).copied().unwrap_or(0);
+        let total: u64 = by_status.values().sum();
+        let verified = count("verified");
+        // Sessions still open have no outcome yet; a superseded one was replaced by a
+        // resend-by-generate and is not a failure of the user either.
+        let decided = total.saturating_sub(count("active") + count("superseded"));
+        let success_rate = if decided == 0 {
+            0.0
+        } else {
+            (verified as f64 * 10_000.0 / decided as f64).round() / 100.0
+        };
+        Ok((
+            sessions,
+            OtpOutcomes {
+                since,
+                total,
+                verified,
+                success_rate,
+                by_status,
             },
-            attempts_left: if s.status == OtpStatus::Active && !expired {
-                s.max_attempts.saturating_sub(s.attempts)
-            } else {
-                0
-            },
-            resends: s.resends,
-            message_id: s.message_id,
-            expires_at: s.expires_at,
-            created_at: s.created_at,
-            verified_at: s.verified_at,
-        })
+        ))
     }
 
     /// Removes sessions created more than `age` ago that can no longer be verified.

@@ -316,6 +316,45 @@ pub fn latest(
     finish(row)
 }
 
+/// The newest sessions that were sent (pending ones left out), newest first.
+pub fn recent(conn: &Connection, limit: usize) -> Result<Vec<OtpSession>, StoreError> {
+    let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+    let rows = conn
+        .prepare_cached(&format!(
+            "SELECT {SESSION_COLUMNS} FROM otp_sessions WHERE status != 'pending'
+             ORDER BY created_at DESC, rowid DESC LIMIT ?1"
+        ))?
+        .query_map([limit], session_row)?
+        .collect::<Result<Vec<_>, _>>()?;
+    rows.into_iter()
+        .filter_map(|row| finish(Some(row)).transpose())
+        .collect()
+}
+
+/// How the sessions created at or after `since` ended, by status (pending ones left out;
+/// an active session past its expiry at `now` counts as `expired`).
+pub fn outcomes(
+    conn: &Connection,
+    since: Millis,
+    now: Millis,
+) -> Result<Vec<(String, u64)>, StoreError> {
+    let rows = conn
+        .prepare_cached(
+            "SELECT CASE WHEN status = 'active' AND expires_at <= ?2 THEN 'expired'
+                         ELSE status END AS outcome, count(*)
+             FROM otp_sessions WHERE status != 'pending' AND created_at >= ?1
+             GROUP BY outcome ORDER BY outcome",
+        )?
+        .query_map(params![since, now], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?))
+        })?
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(rows
+        .into_iter()
+        .map(|(status, n)| (status, u64::try_from(n).unwrap_or(0)))
+        .collect())
+}
+
 /// Removes sessions created before `before` that can no longer be verified (used, locked,
 /// replaced, never sent, or expired by `now`); how many.
 pub fn purge(conn: &Connection, before: Millis, now: Millis) -> Result<usize, StoreError> {
@@ -543,6 +582,20 @@ impl super::Store {
     ) -> Result<Option<OtpSession>, StoreError> {
         let (phone, purpose) = (phone.to_string(), purpose.to_string());
         super::writer::read(&self.reader, move |c| latest(c, &phone, &purpose)).await
+    }
+
+    /// The newest sent sessions (see [`recent`]).
+    pub async fn otp_recent(&self, limit: usize) -> Result<Vec<OtpSession>, StoreError> {
+        super::writer::read(&self.reader, move |c| recent(c, limit)).await
+    }
+
+    /// How recent sessions ended (see [`outcomes`]).
+    pub async fn otp_outcomes(
+        &self,
+        since: Millis,
+        now: Millis,
+    ) -> Result<Vec<(String, u64)>, StoreError> {
+        super::writer::read(&self.reader, move |c| outcomes(c, since, now)).await
     }
 
     /// Removes sessions that can no longer be verified (see [`purge`]).

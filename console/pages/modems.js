@@ -1,0 +1,84 @@
+// Modems: every modem from GET /api/modems (state, identity, network, counters of the
+// balancer); where GET /api/modems/{name} answers, its extra fields too (the reason for the
+// state, signal history, counters, quota, balance) and, for an admin key, disable / enable /
+// reset. Every extra field may be absent: the page shows what is there.
+import { html, useEffect, useRef, useState } from '../vendor/preact-htm.module.js';
+import uPlot from '../vendor/uPlot.esm.js';
+import { get, post } from '../api.js';
+import { Badge, ErrorLine, Facts, Loading, Signal, text, usePoll, when } from '../ui.js';
+
+async function load() {
+  const list = await get('/api/modems');
+  const details = await Promise.all(list.modems.map((m) =>
+    get(`/api/modems/${encodeURIComponent(m.name)}`).catch(() => null)));
+  return list.modems.map((m, i) => ({ ...m, detail: details[i] }));
+}
+
+function SignalHistory({ points }) {
+  const box = useRef(null);
+  useEffect(() => {
+    if (!box.current || !Array.isArray(points) || points.length === 0) return undefined;
+    const xs = points.map((p) => new Date(p.at || p.time || p.t).getTime() / 1000);
+    const ys = points.map((p) => (p.signal_dbm !== undefined ? p.signal_dbm : p.dbm !== undefined ? p.dbm : p.rssi));
+    const chart = new uPlot({ width: Math.max(box.current.clientWidth, 240), height: 120, legend: { show: false },
+      series: [{}, { label: 'signal', stroke: '#2563eb', width: 2 }], axes: [{}, { size: 44 }] }, [xs, ys], box.current);
+    return () => chart.destroy();
+  }, [JSON.stringify(points)]);
+  if (!Array.isArray(points) || points.length === 0) return html`<p class="muted small">No signal history.</p>`;
+  return html`<div class="chart" ref=${box} role="img" aria-label="Signal over the last hour"></div>`;
+}
+
+/** The scalar fields of an object as rows (nested objects flattened one level). */
+function rowsOf(obj) {
+  if (!obj || typeof obj !== 'object') return [];
+  return Object.entries(obj).filter(([, v]) => v === null || typeof v !== 'object').map(([k, v]) => [k.replace(/_/g, ' '), v]);
+}
+
+function Modem({ m, can, reload }) {
+  const d = m.detail || {};
+  const [error, setError] = useState(null);
+  const identity = { ...(m.identity || {}), ...(d.identity || {}) };
+  const network = { ...(m.network || {}), ...(d.network || {}) };
+  async function act(action) {
+    setError(null);
+    try { await post(`/api/modems/${encodeURIComponent(m.name)}/${action}`); reload(); } catch (e) { setError(e); }
+  }
+  const state = d.state || m.state;
+  const reason = d.reason || d.state_reason || m.reason;
+  return html`<article class="card modem" data-modem=${m.name}>
+    <div class="head-row"><h2>${m.name}</h2><span data-testid="modem-state"><${Badge} status=${state} /></span><${Signal} rssi=${network.rssi} /></div>
+    ${reason && html`<p class="muted">${typeof reason === 'string' ? reason : JSON.stringify(reason)}</p>`}
+    <div class="grid2">
+      <${Facts} rows=${[
+        ['MSISDN', identity.msisdn], ['Operator', network.operator], ['Registration', network.registration],
+        ['Signal', network.signal_dbm !== undefined && network.signal_dbm !== null ? `${network.signal_dbm} dBm` : null],
+        ['IMEI', identity.imei], ['ICCID', identity.iccid], ['IMSI', identity.imsi],
+        ['Model', [identity.manufacturer, identity.model].filter(Boolean).join(' ')], ['SMSC', m.smsc],
+      ]} />
+      <${Facts} rows=${[
+        ['Segments sent', m.route && m.route.sent_segments], ['In flight', m.route && m.route.in_flight],
+        ['Allowance', m.route && (m.route.allowance === null ? 'no limit' : m.route.allowance)],
+        ['Unfinished parts resent', m.route && m.route.fragment_segments], ['Last TP-MR', m.last_message_ref],
+        ['Last send', d.last_send_at || d.last_sent_at ? when(d.last_send_at || d.last_sent_at) : null],
+        ...rowsOf(d.counters), ...rowsOf(d.quota).map(([k, v]) => [`quota ${k}`, v]),
+        ...(d.balance !== undefined ? (typeof d.balance === 'object' && d.balance !== null ? rowsOf(d.balance).map(([k, v]) => [`balance ${k}`, v]) : [['Balance', d.balance]]) : []),
+      ]} />
+    </div>
+    ${d.cms_errors && html`<h3>+CMS errors</h3><${Facts} rows=${Array.isArray(d.cms_errors) ? d.cms_errors.map((e, i) => [String(i + 1), typeof e === 'object' ? JSON.stringify(e) : e]) : rowsOf(d.cms_errors)} />`}
+    ${m.detail && html`<h3>Signal, last hour</h3><${SignalHistory} points=${d.signal_history} />`}
+    ${m.detail && can('admin') && html`<div class="actions">
+      <button onClick=${() => act('disable')}>Disable</button>
+      <button onClick=${() => act('enable')}>Enable</button>
+      <button class="danger" onClick=${() => act('reset')}>Reset</button></div>`}
+    <${ErrorLine} error=${error} />
+  </article>`;
+}
+
+export function Modems({ can }) {
+  const [modems, error, reload] = usePoll(load, [], 3000);
+  return html`<section><h1>Modems</h1>
+    <${ErrorLine} error=${error} />
+    ${!modems ? html`<${Loading} />` : modems.length === 0 ? html`<p class="muted">No modem is configured.</p>`
+      : modems.map((m) => html`<${Modem} key=${m.name} m=${m} can=${can} reload=${reload} />`)}
+  </section>`;
+}
