@@ -108,8 +108,8 @@ export function Overview() {
       <div class="grid2">
         <div class="card"><h2>By country</h2>
           ${dash.by_country.length === 0 ? html`<p class="muted">No messages in this range.</p>` : html`
-          <table><thead><tr><th scope="col">Country</th><th scope="col">Messages</th><th scope="col">Segments</th><th scope="col">Cost</th></tr></thead>
-          <tbody>${dash.by_country.map((c) => html`<tr><td>${text(c.country)}</td><td>${c.count}</td><td>${c.segments}</td><td>${money(c.cost, s.currency)}</td></tr>`)}</tbody></table>`}
+          <div class="table-wrap"><table><thead><tr><th scope="col">Country</th><th scope="col">Messages</th><th scope="col">Segments</th><th scope="col">Cost</th></tr></thead>
+          <tbody>${dash.by_country.map((c) => html`<tr><td>${text(c.country)}</td><td>${c.count}</td><td>${c.segments}</td><td>${money(c.cost, s.currency)}</td></tr>`)}</tbody></table></div>`}
         </div>
         <div class="card"><h2>By status</h2>
           ${Object.keys(dash.by_status || {}).length === 0 ? html`<p class="muted">No messages in this range.</p>`
@@ -122,12 +122,12 @@ export function Overview() {
           <p>Oldest waiting: ${queue.oldest ? html`<a href=${`#/messages/${queue.oldest.id}`}>#${queue.oldest.id}</a> to ${queue.oldest.recipient}, accepted ${ago(queue.oldest.created_at)}` : html`<span class="muted">none</span>`}</p>`}
       </div>
       <div class="card"><h2>Modems</h2>
-        ${!modems ? html`<${Loading} />` : html`<table><thead><tr><th scope="col">Modem</th><th scope="col">State</th><th scope="col">Signal</th><th scope="col">Operator</th><th scope="col">Segments sent</th></tr></thead>
+        ${!modems ? html`<${Loading} />` : html`<div class="table-wrap"><table><thead><tr><th scope="col">Modem</th><th scope="col">State</th><th scope="col">Signal</th><th scope="col">Operator</th><th scope="col">Segments sent</th></tr></thead>
           <tbody>${modems.modems.map((m) => html`<tr data-modem=${m.name}>
             <td><a href="#/modems">${m.name}</a></td><td><${Badge} status=${m.state} /></td>
             <td><${Signal} rssi=${m.network && m.network.rssi} /></td>
             <td>${text(m.network && m.network.operator)}</td>
-            <td>${m.route ? m.route.sent_segments : '—'}</td></tr>`)}</tbody></table>`}
+            <td>${m.route ? m.route.sent_segments : '—'}</td></tr>`)}</tbody></table></div>`}
       </div>
     </div>
   </section>`;
