@@ -318,3 +318,173 @@ async fn the_count_endpoint_is_the_calculator_of_smsgate_pdu_count() {
     assert_eq!(body["error"]["field"], "message_type", "{body}");
     d.stop().await;
 }
+
+/// The code in the default OTP text ("Your verification code is 123456. …").
+fn code_in(text: &str) -> String {
+    text.split("code is ")
+        .nth(1)
+        .unwrap()
+        .chars()
+        .take_while(char::is_ascii_alphanumeric)
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn otp_sessions_lists_recent_sessions_without_codes_and_the_success_rate() {
+    let d = TestDaemon::start(|_| {}).await;
+    let app = &d.app;
+    let (first, second, third) = ("+4915112345601", "+4915112345602", "+4915112345603");
+    let mut sessions = Vec::new();
+    for phone in [first, second, third] {
+        let (status, issued) = call(
+            app,
+            "POST",
+            "/api/otp/generate",
+            Some(json!({ "phone_number": phone })),
+            &[],
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{issued}");
+        sessions.push(issued["session_id"].as_str().unwrap().to_string());
+    }
+    // The first is verified with the code read at the handset; the second locked by wrong
+    // codes; the third stays active.
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(20);
+    let text = loop {
+        if let Some(m) = d.sim().sink().into_iter().find(|m| m.to == first) {
+            break m.text;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "no OTP at the handset"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    };
+    let code = code_in(&text);
+    let (_, verdict) = call(
+        app,
+        "POST",
+        "/api/otp/verify",
+        Some(json!({"session_id": sessions[0], "otp_code": code})),
+        &[],
+    )
+    .await;
+    assert_eq!(verdict["valid"], true, "{verdict}");
+    for _ in 0..10 {
+        let (_, verdict) = call(
+            app,
+            "POST",
+            "/api/otp/verify",
+            Some(json!({"session_id": sessions[1], "otp_code": "000000x"})),
+            &[],
+        )
+        .await;
+        if verdict["reason"] == "locked" {
+            break;
+        }
+    }
+
+    let (status, page) = call(app, "GET", "/api/otp/sessions", None, &[]).await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    let listed: Vec<&str> = page["sessions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["session_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        listed,
+        [&sessions[2], &sessions[1], &sessions[0]],
+        "newest first"
+    );
+    let by_id = |id: &str| {
+        page["sessions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["session_id"] == id)
+            .unwrap()
+            .clone()
+    };
+    assert_eq!(by_id(&sessions[0])["status"], "verified");
+    assert_eq!(by_id(&sessions[1])["status"], "locked");
+    assert_eq!(by_id(&sessions[2])["status"], "active");
+    // Never a code, never a whole number.
+    assert!(!page.to_string().contains(&code), "{page}");
+    assert!(!page.to_string().contains(first), "{page}");
+    assert!(by_id(&sessions[0])["phone_masked"]
+        .as_str()
+        .unwrap()
+        .contains('•'));
+    // One verified of the two that ended (the active one has no outcome yet).
+    let summary = &page["summary"];
+    assert_eq!(summary["total"], 3, "{summary}");
+    assert_eq!(summary["verified"], 1);
+    assert_eq!(summary["success_rate"], 50.0);
+    assert_eq!(
+        summary["by_status"],
+        json!({"active": 1, "locked": 1, "verified": 1})
+    );
+    assert_eq!(summary["hours"], 24);
+
+    let (_, page) = call(app, "GET", "/api/otp/sessions?limit=1", None, &[]).await;
+    assert_eq!(page["sessions"].as_array().unwrap().len(), 1);
+    for (query, field) in [
+        ("limit=0", "limit"),
+        ("limit=x", "limit"),
+        ("hours=0", "hours"),
+    ] {
+        let (status, body) =
+            call(app, "GET", &format!("/api/otp/sessions?{query}"), None, &[]).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{query}");
+        assert_eq!(body["error"]["field"], field, "{query}: {body}");
+    }
+    d.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_message_list_filters_by_recipient() {
+    let d = TestDaemon::start(|_| {}).await;
+    for (i, to) in ["+4915112345611", "+4915112345612", "+4915112345611"]
+        .into_iter()
+        .enumerate()
+    {
+        let text = format!("message {i} for {to}");
+        let (status, body) = call(
+            &d.app,
+            "POST",
+            "/api/sms/send",
+            Some(json!({"to": to, "message": text})),
+            &[],
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+    }
+    let (status, page) = call(
+        &d.app,
+        "GET",
+        "/api/sms?recipient=%2B4915112345611",
+        None,
+        &[],
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    assert_eq!(page["total"], 2, "{page}");
+    assert!(page["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|m| m["recipient"] == "+4915112345611"));
+    let (status, body) = call(&d.app, "GET", "/api/sms?recipient=12ab", None, &[]).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(body["error"]["field"], "recipient", "{body}");
+    d.stop().await;
+}
+
+fn rand_suffix() -> u64 {
+    use std::time::{SystemTime, UNIX_EPOCH};
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_nanos() as u64
+}
