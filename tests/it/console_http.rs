@@ -480,11 +480,3 @@ async fn the_message_list_filters_by_recipient() {
     assert_eq!(body["error"]["field"], "recipient", "{body}");
     d.stop().await;
 }
-
-fn rand_suffix() -> u64 {
-    use std::time::{SystemTime, UNIX_EPOCH};
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_nanos() as u64
-}
