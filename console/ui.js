@@ -51,8 +51,10 @@ export function ago(iso) {
 }
 
 export function money(value, currency) {
+  // Segment prices are fractions of a cent: up to 4 decimals, without trailing zeros.
   const n = Number(value || 0);
-  return `${n.toFixed(n !== 0 && Math.abs(n) < 1 ? 4 : 2)}${currency ? ' ' + currency : ''}`;
+  const shown = Math.abs(n) >= 100 ? n.toFixed(2) : String(Number(n.toFixed(4)));
+  return `${shown}${currency ? ' ' + currency : ''}`;
 }
 
 export function text(value) {

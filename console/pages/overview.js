@@ -61,15 +61,17 @@ function Bars({ entries, testid }) {
       <span class="bar-value">${n}</span></li>`)}</ul>`;
 }
 
+/** The queue now: messages waiting to be sent (queued), those scheduled for later, and the
+ * oldest queued one (the list is newest first: its last entry). */
 async function loadQueue() {
-  const ready = await get('/readyz').catch(() => null);
-  const page = await get('/api/sms?status=queued&limit=1');
+  const queued = await get('/api/sms?status=queued&limit=1');
+  const scheduled = await get('/api/sms?status=scheduled&limit=1');
   let oldest = null;
-  if (page.total > 0) {
-    const last = await get(`/api/sms?status=queued&limit=1&offset=${page.total - 1}`);
+  if (queued.total > 0) {
+    const last = await get(`/api/sms?status=queued&limit=1&offset=${queued.total - 1}`);
     oldest = last.messages[0] || null;
   }
-  return { depth: ready && typeof ready.queue_depth === 'number' ? ready.queue_depth : page.total, queued: page.total, oldest };
+  return { queued: queued.total, scheduled: scheduled.total, oldest };
 }
 
 export function Overview() {
@@ -118,7 +120,8 @@ export function Overview() {
       </div>`}
     <div class="grid2">
       <div class="card"><h2>Queue</h2>
-        ${!queue ? html`<${Loading} />` : html`<p><span class="big" data-stat="queue_depth">${queue.depth}</span> waiting to be sent</p>
+        ${!queue ? html`<${Loading} />` : html`<p><span class="big" data-stat="queued">${queue.queued}</span> waiting to be sent
+            ${queue.scheduled > 0 && html`<span class="muted"> · ${queue.scheduled} scheduled for later</span>`}</p>
           <p>Oldest waiting: ${queue.oldest ? html`<a href=${`#/messages/${queue.oldest.id}`}>#${queue.oldest.id}</a> to ${queue.oldest.recipient}, accepted ${ago(queue.oldest.created_at)}` : html`<span class="muted">none</span>`}</p>`}
       </div>
       <div class="card"><h2>Modems</h2>
