@@ -1,7 +1,7 @@
 // The console's shell: who the user is (GET /api/auth/whoami with the stored key, or no
 // key at all on an open API), the login page, the navigation and the hash router
 // (`#/messages/42`), so deep links and the back button work without a server route.
-import { html, render, useEffect, useState } from './vendor/preact-htm.module.js';
+import { html, render, useEffect, useRef, useState } from './vendor/preact-htm.module.js';
 import { ApiError, api, forgetKey, setUnauthorizedHandler, storeKey, storedKey } from './api.js';
 import { ErrorLine } from './ui.js';
 import { Overview } from './pages/overview.js';
@@ -113,8 +113,20 @@ function Page({ route, session }) {
   }
 }
 
+function focusMain() {
+  const main = document.getElementById('main');
+  if (main) main.focus();
+}
+
 function App() {
   const route = useRoute();
+  // A new page: keyboard and screen-reader users start at its content, not at the top.
+  const path = route.join('/');
+  const first = useRef(true);
+  useEffect(() => {
+    if (first.current) { first.current = false; return; }
+    focusMain();
+  }, [path]);
   const [session, setSession] = useState(undefined);
   const [reason, setReason] = useState(null);
   useEffect(() => {
@@ -131,8 +143,10 @@ function App() {
   if (session === undefined) return html`<p class="muted pad">Loading…</p>`;
   if (session === null) return html`<${Login} reason=${reason} onLogin=${(who) => { setReason(null); setSession(who); }} />`;
   const logout = () => { forgetKey(); setSession(null); location.hash = '#/'; };
-  return html`<${Nav} session=${session} route=${route} onLogout=${logout} />
-    <main id="main" class="page"><${Page} route=${route} session=${session} /></main>`;
+  // The skip link is a button: a `#main` link would be taken for a route.
+  return html`<button class="skip" onClick=${focusMain}>Skip to content</button>
+    <${Nav} session=${session} route=${route} onLogout=${logout} />
+    <main id="main" class="page" tabindex="-1"><${Page} route=${route} session=${session} /></main>`;
 }
 
 render(html`<${App} />`, document.getElementById('app'));

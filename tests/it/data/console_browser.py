@@ -21,7 +21,9 @@ import urllib.request
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
+from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.keys import Keys
+from selenium.webdriver.support.ui import Select
 
 URL = os.environ["SMSGATE_URL"]
 ADMIN = os.environ["SMSGATE_ADMIN_KEY"]
@@ -268,6 +270,52 @@ try:
     wait("the list", lambda: csss("[data-testid=templates] tbody tr"))
     shot("templates")
     log("ok: template")
+
+    # Send with the template from the form: its preview, then the rendered text on the
+    # message's page.
+    go("#/send")
+    wait("the send form", lambda: csss("#to"))
+    css("#to").send_keys(PERSON)
+    [r for r in csss("input[name=mode]") if r.find_element(By.XPATH, "..").text.strip() == "Template"][0].click()
+    wait("the template choice", lambda: [o for o in csss("#template option") if o.get_attribute("value") == "console_tpl"])
+    Select(css("#template")).select_by_value("console_tpl")
+    wait("its variables", lambda: csss("#var-name"))
+    css("#var-name").send_keys("Bob")
+    css("#var-code").send_keys("1234")
+    wait("the preview", lambda: "Hello Bob, code 1234" in css(".preview").text)
+    css("#send").click()
+    wait("the message's page", lambda: "#/messages/" in d.current_url and csss("[data-testid=message-body]"))
+    wait("the rendered text", lambda: css("[data-testid=message-body]").text == "Hello Bob, code 1234")
+    log("ok: send with a template")
+
+    # Cancel a scheduled message from its page.
+    later = api("POST", "/api/sms/send", {"to": PERSON, "message": "for next year", "schedule_at": "2099-01-01T00:00:00Z"})
+    go(f"#/messages/{later['messages'][0]['id']}")
+    wait("the cancel button", lambda: [b for b in csss("button") if b.text == "Cancel message"])
+    [b for b in csss("button") if b.text == "Cancel message"][0].click()
+    wait("cancelled", lambda: csss("[data-testid=message-status] [data-status=cancelled]"))
+    assert not [b for b in csss("button") if b.text == "Cancel message"]
+    log("ok: cancel")
+
+    # The keyboard alone, at 360 px: Tab to the menu, open it, Tab to a page, Enter.
+    d.set_window_size(360, 780)
+    go("#/")
+    d.refresh()  # a fresh page: the keyboard starts at the top
+    wait("the overview", lambda: csss("[data-stat=total]"))
+    focused = lambda: d.execute_script("return document.activeElement.textContent.trim()")
+    ActionChains(d).send_keys(Keys.TAB).perform()
+    assert focused() == "Skip to content", focused()
+    ActionChains(d).send_keys(Keys.TAB).send_keys(Keys.TAB).perform()
+    assert focused() == "Menu", focused()
+    ActionChains(d).send_keys(Keys.ENTER).perform()
+    wait("the navigation open", lambda: css("#nav").is_displayed())
+    ActionChains(d).send_keys(Keys.TAB).send_keys(Keys.TAB).perform()
+    assert focused() == "Messages", focused()
+    ActionChains(d).send_keys(Keys.ENTER).perform()
+    wait("the messages page by keyboard", lambda: d.current_url.endswith("#/messages") and csss("[data-testid=messages]"))
+    wait("the navigation closed again", lambda: not css("#nav").is_displayed())
+    d.set_window_size(1280, 900)
+    log("ok: keyboard")
 
     # ---- Overview: its numbers are the analytics API's.
     go("#/")
