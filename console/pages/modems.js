@@ -28,10 +28,16 @@ function SignalHistory({ points }) {
   return html`<div class="chart" ref=${box} role="img" aria-label="Signal over the last hour"></div>`;
 }
 
-/** The scalar fields of an object as rows (nested objects flattened one level). */
-function rowsOf(obj) {
+/** The fields of an object as [label, text] rows; nested objects are flattened (`cms
+ * errors · +CMS ERROR 500`), lists joined. Whatever the detail endpoint adds shows up. */
+function rowsOf(obj, prefix = '') {
   if (!obj || typeof obj !== 'object') return [];
-  return Object.entries(obj).filter(([, v]) => v === null || typeof v !== 'object').map(([k, v]) => [k.replace(/_/g, ' '), v]);
+  return Object.entries(obj).flatMap(([k, v]) => {
+    const label = `${prefix}${k.replace(/_/g, ' ')}`;
+    if (v !== null && typeof v === 'object' && !Array.isArray(v)) return rowsOf(v, `${label} · `);
+    if (Array.isArray(v)) return [[label, v.map((x) => (typeof x === 'object' ? JSON.stringify(x) : String(x))).join(', ')]];
+    return [[label, v]];
+  });
 }
 
 function Modem({ m, can, reload }) {
@@ -60,8 +66,8 @@ function Modem({ m, can, reload }) {
         ['Allowance', m.route && (m.route.allowance === null ? 'no limit' : m.route.allowance)],
         ['Unfinished parts resent', m.route && m.route.fragment_segments], ['Last TP-MR', m.last_message_ref],
         ['Last send', d.last_send_at || d.last_sent_at ? when(d.last_send_at || d.last_sent_at) : null],
-        ...rowsOf(d.counters), ...rowsOf(d.quota).map(([k, v]) => [`quota ${k}`, v]),
-        ...(d.balance !== undefined ? (typeof d.balance === 'object' && d.balance !== null ? rowsOf(d.balance).map(([k, v]) => [`balance ${k}`, v]) : [['Balance', d.balance]]) : []),
+        ...rowsOf(d.counters), ...rowsOf(d.quota, 'quota · '),
+        ...(d.balance !== undefined ? (typeof d.balance === 'object' && d.balance !== null ? rowsOf(d.balance, 'balance · ') : [['Balance', d.balance]]) : []),
       ]} />
     </div>
     ${d.cms_errors && html`<h3>+CMS errors</h3><${Facts} rows=${Array.isArray(d.cms_errors) ? d.cms_errors.map((e, i) => [String(i + 1), typeof e === 'object' ? JSON.stringify(e) : e]) : rowsOf(d.cms_errors)} />`}

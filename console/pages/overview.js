@@ -74,6 +74,18 @@ async function loadQueue() {
   return { queued: queued.total, scheduled: scheduled.total, oldest };
 }
 
+/** The modems, each with the last send time where `GET /api/modems/{name}` tells it (an
+ * older daemon answers 404 there: the column then shows a dash). */
+async function loadModems() {
+  const list = await get('/api/modems');
+  const details = await Promise.all(list.modems.map((m) =>
+    get(`/api/modems/${encodeURIComponent(m.name)}`).catch(() => null)));
+  return list.modems.map((m, i) => {
+    const d = details[i] || {};
+    return { ...m, last_send: d.last_send_at || d.last_sent_at || (d.counters && (d.counters.last_send_at || d.counters.last_sent_at)) || null };
+  });
+}
+
 export function Overview() {
   const [choice, setChoice] = useState('30d');
   const [from, setFrom] = useState('');
@@ -82,7 +94,7 @@ export function Overview() {
   const key = JSON.stringify(params);
   const [dash, error] = usePoll(() => (choice === 'custom' && !(from && to)) ? Promise.resolve(null) : get(`/api/analytics/dashboard${query(params)}`), [key], 3000);
   const [queue] = usePoll(loadQueue, [], 3000);
-  const [modems] = usePoll(() => get('/api/modems'), [], 3000);
+  const [modems] = usePoll(loadModems, [], 3000);
   const s = dash && dash.stats;
   return html`<section>
     <div class="head-row"><h1>Overview</h1>
@@ -125,12 +137,12 @@ export function Overview() {
           <p>Oldest waiting: ${queue.oldest ? html`<a href=${`#/messages/${queue.oldest.id}`}>#${queue.oldest.id}</a> to ${queue.oldest.recipient}, accepted ${ago(queue.oldest.created_at)}` : html`<span class="muted">none</span>`}</p>`}
       </div>
       <div class="card"><h2>Modems</h2>
-        ${!modems ? html`<${Loading} />` : html`<div class="table-wrap"><table><thead><tr><th scope="col">Modem</th><th scope="col">State</th><th scope="col">Signal</th><th scope="col">Operator</th><th scope="col">Segments sent</th></tr></thead>
-          <tbody>${modems.modems.map((m) => html`<tr data-modem=${m.name}>
+        ${!modems ? html`<${Loading} />` : html`<div class="table-wrap"><table><thead><tr><th scope="col">Modem</th><th scope="col">State</th><th scope="col">Signal</th><th scope="col">Operator</th><th scope="col">Segments sent</th><th scope="col">Last send</th></tr></thead>
+          <tbody>${modems.map((m) => html`<tr data-modem=${m.name}>
             <td><a href="#/modems">${m.name}</a></td><td><${Badge} status=${m.state} /></td>
             <td><${Signal} rssi=${m.network && m.network.rssi} /></td>
             <td>${text(m.network && m.network.operator)}</td>
-            <td>${m.route ? m.route.sent_segments : '—'}</td></tr>`)}</tbody></table></div>`}
+            <td>${m.route ? m.route.sent_segments : '—'}</td><td>${ago(m.last_send)}</td></tr>`)}</tbody></table></div>`}
       </div>
     </div>
   </section>`;

@@ -4,7 +4,9 @@
 //! script can inject inbound SMS through its control API), with an admin and a read-only
 //! key. The script logs in, sees both modems ready, sends from the form with the live
 //! segment count, watches the message reach `delivered` without a reload, reads an injected
-//! reply in its conversation, replies and closes, creates and edits a template, compares the
+//! reply in its conversation, replies and closes, creates and edits a template, sends with it,
+//! cancels a scheduled message, shows a modem detail (a stand-in for `GET /api/modems/{name}`
+//! installed over `fetch`) with its admin actions, navigates by keyboard at 360 px, compares the
 //! overview with `/api/analytics/stats`, checks that SMS texts, names and template names
 //! holding `<img onerror>` and `</script>` render as text with nothing executed, that the
 //! browser log has no JS error and no CSP violation, that a read-only key has no send
