@@ -149,6 +149,7 @@ fn the_console_works_in_a_real_browser() {
         "template",
         "otp",
         "webhooks",
+        "modem-detail",
     ] {
         for width in [1280, 360] {
             let file = shots.join(format!("{page}-{width}.png"));
