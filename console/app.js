@@ -101,7 +101,10 @@ function Page({ route, session }) {
   const [section, id] = route;
   const props = { session, can: (scope) => can(session, scope) };
   switch (section) {
-    case undefined: return html`<${Overview} ...${props} />`;
+    case undefined:
+      // A send-only key cannot read the dashboard: its home is the send form.
+      if (!props.can('read') && props.can('send')) return html`<${SendPage} ...${props} />`;
+      return html`<${Overview} ...${props} />`;
     case 'messages': return id ? html`<${MessagePage} id=${id} ...${props} />` : html`<${Messages} ...${props} />`;
     case 'send': return html`<${SendPage} ...${props} />`;
     case 'conversations': return id ? html`<${Thread} id=${id} ...${props} />` : html`<${Conversations} ...${props} />`;
