@@ -39,6 +39,7 @@ export function SendPage({ can }) {
   const [preview, setPreview] = useState(null);
   const [error, setError] = useState(null);
   const [busy, setBusy] = useState(false);
+  const [accepted, setAccepted] = useState(null);
 
   useEffect(() => { get('/api/templates?is_active=true&limit=500').then((t) => setTemplates(t.templates)).catch(() => {}); }, []);
   const template = templates.find((t) => t.id === templateId);
@@ -64,6 +65,7 @@ export function SendPage({ can }) {
     e.preventDefault();
     setBusy(true);
     setError(null);
+    setAccepted(null);
     const recipients = to.split(/[\s,;]+/).map((s) => s.trim()).filter(Boolean);
     const body = { to: recipients, message_type: messageType, sms_type: smsType };
     if (mode === 'text') body.message = message;
@@ -71,8 +73,10 @@ export function SendPage({ can }) {
     try {
       const answer = await post('/api/sms/send', body);
       const first = answer.messages[0];
-      if (first) location.hash = `#/messages/${first.id}`;
-      else setError(new Error('Every recipient was refused.'));
+      if (!first) setError(new Error('Every recipient was refused.'));
+      else if (can('read')) location.hash = `#/messages/${first.id}`;
+      // A send-only key cannot read the message's page: say what was accepted.
+      else setAccepted(answer.messages);
     } catch (err) {
       setError(err);
     } finally {
@@ -111,6 +115,7 @@ export function SendPage({ can }) {
           ${['transactional', 'promotional', 'otp', 'alert'].map((t) => html`<option value=${t}>${t}</option>`)}</select></label>
       </div>
       <${ErrorLine} error=${error} />
+      ${accepted && html`<p role="status">Accepted: ${accepted.map((m) => `#${m.id} to ${m.to} (${m.status})`).join(', ')}</p>`}
       <button type="submit" class="primary" id="send" disabled=${busy}>Send</button>
     </form></section>`;
 }
