@@ -12,6 +12,7 @@
 //! Holds no business rules: every decision lives in the layers below.
 
 mod auto_reply;
+pub mod reload;
 pub mod systemd;
 
 use crate::config::Config;
@@ -197,6 +198,8 @@ pub struct Daemon {
     twilio_public_url: Option<String>,
     listen: std::net::SocketAddr,
     serve_limits: http::ServeLimits,
+    /// The API keys in force (a reload replaces them).
+    auth: http::auth::Auth,
 }
 
 impl Daemon {
@@ -459,16 +462,18 @@ impl Daemon {
                 header_read_timeout: Duration::from_millis(config.server.header_read_timeout_ms),
                 max_connections: config.server.max_connections,
             },
+            auth: http::auth::Auth::new(config.api_keys.clone()),
         })
     }
 
     /// The HTTP router of this daemon.
     pub fn router(&self) -> http::App {
-        http::router(
+        http::router_with_auth(
             AppState {
                 service: self.service.clone(),
             },
             &self.http,
+            self.auth.clone(),
         )
     }
 

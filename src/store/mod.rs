@@ -25,6 +25,7 @@
 //! - [`webhooks`] — the status-callback outbox; [`subscriptions`] — webhook subscriptions
 //!   and their delivery queue.
 //! - [`auto_reply`] — automatic-reply rules, the pending inbound messages and the reply log.
+//! - [`audit`] — the audit log of admin actions (actor names, never keys).
 //! - [`analytics`] — the destination country, the hourly rollups kept with every status
 //!   change, send latency and error classes, and the reads over them.
 //!
@@ -48,6 +49,7 @@
 //! - Reads run on their own connections and threads and never wait for the writer.
 
 pub mod analytics;
+pub mod audit;
 pub mod auto_reply;
 pub mod backup;
 pub mod conversations;
