@@ -27,6 +27,7 @@ mod logs; // what reaches the logs: a capture, and a test run in a process of it
 mod metrics; // GET /metrics on the simulator: parsed in Rust and by Python's prometheus_client, values moving as messages are sent, fail and are delivered, the metrics scope and [metrics] public, the Grafana dashboard's names
 mod modem_driver; // the modem driver against the simulated network: send, receive, reports, faults, recovery
 mod openapi; // the OpenAPI document: served, equal to docs/openapi.json, exactly the routers' routes (read from src/http), valid by openapi-spec-validator
+mod ops_support; // the operations tests' helpers: a keyed config on the simulator, an HTTP call with a key, a bounded poll, SIGHUP
 mod otp; // OTP, 2FA, phone validation, send limits and opt-outs over HTTP, codes read from the simulated handset; no plain code in the database or logs
 mod pdu_boundaries; // segment boundaries: 160/161, 153·k, 152·k, 70/71, 67·k, 66·k, escapes, emoji
 mod pdu_properties; // property tests: round trips, segment sizes, minimal counts
@@ -36,6 +37,7 @@ mod process; // a real `smsgate serve` process: start on a config, a minimal HTT
 mod provider_callbacks; // provider status callbacks on a daemon over the simulator: Twilio/Vonage/Plivo signatures (valid, forged, stale, missing → 403), forward-only statuses, ignored duplicates and late ones, early callbacks adopted, the generic webhook's 400s
 mod provider_inbound; // inbound messages from Twilio, Vonage and Plivo on a daemon over the simulator: signed (the Twilio SDK's signature when installed) → inbox, conversation, sms.received; duplicates store nothing; forged/stale → 403; STOP/START; Vonage parts reassembled; unconfigured → 404
 mod providers; // Twilio, AWS SNS, Vonage, Plivo routes against local fakes checking each request as documented (SigV4 recomputed): ids, costs, error classes, 429, 401, hang → ambiguous, refused
+mod reload; // live reload of a real smsgate serve: SIGHUP and the API swap keys without losing queued messages; a bad file is refused with check-config's text
 mod routing; // the routing policy on the simulator with a fake Twilio: modems down → provider, provider refused → modem, hang → an OTP never resent, explicit provider, fallback after N modem failures
 mod seed_api; // the seed API's small differences on the simulator: 200 on send paths, sms_type alert kept and filtered, default priority 1 under the OTP bands, total in GET /api/sms
 mod seed_client; // the seed's Python client (004) unchanged but for base URL and numbers, with python3 against a real smsgate serve on the simulator

@@ -1,0 +1,201 @@
+//! Live reload of a real `smsgate serve`: SIGHUP and `POST /api/admin/reload` swap the API
+//! keys (a new key works, a removed one gets 401) without losing a queued message; a bad
+//! file (a syntax error, an invalid value) is refused with `smsgate check-config`'s very
+//! text and the old keys stay in force; what needs a restart is said, not applied.
+
+use super::ops_support::{call, hangup, key_block, poll, OpsConfig};
+use super::process::{start_logging, BIN};
+use std::collections::HashSet;
+use std::process::Command;
+use std::time::Duration;
+
+const ADMIN: &str = "sgk_reload_admin";
+const OLD: &str = "sgk_reload_old";
+const NEW: &str = "sgk_reload_new";
+
+/// What `smsgate check-config --config FILE` prints on stderr, without `error: `.
+fn check_config_error(file: &std::path::Path) -> String {
+    let out = Command::new(BIN)
+        .args(["check-config", "--config"])
+        .arg(file)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(78));
+    let text = String::from_utf8(out.stderr).unwrap();
+    text.trim_end()
+        .strip_prefix("error: ")
+        .unwrap_or_else(|| panic!("check-config said {text:?}"))
+        .to_string()
+}
+
+fn modems_status(addr: std::net::SocketAddr, key: &str) -> u16 {
+    call(addr, "GET", "/api/modems", Some(key), None).0
+}
+
+#[test]
+fn sighup_swaps_the_keys_and_delivers_every_queued_message() {
+    let dir = tempfile::tempdir().unwrap();
+    let admin = key_block("ops", ADMIN, &["admin"]);
+    let config = OpsConfig::new(
+        dir.path(),
+        &format!("{admin}{}", key_block("old-client", OLD, &["send", "read"])),
+    );
+    let log = dir.path().join("daemon.log");
+    let daemon = start_logging(&config.path, config.addr, Some(&log));
+    assert_eq!(modems_status(config.addr, OLD), 200);
+    assert_eq!(modems_status(config.addr, NEW), 401);
+
+    // Messages queued just before the reload.
+    let mut ids = Vec::new();
+    for i in 0..30 {
+        let body = format!(r#"{{"to":"+4915123{i:05}0","message":"before reload {i}"}}"#);
+        let (status, v) = call(config.addr, "POST", "/api/sms/send", Some(OLD), Some(&body));
+        assert!(status == 202 || status == 200, "{status} {v}");
+        let id = &v["messages"][0]["id"];
+        ids.push(id.as_str().map_or_else(|| id.to_string(), str::to_string));
+    }
+
+    config.write(&format!(
+        "{admin}{}",
+        key_block("new-client", NEW, &["send", "read"])
+    ));
+    hangup(daemon.0.id());
+    assert!(
+        poll(Duration::from_secs(20), || modems_status(config.addr, NEW)
+            == 200),
+        "the new key works after SIGHUP"
+    );
+    assert_eq!(
+        modems_status(config.addr, OLD),
+        401,
+        "the removed key is refused"
+    );
+
+    // Every message queued before the reload is delivered.
+    let mut done = HashSet::new();
+    let all = poll(Duration::from_secs(60), || {
+        for id in &ids {
+            if done.contains(id) {
+                continue;
+            }
+            let (_, v) = call(
+                config.addr,
+                "GET",
+                &format!("/api/sms/{id}"),
+                Some(NEW),
+                None,
+            );
+            if v["status"] == "delivered" {
+                done.insert(id.clone());
+            }
+        }
+        done.len() == ids.len()
+    });
+    assert!(all, "delivered {} of {}", done.len(), ids.len());
+
+    // The log says what was reloaded, and names no key.
+    let text = std::fs::read_to_string(&log).unwrap();
+    assert!(text.contains("configuration reloaded"), "{text}");
+    assert!(!text.contains(NEW) && !text.contains(OLD));
+}
+
+#[test]
+fn a_bad_file_is_refused_with_check_configs_text_and_nothing_changes() {
+    let dir = tempfile::tempdir().unwrap();
+    let admin = key_block("ops", ADMIN, &["admin"]);
+    let old = key_block("old-client", OLD, &["read"]);
+    let config = OpsConfig::new(dir.path(), &format!("{admin}{old}"));
+    let log = dir.path().join("daemon.log");
+    let daemon = start_logging(&config.path, config.addr, Some(&log));
+    let new = key_block("new-client", NEW, &["read"]);
+
+    for (what, broken) in [
+        (
+            "a syntax error",
+            format!("{admin}{new}[limits\nper_minute = 5\n"),
+        ),
+        (
+            "an invalid value",
+            format!("{admin}{new}[server]\nmax_segments = 0\n"),
+        ),
+    ] {
+        config.write(&broken);
+        let expected = check_config_error(&config.path);
+        let (status, v) = call(config.addr, "POST", "/api/admin/reload", Some(ADMIN), None);
+        assert_eq!(status, 422, "{what}: {v}");
+        assert_eq!(v["error"]["code"], "config_invalid", "{what}");
+        assert_eq!(v["error"]["message"], expected.as_str(), "{what}");
+        assert_eq!(modems_status(config.addr, OLD), 200, "{what}: old key kept");
+        assert_eq!(
+            modems_status(config.addr, NEW),
+            401,
+            "{what}: new key not taken"
+        );
+
+        // SIGHUP: refused too, and the log says why with the same text.
+        hangup(daemon.0.id());
+        assert!(
+            poll(Duration::from_secs(20), || {
+                std::fs::read_to_string(&log)
+                    .unwrap()
+                    .lines()
+                    .any(|l| l.contains("reload refused") && l.contains(&expected))
+            }),
+            "{what}: the refusal is logged with check-config's text"
+        );
+        assert_eq!(
+            modems_status(config.addr, OLD),
+            200,
+            "{what}: still the old key"
+        );
+    }
+
+    // A good file through the API: the answer lists what changed and what needs a restart.
+    let elsewhere = super::process::free_port();
+    std::fs::write(
+        &config.path,
+        format!(
+            "[server]\nlisten = \"{elsewhere}\"\nmax_segments = 4\n[storage]\npath = \"{}\"\n\
+             [dispatch]\npoll_interval_ms = 20\n[simulator]\nlatency_ms = [5, 30]\n{admin}{new}",
+            config.db.display()
+        ),
+    )
+    .unwrap();
+    let (status, v) = call(config.addr, "POST", "/api/admin/reload", Some(ADMIN), None);
+    assert_eq!(status, 200, "{v}");
+    let changed: Vec<&str> = v["changed"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|c| c.as_str())
+        .collect();
+    assert_eq!(changed, ["api_keys", "server.max_segments"], "{v}");
+    assert_eq!(
+        v["needs_restart"],
+        serde_json::json!(["server.listen"]),
+        "{v}"
+    );
+    assert_eq!(modems_status(config.addr, NEW), 200);
+    assert_eq!(modems_status(config.addr, OLD), 401);
+    // Still listening where it started.
+    assert_eq!(call(config.addr, "GET", "/readyz", None, None).0, 200);
+    // max_segments = 4 is in force: a 5-segment text is refused.
+    let long = "x".repeat(153 * 5);
+    let body = format!(r#"{{"to":"+491511234567","message":"{long}"}}"#);
+    let (status, v) = call(
+        config.addr,
+        "POST",
+        "/api/sms/send",
+        Some(ADMIN),
+        Some(&body),
+    );
+    assert_eq!(status, 400, "{v}");
+    assert_eq!(v["error"]["field"], "message", "{v}");
+
+    // A key without the admin scope may not reload.
+    assert_eq!(
+        call(config.addr, "POST", "/api/admin/reload", Some(NEW), None).0,
+        403
+    );
+    drop(daemon);
+}
