@@ -11,6 +11,7 @@ mod analytics; // the analytics API on the simulator: counts, segment costs, cou
 mod api; // the HTTP API as a client calls it in process: a request, a bounded poll
 mod at_clients; // smsgate simulate driven by Debian's gammu, smstools3 smsd and Kannel (bearerbox + smsbox) on ptys: send, receive, identify
 mod at_engine; // the AT engine against byte-exact scripts, URCs mid-command, deadlines
+mod audit; // the audit log on a real smsgate serve: webhook, opt-out, template changes and reloads (API and SIGHUP) by key name, never a key; filters, cursor, admin only
 mod auto_reply; // automatic replies on the simulator: keyword/HELP/regex rules by the receiving modem, screening, the loop guard, crash safety, AI against a fake OpenAI-compatible server
 mod cli_ops; // the operator CLI (status, send, modems, ussd, reload) against a real smsgate serve: aligned tables, --json, address from the config, key from the env, daemon not running, 401/403
 mod cli_pdu; // `smsgate pdu encode|decode|count`: the JSON contract, exit codes, stderr
