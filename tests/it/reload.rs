@@ -199,3 +199,55 @@ fn a_bad_file_is_refused_with_check_configs_text_and_nothing_changes() {
     );
     drop(daemon);
 }
+
+/// Under systemd (`Type=notify-reload` or `ExecReload=kill -HUP`), a reload is framed by
+/// `RELOADING=1` with `MONOTONIC_USEC=` and then `READY=1`.
+#[test]
+fn sighup_notifies_systemd_reloading_then_ready() {
+    use std::os::unix::net::UnixDatagram;
+    let dir = tempfile::tempdir().unwrap();
+    let socket_path = dir.path().join("notify.sock");
+    let socket = UnixDatagram::bind(&socket_path).unwrap();
+    socket
+        .set_read_timeout(Some(Duration::from_millis(200)))
+        .unwrap();
+    let config = OpsConfig::new(dir.path(), "");
+    let mut child = super::process::Daemon(
+        Command::new(BIN)
+            .args(["serve", "--config"])
+            .arg(&config.path)
+            .env("NOTIFY_SOCKET", &socket_path)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let mut seen = Vec::new();
+    let mut wait_for = |want: &str, seen: &mut Vec<String>| {
+        let mut buf = [0u8; 4096];
+        poll(Duration::from_secs(60), || {
+            if let Ok(n) = socket.recv(&mut buf) {
+                seen.push(String::from_utf8_lossy(&buf[..n]).to_string());
+            }
+            seen.iter().any(|d| d.lines().any(|l| l == want))
+        })
+    };
+    assert!(wait_for("READY=1", &mut seen), "{seen:?}");
+    seen.clear();
+    hangup(child.0.id());
+    assert!(wait_for("RELOADING=1", &mut seen), "{seen:?}");
+    let reloading = seen
+        .iter()
+        .find(|d| d.lines().any(|l| l == "RELOADING=1"))
+        .unwrap();
+    assert!(
+        reloading.lines().any(|l| l.starts_with("MONOTONIC_USEC=")),
+        "{reloading}"
+    );
+    seen.clear();
+    assert!(
+        wait_for("READY=1", &mut seen),
+        "READY=1 after the reload: {seen:?}"
+    );
+    assert!(child.0.try_wait().unwrap().is_none(), "still running");
+}
