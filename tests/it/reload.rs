@@ -223,7 +223,7 @@ fn sighup_notifies_systemd_reloading_then_ready() {
             .unwrap(),
     );
     let mut seen = Vec::new();
-    let mut wait_for = |want: &str, seen: &mut Vec<String>| {
+    let wait_for = |want: &str, seen: &mut Vec<String>| {
         let mut buf = [0u8; 4096];
         poll(Duration::from_secs(60), || {
             if let Ok(n) = socket.recv(&mut buf) {
