@@ -11,6 +11,7 @@
 //!
 //! Holds no business rules: every decision lives in the layers below.
 
+pub mod at_rest;
 mod auto_reply;
 pub mod reload;
 pub mod systemd;
@@ -64,6 +65,9 @@ pub enum DaemonError {
     /// A cloud provider route could not be built from its configuration.
     #[error("{0}")]
     Provider(#[from] crate::config::ConfigError),
+    /// Encryption at rest refuses to start (no key, another key, an unreadable key file).
+    #[error("{0}")]
+    AtRest(#[from] at_rest::AtRestError),
     /// A modem port specification is unusable.
     #[error("modems[{index}].port: {reason}")]
     Port {
@@ -213,10 +217,20 @@ impl Daemon {
     pub async fn start_with_clock(config: &Config, clock: Clock) -> Result<Daemon, DaemonError> {
         let path = config.storage.path.display().to_string();
         let otp_keys = otp_keys(config)?;
+        // Encryption at rest: the key file's key seals (and still opens what the OTP key
+        // sealed before it was turned on).
+        let key_file = config.storage.encryption_key_file.as_deref();
+        let at_rest_key = key_file.map(at_rest::load_key).transpose()?;
+        let otp_sealer = Sealer::new(otp_keys.seal_key());
+        let sealer = match &at_rest_key {
+            Some(key) => Sealer::new(*key).with_fallback(&otp_sealer),
+            None => otp_sealer,
+        };
         let options = StoreOptions {
             durability: config.storage.durability,
             group_commit_max: config.storage.group_commit_max,
-            sealer: Some(Sealer::new(otp_keys.seal_key())),
+            sealer: Some(sealer),
+            at_rest: at_rest_key.is_some(),
         };
         let store = Store::open(&config.storage.path, options)
             .await
@@ -224,6 +238,7 @@ impl Daemon {
                 path: path.clone(),
                 source,
             })?;
+        at_rest::check(&store, at_rest_key.as_ref(), key_file, &config.storage.path).await?;
         let policy = in_flight_policy(config.dispatch.in_flight, config.dispatch.otp_in_flight);
         match store.recover(policy, now_millis()).await {
             Ok(r) if r.requeued + r.failed > 0 => warn!(

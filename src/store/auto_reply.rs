@@ -454,10 +454,18 @@ impl super::Store {
         conversation_id: i64,
         limit: usize,
     ) -> Result<Vec<super::conversations::HistoryEntry>, StoreError> {
-        super::writer::read(&self.reader, move |c| {
+        let entries = super::writer::read(&self.reader, move |c| {
             Ok(super::conversations::history(c, conversation_id, limit)?.unwrap_or_default())
         })
-        .await
+        .await?;
+        // Texts sealed at rest are opened for the AI's context.
+        Ok(entries
+            .into_iter()
+            .map(|mut e| {
+                e.text = self.reveal(std::mem::take(&mut e.text));
+                e
+            })
+            .collect())
     }
 
     /// The batch accepted under idempotency key `key` of `scope`: its name and its

@@ -49,6 +49,7 @@
 //! - Reads run on their own connections and threads and never wait for the writer.
 
 pub mod analytics;
+pub mod at_rest;
 pub mod audit;
 pub mod auto_reply;
 pub mod backup;
@@ -97,6 +98,8 @@ pub struct Store {
     writer: mpsc::Sender<Box<dyn WriteJob>>,
     reader: mpsc::Sender<ReadJob>,
     sealer: Option<Sealer>,
+    /// Encryption at rest: outbound texts and PDUs are stored sealed (see `at_rest`).
+    at_rest: bool,
     _guard: Arc<Guard>,
 }
 
@@ -140,6 +143,7 @@ impl Store {
             writer: threads.writer,
             reader: threads.reader,
             sealer: options.sealer,
+            at_rest: options.at_rest,
             _guard: threads.guard,
         })
     }

@@ -21,6 +21,7 @@ mod conversations; // conversations on the simulator: multipart inbound (UCS-2 o
 mod crash; // SIGKILL of a real smsgate serve while clients send: nothing accepted is lost
 mod daemon; // the daemon the in-process modules drive: config, start, clock, simulator, stop
 mod e2e_simulate; // real processes: smsgate simulate on ptys, driven by smsgate modem send/listen
+mod encryption; // encryption at rest on a real smsgate serve: outbound texts and PDUs sealed in the SQLite file, clear through the API; no key or another key refuses to start
 mod hardening; // regressions of the hardening review: bounded requests, SSRF, concurrent callbacks, slow clients, CORS, idempotency per key, no 408 after commit, JSON errors, Host rule, file modes, no secrets in logs, verbatim metadata
 mod hardware; // hardware tests (ignored without SMSGATE_TEST_MODEM) and their simulator twins
 mod http_api; // the HTTP API end to end on the simulator: states, batch, schedule, cancel, expiry, idempotency, failover, hang, bad input, auth, restart

@@ -12,3 +12,11 @@ CREATE TABLE audit_log (
 CREATE INDEX audit_log_at ON audit_log (at);
 CREATE INDEX audit_log_action ON audit_log (action, id);
 CREATE INDEX audit_log_actor ON audit_log (actor, id);
+
+-- Facts about the database itself (issue 13): `at_rest_key_id` marks a store whose texts are
+-- sealed at rest, with the key's fingerprint (never the key), so the daemon refuses to start
+-- without that key instead of writing clear text next to sealed rows.
+CREATE TABLE store_meta (
+    key   TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
