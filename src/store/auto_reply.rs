@@ -404,7 +404,11 @@ impl super::Store {
         &self,
         limit: usize,
     ) -> Result<Vec<PendingInbound>, StoreError> {
-        super::writer::read(&self.reader, move |c| pending(c, limit)).await
+        let mut pending = super::writer::read(&self.reader, move |c| pending(c, limit)).await?;
+        for m in &mut pending {
+            m.text = self.reveal(std::mem::take(&mut m.text));
+        }
+        Ok(pending)
     }
 
     /// Marks an inbound message done and logs the decision (see [`finish`]).

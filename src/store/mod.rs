@@ -139,6 +139,14 @@ impl Store {
         files::make_private(path)?;
         let threads =
             writer::start(path, options.durability, options.group_commit_max, temp).await?;
+        // Encryption at rest: the writer thread seals the texts its jobs write.
+        if let (true, Some(sealer)) = (options.at_rest, options.sealer.clone()) {
+            writer::write(&threads.writer, move |_| {
+                at_rest::install(sealer);
+                Ok(())
+            })
+            .await?;
+        }
         Ok(Store {
             writer: threads.writer,
             reader: threads.reader,

@@ -1,6 +1,7 @@
 //! Encryption at rest on a real `smsgate serve`: with `[storage] encryption_key_file` the
-//! outbound texts and PDUs in the SQLite file are sealed (read with rusqlite: no clear text,
-//! no key, only its fingerprint) while the API shows them in clear; a restart without the
+//! texts in the SQLite file — outbound texts and PDUs, inbound texts and parts, webhook
+//! payloads — are sealed (read with rusqlite: no clear text, no key, only its fingerprint)
+//! while the API shows them in clear; a restart without the
 //! key file, or with another key, refuses to start with a clear message; with the key the
 //! old messages read as before.
 
@@ -61,22 +62,46 @@ fn texts_are_sealed_in_the_file_and_the_daemon_needs_its_key() {
         let text = text.replace("[dispatch]", &format!("{}[dispatch]", storage_line(key)));
         std::fs::write(&config.path, text).unwrap();
     };
-    let config = OpsConfig::new(dir.path(), "");
+    let config = OpsConfig::new(dir.path(), "[webhooks]\nallow_private = true\n");
     write(&config, Some(&good));
     let daemon = start(&config.path, config.addr);
-    let body = format!(r#"{{"to":"+4915123456789","message":"{TEXT}"}}"#);
-    let (status, v) = call(config.addr, "POST", "/api/sms/send", None, Some(&body));
-    assert!(status == 200 || status == 202, "{v}");
-    let id = v["messages"][0]["id"]
-        .to_string()
-        .trim_matches('"')
-        .to_string();
+    // A subscriber to inbound messages (nobody listens: its payloads wait in the table).
+    let (status, v) = call(
+        config.addr,
+        "POST",
+        "/api/webhooks",
+        None,
+        Some(r#"{"url":"http://127.0.0.1:9/hook","events":["sms.received"]}"#),
+    );
+    assert_eq!(status, 201, "{v}");
+    // One message out, and one to the gateway's own second number, which comes back in.
+    let mut ids = Vec::new();
+    for to in ["+4915123456789", "+12025550102"] {
+        let body = format!(r#"{{"to":"{to}","message":"{TEXT}"}}"#);
+        let (status, v) = call(config.addr, "POST", "/api/sms/send", None, Some(&body));
+        assert!(status == 200 || status == 202, "{v}");
+        ids.push(
+            v["messages"][0]["id"]
+                .to_string()
+                .trim_matches('"')
+                .to_string(),
+        );
+    }
+    let id = ids[0].clone();
     assert!(poll(Duration::from_secs(30), || {
-        call(config.addr, "GET", &format!("/api/sms/{id}"), None, None).1["status"] == "delivered"
+        ids.iter().all(|id| {
+            call(config.addr, "GET", &format!("/api/sms/{id}"), None, None).1["status"]
+                == "delivered"
+        })
     }));
-    // The API shows the text in clear.
+    // The API shows the texts in clear, outbound and inbound.
     let (_, v) = call(config.addr, "GET", &format!("/api/sms/{id}"), None, None);
     assert_eq!(v["body"], TEXT, "{v}");
+    assert!(poll(Duration::from_secs(30), || {
+        call(config.addr, "GET", "/api/inbound", None, None).1["messages"][0]["text"] == TEXT
+    }));
+    let (_, inbound) = call(config.addr, "GET", "/api/inbound", None, None);
+    let inbound_id = inbound["messages"][0]["id"].clone();
     drop(daemon);
 
     // In the file: sealed text and PDUs, the key's fingerprint, never the key.
@@ -95,6 +120,24 @@ fn texts_are_sealed_in_the_file_and_the_daemon_needs_its_key() {
         .unwrap();
     assert!(!pdus.is_empty());
     assert!(pdus.iter().all(|p| p.starts_with("sealed:v1:")), "{pdus:?}");
+    for (what, sql) in [
+        ("inbound text", "SELECT text FROM inbound_messages"),
+        ("inbound part", "SELECT pdu FROM inbound_parts"),
+        ("event payload", "SELECT payload FROM webhook_events"),
+    ] {
+        let values: Vec<String> = db
+            .prepare(sql)
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert!(!values.is_empty(), "{what}");
+        assert!(
+            values.iter().all(|v| v.starts_with("sealed:v1:")),
+            "{what}: {values:?}"
+        );
+    }
     let key_id: String = db
         .query_row(
             "SELECT value FROM store_meta WHERE key = 'at_rest_key_id'",
@@ -156,5 +199,13 @@ fn texts_are_sealed_in_the_file_and_the_daemon_needs_its_key() {
     let daemon = start(&config.path, config.addr);
     let (_, v) = call(config.addr, "GET", &format!("/api/sms/{id}"), None, None);
     assert_eq!(v["body"], TEXT, "{v}");
+    let (_, v) = call(
+        config.addr,
+        "GET",
+        &format!("/api/inbound/{inbound_id}"),
+        None,
+        None,
+    );
+    assert_eq!(v["text"], TEXT, "{v}");
     drop(daemon);
 }
