@@ -204,6 +204,8 @@ pub struct Daemon {
     serve_limits: http::ServeLimits,
     /// The API keys in force (a reload replaces them).
     auth: http::auth::Auth,
+    /// The inbox's opt-out keywords (a reload replaces them).
+    inbox_keywords: crate::inbound::inbox::InboxKeywords,
 }
 
 impl Daemon {
@@ -345,6 +347,7 @@ impl Daemon {
             }),
         )
         .notify_on_commit(replies_wake.clone());
+        let inbox_keywords = inbox.keywords();
         // Not a child of `cancel`: the inbox keeps taking what the modems hand over until
         // they are stopped (an event left without a consumer would hold its modem up).
         let inbox_cancel = CancellationToken::new();
@@ -478,6 +481,7 @@ impl Daemon {
                 max_connections: config.server.max_connections,
             },
             auth: http::auth::Auth::new(config.api_keys.clone()),
+            inbox_keywords,
         })
     }
 

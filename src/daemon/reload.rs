@@ -4,7 +4,8 @@
 //!
 //! Live: `[[api_keys]]` (unless the API switches between open and keyed — the listener's
 //! host rule depends on it), `[routing]` (service and dispatcher), `[limits]`, `[otp]`
-//! limits, `[optout]` (what it blocks, and the keywords of provider inbound), the URL
+//! limits, `[optout]` (what it blocks, and the keywords of the modem inbox and of provider
+//! inbound), the URL
 //! policies of `[callbacks]` and `[webhooks]`, `[conversations]`, `[analytics] currency`,
 //! and `[server] max_segments / default_region / custom_id_idempotency`. Everything else is
 //! reported under `needs_restart` and not applied. Modems go to [`ModemSet::apply_modems`].
@@ -177,11 +178,6 @@ pub fn plan(boot: &Config, current: &Config, new: &Config) -> Plan {
         "otp.secret",
         boot.otp.secret != new.otp.secret || boot.otp.secret_file != new.otp.secret_file,
     );
-    restart(
-        "optout keywords of modem inbound",
-        boot.optout.stop_keywords != new.optout.stop_keywords
-            || boot.optout.start_keywords != new.optout.start_keywords,
-    );
     let delivery = |c: &crate::config::CallbacksConfig| {
         (c.timeout_secs, c.max_attempts, c.concurrency, c.per_host)
     };
@@ -223,6 +219,7 @@ pub struct ConfigReloader {
     current: tokio::sync::Mutex<Config>,
     service: Service,
     auth: Auth,
+    inbox_keywords: crate::inbound::inbox::InboxKeywords,
     modems: ModemSet,
 }
 
@@ -249,6 +246,10 @@ impl ConfigReloader {
             .replace_settings(|settings| apply_live(settings, &new));
         if plan.routing {
             self.service.replace_routing(&new.routing);
+        }
+        if current.optout != new.optout {
+            self.inbox_keywords
+                .replace(&new.optout.stop_keywords, &new.optout.start_keywords);
         }
         let (modems, modems_note) = self.modems.apply_modems(&new.modems);
         *current = new;
@@ -317,6 +318,7 @@ impl Daemon {
             current: tokio::sync::Mutex::new(config.clone()),
             service: self.service.clone(),
             auth: self.auth.clone(),
+            inbox_keywords: self.inbox_keywords.clone(),
             modems: ModemSet::new(config.modems.clone()),
         };
         self.service.set_reloader(Arc::new(reloader));

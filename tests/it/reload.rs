@@ -251,3 +251,59 @@ fn sighup_notifies_systemd_reloading_then_ready() {
     );
     assert!(child.0.try_wait().unwrap().is_none(), "still running");
 }
+
+/// `[optout] stop_keywords` changed by a reload applies to what the modems receive next.
+#[test]
+fn a_reloaded_stop_keyword_applies_to_the_modem_inbox() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = OpsConfig::new(dir.path(), "");
+    let _daemon = super::process::start(&config.path, config.addr);
+    let addr = config.addr;
+    // The gateway texts its own second number: the inbox receives it.
+    let inbound_count = || {
+        call(addr, "GET", "/api/inbound", None, None).1["total"]
+            .as_u64()
+            .unwrap_or(0)
+    };
+    let text_to_self = |text: &str| {
+        let body = format!(r#"{{"to":"+12025550102","message":"{text}"}}"#);
+        let (status, v) = call(addr, "POST", "/api/sms/send", None, Some(&body));
+        assert!(status == 200 || status == 202, "{v}");
+    };
+    // Which modem sends decides the sender: the inbox names it (`from`) and its opt-out.
+    let newest = || call(addr, "GET", "/api/inbound?limit=1", None, None).1["messages"][0].clone();
+
+    text_to_self("HALT");
+    assert!(poll(Duration::from_secs(30), || inbound_count() == 1));
+    let first = newest();
+    assert_eq!(
+        first["optout"],
+        serde_json::Value::Null,
+        "HALT is no stop keyword yet"
+    );
+    let from = first["from"].as_str().unwrap().to_string();
+    assert_eq!(
+        call(addr, "GET", &format!("/api/optouts/{from}"), None, None).0,
+        404
+    );
+
+    config.write("[optout]\nstop_keywords = [\"HALT\"]\n");
+    let (status, v) = call(addr, "POST", "/api/admin/reload", None, None);
+    assert_eq!(status, 200, "{v}");
+    assert_eq!(v["changed"], serde_json::json!(["optout"]), "{v}");
+    assert_eq!(v["needs_restart"], serde_json::json!([]), "{v}");
+
+    text_to_self("halt");
+    assert!(poll(Duration::from_secs(30), || inbound_count() == 2));
+    let second = newest();
+    assert_eq!(
+        second["optout"], "stop",
+        "the reloaded keyword applies: {second}"
+    );
+    let from = second["from"].as_str().unwrap();
+    assert_eq!(
+        call(addr, "GET", &format!("/api/optouts/{from}"), None, None).0,
+        200,
+        "the sender is on the list"
+    );
+}
