@@ -9,6 +9,9 @@
 //! accepting HTTP requests (in-flight requests finish), stop leasing (running sends finish
 //! within their AT deadlines), close the modem ports, exit 0.
 //!
+//! SIGHUP (and `POST /api/admin/reload`) re-reads the config file (`reload.rs`); a
+//! database encrypted at rest starts only with its key (`at_rest.rs`).
+//!
 //! Holds no business rules: every decision lives in the layers below.
 
 pub mod at_rest;

@@ -3,7 +3,8 @@
 //! SMS templates (CRUD, preview, rendering for a send) are in `templates.rs`; the inbox in
 //! `inbound.rs`, the opt-out list in `optouts.rs`; send limits in `limits.rs`; OTP, 2FA and
 //! phone validation in `otp.rs`, `twofa.rs` and `phone.rs`; provider status callbacks in
-//! `callbacks.rs`; inbound messages from providers in `provider_inbound.rs`.
+//! `callbacks.rs`; inbound messages from providers in `provider_inbound.rs`; live reload of
+//! the settings in `reload.rs` and the audit log in `audit.rs`.
 //!
 //! Validation happens here and only here, and every failure names the request field it
 //! concerns (`to[3].number`, `expire_at`), so the HTTP layer can answer 400 with it. Never
