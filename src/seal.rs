@@ -37,6 +37,9 @@ pub enum SealError {
 #[derive(Clone)]
 pub struct Sealer {
     cipher: XChaCha20Poly1305,
+    /// A second key values may also open with (never used to seal): the OTP key under an
+    /// at-rest key, for values sealed before encryption at rest was turned on.
+    fallback: Option<XChaCha20Poly1305>,
 }
 
 impl std::fmt::Debug for Sealer {
@@ -50,7 +53,14 @@ impl Sealer {
     pub fn new(key: [u8; 32]) -> Self {
         Self {
             cipher: XChaCha20Poly1305::new(&Key::from(key)),
+            fallback: None,
         }
+    }
+
+    /// This sealer, also opening what `other` sealed (it still seals under its own key).
+    pub fn with_fallback(mut self, other: &Sealer) -> Self {
+        self.fallback = Some(other.cipher.clone());
+        self
     }
 
     /// A sealer under a fresh random key (tests, throw-away databases).
@@ -83,9 +93,14 @@ impl Sealer {
         }
         let (nonce, ciphertext) = bytes.split_at(NONCE_LEN);
         let nonce: [u8; NONCE_LEN] = nonce.try_into().map_err(|_| SealError::Malformed)?;
+        let nonce = XNonce::from(nonce);
         let plain = self
             .cipher
-            .decrypt(&XNonce::from(nonce), ciphertext)
+            .decrypt(&nonce, ciphertext)
+            .or_else(|e| match &self.fallback {
+                Some(fallback) => fallback.decrypt(&nonce, ciphertext),
+                None => Err(e),
+            })
             .map_err(|_| SealError::Forged)?;
         String::from_utf8(plain).map_err(|_| SealError::NotText)
     }
@@ -107,6 +122,18 @@ mod tests {
         assert!(is_sealed(&sealed));
         assert!(!sealed.contains("482913"));
         assert_eq!(sealer.open(&sealed).unwrap(), "Your code is 482913");
+    }
+
+    #[test]
+    fn a_fallback_key_opens_but_never_seals() {
+        let old = Sealer::random();
+        let new = Sealer::random().with_fallback(&old);
+        let before = old.seal("sealed before");
+        assert_eq!(new.open(&before).unwrap(), "sealed before");
+        let after = new.seal("sealed after");
+        assert_eq!(old.open(&after), Err(SealError::Forged));
+        assert_eq!(new.open(&after).unwrap(), "sealed after");
+        assert_eq!(Sealer::random().open(&after), Err(SealError::Forged));
     }
 
     #[test]

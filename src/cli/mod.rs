@@ -1,8 +1,10 @@
 //! Command-line definitions (clap derive) and dispatch to the subcommands.
 
 mod backup;
+mod client;
 mod config;
 mod modem;
+mod ops;
 mod pdu;
 mod serve;
 mod simulate;
@@ -38,6 +40,16 @@ enum Command {
     ApiKey(config::ApiKeyCommand),
     /// Copy the database consistently while the daemon runs (SQLite's online backup).
     Backup(backup::BackupArgs),
+    /// The running daemon at a glance: queue, modems, routes and their rate allowance.
+    Status(ops::StatusArgs),
+    /// Send a message through the running daemon; prints its id and status.
+    Send(ops::SendArgs),
+    /// The running daemon's modems.
+    Modems(ops::ModemsArgs),
+    /// Run a USSD code on one of the running daemon's modems.
+    Ussd(ops::UssdArgs),
+    /// Make the running daemon re-read its config file (as SIGHUP does).
+    Reload(ops::ReloadArgs),
 }
 
 /// Runs the chosen subcommand.
@@ -53,6 +65,11 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::CheckConfig(args) => config::check(args),
         Command::ApiKey(command) => config::api_key(command),
         Command::Backup(args) => backup::run(args),
+        Command::Status(args) => ops::status(args),
+        Command::Send(args) => ops::send(args),
+        Command::Modems(args) => ops::modems(args),
+        Command::Ussd(args) => ops::ussd(args),
+        Command::Reload(args) => ops::reload(args),
     }
 }
 

@@ -50,6 +50,8 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
         .context("starting the runtime")?;
     runtime.block_on(async {
         let daemon = Daemon::start(&config).await?;
+        // SIGHUP and POST /api/admin/reload re-read the same file.
+        daemon.enable_reload(args.config.clone(), &config);
         if let Some(sim) = &daemon.simulator {
             for i in 0..sim.modem_count() {
                 tracing::info!("simulated modem sim{i} has number {}", sim.msisdn(i));

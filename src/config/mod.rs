@@ -167,6 +167,9 @@ pub struct StorageConfig {
     pub durability: Durability,
     /// Most writes grouped into one transaction (512).
     pub group_commit_max: usize,
+    /// Encryption at rest: a file of 32 random bytes (raw or 64 hex digits, mode 0600)
+    /// whose key seals message texts and PDUs in the database (none: not encrypted).
+    pub encryption_key_file: Option<PathBuf>,
 }
 
 /// What a committed write survives.
@@ -458,6 +461,7 @@ impl Default for StorageConfig {
             path: PathBuf::from("smsgate.db"),
             durability: Durability::Full,
             group_commit_max: 512,
+            encryption_key_file: None,
         }
     }
 }

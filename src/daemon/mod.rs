@@ -9,9 +9,14 @@
 //! accepting HTTP requests (in-flight requests finish), stop leasing (running sends finish
 //! within their AT deadlines), close the modem ports, exit 0.
 //!
+//! SIGHUP (and `POST /api/admin/reload`) re-reads the config file (`reload.rs`); a
+//! database encrypted at rest starts only with its key (`at_rest.rs`).
+//!
 //! Holds no business rules: every decision lives in the layers below.
 
+pub mod at_rest;
 mod auto_reply;
+pub mod reload;
 pub mod systemd;
 
 use crate::config::Config;
@@ -63,6 +68,9 @@ pub enum DaemonError {
     /// A cloud provider route could not be built from its configuration.
     #[error("{0}")]
     Provider(#[from] crate::config::ConfigError),
+    /// Encryption at rest refuses to start (no key, another key, an unreadable key file).
+    #[error("{0}")]
+    AtRest(#[from] at_rest::AtRestError),
     /// A modem port specification is unusable.
     #[error("modems[{index}].port: {reason}")]
     Port {
@@ -197,6 +205,10 @@ pub struct Daemon {
     twilio_public_url: Option<String>,
     listen: std::net::SocketAddr,
     serve_limits: http::ServeLimits,
+    /// The API keys in force (a reload replaces them).
+    auth: http::auth::Auth,
+    /// The inbox's opt-out keywords (a reload replaces them).
+    inbox_keywords: crate::inbound::inbox::InboxKeywords,
 }
 
 impl Daemon {
@@ -210,10 +222,20 @@ impl Daemon {
     pub async fn start_with_clock(config: &Config, clock: Clock) -> Result<Daemon, DaemonError> {
         let path = config.storage.path.display().to_string();
         let otp_keys = otp_keys(config)?;
+        // Encryption at rest: the key file's key seals (and still opens what the OTP key
+        // sealed before it was turned on).
+        let key_file = config.storage.encryption_key_file.as_deref();
+        let at_rest_key = key_file.map(at_rest::load_key).transpose()?;
+        let otp_sealer = Sealer::new(otp_keys.seal_key());
+        let sealer = match &at_rest_key {
+            Some(key) => Sealer::new(*key).with_fallback(&otp_sealer),
+            None => otp_sealer,
+        };
         let options = StoreOptions {
             durability: config.storage.durability,
             group_commit_max: config.storage.group_commit_max,
-            sealer: Some(Sealer::new(otp_keys.seal_key())),
+            sealer: Some(sealer),
+            at_rest: at_rest_key.is_some(),
         };
         let store = Store::open(&config.storage.path, options)
             .await
@@ -221,6 +243,7 @@ impl Daemon {
                 path: path.clone(),
                 source,
             })?;
+        at_rest::check(&store, at_rest_key.as_ref(), key_file, &config.storage.path).await?;
         let policy = in_flight_policy(config.dispatch.in_flight, config.dispatch.otp_in_flight);
         match store.recover(policy, now_millis()).await {
             Ok(r) if r.requeued + r.failed > 0 => warn!(
@@ -327,6 +350,7 @@ impl Daemon {
             }),
         )
         .notify_on_commit(replies_wake.clone());
+        let inbox_keywords = inbox.keywords();
         // Not a child of `cancel`: the inbox keeps taking what the modems hand over until
         // they are stopped (an event left without a consumer would hold its modem up).
         let inbox_cancel = CancellationToken::new();
@@ -460,16 +484,19 @@ impl Daemon {
                 header_read_timeout: Duration::from_millis(config.server.header_read_timeout_ms),
                 max_connections: config.server.max_connections,
             },
+            auth: http::auth::Auth::new(config.api_keys.clone()),
+            inbox_keywords,
         })
     }
 
     /// The HTTP router of this daemon.
     pub fn router(&self) -> http::App {
-        http::router(
+        http::router_with_auth(
             AppState {
                 service: self.service.clone(),
             },
             &self.http,
+            self.auth.clone(),
         )
     }
 

@@ -22,6 +22,19 @@ fn notify(states: &[NotifyState<'_>]) {
     }
 }
 
+/// `RELOADING=1` (with `MONOTONIC_USEC`, which `Type=notify-reload` requires).
+pub fn reloading() {
+    match NotifyState::monotonic_usec_now() {
+        Ok(now) => notify(&[NotifyState::Reloading, now]),
+        Err(_) => notify(&[NotifyState::Reloading]),
+    }
+}
+
+/// `READY=1` after a reload, whether it was applied or refused.
+pub fn reloaded() {
+    notify(&[NotifyState::Ready]);
+}
+
 /// `STOPPING=1`.
 pub fn stopping() {
     notify(&[

@@ -81,6 +81,8 @@ pub fn default_in_flight(sms_type: SmsType) -> InFlightPolicy {
 pub struct Dispatcher {
     wake: Arc<Notify>,
     heartbeat: Arc<AtomicI64>,
+    /// A routing policy a reload handed over, taken by the loop at its next round.
+    next_routing: Arc<std::sync::Mutex<Option<RoutingPolicy>>>,
 }
 
 impl Dispatcher {
@@ -117,6 +119,7 @@ impl Dispatcher {
             settings,
             wake: dispatcher.wake.clone(),
             heartbeat: dispatcher.heartbeat.clone(),
+            next_routing: dispatcher.next_routing.clone(),
         };
         let task = tokio::spawn(
             runner
@@ -129,6 +132,16 @@ impl Dispatcher {
     /// New work was stored: look now rather than at the next poll.
     pub fn wake(&self) {
         self.wake.notify_one();
+    }
+
+    /// Replaces the routing policy from the next round on (a reload); messages already
+    /// placed keep their route.
+    pub fn set_routing(&self, routing: RoutingPolicy) {
+        match self.next_routing.lock() {
+            Ok(mut next) => *next = Some(routing),
+            Err(poisoned) => *poisoned.into_inner() = Some(routing),
+        }
+        self.wake();
     }
 
     /// Unix milliseconds of the loop's last round: proof of progress for the watchdog.
@@ -146,6 +159,7 @@ struct Runner {
     settings: DispatchSettings,
     wake: Arc<Notify>,
     heartbeat: Arc<AtomicI64>,
+    next_routing: Arc<std::sync::Mutex<Option<RoutingPolicy>>>,
     /// Messages each route is sending now, counted here at spawn and at join: the runner's
     /// own count is authoritative, so a round that starts before a spawned send has begun
     /// cannot hand the same route a second message.
@@ -195,6 +209,7 @@ impl Runner {
         while !cancel.is_cancelled() {
             let now = now_millis();
             self.heartbeat.store(now, Ordering::Relaxed);
+            self.take_new_routing();
             if now - last_housekeeping >= 1000 {
                 last_housekeeping = now;
                 self.housekeeping(now).await;
@@ -213,6 +228,18 @@ impl Runner {
         );
         while let Some(done) = sends.join_next().await {
             self.finished(done);
+        }
+    }
+
+    /// Adopts a routing policy a reload handed over, if any.
+    fn take_new_routing(&mut self) {
+        let next = match self.next_routing.lock() {
+            Ok(mut next) => next.take(),
+            Err(poisoned) => poisoned.into_inner().take(),
+        };
+        if let Some(routing) = next {
+            info!("routing policy replaced by a reload");
+            self.settings.routing = routing;
         }
     }
 

@@ -18,29 +18,54 @@ use std::sync::Arc;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct KeyName(pub String);
 
-/// The configured keys.
+/// What the auth layer let through (a response extension, for the audit layer outside it).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Authorized {
+    /// The scope the route group requires.
+    pub scope: Scope,
+    /// The key's name (none: the API is open).
+    pub key: Option<KeyName>,
+}
+
+/// The configured keys: a snapshot read per request, replaced whole by a reload.
 #[derive(Clone, Default)]
 pub struct Auth {
-    keys: Arc<Vec<ApiKey>>,
+    keys: Arc<std::sync::RwLock<Arc<Vec<ApiKey>>>>,
 }
 
 impl Auth {
     /// From the configuration.
     pub fn new(keys: Vec<ApiKey>) -> Self {
         Self {
-            keys: Arc::new(keys),
+            keys: Arc::new(std::sync::RwLock::new(Arc::new(keys))),
+        }
+    }
+
+    /// Replaces the keys (a reload): every request from now on is checked against `keys`.
+    pub fn replace(&self, keys: Vec<ApiKey>) {
+        let keys = Arc::new(keys);
+        match self.keys.write() {
+            Ok(mut k) => *k = keys,
+            Err(poisoned) => *poisoned.into_inner() = keys,
+        }
+    }
+
+    fn snapshot(&self) -> Arc<Vec<ApiKey>> {
+        match self.keys.read() {
+            Ok(k) => k.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
         }
     }
 
     /// Whether `headers` carry a key with `scope` (always, when no key is configured); the
     /// key's name when one was used.
     pub fn check(&self, headers: &HeaderMap, scope: Scope) -> Result<Option<KeyName>, ApiError> {
-        if self.keys.is_empty() {
+        let keys = self.snapshot();
+        if keys.is_empty() {
             return Ok(None);
         }
         let presented = presented_key(headers).ok_or_else(ApiError::unauthorized)?;
-        let key = self
-            .keys
+        let key = keys
             .iter()
             .find(|k| k.matches(presented))
             .ok_or_else(ApiError::unauthorized)?;
@@ -110,10 +135,14 @@ pub fn require(router: Router<AppState>, auth: Auth, scope: Scope) -> Router<App
             match auth.check(request.headers(), scope) {
                 Ok(name) => {
                     let mut request = request;
-                    if let Some(name) = name {
-                        request.extensions_mut().insert(name);
+                    if let Some(name) = &name {
+                        request.extensions_mut().insert(name.clone());
                     }
-                    next.run(request).await
+                    let mut response = next.run(request).await;
+                    response
+                        .extensions_mut()
+                        .insert(Authorized { scope, key: name });
+                    response
                 }
                 Err(e) => e.into_response(),
             }

@@ -6,6 +6,7 @@
 //! with is written down in `views.rs`, field by field.
 
 mod analytics;
+mod audit;
 pub mod auth;
 mod auto_replies;
 mod caller;
@@ -18,6 +19,7 @@ pub mod guard;
 mod inbound;
 mod metrics;
 pub mod openapi;
+mod ops;
 mod optouts;
 mod otp;
 mod otp_sessions;
@@ -99,8 +101,14 @@ pub type App = Router;
 
 /// The whole API.
 pub fn router(state: AppState, settings: &HttpSettings) -> Router {
-    let counted = state.service.metrics().clone();
     let auth = auth::Auth::new(settings.api_keys.clone());
+    router_with_auth(state, settings, auth)
+}
+
+/// The whole API, checking keys with `auth` (whose keys a reload may replace).
+pub fn router_with_auth(state: AppState, settings: &HttpSettings, auth: auth::Auth) -> Router {
+    let counted = state.service.metrics().clone();
+    let audited = state.service.clone();
     // Twilio's routes have their own (Basic) auth, so they sit outside the API-key groups.
     let twilio = match &settings.twilio_compat {
         Some(t) => twilio_compat::router(state.service.clone(), t.clone()),
@@ -145,7 +153,8 @@ pub fn router(state: AppState, settings: &HttpSettings) -> Router {
         .merge(auth::require(
             system::admin_router()
                 .merge(webhooks::admin_router())
-                .merge(auto_replies::router()),
+                .merge(auto_replies::router())
+                .merge(ops::admin_router()),
             auth.clone(),
             Scope::Admin,
         ))
@@ -160,6 +169,7 @@ pub fn router(state: AppState, settings: &HttpSettings) -> Router {
         .merge(system::probe_router())
         .merge(openapi::router())
         .fallback(|| async { ApiError::not_found("no such endpoint") })
+        .layer(from_fn_with_state(audited, audit::record))
         .with_state(state)
         .layer(from_fn_with_state(
             settings.request_timeout,

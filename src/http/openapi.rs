@@ -337,6 +337,18 @@ pub const ROUTES: &[RouteDoc] = &[
     ),
     // Administration.
     route(
+        "POST",
+        "/api/admin/reload",
+        Scope("admin"),
+        "Re-read the config file and apply what can change live",
+    ),
+    route(
+        "GET",
+        "/api/audit",
+        Scope("admin"),
+        "The audit log of admin actions, newest first",
+    ),
+    route(
         "GET",
         "/api/webhooks/secret",
         Scope("admin"),

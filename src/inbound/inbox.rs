@@ -204,11 +204,33 @@ pub fn scts_millis(ts: &Timestamp) -> Option<Millis> {
 /// Looks up a modem's own number by its name.
 pub type MsisdnLookup = Arc<dyn Fn(&str) -> Option<String> + Send + Sync>;
 
+/// The inbox's stop/start keyword rules, replaceable while it runs (a reload).
+#[derive(Clone)]
+pub struct InboxKeywords(Arc<std::sync::RwLock<Arc<Rules>>>);
+
+impl InboxKeywords {
+    /// From now on, parts are joined and screened with these keywords.
+    pub fn replace(&self, stop_keywords: &[String], start_keywords: &[String]) {
+        let rules = Arc::new(Rules::new(stop_keywords, start_keywords));
+        match self.0.write() {
+            Ok(mut r) => *r = rules,
+            Err(poisoned) => *poisoned.into_inner() = rules,
+        }
+    }
+
+    fn current(&self) -> Arc<Rules> {
+        match self.0.read() {
+            Ok(r) => r.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
+        }
+    }
+}
+
 /// The inbox: cheap to clone.
 #[derive(Clone)]
 pub struct Inbox {
     store: Store,
-    rules: Arc<Rules>,
+    rules: InboxKeywords,
     settings: Arc<InboxSettings>,
     msisdn: MsisdnLookup,
     /// Told when a message is committed (the automatic-reply worker waits on it).
@@ -228,14 +250,19 @@ impl Inbox {
     pub fn new(store: Store, settings: InboxSettings, msisdn: MsisdnLookup) -> Self {
         Self {
             store,
-            rules: Arc::new(Rules::new(
+            rules: InboxKeywords(Arc::new(std::sync::RwLock::new(Arc::new(Rules::new(
                 &settings.stop_keywords,
                 &settings.start_keywords,
-            )),
+            ))))),
             settings: Arc::new(settings),
             msisdn,
             committed: None,
         }
+    }
+
+    /// The handle a reload replaces the stop/start keywords through.
+    pub fn keywords(&self) -> InboxKeywords {
+        self.rules.clone()
     }
 
     /// Tells `notify` each time a message is committed (one permit, so a worker busy at
@@ -285,7 +312,7 @@ impl Inbox {
         let from = mask(&part.sender);
         let receipt = self
             .store
-            .receive_inbound(part, self.rules.clone(), now)
+            .receive_inbound(part, self.rules.current(), now)
             .await?;
         if receipt.completed.is_some() || receipt.superseded.is_some() {
             self.committed();
@@ -315,7 +342,7 @@ impl Inbox {
             i64::try_from(self.settings.incomplete_timeout.as_millis()).unwrap_or(i64::MAX);
         let closed = self
             .store
-            .close_stale_inbound(now.saturating_sub(timeout), self.rules.clone(), now)
+            .close_stale_inbound(now.saturating_sub(timeout), self.rules.current(), now)
             .await?;
         if !closed.is_empty() {
             self.committed();

@@ -289,7 +289,7 @@ impl Service {
     }
 
     fn currency(&self) -> String {
-        self.settings.currency.clone()
+        self.settings().currency.clone()
     }
 
     fn stats_of(&self, range: &Range, cells: &[Cell]) -> Stats {

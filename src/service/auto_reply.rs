@@ -141,7 +141,7 @@ impl Service {
     pub async fn auto_reply_rules(&self) -> Result<Vec<AutoReplyRuleView>, ServiceError> {
         let stored = self.store.auto_reply_rules().await?;
         let mut all: Vec<(i64, u8, AutoReplyRuleView)> = self
-            .settings
+            .settings()
             .auto_reply_rules
             .iter()
             .map(|r| (r.priority, 0, config_view(r)))
@@ -160,7 +160,7 @@ impl Service {
     pub async fn auto_reply_rule(&self, id: &str) -> Result<AutoReplyRuleView, ServiceError> {
         if let Some(name) = id.strip_prefix("config:") {
             return self
-                .settings
+                .settings()
                 .auto_reply_rules
                 .iter()
                 .find(|r| r.name == name)

@@ -102,7 +102,7 @@ impl Service {
         match value.as_deref().map(str::trim) {
             None | Some("") => Ok(None),
             Some(n) if n.starts_with('+') || n.bytes().all(|b| b.is_ascii_digit()) => {
-                crate::phone::E164::parse_or_lenient(n, self.settings.default_region.as_deref())
+                crate::phone::E164::parse_or_lenient(n, self.settings().default_region.as_deref())
                     .map(|e| Some(String::from(e)))
                     .map_err(|_| ServiceError::invalid(field, "not a phone number"))
             }
@@ -205,7 +205,7 @@ impl Service {
         if ready(&own) {
             return Ok((own, false, false));
         }
-        let stand_ins = self.settings.conversations.stand_ins(&own);
+        let stand_ins = self.settings().conversations.stand_ins(&own);
         if let Some(stand_in) = stand_ins.iter().find(|r| ready(r)) {
             return Ok((stand_in.clone(), true, false));
         }
@@ -278,7 +278,7 @@ impl Service {
     /// send from; how many conversations were closed and purged.
     pub async fn conversation_upkeep(&self) -> Result<(usize, usize), ServiceError> {
         let now = self.now();
-        let c = &self.settings.conversations;
+        let c = &self.settings().conversations;
         let idle = Millis::try_from(c.idle_close_secs.saturating_mul(1000)).unwrap_or(Millis::MAX);
         let purge = (c.retention_days > 0)
             .then(|| now.saturating_sub(Millis::from(c.retention_days) * 24 * 3600 * 1000));

@@ -47,7 +47,7 @@ impl Service {
             // A national number when a default region reads it; else as the sender wrote
             // itself (`MyBank`, a short code).
             Some(from) => Some(
-                crate::phone::E164::parse(from, self.settings.default_region.as_deref())
+                crate::phone::E164::parse(from, self.settings().default_region.as_deref())
                     .map_or_else(|_| from.to_string(), String::from),
             ),
         };

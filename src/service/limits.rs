@@ -196,7 +196,7 @@ impl Service {
         issued_code: bool,
         now: Millis,
     ) -> Result<Screened, ServiceError> {
-        let guards = &self.guards;
+        let guards = &self.guards();
         let mut taken = Taken {
             at: now,
             ..Taken::default()

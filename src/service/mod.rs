@@ -3,7 +3,8 @@
 //! SMS templates (CRUD, preview, rendering for a send) are in `templates.rs`; the inbox in
 //! `inbound.rs`, the opt-out list in `optouts.rs`; send limits in `limits.rs`; OTP, 2FA and
 //! phone validation in `otp.rs`, `twofa.rs` and `phone.rs`; provider status callbacks in
-//! `callbacks.rs`; inbound messages from providers in `provider_inbound.rs`.
+//! `callbacks.rs`; inbound messages from providers in `provider_inbound.rs`; live reload of
+//! the settings in `reload.rs` and the audit log in `audit.rs`.
 //!
 //! Validation happens here and only here, and every failure names the request field it
 //! concerns (`to[3].number`, `expire_at`), so the HTTP layer can answer 400 with it. Never
@@ -14,6 +15,7 @@
 //! is durable (the store committed it) — that is the 202's promise.
 
 mod analytics;
+mod audit;
 mod auto_reply;
 mod bounds;
 mod callbacks;
@@ -21,6 +23,7 @@ mod conversations;
 mod inbound;
 mod optouts;
 mod provider_inbound;
+mod reload;
 mod retention;
 mod webhooks;
 
@@ -32,6 +35,7 @@ pub use analytics::{
     AnalyticsQuery, Bucket, Countries, CountryRow, Dashboard, Latency, RouteRow, Routes, Stats,
     Timeline,
 };
+pub use audit::{AuditEntry, AuditFilter, AUDIT_LIMIT_MAX, OPEN_API_ACTOR, SIGNAL_ACTOR};
 pub use auto_reply::{AutoReplyRuleInput, AutoReplyRuleView};
 pub use callbacks::{
     generic_outcome, plivo_outcome, twilio_outcome, vonage_outcome, CallbackSource,
@@ -44,6 +48,7 @@ pub use inbound::InboundQuery;
 pub use provider_inbound::{
     InboundFields, InboundTextKind, ProviderInboundOutcome, ProviderMessage,
 };
+pub use reload::{ModemChanges, ReloadError, ReloadReport, Reloader};
 pub use webhooks::{CreatedSubscription, NewWebhook};
 
 mod limits;
@@ -401,9 +406,13 @@ pub struct Service {
     dispatcher: Dispatcher,
     modems: Vec<Arc<ModemRoute>>,
     routes: Vec<Arc<dyn Route>>,
-    settings: ServiceSettings,
-    guards: Arc<Guards>,
+    /// The live settings: a snapshot read per call, replaced whole by a reload.
+    settings: Arc<std::sync::RwLock<Arc<ServiceSettings>>>,
+    /// The rate limiters, rebuilt when a reload changes `[limits]` or `[otp]`.
+    guards: Arc<std::sync::RwLock<Arc<Guards>>>,
     metrics: crate::metrics::Metrics,
+    /// Reload, audit: see `reload.rs`, `audit.rs`.
+    ops: Arc<reload::Ops>,
 }
 
 /// A modem as `GET /api/modems` shows it.
@@ -431,9 +440,26 @@ impl Service {
             dispatcher,
             modems,
             routes,
-            settings,
-            guards,
+            settings: Arc::new(std::sync::RwLock::new(Arc::new(settings))),
+            guards: Arc::new(std::sync::RwLock::new(guards)),
             metrics: crate::metrics::Metrics::default(),
+            ops: Arc::default(),
+        }
+    }
+
+    /// The settings in force now (a snapshot: a reload replaces them whole).
+    pub(crate) fn settings(&self) -> Arc<ServiceSettings> {
+        match self.settings.read() {
+            Ok(s) => s.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
+        }
+    }
+
+    /// The rate limiters in force now.
+    fn guards(&self) -> Arc<Guards> {
+        match self.guards.read() {
+            Ok(g) => g.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
         }
     }
 
@@ -450,7 +476,7 @@ impl Service {
 
     /// The service's time.
     pub(crate) fn now(&self) -> Millis {
-        self.settings.clock.now()
+        self.settings().clock.now()
     }
 
     /// Validates, prepares and durably stores a send request.
@@ -459,7 +485,7 @@ impl Service {
         let template = self.apply_template(&mut request).await?;
         let prepared = self.prepare(&request, now)?;
         let idempotency_key = request.idempotency_key.clone().or_else(|| {
-            self.settings
+            self.settings()
                 .custom_id_idempotency
                 .then(|| request.custom_id.clone())
                 .flatten()
@@ -505,7 +531,7 @@ impl Service {
             Ok(accepted) => accepted,
             Err(e) => {
                 if let Some(taken) = &taken {
-                    self.guards.refund(taken);
+                    self.guards().refund(taken);
                 }
                 return Err(e.into());
             }
@@ -588,7 +614,7 @@ impl Service {
             }
         }
         // A reply (conversation or automatic) is pinned to its route: never a preference.
-        let strict = self.settings.routing.strict_provider || request.reply.is_some();
+        let strict = self.settings().routing.strict_provider || request.reply.is_some();
         if strict && self.provider_fallback(request).is_some() {
             let known: Vec<&str> = self.routes.iter().map(|r| r.name()).collect();
             return Err(ServiceError::invalid(
@@ -622,13 +648,13 @@ impl Service {
         };
         let plan = SegmentPlan::new(payload, &policy)
             .map_err(|e| ServiceError::invalid("message", e.to_string()))?;
-        if plan.segments.len() > self.settings.max_segments {
+        if plan.segments.len() > self.settings().max_segments {
             return Err(ServiceError::invalid(
                 "message",
                 format!(
                     "needs {} segments; at most {} are allowed",
                     plan.segments.len(),
-                    self.settings.max_segments
+                    self.settings().max_segments
                 ),
             ));
         }
@@ -672,7 +698,7 @@ impl Service {
                 })?),
                 smsc: None,
                 class: (request.message_type == MessageType::Flash).then_some(0),
-                status_report: self.settings.status_reports,
+                status_report: self.settings().status_reports,
                 validity,
                 reject_duplicates: false,
                 reference: rand::random(),
@@ -731,7 +757,7 @@ impl Service {
                 "no route named {requested:?} is configured; the routing policy chooses the route"
             ),
             route_groups: self
-                .settings
+                .settings()
                 .routing
                 .list_for(request.sms_type.as_str())
                 .to_vec(),
@@ -740,13 +766,13 @@ impl Service {
 
     /// Whether `url` may be a status callback URL (`[callbacks]`'s rule), or why not.
     pub fn check_callback_url(&self, url: &str) -> Result<(), String> {
-        self.settings.callback_policy.check(url).map(|_| ())
+        self.settings().callback_policy.check(url).map(|_| ())
     }
 
     /// The limits of `bounds` on every client-chosen field of a send request.
     fn check_bounds(&self, request: &SendRequest) -> Result<(), ServiceError> {
         if let Some(url) = &request.callback_url {
-            bounds::callback_url("callback_url", url, &self.settings.callback_policy)?;
+            bounds::callback_url("callback_url", url, &self.settings().callback_policy)?;
         }
         if let Some(id) = &request.custom_id {
             bounds::label("custom_id", id)?;
@@ -778,7 +804,7 @@ impl Service {
             recipient
                 .country_code
                 .as_deref()
-                .or(self.settings.default_region.as_deref()),
+                .or(self.settings().default_region.as_deref()),
         )
         .map(String::from)
     }

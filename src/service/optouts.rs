@@ -20,7 +20,7 @@ impl Service {
         // A `+` number the numbering plan does not know may still have been put on the
         // list by its own STOP reply (the inbox lists every E.164 sender): it must stay
         // reachable here.
-        crate::phone::E164::parse_or_lenient(number, self.settings.default_region.as_deref())
+        crate::phone::E164::parse_or_lenient(number, self.settings().default_region.as_deref())
             .map(String::from)
             .map_err(|reason| ServiceError::invalid("number", reason))
     }
@@ -80,6 +80,6 @@ impl Service {
     /// Whether the opt-out list blocks messages of `sms_type` (`[optout] block`; by default
     /// only promotional ones).
     pub fn optout_blocks(&self, sms_type: SmsType) -> bool {
-        self.settings.optout_blocks.contains(&sms_type)
+        self.settings().optout_blocks.contains(&sms_type)
     }
 }

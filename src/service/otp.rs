@@ -182,8 +182,8 @@ impl Service {
         caller: &Caller,
     ) -> Result<OtpIssued, ServiceError> {
         let now = self.now();
-        self.guards.otp_request(caller, now)?;
-        let config = &self.settings.otp;
+        self.guards().otp_request(caller, now)?;
+        let config = &self.settings().otp;
         let phone = self
             .normalise(&request.phone)
             .map_err(|why| ServiceError::invalid("phone_number", why))?;
@@ -264,11 +264,11 @@ impl Service {
         spec: CodeSpec,
         now: Millis,
     ) -> Result<OtpIssued, ServiceError> {
-        self.guards.otp_code(phone, now)?;
+        self.guards().otp_code(phone, now)?;
         let issued = self.issue_counted_code(phone, spec, now).await;
         if issued.is_err() {
             // No code went out: it must not count against the number.
-            self.guards.refund_otp_code(phone, now);
+            self.guards().refund_otp_code(phone, now);
         }
         issued
     }
@@ -292,12 +292,12 @@ impl Service {
                     phone: phone.to_string(),
                     purpose: spec.purpose.clone(),
                     code_hash: self
-                        .settings
+                        .settings()
                         .otp_keys
                         .code_hash(&session_id, &code)
                         .to_vec(),
                     shape: spec.shape.clone(),
-                    max_attempts: self.settings.otp.max_attempts,
+                    max_attempts: self.settings().otp.max_attempts,
                     expires_at,
                     metadata: spec.metadata.clone(),
                 },
@@ -336,7 +336,7 @@ impl Service {
     }
 
     fn resend_cooldown_ms(&self) -> Millis {
-        Millis::try_from(self.settings.otp.resend_cooldown_secs)
+        Millis::try_from(self.settings().otp.resend_cooldown_secs)
             .unwrap_or(Millis::MAX / 2_000)
             .saturating_mul(1_000)
     }
@@ -407,7 +407,7 @@ impl Service {
         caller: &Caller,
     ) -> Result<OtpVerdict, ServiceError> {
         let now = self.now();
-        self.guards.otp_request(caller, now)?;
+        self.guards().otp_request(caller, now)?;
         let code = normalise_code(&check.code);
         if code.is_empty() || code.len() > 32 {
             return Err(ServiceError::invalid("otp_code", "1 to 32 characters"));
@@ -458,11 +458,11 @@ impl Service {
         code: String,
         now: Millis,
     ) -> Result<OtpVerdict, ServiceError> {
-        let keys = self.settings.otp_keys.clone();
+        let keys = self.settings().otp_keys.clone();
         let matches = Box::new(move |session_id: &str, stored: &[u8]| {
             hashes_equal(&keys.code_hash(session_id, &code), stored)
         });
-        let config = &self.settings.otp;
+        let config = &self.settings().otp;
         let caps = FailureCaps {
             per_session: config.max_failures_per_session,
             per_number: config.max_failures_per_number,
@@ -507,7 +507,7 @@ impl Service {
         caller: &Caller,
     ) -> Result<OtpIssued, ServiceError> {
         let now = self.now();
-        self.guards.otp_request(caller, now)?;
+        self.guards().otp_request(caller, now)?;
         let session = self
             .store
             .otp_session(session_id)
@@ -524,7 +524,7 @@ impl Service {
         session: &OtpSession,
         now: Millis,
     ) -> Result<OtpIssued, ServiceError> {
-        let config = &self.settings.otp;
+        let config = &self.settings().otp;
         let refused = |refusal: Resend| match refusal {
             Resend::Cooldown { allowed_at } => ServiceError::RateLimited {
                 scope: "resend".into(),
@@ -558,20 +558,20 @@ impl Service {
             shape.alphanumeric,
         );
         let expires_at = now + minutes_ms(shape.expiry_minutes);
-        self.guards.otp_code(&session.phone, now)?;
+        self.guards().otp_code(&session.phone, now)?;
         let message_id = match self
             .send_code(&session.phone, &session.id, shape, &code, expires_at)
             .await
         {
             Ok(id) => id,
             Err(e) => {
-                self.guards.refund_otp_code(&session.phone, now);
+                self.guards().refund_otp_code(&session.phone, now);
                 return Err(e);
             }
         };
         let rules = ResendRules {
             code_hash: self
-                .settings
+                .settings()
                 .otp_keys
                 .code_hash(&session.id, &code)
                 .to_vec(),
@@ -592,7 +592,7 @@ impl Service {
                 // Another request won the race (or the store failed): the new code must not
                 // go out, and it cost the number nothing.
                 self.cancel_stale_codes(vec![message_id]).await;
-                self.guards.refund_otp_code(&session.phone, now);
+                self.guards().refund_otp_code(&session.phone, now);
                 return Err(match other {
                     Ok(refusal) => refused(refusal),
                     Err(e) => e.into(),
@@ -617,7 +617,7 @@ impl Service {
         session_id: &str,
         caller: &Caller,
     ) -> Result<OtpSessionView, ServiceError> {
-        self.guards.otp_request(caller, self.now())?;
+        self.guards().otp_request(caller, self.now())?;
         let s = self
             .store
             .otp_session(session_id)

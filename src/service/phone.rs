@@ -62,7 +62,7 @@ fn type_name(t: Type) -> &'static str {
 impl Service {
     /// Describes `number`, read in `region` (else the default region) when national.
     pub fn phone_info(&self, number: &str, region: Option<&str>) -> PhoneInfo {
-        describe_number(number, region.or(self.settings.default_region.as_deref()))
+        describe_number(number, region.or(self.settings().default_region.as_deref()))
     }
 }
 

@@ -170,7 +170,10 @@ impl Service {
                 })
             }
         };
-        let rules = Rules::new(&self.settings.stop_keywords, &self.settings.start_keywords);
+        let rules = Rules::new(
+            &self.settings().stop_keywords,
+            &self.settings().start_keywords,
+        );
         let inbound = ProviderInbound {
             provider: message.provider.to_string(),
             provider_message_id: id.clone(),

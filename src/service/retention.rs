@@ -21,6 +21,11 @@ impl Service {
             inbound: RetentionConfig::cutoff(config.inbound_days, now),
             events: RetentionConfig::cutoff(config.events_days, now),
         };
+        // The audit log ages out with the events (`events_days`).
+        let audit = self.purge_audit(cutoffs.events).await?;
+        if audit > 0 {
+            tracing::info!(entries = audit, "retention removed old audit entries");
+        }
         let mut total = crate::store::retention::Purged::default();
         loop {
             let batch = self.store.retention_batch(cutoffs).await?;

@@ -438,12 +438,13 @@ impl Service {
                 ServiceError::Invalid { reason, .. } => invalid(field, reason),
                 other => other,
             })?;
-        if info.segments > self.settings.max_segments {
+        if info.segments > self.settings().max_segments {
             return Err(invalid(
                 field,
                 format!(
                     "the rendered text needs {} segments; at most {} are allowed",
-                    info.segments, self.settings.max_segments
+                    info.segments,
+                    self.settings().max_segments
                 ),
             ));
         }

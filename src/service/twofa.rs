@@ -117,7 +117,7 @@ impl Service {
     }
 
     fn twofa_spec(&self, user_id: &str) -> CodeSpec {
-        let config = &self.settings.otp;
+        let config = &self.settings().otp;
         CodeSpec {
             purpose: purpose(user_id),
             shape: CodeShape {
@@ -138,7 +138,7 @@ impl Service {
         caller: &Caller,
     ) -> Result<TwoFaCodeSent, ServiceError> {
         let now = self.now();
-        self.guards.otp_request(caller, now)?;
+        self.guards().otp_request(caller, now)?;
         check_user_id(user_id)?;
         let phone = self
             .normalise(phone)
@@ -165,7 +165,7 @@ impl Service {
         caller: &Caller,
     ) -> Result<Result<TwoFaActivated, TwoFaVerdict>, ServiceError> {
         let now = self.now();
-        self.guards.otp_request(caller, now)?;
+        self.guards().otp_request(caller, now)?;
         let user = self.twofa_enrolment(user_id).await?;
         if user.status != "pending" {
             return Err(ServiceError::Conflict(format!(
@@ -182,8 +182,8 @@ impl Service {
                 backup_codes_left: 0,
             }));
         }
-        let keys = &self.settings.otp_keys;
-        let codes: Vec<String> = (0..self.settings.otp.backup_codes)
+        let keys = &self.settings().otp_keys;
+        let codes: Vec<String> = (0..self.settings().otp.backup_codes)
             .map(|_| backup_code())
             .collect();
         let hashes = codes
@@ -209,7 +209,7 @@ impl Service {
         caller: &Caller,
     ) -> Result<TwoFaCodeSent, ServiceError> {
         let now = self.now();
-        self.guards.otp_request(caller, now)?;
+        self.guards().otp_request(caller, now)?;
         let user = self.active_enrolment(user_id).await?;
         let issued = self
             .issue_code(&user.phone, self.twofa_spec(user_id), now)
@@ -240,7 +240,7 @@ impl Service {
         caller: &Caller,
     ) -> Result<TwoFaVerdict, ServiceError> {
         let now = self.now();
-        self.guards.otp_request(caller, now)?;
+        self.guards().otp_request(caller, now)?;
         let user = self.active_enrolment(user_id).await?;
         self.twofa_check_any(&user, code, now).await
     }
@@ -253,7 +253,7 @@ impl Service {
         caller: &Caller,
     ) -> Result<TwoFaVerdict, ServiceError> {
         let now = self.now();
-        self.guards.otp_request(caller, now)?;
+        self.guards().otp_request(caller, now)?;
         let user = self.twofa_enrolment(user_id).await?;
         let verdict = if user.status == "active" {
             self.twofa_check_any(&user, code, now).await?
@@ -280,7 +280,7 @@ impl Service {
         user_id: &str,
         caller: &Caller,
     ) -> Result<TwoFaState, ServiceError> {
-        self.guards.otp_request(caller, self.now())?;
+        self.guards().otp_request(caller, self.now())?;
         check_user_id(user_id)?;
         Ok(match self.store.twofa_user(user_id).await? {
             Some(u) => TwoFaState {
@@ -316,7 +316,7 @@ impl Service {
         if code.is_empty() || code.len() > 32 {
             return Err(ServiceError::invalid("code", "1 to 32 characters"));
         }
-        self.guards.twofa_attempt(&user.user_id, now)?;
+        self.guards().twofa_attempt(&user.user_id, now)?;
         let session = self
             .store
             .otp_active(&user.phone, &purpose(&user.user_id))
@@ -342,7 +342,7 @@ impl Service {
             },
         };
         if verdict.valid {
-            self.guards.twofa_right(&user.user_id, now);
+            self.guards().twofa_right(&user.user_id, now);
         }
         Ok(verdict)
     }
@@ -363,7 +363,7 @@ impl Service {
         if let Some(session) = session {
             let verdict = self.check_code(&session, normalised.clone(), now).await?;
             if verdict.valid {
-                self.guards.twofa_right(&user.user_id, now);
+                self.guards().twofa_right(&user.user_id, now);
                 return Ok(TwoFaVerdict {
                     valid: true,
                     method: Some("otp"),
@@ -375,7 +375,7 @@ impl Service {
         }
         let expected_len = 10;
         if normalised.len() == expected_len {
-            let keys = self.settings.otp_keys.clone();
+            let keys = self.settings().otp_keys.clone();
             let candidate = keys.backup_hash(&user.user_id, &normalised);
             let matches = Box::new(move |stored: &[u8]| hashes_equal(&candidate, stored));
             if let Some(left) = self
@@ -383,7 +383,7 @@ impl Service {
                 .twofa_use_backup(&user.user_id, matches, now)
                 .await?
             {
-                self.guards.twofa_right(&user.user_id, now);
+                self.guards().twofa_right(&user.user_id, now);
                 tracing::info!(user = %user.user_id, left, "2FA backup code used");
                 return Ok(TwoFaVerdict {
                     valid: true,

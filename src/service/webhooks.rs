@@ -120,7 +120,7 @@ impl Service {
     /// The rule subscription URLs are checked with, naming the `url` field and the
     /// `[webhooks]` keys that relax it.
     fn webhook_url(&self, url: &str) -> Result<(), ServiceError> {
-        self.settings
+        self.settings()
             .webhook_policy
             .check(url)
             .map(|_| ())

@@ -404,7 +404,11 @@ impl super::Store {
         &self,
         limit: usize,
     ) -> Result<Vec<PendingInbound>, StoreError> {
-        super::writer::read(&self.reader, move |c| pending(c, limit)).await
+        let mut pending = super::writer::read(&self.reader, move |c| pending(c, limit)).await?;
+        for m in &mut pending {
+            m.text = self.reveal(std::mem::take(&mut m.text));
+        }
+        Ok(pending)
     }
 
     /// Marks an inbound message done and logs the decision (see [`finish`]).
@@ -454,10 +458,18 @@ impl super::Store {
         conversation_id: i64,
         limit: usize,
     ) -> Result<Vec<super::conversations::HistoryEntry>, StoreError> {
-        super::writer::read(&self.reader, move |c| {
+        let entries = super::writer::read(&self.reader, move |c| {
             Ok(super::conversations::history(c, conversation_id, limit)?.unwrap_or_default())
         })
-        .await
+        .await?;
+        // Texts sealed at rest are opened for the AI's context.
+        Ok(entries
+            .into_iter()
+            .map(|mut e| {
+                e.text = self.reveal(std::mem::take(&mut e.text));
+                e
+            })
+            .collect())
     }
 
     /// The batch accepted under idempotency key `key` of `scope`: its name and its

@@ -658,7 +658,16 @@ impl super::Store {
         id: i64,
         limit: usize,
     ) -> Result<Option<Vec<HistoryEntry>>, StoreError> {
-        super::writer::read(&self.reader, move |c| history(c, id, limit)).await
+        let entries = super::writer::read(&self.reader, move |c| history(c, id, limit)).await?;
+        Ok(entries.map(|entries| {
+            entries
+                .into_iter()
+                .map(|mut e| {
+                    e.text = self.reveal(std::mem::take(&mut e.text));
+                    e
+                })
+                .collect()
+        }))
     }
 
     /// Closes a conversation (see [`close`]).

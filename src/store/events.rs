@@ -69,7 +69,12 @@ pub fn emit(
     conn.prepare_cached(
         "INSERT INTO webhook_events (id, type, created_at, payload) VALUES (?1, ?2, ?3, ?4)",
     )?
-    .execute(params![id, kind, now, body])?;
+    .execute(params![
+        id,
+        kind,
+        now,
+        super::at_rest::seal_for_storage(&body)
+    ])?;
     let mut deliver = conn.prepare_cached(
         "INSERT INTO webhook_deliveries (subscription_id, event_id, next_attempt_at, created_at)
          VALUES (?1, ?2, ?3, ?3)",

@@ -260,25 +260,22 @@ pub fn receive(
         total: part.total.max(1),
     };
     let seq = if key.total == 1 { 1 } else { part.seq };
-    let known: Option<i64> = conn
+    // The same part again: compared opened, as PDUs sealed at rest differ byte for byte.
+    let candidates: Vec<String> = conn
         .prepare_cached(
-            "SELECT id FROM inbound_parts
+            "SELECT pdu FROM inbound_parts
              WHERE modem = ?1 AND sender = ?2 AND concat_ref = ?3 AND part_total = ?4
-               AND part_seq = ?5 AND pdu = ?6",
+               AND part_seq = ?5",
         )?
-        .query_row(
-            params![
-                key.modem,
-                key.sender,
-                key.concat_ref,
-                key.total,
-                seq,
-                part.pdu
-            ],
+        .query_map(
+            params![key.modem, key.sender, key.concat_ref, key.total, seq],
             |r| r.get(0),
-        )
-        .optional()?;
-    if known.is_some() {
+        )?
+        .collect::<Result<_, _>>()?;
+    let known = candidates
+        .into_iter()
+        .any(|pdu| super::at_rest::open_stored(pdu) == part.pdu);
+    if known {
         return Ok(InboundReceipt {
             duplicate: true,
             total: key.total,
@@ -304,7 +301,7 @@ pub fn receive(
         key.total,
         seq,
         part.sent_at,
-        part.pdu,
+        super::at_rest::seal_for_storage(&part.pdu),
         part.received_at
     ])?;
     pending.push(PartRow {
@@ -381,7 +378,7 @@ fn pending_parts(conn: &Connection, key: &SetKey) -> Result<Vec<PartRow>, StoreE
                 Ok(PartRow {
                     id: r.get(0)?,
                     seq: r.get(1)?,
-                    pdu: r.get(2)?,
+                    pdu: super::at_rest::open_stored(r.get(2)?),
                     modem_msisdn: r.get(3)?,
                     sent_at: r.get(4)?,
                 })
@@ -428,7 +425,7 @@ fn create_message(
         msisdn,
         key.sender,
         key.concat_ref,
-        joined.text,
+        super::at_rest::seal_for_storage(&joined.text),
         joined.encoding,
         key.total,
         received,
@@ -686,12 +683,23 @@ impl super::Store {
 
     /// Inbound messages, newest first.
     pub async fn inbound_list(&self, filter: InboundFilter) -> Result<InboundPage, StoreError> {
-        super::writer::read(&self.reader, move |c| list(c, &filter)).await
+        let mut page = super::writer::read(&self.reader, move |c| list(c, &filter)).await?;
+        for m in &mut page.messages {
+            m.text = self.reveal(std::mem::take(&mut m.text));
+        }
+        Ok(page)
     }
 
     /// One inbound message with its parts.
     pub async fn inbound_get(&self, id: i64) -> Result<Option<InboundDetail>, StoreError> {
-        super::writer::read(&self.reader, move |c| get(c, id)).await
+        let detail = super::writer::read(&self.reader, move |c| get(c, id)).await?;
+        Ok(detail.map(|mut d| {
+            d.message.text = self.reveal(std::mem::take(&mut d.message.text));
+            for part in &mut d.segments {
+                part.pdu = self.reveal(std::mem::take(&mut part.pdu));
+            }
+            d
+        }))
     }
 
     /// Parts waiting for the rest of their message.

@@ -25,6 +25,7 @@
 //! - [`webhooks`] — the status-callback outbox; [`subscriptions`] — webhook subscriptions
 //!   and their delivery queue.
 //! - [`auto_reply`] — automatic-reply rules, the pending inbound messages and the reply log.
+//! - [`audit`] — the audit log of admin actions (actor names, never keys).
 //! - [`analytics`] — the destination country, the hourly rollups kept with every status
 //!   change, send latency and error classes, and the reads over them.
 //!
@@ -48,6 +49,8 @@
 //! - Reads run on their own connections and threads and never wait for the writer.
 
 pub mod analytics;
+pub mod at_rest;
+pub mod audit;
 pub mod auto_reply;
 pub mod backup;
 pub mod conversations;
@@ -95,6 +98,8 @@ pub struct Store {
     writer: mpsc::Sender<Box<dyn WriteJob>>,
     reader: mpsc::Sender<ReadJob>,
     sealer: Option<Sealer>,
+    /// Encryption at rest: outbound texts and PDUs are stored sealed (see `at_rest`).
+    at_rest: bool,
     _guard: Arc<Guard>,
 }
 
@@ -134,10 +139,19 @@ impl Store {
         files::make_private(path)?;
         let threads =
             writer::start(path, options.durability, options.group_commit_max, temp).await?;
+        // Encryption at rest: the writer thread seals the texts its jobs write.
+        if let (true, Some(sealer)) = (options.at_rest, options.sealer.clone()) {
+            writer::write(&threads.writer, move |_| {
+                at_rest::install(sealer);
+                Ok(())
+            })
+            .await?;
+        }
         Ok(Store {
             writer: threads.writer,
             reader: threads.reader,
             sealer: options.sealer,
+            at_rest: options.at_rest,
             _guard: threads.guard,
         })
     }

@@ -163,7 +163,7 @@ fn insert_message(
         m.to,
         m.from,
         m.concat_ref,
-        m.text,
+        super::at_rest::seal_for_storage(m.text),
         m.encoding,
         m.parts_total,
         m.parts_received,
@@ -269,7 +269,7 @@ fn receive_part(
         key.concat_ref,
         key.total,
         seq,
-        inbound.text,
+        super::at_rest::seal_for_storage(&inbound.text),
         inbound.encoding,
         inbound.sent_at,
         now
@@ -319,7 +319,7 @@ fn pending_parts(conn: &Connection, key: &SetKey) -> Result<Vec<PartRow>, StoreE
                     id: r.get(0)?,
                     seq: r.get(1)?,
                     provider_message_id: r.get(2)?,
-                    text: r.get(3)?,
+                    text: super::at_rest::open_stored(r.get(3)?),
                     encoding: r.get(4)?,
                     sent_at: r.get(5)?,
                 })

@@ -320,7 +320,11 @@ pub fn batch_messages(
 impl super::Store {
     /// One message with its segments and events.
     pub async fn get(&self, id: MessageId) -> Result<Option<MessageDetail>, StoreError> {
-        super::writer::read(&self.reader, move |c| get(c, id)).await
+        let detail = super::writer::read(&self.reader, move |c| get(c, id)).await?;
+        Ok(detail.map(|mut d| {
+            d.body = self.reveal(std::mem::take(&mut d.body));
+            d
+        }))
     }
 
     /// Messages matching the filter, newest first.

@@ -28,7 +28,8 @@ pub fn duration_millis(d: std::time::Duration) -> Millis {
     Millis::try_from(d.as_millis()).unwrap_or(Millis::MAX)
 }
 
-/// Stores a batch of messages (or, for a known idempotency key, returns the earlier ids).
+/// [`enqueue_with`] without encryption at rest (the unit tests' shorthand).
+#[cfg(test)]
 pub fn enqueue(
     conn: &Connection,
     batch: &NewBatch,
@@ -36,6 +37,29 @@ pub fn enqueue(
     sealer: Option<&Sealer>,
     now: Millis,
 ) -> Result<Accepted, StoreError> {
+    enqueue_with(conn, batch, messages, sealer, false, now)
+}
+
+/// Stores a batch of messages (or, for a known idempotency key, returns the earlier ids).
+/// With `at_rest`, every text and PDU is stored sealed by `sealer` (encryption at rest),
+/// not only those of messages carrying a secret.
+pub fn enqueue_with(
+    conn: &Connection,
+    batch: &NewBatch,
+    messages: &[NewMessage],
+    sealer: Option<&Sealer>,
+    at_rest: bool,
+    now: Millis,
+) -> Result<Accepted, StoreError> {
+    let at_rest = match (at_rest, sealer) {
+        (false, _) => None,
+        (true, Some(sealer)) => Some(sealer),
+        (true, None) => {
+            return Err(StoreError::Conflict(
+                "encryption at rest needs a store opened with a sealer".into(),
+            ))
+        }
+    };
     if let Some(key) = &batch.idempotency_key {
         if let Some((batch_id, fingerprint)) =
             super::query::batch_for_key(conn, &batch.idempotency_scope, key)?
@@ -93,11 +117,16 @@ pub fn enqueue(
         };
         let segment_count = u16::try_from(m.segments.len())
             .map_err(|_| StoreError::Conflict("more than 65535 segments".into()))?;
+        let shown = m.redacted_body.as_ref().unwrap_or(&m.body);
+        let stored_body = match at_rest {
+            Some(sealer) => sealer.seal(shown),
+            None => shown.clone(),
+        };
         insert_message.execute(params![
             batch_id,
             i64::try_from(pos).unwrap_or(i64::MAX),
             m.recipient,
-            m.redacted_body.as_ref().unwrap_or(&m.body),
+            stored_body,
             message_type_str(m.message_type),
             m.sms_type.as_str(),
             m.encoding,
@@ -117,7 +146,11 @@ pub fn enqueue(
         match (&m.redacted_body, sealer) {
             (None, _) => {
                 for s in &m.segments {
-                    insert_segment.execute(params![id.0, s.seq, s.pdu_hex, s.tpdu_length])?;
+                    let pdu = match at_rest {
+                        Some(sealer) => sealer.seal(&s.pdu_hex),
+                        None => s.pdu_hex.clone(),
+                    };
+                    insert_segment.execute(params![id.0, s.seq, pdu, s.tpdu_length])?;
                 }
             }
             (Some(_), Some(sealer)) => {
@@ -393,11 +426,14 @@ impl StoredLeased {
             mut message,
             sealed_body,
         } = self;
-        let Some(sealed_body) = sealed_body else {
+        let at_rest = crate::seal::is_sealed(&message.body);
+        if sealed_body.is_none() && !at_rest {
             return Ok(message);
-        };
+        }
         let sealer = sealer.ok_or("no sealer configured")?;
-        message.body = sealer.open(&sealed_body).map_err(|e| e.to_string())?;
+        // The secret text when there is one, else the text sealed at rest.
+        let text = sealed_body.as_deref().unwrap_or(&message.body);
+        message.body = sealer.open(text).map_err(|e| e.to_string())?;
         for segment in &mut message.segments {
             if crate::seal::is_sealed(&segment.pdu_hex) {
                 segment.pdu_hex = sealer.open(&segment.pdu_hex).map_err(|e| e.to_string())?;
@@ -516,8 +552,9 @@ impl super::Store {
         now: Millis,
     ) -> Result<Accepted, StoreError> {
         let sealer = self.sealer.clone();
+        let at_rest = self.at_rest;
         super::writer::write(&self.writer, move |c| {
-            enqueue(c, &batch, &messages, sealer.as_ref(), now)
+            enqueue_with(c, &batch, &messages, sealer.as_ref(), at_rest, now)
         })
         .await
     }
@@ -718,7 +755,7 @@ pub(crate) mod tests {
         let conn = conn();
         let mut m = message("+1555", 0, 1);
         m.schedule_at = Some(100);
-        let id = enqueue(&conn, &NewBatch::default(), &[m], None, 1)
+        let id = enqueue_with(&conn, &NewBatch::default(), &[m], None, false, 1)
             .unwrap()
             .ids[0];
         // scheduled → queued is a transition, but not a retry.

@@ -490,7 +490,13 @@ impl super::Store {
         limit: usize,
         per_host: usize,
     ) -> Result<Vec<DeliveryJob>, StoreError> {
-        super::writer::read(&self.reader, move |c| due(c, now, limit, per_host)).await
+        let mut jobs =
+            super::writer::read(&self.reader, move |c| due(c, now, limit, per_host)).await?;
+        // Payloads sealed at rest go out opened.
+        for job in &mut jobs {
+            job.payload = self.reveal(std::mem::take(&mut job.payload));
+        }
+        Ok(jobs)
     }
 
     /// Gives up the open deliveries of events made at or before `cutoff` (see [`expire`]).

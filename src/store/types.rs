@@ -24,6 +24,9 @@ pub struct StoreOptions {
     /// Seals the text and PDUs of messages that carry a secret (`NewMessage::redacted_body`);
     /// without one such messages are refused.
     pub sealer: Option<crate::seal::Sealer>,
+    /// Encryption at rest: every outbound text and its PDUs are sealed with `sealer`, not
+    /// only those carrying a secret (which must then be set).
+    pub at_rest: bool,
 }
 
 impl Default for StoreOptions {
@@ -32,6 +35,7 @@ impl Default for StoreOptions {
             durability: Durability::Full,
             group_commit_max: 512,
             sealer: None,
+            at_rest: false,
         }
     }
 }

@@ -652,6 +652,7 @@ async fn crash_child() {
         durability: Durability::Full,
         group_commit_max: 512,
         sealer: None,
+        ..StoreOptions::default()
     };
     let store = Store::open(std::path::Path::new(&path), options)
         .await
