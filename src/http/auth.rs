@@ -80,19 +80,20 @@ impl Auth {
 impl Auth {
     /// Whether no key is configured (the API is open, on loopback only).
     pub fn is_open(&self) -> bool {
-        self.keys.is_empty()
+        self.snapshot().is_empty()
     }
 
     /// The key `headers` carry: `Ok(None)` on an open API, 401 when a key is needed and
     /// none or an unknown one was presented.
-    pub fn identify(&self, headers: &HeaderMap) -> Result<Option<&ApiKey>, ApiError> {
-        if self.keys.is_empty() {
+    pub fn identify(&self, headers: &HeaderMap) -> Result<Option<ApiKey>, ApiError> {
+        let keys = self.snapshot();
+        if keys.is_empty() {
             return Ok(None);
         }
         let presented = presented_key(headers).ok_or_else(ApiError::unauthorized)?;
-        self.keys
-            .iter()
+        keys.iter()
             .find(|k| k.matches(presented))
+            .cloned()
             .map(Some)
             .ok_or_else(ApiError::unauthorized)
     }

@@ -27,11 +27,11 @@ async fn whoami(
     // The scopes the key is granted, `admin` expanded (it implies every other one).
     let scopes: Vec<&str> = Scope::ALL
         .into_iter()
-        .filter(|s| key.is_none_or(|k| k.allows(*s)))
+        .filter(|s| key.as_ref().is_none_or(|k| k.allows(*s)))
         .map(Scope::as_str)
         .collect();
     Ok(Json(json!({
-        "name": key.map(|k| k.name.as_str()),
+        "name": key.as_ref().map(|k| k.name.as_str()),
         "scopes": scopes,
         "open": open,
     })))

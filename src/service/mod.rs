@@ -811,7 +811,7 @@ impl Service {
 
     /// The most segments one message may have (`[server] max_segments`).
     pub fn max_segments(&self) -> usize {
-        self.settings.max_segments
+        self.settings().max_segments
     }
 
     /// The segment calculator for a text.
