@@ -481,7 +481,7 @@ impl Engine {
     }
 
     fn on_line(&mut self, line: String, state: State) -> State {
-        debug!("r: {line}");
+        debug!("r: {}", redacted(&line));
         // Lines that belong to a URC read just before (the PDU of +CMT/+CDS) come first.
         if let Some(mut pending) = self.pending_urc.take() {
             if is_hex(&line) {
@@ -561,7 +561,8 @@ impl Engine {
 /// The command as it may appear in a log: PINs, PUKs and passwords are hidden.
 fn redacted(command: &str) -> std::borrow::Cow<'_, str> {
     let upper = command.to_ascii_uppercase();
-    let secret = ["AT+CPIN=", "AT+CLCK=", "AT+CPWD=", "AT^CPIN="];
+    // `+CUSD`: a USSD string may carry a PIN or voucher (`*123*<pin>#`).
+    let secret = ["AT+CPIN=", "AT+CLCK=", "AT+CPWD=", "AT^CPIN=", "AT+CUSD="];
     match secret.iter().find(|p| upper.starts_with(*p)) {
         Some(prefix) => format!(
             "{}<redacted>",

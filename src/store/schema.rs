@@ -28,6 +28,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0013_auto_reply.sql"),
     include_str!("migrations/0014_analytics.sql"),
     include_str!("migrations/0015_retention.sql"),
+    include_str!("migrations/0016_modem_admin.sql"),
 ];
 
 /// The schema version this binary writes.
