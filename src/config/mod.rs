@@ -290,6 +290,9 @@ pub struct ModemEntry {
     /// Day of month (1–28) the quota month starts (1).
     #[serde(default)]
     pub quota_reset_day: Option<u8>,
+    /// Seconds a USSD request waits for the network (30).
+    #[serde(default)]
+    pub ussd_timeout_secs: Option<u64>,
 }
 
 /// A secret string (a SIM PIN): `Debug` and `Display` print `<redacted>`.
@@ -546,6 +549,7 @@ impl ModemEntry {
             quota_per_month: None,
             quota_reset_hour: None,
             quota_reset_day: None,
+            ussd_timeout_secs: None,
         }
     }
 }

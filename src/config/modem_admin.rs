@@ -33,6 +33,8 @@ pub struct ModemAdminConfig {
     pub quota_reset_hour: u8,
     /// Day of the month (1–28) on which the quota month begins (1).
     pub quota_reset_day: u8,
+    /// Seconds a USSD request waits for the network's answer (30).
+    pub ussd_timeout_secs: u64,
 }
 
 impl Default for ModemAdminConfig {
@@ -47,6 +49,7 @@ impl Default for ModemAdminConfig {
             quota_per_month: None,
             quota_reset_hour: 0,
             quota_reset_day: 1,
+            ussd_timeout_secs: 30,
         }
     }
 }
@@ -67,6 +70,7 @@ impl ModemEntry {
             quota_per_month: self.quota_per_month,
             quota_reset_hour: self.quota_reset_hour.unwrap_or(0),
             quota_reset_day: self.quota_reset_day.unwrap_or(1),
+            ussd_timeout_secs: self.ussd_timeout_secs.unwrap_or(30),
         }
     }
 }
@@ -101,6 +105,9 @@ pub fn validate(c: &ModemAdminConfig, key: &dyn Fn(&str) -> String) -> Result<()
             key("balance_interval_secs"),
             "must be at least 1",
         ));
+    }
+    if !(1..=180).contains(&c.ussd_timeout_secs) {
+        return Err(ConfigError::new(key("ussd_timeout_secs"), "1–180 seconds"));
     }
     if c.quota_reset_hour > 23 {
         return Err(ConfigError::new(key("quota_reset_hour"), "0–23 (UTC)"));

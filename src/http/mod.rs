@@ -15,6 +15,7 @@ pub mod error;
 pub mod guard;
 mod inbound;
 mod metrics;
+mod modem_admin;
 pub mod openapi;
 mod optouts;
 mod otp;
@@ -121,6 +122,7 @@ pub fn router(state: AppState, settings: &HttpSettings) -> Router {
             sms::read_router()
                 .merge(conversations::read_router())
                 .merge(system::read_router())
+                .merge(modem_admin::read_router())
                 .merge(templates::read_router())
                 .merge(inbound::read_router())
                 .merge(optouts::read_router())
@@ -136,6 +138,7 @@ pub fn router(state: AppState, settings: &HttpSettings) -> Router {
         .merge(auth::require(phone::router(), auth.clone(), Scope::Read))
         .merge(auth::require(
             system::admin_router()
+                .merge(modem_admin::admin_router())
                 .merge(webhooks::admin_router())
                 .merge(auto_replies::router()),
             auth.clone(),

@@ -37,6 +37,8 @@ pub struct AdminState {
     quota: Option<Quota>,
     /// Bumped on every change worth persisting.
     changed: watch::Sender<u64>,
+    /// How long a USSD request waits for the network (milliseconds).
+    ussd_timeout_ms: std::sync::atomic::AtomicU64,
 }
 
 impl Default for AdminState {
@@ -54,7 +56,19 @@ impl AdminState {
             balance: Mutex::new(None),
             quota: quota.filter(Quota::capped),
             changed: watch::channel(0).0,
+            ussd_timeout_ms: std::sync::atomic::AtomicU64::new(30_000),
         }
+    }
+
+    /// How long a USSD request waits for the network's answer (30 s).
+    pub fn ussd_timeout(&self) -> std::time::Duration {
+        std::time::Duration::from_millis(self.ussd_timeout_ms.load(Ordering::Relaxed))
+    }
+
+    /// Sets [`AdminState::ussd_timeout`].
+    pub fn set_ussd_timeout(&self, timeout: std::time::Duration) {
+        let ms = u64::try_from(timeout.as_millis()).unwrap_or(u64::MAX);
+        self.ussd_timeout_ms.store(ms, Ordering::Relaxed);
     }
 
     fn bump(&self) {

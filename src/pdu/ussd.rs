@@ -101,7 +101,8 @@ pub fn decode(raw: &str, dcs: Option<u8>) -> UssdText {
 /// The octets of an even-length, all-hex string of at least two octets.
 fn hex_octets(raw: &str) -> Option<Vec<u8>> {
     let raw = raw.trim();
-    if raw.len() < 4 || !raw.len().is_multiple_of(2) || !raw.bytes().all(|b| b.is_ascii_hexdigit()) {
+    if raw.len() < 4 || !raw.len().is_multiple_of(2) || !raw.bytes().all(|b| b.is_ascii_hexdigit())
+    {
         return None;
     }
     hex::decode(raw).ok()

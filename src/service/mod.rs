@@ -19,6 +19,7 @@ mod bounds;
 mod callbacks;
 mod conversations;
 mod inbound;
+mod modem_admin;
 mod optouts;
 mod provider_inbound;
 mod retention;
@@ -41,6 +42,7 @@ pub use conversations::{
     ConversationList, ConversationQuery, ReplyOutcome, ReplyRequest, CONVERSATION_LIMIT_MAX,
 };
 pub use inbound::InboundQuery;
+pub use modem_admin::{DetailCounters, ModemAdminError, ModemDetail};
 pub use provider_inbound::{
     InboundFields, InboundTextKind, ProviderInboundOutcome, ProviderMessage,
 };
