@@ -235,11 +235,23 @@ where
     (AtClient { jobs: jobs_tx }, urc_rx, task)
 }
 
-/// A URC whose trailing lines (a PDU) are still being read.
+/// A URC whose trailing lines (a PDU) are still being read — or a `+CUSD` whose quoted
+/// text spans lines (menus: `+CUSD: 1,"1 Balance` CR LF `2 Top up",15`), read until its
+/// quote closes.
 struct PendingUrc {
     line: String,
     trailing: Vec<String>,
     wanted: usize,
+    /// Continuation lines of an open quote (at most [`MAX_QUOTED_LINES`]).
+    open_quote: Option<usize>,
+}
+
+/// Most lines a quoted URC string may span before it is handed on as it is.
+const MAX_QUOTED_LINES: usize = 32;
+
+/// Whether `line` leaves a double quote open.
+fn quote_open(line: &str) -> bool {
+    line.bytes().filter(|&b| b == b'"').count() % 2 == 1
 }
 
 enum Phase {
@@ -484,6 +496,17 @@ impl Engine {
         debug!("r: {}", redacted(&line));
         // Lines that belong to a URC read just before (the PDU of +CMT/+CDS) come first.
         if let Some(mut pending) = self.pending_urc.take() {
+            if let Some(lines) = pending.open_quote {
+                pending.line.push('\n');
+                pending.line.push_str(&line);
+                if quote_open(&line) || lines + 1 >= MAX_QUOTED_LINES {
+                    self.emit(Urc::parse(&pending.line, &[]));
+                } else {
+                    pending.open_quote = Some(lines + 1);
+                    self.pending_urc = Some(pending);
+                }
+                return state;
+            }
             if is_hex(&line) {
                 pending.trailing.push(line);
                 if pending.trailing.len() >= pending.wanted {
@@ -503,12 +526,21 @@ impl Engine {
             _ => None,
         };
         match classify(&line, expectation) {
+            LineClass::Urc { trailing: 0 } if line.starts_with("+CUSD") && quote_open(&line) => {
+                self.pending_urc = Some(PendingUrc {
+                    line,
+                    trailing: Vec::new(),
+                    wanted: 0,
+                    open_quote: Some(0),
+                })
+            }
             LineClass::Urc { trailing: 0 } => self.emit(Urc::parse(&line, &[])),
             LineClass::Urc { trailing } => {
                 self.pending_urc = Some(PendingUrc {
                     line,
                     trailing: Vec::new(),
                     wanted: trailing,
+                    open_quote: None,
                 })
             }
             LineClass::Echo => {}

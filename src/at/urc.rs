@@ -107,6 +107,26 @@ impl Cusd {
     }
 }
 
+impl Cusd {
+    /// The `+CUSD` of a command's information lines (a modem that answers before its
+    /// `OK`), its quoted text joined across lines when it spans several.
+    pub fn from_lines(lines: &[String]) -> Option<Cusd> {
+        let start = lines
+            .iter()
+            .position(|l| l.trim_start().to_ascii_uppercase().starts_with("+CUSD:"))?;
+        let mut joined = lines.get(start)?.clone();
+        for next in lines.iter().skip(start + 1) {
+            if joined.bytes().filter(|&b| b == b'"').count() % 2 == 0 {
+                break;
+            }
+            joined.push('\n');
+            joined.push_str(next);
+        }
+        let (_, params) = params::split_info(&joined)?;
+        Cusd::from_params(&params)
+    }
+}
+
 /// A typed URC.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Urc {

@@ -410,6 +410,9 @@ impl Modem {
         match client.command_in("AT+CFUN=1,1", at::Class::Slow).await {
             Ok(_) => {
                 warn!(modem = %self.shared.name, "modem reset by the operator (AT+CFUN=1,1)");
+                // Not ready from now on, before the send lock is released: no message
+                // may go to a rebooting modem.
+                self.shared.set_state(ModemState::Initialising);
                 self.shared.reset_requested.notify_one();
                 true
             }

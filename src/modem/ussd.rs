@@ -165,7 +165,7 @@ impl UssdState {
             .command_in(&command, Class::Within(request.timeout))
             .await
         {
-            Ok(response) => response.info("+CUSD").and_then(|p| Cusd::from_params(&p)),
+            Ok(response) => Cusd::from_lines(&response.lines),
             Err(AtError::Timeout(_)) => None,
             Err(e) => {
                 self.set_waiter(None);

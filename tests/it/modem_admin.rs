@@ -230,7 +230,7 @@ async fn ussd_session_menu_then_reply_then_answer() {
     let (status, menu) = ussd(&d, "sim1", json!({"code": "*123#"})).await;
     assert_eq!(status, StatusCode::OK, "{menu}");
     assert_eq!(menu["more"], true);
-    assert!(menu["text"].as_str().unwrap().contains("1 Balance"));
+    assert_eq!(menu["text"], "1 Balance\n2 My number", "a menu spans lines");
     let session = menu["session_id"].as_str().unwrap().to_string();
     // While the session is open, a new code is refused (one USSD at a time).
     let (status, _) = ussd(&d, "sim1", json!({"code": "*100#"})).await;
@@ -473,4 +473,52 @@ async fn a_multipart_message_is_not_started_on_a_sim_that_cannot_fit_it() {
     assert_eq!(sent_by(&d, 0), 0);
     assert_eq!(sent_by(&d, 1), 3);
     d.stop().await;
+}
+
+/// The AT engine reads a `+CUSD` whose quoted text spans lines (a menu) as one URC, even
+/// in the middle of another command, whose response stays clean; a modem that answers
+/// before its `OK` gives the same `+CUSD` from the response lines.
+#[tokio::test(start_paused = true)]
+async fn a_multiline_cusd_is_one_urc_and_never_leaks_into_a_response() {
+    use smsgate::at::{self, Cusd, EngineConfig, Urc};
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let (engine_side, mut modem) = tokio::io::duplex(4096);
+    let (client, mut urcs, _task) = at::spawn(engine_side, EngineConfig::default());
+    let c = client.clone();
+    let call = tokio::spawn(async move { c.command("AT+CSQ").await });
+    let mut buf = vec![0u8; 7];
+    modem.read_exact(&mut buf).await.unwrap();
+    assert_eq!(&buf, b"AT+CSQ\r");
+    modem
+        .write_all(
+            b"\r\n+CUSD: 1,\"Menu\r\n1 Balance\r\n2 Top up\",15\r\n\r\n+CSQ: 20,99\r\n\r\nOK\r\n",
+        )
+        .await
+        .unwrap();
+    assert_eq!(call.await.unwrap().unwrap().lines, vec!["+CSQ: 20,99"]);
+    assert_eq!(
+        urcs.recv().await,
+        Some(Urc::Ussd(Cusd {
+            status: 1,
+            text: Some("Menu\n1 Balance\n2 Top up".into()),
+            dcs: Some(15)
+        }))
+    );
+    // Answered inline, before OK.
+    let call = tokio::spawn(async move { client.command("AT+CUSD=1,\"*1#\",15").await });
+    let mut buf = vec![0u8; 19];
+    modem.read_exact(&mut buf).await.unwrap();
+    modem
+        .write_all(b"\r\n+CUSD: 0,\"Line one\r\nLine two\",15\r\n\r\nOK\r\n")
+        .await
+        .unwrap();
+    let lines = call.await.unwrap().unwrap().lines;
+    assert_eq!(
+        Cusd::from_lines(&lines),
+        Some(Cusd {
+            status: 0,
+            text: Some("Line one\nLine two".into()),
+            dcs: Some(15)
+        })
+    );
 }
