@@ -641,4 +641,15 @@ mod tests {
         assert_eq!(redacted("at+cpin=\"1234\",\"5678\""), "at+cpin=<redacted>");
         assert_eq!(redacted("AT+CPIN?"), "AT+CPIN?");
     }
+
+    #[test]
+    fn ussd_codes_never_reach_the_trace() {
+        // A USSD string may carry a PIN or a voucher (`*123*<pin>#`).
+        assert_eq!(
+            redacted("AT+CUSD=1,\"*123*4711#\",15"),
+            "AT+CUSD=<redacted>"
+        );
+        assert_eq!(redacted("AT+CUSD=2"), "AT+CUSD=<redacted>");
+        assert_eq!(redacted("AT+CUSD?"), "AT+CUSD?");
+    }
 }

@@ -310,7 +310,11 @@ impl Modem {
                         AtError::Cms(code) => Some(code.to_string()),
                         _ => None,
                     };
-                    self.shared.history.count_failure(code);
+                    self.shared.history.count_failure(
+                        crate::message::now_millis(),
+                        e.to_string(),
+                        code,
+                    );
                 }
                 self.shared
                     .metrics

@@ -37,6 +37,17 @@ pub struct ModemCounters {
     pub cms_errors: BTreeMap<String, u64>,
     /// Inbound messages and status reports announced by the modem.
     pub received: u64,
+    /// The last send failure: when and what (`+CMS ERROR: 500`, a timeout…).
+    pub last_error: Option<LastError>,
+}
+
+/// The last failure of a send.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct LastError {
+    /// When (Unix milliseconds).
+    pub at: Millis,
+    /// What the modem or the link said.
+    pub error: String,
 }
 
 #[derive(Debug, Default)]
@@ -62,10 +73,11 @@ impl History {
         }
     }
 
-    /// Counts a failed send and its `+CMS ERROR` code, if it had one.
-    pub fn count_failure(&self, cms: Option<String>) {
+    /// Counts a failed send at `at`: what it was, and its `+CMS ERROR` code if it had one.
+    pub fn count_failure(&self, at: Millis, error: String, cms: Option<String>) {
         if let Ok(mut inner) = self.inner.lock() {
             inner.counters.send_failures += 1;
+            inner.counters.last_error = Some(LastError { at, error });
             if let Some(code) = cms {
                 *inner.counters.cms_errors.entry(code).or_default() += 1;
             }
@@ -122,13 +134,17 @@ mod tests {
     #[test]
     fn counts_cms_codes() {
         let h = History::default();
-        h.count_failure(Some("500".into()));
-        h.count_failure(Some("500".into()));
-        h.count_failure(None);
+        h.count_failure(1, "+CMS ERROR: 500".into(), Some("500".into()));
+        h.count_failure(2, "+CMS ERROR: 500".into(), Some("500".into()));
+        h.count_failure(3, "timeout".into(), None);
         h.count_received();
         let c = h.counters();
         assert_eq!(c.send_failures, 3);
         assert_eq!(c.cms_errors.get("500"), Some(&2));
         assert_eq!(c.received, 1);
+        assert_eq!(
+            c.last_error.map(|e| (e.at, e.error)),
+            Some((3, "timeout".into()))
+        );
     }
 }

@@ -522,3 +522,34 @@ async fn a_multiline_cusd_is_one_urc_and_never_leaks_into_a_response() {
         })
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn detail_counts_cms_errors_and_keeps_the_last_error() {
+    let d = start(|c| {
+        c.simulator.modems = 1;
+        c.dispatch.backoff_initial_ms = 50;
+        c.dispatch.backoff_max_ms = 100;
+    })
+    .await;
+    d.sim().set_faults(
+        0,
+        smsgate::sim::Faults {
+            fail_submits: vec![1],
+            failure_codes: vec![500],
+            ..Default::default()
+        },
+    );
+    let ids = send_n(&d, 1, "fails once").await;
+    all_sent(&d, &ids).await;
+    let (_, m) = get(&d.app, "/api/modems/sim0").await;
+    assert_eq!(m["counters"]["send_failures"], 1, "{m}");
+    assert_eq!(m["counters"]["cms_errors"]["500"], 1, "{m}");
+    assert!(
+        m["counters"]["last_error"]["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("500")),
+        "{m}"
+    );
+    assert_eq!(m["counters"]["sent_segments"], 1);
+    d.stop().await;
+}
