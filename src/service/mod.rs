@@ -416,6 +416,10 @@ pub struct ModemView {
     pub status: ModemStatus,
     /// Balancing view (in flight, allowance, segments sent).
     pub route: RouteSnapshot,
+    /// Disabled by an operator (`POST /api/modems/{name}/disable`).
+    pub disabled: bool,
+    /// Why it is out of rotation although ready, if it is (operator, low balance).
+    pub held: Option<&'static str>,
 }
 
 impl Service {
@@ -858,6 +862,8 @@ impl Service {
             .map(|m| ModemView {
                 status: m.modem().status(),
                 route: m.snapshot(),
+                disabled: m.admin().disabled(),
+                held: m.admin().held(),
             })
             .collect()
     }

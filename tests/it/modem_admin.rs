@@ -120,7 +120,11 @@ async fn disabled_modem_gets_no_traffic_until_enabled_and_stays_disabled_across_
     assert_eq!(status, StatusCode::OK, "{m}");
     assert_eq!(m["disabled"], true);
     assert_eq!(m["in_rotation"], false);
+    assert_eq!(m["held"], "disabled by an operator");
     assert_eq!(m["state"], "ready", "still up: it still receives");
+    let (_, list) = get(&d.app, "/api/modems").await;
+    assert_eq!(list["modems"][0]["disabled"], true, "{list}");
+    assert_eq!(list["modems"][0]["route"]["ready"], false, "{list}");
     let before = sent_by(&d, 0);
     let ids = send_n(&d, 6, "while disabled").await;
     all_sent(&d, &ids).await;
@@ -218,6 +222,10 @@ async fn ussd_answers_are_decoded_whatever_the_modem_coding() {
     let (status, e) = ussd(&d, "sim0", json!({"code": "*100#\";+CFUN=0"})).await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{e}");
     assert_eq!(e["error"]["field"], "code");
+    let (status, e) = ussd(&d, "sim0", json!({})).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{e}");
+    let (status, e) = ussd(&d, "nope", json!({"code": "*100#"})).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{e}");
     // An unsupported code: the network says so.
     let (status, e) = ussd(&d, "sim0", json!({"code": "*555#"})).await;
     assert_eq!(status, StatusCode::BAD_GATEWAY, "{e}");
