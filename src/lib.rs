@@ -14,6 +14,7 @@ pub mod inbound;
 pub mod message;
 pub mod metrics;
 pub mod modem;
+pub mod modem_admin;
 pub mod otp;
 pub mod pdu;
 pub mod phone;

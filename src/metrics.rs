@@ -182,6 +182,8 @@ pub struct LiveModem {
     pub registered: bool,
     /// Operator name, when known.
     pub operator: Option<String>,
+    /// The SIM's balance from the last USSD check, when parsed.
+    pub balance: Option<f64>,
 }
 
 /// Live state read at scrape time.
@@ -251,6 +253,7 @@ struct Inner {
     modem_up: Family<ModemLabels, Gauge>,
     modem_state: Family<ModemStateLabels, Gauge>,
     modem_signal: Family<ModemLabels, Gauge>,
+    modem_balance: Family<ModemLabels, FloatGauge>,
     modem_registered: Family<ModemLabels, Gauge>,
     modem_info: Family<ModemInfoLabels, Gauge>,
     queue_depth: Gauge,
@@ -375,6 +378,12 @@ impl Metrics {
             "modem_signal_dbm",
             "Signal strength in dBm (absent when unknown)",
             modem_signal.clone(),
+        );
+        let modem_balance = Family::<ModemLabels, FloatGauge>::default();
+        registry.register(
+            "modem_balance",
+            "The SIM's balance from the last USSD check (absent when unknown)",
+            modem_balance.clone(),
         );
         let modem_registered = Family::<ModemLabels, Gauge>::default();
         registry.register(
@@ -505,6 +514,7 @@ impl Metrics {
             modem_up,
             modem_state,
             modem_signal,
+            modem_balance,
             modem_registered,
             modem_info,
             queue_depth,
@@ -782,6 +792,7 @@ impl Metrics {
         inner.modem_up.clear();
         inner.modem_state.clear();
         inner.modem_signal.clear();
+        inner.modem_balance.clear();
         inner.modem_registered.clear();
         inner.modem_info.clear();
         for m in &live.modems {
@@ -795,6 +806,9 @@ impl Metrics {
                 .set(i64::from(m.registered));
             if let Some(dbm) = m.signal_dbm {
                 inner.modem_signal.get_or_create(&modem).set(i64::from(dbm));
+            }
+            if let Some(balance) = m.balance {
+                inner.modem_balance.get_or_create(&modem).set(balance);
             }
             for state in MODEM_STATES
                 .iter()
@@ -917,6 +931,7 @@ mod tests {
             registration: Some("home".into()),
             registered: true,
             operator: Some("Simnet".into()),
+            balance: None,
         };
         let text = m.encode(&LiveState {
             modems: vec![modem],

@@ -235,11 +235,23 @@ where
     (AtClient { jobs: jobs_tx }, urc_rx, task)
 }
 
-/// A URC whose trailing lines (a PDU) are still being read.
+/// A URC whose trailing lines (a PDU) are still being read — or a `+CUSD` whose quoted
+/// text spans lines (menus: `+CUSD: 1,"1 Balance` CR LF `2 Top up",15`), read until its
+/// quote closes.
 struct PendingUrc {
     line: String,
     trailing: Vec<String>,
     wanted: usize,
+    /// Continuation lines of an open quote (at most [`MAX_QUOTED_LINES`]).
+    open_quote: Option<usize>,
+}
+
+/// Most lines a quoted URC string may span before it is handed on as it is.
+const MAX_QUOTED_LINES: usize = 32;
+
+/// Whether `line` leaves a double quote open.
+fn quote_open(line: &str) -> bool {
+    line.bytes().filter(|&b| b == b'"').count() % 2 == 1
 }
 
 enum Phase {
@@ -481,9 +493,20 @@ impl Engine {
     }
 
     fn on_line(&mut self, line: String, state: State) -> State {
-        debug!("r: {line}");
+        debug!("r: {}", redacted(&line));
         // Lines that belong to a URC read just before (the PDU of +CMT/+CDS) come first.
         if let Some(mut pending) = self.pending_urc.take() {
+            if let Some(lines) = pending.open_quote {
+                pending.line.push('\n');
+                pending.line.push_str(&line);
+                if quote_open(&line) || lines + 1 >= MAX_QUOTED_LINES {
+                    self.emit(Urc::parse(&pending.line, &[]));
+                } else {
+                    pending.open_quote = Some(lines + 1);
+                    self.pending_urc = Some(pending);
+                }
+                return state;
+            }
             if is_hex(&line) {
                 pending.trailing.push(line);
                 if pending.trailing.len() >= pending.wanted {
@@ -503,12 +526,21 @@ impl Engine {
             _ => None,
         };
         match classify(&line, expectation) {
+            LineClass::Urc { trailing: 0 } if line.starts_with("+CUSD") && quote_open(&line) => {
+                self.pending_urc = Some(PendingUrc {
+                    line,
+                    trailing: Vec::new(),
+                    wanted: 0,
+                    open_quote: Some(0),
+                })
+            }
             LineClass::Urc { trailing: 0 } => self.emit(Urc::parse(&line, &[])),
             LineClass::Urc { trailing } => {
                 self.pending_urc = Some(PendingUrc {
                     line,
                     trailing: Vec::new(),
                     wanted: trailing,
+                    open_quote: None,
                 })
             }
             LineClass::Echo => {}
@@ -561,7 +593,8 @@ impl Engine {
 /// The command as it may appear in a log: PINs, PUKs and passwords are hidden.
 fn redacted(command: &str) -> std::borrow::Cow<'_, str> {
     let upper = command.to_ascii_uppercase();
-    let secret = ["AT+CPIN=", "AT+CLCK=", "AT+CPWD=", "AT^CPIN="];
+    // `+CUSD`: a USSD string may carry a PIN or voucher (`*123*<pin>#`).
+    let secret = ["AT+CPIN=", "AT+CLCK=", "AT+CPWD=", "AT^CPIN=", "AT+CUSD="];
     match secret.iter().find(|p| upper.starts_with(*p)) {
         Some(prefix) => format!(
             "{}<redacted>",
@@ -607,5 +640,16 @@ mod tests {
         assert_eq!(redacted("AT+CPIN=\"1234\""), "AT+CPIN=<redacted>");
         assert_eq!(redacted("at+cpin=\"1234\",\"5678\""), "at+cpin=<redacted>");
         assert_eq!(redacted("AT+CPIN?"), "AT+CPIN?");
+    }
+
+    #[test]
+    fn ussd_codes_never_reach_the_trace() {
+        // A USSD string may carry a PIN or a voucher (`*123*<pin>#`).
+        assert_eq!(
+            redacted("AT+CUSD=1,\"*123*4711#\",15"),
+            "AT+CUSD=<redacted>"
+        );
+        assert_eq!(redacted("AT+CUSD=2"), "AT+CUSD=<redacted>");
+        assert_eq!(redacted("AT+CUSD?"), "AT+CUSD?");
     }
 }

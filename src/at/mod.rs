@@ -22,4 +22,4 @@ pub mod urc;
 pub use engine::{spawn, AtClient, Class, Deadlines, EngineConfig, Response};
 pub use error::{AtError, ErrorCode};
 pub use params::Param;
-pub use urc::Urc;
+pub use urc::{Cusd, Urc};

@@ -81,6 +81,52 @@ pub enum Domain {
     Eps,
 }
 
+/// The parameters of `+CUSD` (27.007 §7.15).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Cusd {
+    /// `<m>`: 0 no further action, 1 further user action required, 2 terminated by the
+    /// network, 3 answered by another local client, 4 not supported, 5 network timeout.
+    pub status: u8,
+    /// `<str>` as the modem wrote it (text, or hex — see `pdu::ussd::decode`).
+    pub text: Option<String>,
+    /// `<dcs>`: the cell-broadcast data coding scheme of `<str>`.
+    pub dcs: Option<u8>,
+}
+
+impl Cusd {
+    /// From the parameters of a `+CUSD:` line (a URC, or an information line when the
+    /// modem answers before its `OK`).
+    pub fn from_params(params: &[Param]) -> Option<Cusd> {
+        let status = u8::try_from(params.first()?.int()?).ok()?;
+        let text = params.get(1).and_then(Param::value);
+        let dcs = params
+            .get(2)
+            .and_then(Param::int)
+            .and_then(|d| u8::try_from(d).ok());
+        Some(Cusd { status, text, dcs })
+    }
+}
+
+impl Cusd {
+    /// The `+CUSD` of a command's information lines (a modem that answers before its
+    /// `OK`), its quoted text joined across lines when it spans several.
+    pub fn from_lines(lines: &[String]) -> Option<Cusd> {
+        let start = lines
+            .iter()
+            .position(|l| l.trim_start().to_ascii_uppercase().starts_with("+CUSD:"))?;
+        let mut joined = lines.get(start)?.clone();
+        for next in lines.iter().skip(start + 1) {
+            if joined.bytes().filter(|&b| b == b'"').count() % 2 == 0 {
+                break;
+            }
+            joined.push('\n');
+            joined.push_str(next);
+        }
+        let (_, params) = params::split_info(&joined)?;
+        Cusd::from_params(&params)
+    }
+}
+
 /// A typed URC.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Urc {
@@ -128,6 +174,9 @@ pub enum Urc {
     Restarted,
     /// SIM state changed (`+CPIN: …` unsolicited).
     SimState(String),
+    /// `+CUSD: <m>[,<str>[,<dcs>]]`: the network's USSD answer (or a network-initiated
+    /// USSD), not decoded yet (the DCS decides how; see `pdu::ussd`).
+    Ussd(Cusd),
     /// Anything else unsolicited: a known vendor URC we do not act on, or a line no command
     /// was waiting for. Kept for the log.
     Other(String),
@@ -192,6 +241,7 @@ impl Urc {
                 .first()
                 .and_then(Param::text)
                 .map(|s| Urc::SimState(s.to_string())),
+            "+CUSD" => Cusd::from_params(&params).map(Urc::Ussd),
             "RDY" | "^SYSSTART" | "SMS Ready" | "SMS DONE" => Some(Urc::Restarted),
             "+CFUN" if params.first().and_then(Param::int) == Some(1) => Some(Urc::Restarted),
             _ => None,
@@ -253,6 +303,23 @@ mod tests {
         );
         assert_eq!(Urc::parse("^RSSI: 17", &[]), Urc::Signal { rssi: 17 });
         assert_eq!(Urc::parse("RDY", &[]), Urc::Restarted);
+        assert_eq!(
+            Urc::parse("+CUSD: 0,\"Balance: 1,5 EUR\",15", &[]),
+            Urc::Ussd(Cusd {
+                status: 0,
+                text: Some("Balance: 1,5 EUR".into()),
+                dcs: Some(15)
+            })
+        );
+        assert_eq!(
+            Urc::parse("+CUSD: 4", &[]),
+            Urc::Ussd(Cusd {
+                status: 4,
+                text: None,
+                dcs: None
+            })
+        );
+        assert_eq!(Urc::parse("+CUSD: x", &[]), Urc::Other("+CUSD: x".into()));
         assert_eq!(
             Urc::parse("+CMTI: garbage", &[]),
             Urc::Other("+CMTI: garbage".into())

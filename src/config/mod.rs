@@ -24,6 +24,7 @@ mod inbox;
 mod keys;
 mod log;
 mod metrics;
+mod modem_admin;
 mod otp;
 mod provider_env;
 mod providers;
@@ -48,6 +49,7 @@ pub use inbox::{InboxConfig, OptoutConfig, DEFAULT_START_KEYWORDS, DEFAULT_STOP_
 pub use keys::{generate_api_key, sha256_hex, ApiKey, Scope};
 pub use log::{LogConfig, LogFormat};
 pub use metrics::MetricsConfig;
+pub use modem_admin::{ModemAdminConfig, DEFAULT_BALANCE_REGEX};
 pub use otp::{LimitsConfig, OtpConfig, MIN_SECRET_LEN};
 pub use provider_env::{DEFAULT_FROM_VARIABLE, PROVIDER_ENV_VARIABLES};
 pub use providers::{
@@ -225,6 +227,9 @@ pub struct SimulatorConfig {
     pub seed: u64,
     /// Cost of one segment on each simulated modem (0.0), as `[[modems]] cost_per_segment`.
     pub cost_per_segment: f64,
+    /// Balance and quota settings of simulated modems by name (`[simulator.modem_settings.sim0]`),
+    /// the keys `[[modems]]` has for real ones.
+    pub modem_settings: std::collections::BTreeMap<String, ModemAdminConfig>,
 }
 
 /// `[[modems]]`: one GSM modem.
@@ -265,6 +270,36 @@ pub struct ModemEntry {
     /// Whether the daemon uses this modem (true).
     #[serde(default = "yes")]
     pub enabled: bool,
+    /// USSD code answering the SIM's balance (`"*100#"`); see `docs/configuration.md`.
+    #[serde(default)]
+    pub balance_ussd: Option<String>,
+    /// Where the amount is in the balance answer (a regex; `amount` group or the first).
+    #[serde(default)]
+    pub balance_regex: Option<String>,
+    /// Seconds between balance checks (3600).
+    #[serde(default)]
+    pub balance_interval_secs: Option<u64>,
+    /// Threshold below which the balance is low (`modem.balance_low`).
+    #[serde(default)]
+    pub balance_low: Option<f64>,
+    /// A low balance takes the modem out of rotation (false).
+    #[serde(default)]
+    pub balance_low_disable: bool,
+    /// Most segments per quota day.
+    #[serde(default)]
+    pub quota_per_day: Option<u64>,
+    /// Most segments per quota month.
+    #[serde(default)]
+    pub quota_per_month: Option<u64>,
+    /// Hour (UTC) the quota day starts (0).
+    #[serde(default)]
+    pub quota_reset_hour: Option<u8>,
+    /// Day of month (1–28) the quota month starts (1).
+    #[serde(default)]
+    pub quota_reset_day: Option<u8>,
+    /// Seconds a USSD request waits for the network (30).
+    #[serde(default)]
+    pub ussd_timeout_secs: Option<u64>,
 }
 
 /// A secret string (a SIM PIN): `Debug` and `Display` print `<redacted>`.
@@ -474,6 +509,7 @@ impl Default for SimulatorConfig {
             fail_prefixes: Vec::new(),
             seed: 1,
             cost_per_segment: 0.0,
+            modem_settings: Default::default(),
         }
     }
 }
@@ -512,6 +548,16 @@ impl ModemEntry {
             prefixes: Vec::new(),
             cnmi: None,
             enabled: true,
+            balance_ussd: None,
+            balance_regex: None,
+            balance_interval_secs: None,
+            balance_low: None,
+            balance_low_disable: false,
+            quota_per_day: None,
+            quota_per_month: None,
+            quota_reset_hour: None,
+            quota_reset_day: None,
+            ussd_timeout_secs: None,
         }
     }
 }

@@ -852,6 +852,17 @@ fn every_key_and_variable_is_documented() {
         "allow_private_networks",
         "allow_private",
         "max_age_secs",
+        "modem_settings",
+        "balance_ussd",
+        "balance_regex",
+        "balance_interval_secs",
+        "balance_low",
+        "balance_low_disable",
+        "quota_per_day",
+        "quota_per_month",
+        "quota_reset_hour",
+        "quota_reset_day",
+        "ussd_timeout_secs",
     ];
     for key in keys {
         assert!(

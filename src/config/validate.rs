@@ -24,6 +24,7 @@ pub(super) fn config(c: &Config) -> Check {
     for (i, modem) in c.modems.iter().enumerate() {
         let key = |k: &str| format!("modems[{i}].{k}");
         self::modem(modem, &key)?;
+        super::modem_admin::validate(&modem.admin(), &key)?;
         if let Some(first) = names.insert(&modem.name, i) {
             return fail(
                 key("name"),
@@ -176,6 +177,11 @@ fn storage(c: &Config) -> Check {
 
 fn simulator(c: &Config) -> Check {
     let s = &c.simulator;
+    for (name, settings) in &s.modem_settings {
+        super::modem_admin::validate(settings, &|k| {
+            format!("simulator.modem_settings.{name}.{k}")
+        })?;
+    }
     if s.modems > 256 {
         return fail("simulator.modems", format!("{} is more than 256", s.modems));
     }

@@ -14,6 +14,7 @@
 //!
 //! Holds no business rules: every decision lives in the layers below.
 
+mod admin;
 pub mod at_rest;
 mod auto_reply;
 pub mod reload;
@@ -259,6 +260,9 @@ impl Daemon {
         let metrics = crate::metrics::Metrics::new();
         let (events_tx, events_rx) = mpsc::channel::<ModemEvent>(1024);
         let (modems, simulator) = start_modems(config, events_tx, &metrics)?;
+        // Operator flags, quotas and balance checks (issue 13; `modem_admin`).
+        let modems = admin::apply(config, modems, &clock);
+        crate::modem_admin::restore(&store, &modems).await;
         let modem_routes: Vec<Arc<dyn Route>> =
             modems.iter().map(|m| m.clone() as Arc<dyn Route>).collect();
         let providers = crate::providers::build(&config.providers)?;
@@ -396,6 +400,7 @@ impl Daemon {
             },
             cancel.child_token(),
         ));
+        admin::spawn(config, &store, &modems, &tasks, &cancel);
         tasks.spawn(crate::webhooks::modem_events::run(
             store.clone(),
             modems.clone(),
@@ -602,6 +607,8 @@ fn start_modems(
         let modems = (0..sim.modems)
             .map(|i| {
                 let mut modem_config = ModemConfig::new(format!("sim{i}"));
+                // A simulated reboot takes a second, not a USB re-enumeration.
+                modem_config.reset_wait = Duration::from_secs(2);
                 modem_config.receive = receive;
                 modem_config.metrics = metrics.clone();
                 let net = network.clone();

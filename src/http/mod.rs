@@ -18,6 +18,7 @@ pub mod error;
 pub mod guard;
 mod inbound;
 mod metrics;
+mod modem_admin;
 pub mod openapi;
 mod ops;
 mod optouts;
@@ -136,6 +137,7 @@ pub fn router_with_auth(state: AppState, settings: &HttpSettings, auth: auth::Au
             sms::read_router()
                 .merge(conversations::read_router())
                 .merge(system::read_router())
+                .merge(modem_admin::read_router())
                 .merge(templates::read_router())
                 .merge(inbound::read_router())
                 .merge(optouts::read_router())
@@ -152,6 +154,7 @@ pub fn router_with_auth(state: AppState, settings: &HttpSettings, auth: auth::Au
         .merge(auth::require(phone::router(), auth.clone(), Scope::Read))
         .merge(auth::require(
             system::admin_router()
+                .merge(modem_admin::admin_router())
                 .merge(webhooks::admin_router())
                 .merge(auto_replies::router())
                 .merge(ops::admin_router()),

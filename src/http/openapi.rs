@@ -331,6 +331,36 @@ pub const ROUTES: &[RouteDoc] = &[
     ),
     route(
         "GET",
+        "/api/modems/{name}",
+        Scope("read"),
+        "One modem: identity, state and why, signal history, counters, quota, balance",
+    ),
+    route(
+        "POST",
+        "/api/modems/{name}/disable",
+        Scope("admin"),
+        "Take a modem out of rotation (kept across restarts)",
+    ),
+    route(
+        "POST",
+        "/api/modems/{name}/enable",
+        Scope("admin"),
+        "Put a modem back into rotation",
+    ),
+    route(
+        "POST",
+        "/api/modems/{name}/reset",
+        Scope("admin"),
+        "Reset a modem (AT+CFUN=1,1); it initialises again",
+    ),
+    route(
+        "POST",
+        "/api/modems/{name}/ussd",
+        Scope("admin"),
+        "Send a USSD code or a session reply; the network's answer",
+    ),
+    route(
+        "GET",
         "/api/routes",
         Scope("read"),
         "Every route as the dispatcher sees it",

@@ -161,8 +161,14 @@ struct Shared {
     send_lock: tokio::sync::Mutex<()>,
     /// A send found the modem broken: the session should recover it.
     broken: tokio::sync::Notify,
+    /// The operator reset the modem: the session ends and the port is reopened.
+    reset_requested: tokio::sync::Notify,
     /// The daemon's metrics.
     metrics: crate::metrics::Metrics,
+    /// Signal samples and counters for `GET /api/modems/{name}`.
+    history: super::history::History,
+    /// The USSD exchange and session (see `ussd.rs`).
+    ussd: super::ussd::UssdState,
 }
 
 impl Shared {
@@ -218,7 +224,10 @@ impl Modem {
             status,
             send_lock: tokio::sync::Mutex::new(()),
             broken: tokio::sync::Notify::new(),
+            reset_requested: tokio::sync::Notify::new(),
             metrics: config.metrics.clone(),
+            history: super::history::History::default(),
+            ussd: super::ussd::UssdState::default(),
         });
         let cancel = CancellationToken::new();
         let supervisor = Supervisor {
@@ -296,6 +305,17 @@ impl Modem {
                     Err(AtError::Cms(code)) => Some(code.number()),
                     _ => None,
                 };
+                if let Err(e) = &answer {
+                    let code = match e {
+                        AtError::Cms(code) => Some(code.to_string()),
+                        _ => None,
+                    };
+                    self.shared.history.count_failure(
+                        crate::message::now_millis(),
+                        e.to_string(),
+                        code,
+                    );
+                }
                 self.shared
                     .metrics
                     .modem_cmgs(&self.shared.name, started.elapsed(), cms);
@@ -349,6 +369,62 @@ impl Modem {
             refs.push(mr);
         }
         Ok(refs)
+    }
+
+    /// Signal samples and counters.
+    pub fn history(&self) -> &super::history::History {
+        &self.shared.history
+    }
+
+    /// Whether a USSD exchange runs or a USSD session is open.
+    pub fn ussd_busy(&self) -> bool {
+        self.shared.ussd.busy()
+    }
+
+    /// Sends a USSD code (or a session's reply) and waits for the network's answer.
+    pub async fn ussd(
+        &self,
+        request: &super::ussd::UssdRequest,
+    ) -> Result<super::ussd::UssdAnswer, super::ussd::UssdError> {
+        super::ussd::check_code(&request.code)?;
+        let ready = self.shared.status.borrow().state.accepts_traffic();
+        let client = match (ready, self.shared.client()) {
+            (true, Some(client)) => client,
+            _ => {
+                return Err(super::ussd::UssdError::NotReady(
+                    self.shared.name.to_string(),
+                ))
+            }
+        };
+        self.shared
+            .ussd
+            .run(&client, &self.shared.name, request)
+            .await
+    }
+
+    /// Resets the modem now (`AT+CFUN=1,1`): the session ends and the supervisor opens the
+    /// port again after `reset_wait` and initialises. False when no session runs.
+    pub async fn reset(&self) -> bool {
+        let Some(client) = self.shared.client() else {
+            return false;
+        };
+        // Not between two segments of a message.
+        let _whole_message = self.shared.send_lock.lock().await;
+        let _ = client.resync().await;
+        match client.command_in("AT+CFUN=1,1", at::Class::Slow).await {
+            Ok(_) => {
+                warn!(modem = %self.shared.name, "modem reset by the operator (AT+CFUN=1,1)");
+                // Not ready from now on, before the send lock is released: no message
+                // may go to a rebooting modem.
+                self.shared.set_state(ModemState::Initialising);
+                self.shared.reset_requested.notify_one();
+                true
+            }
+            Err(e) => {
+                warn!(modem = %self.shared.name, "AT+CFUN=1,1 failed: {e}");
+                false
+            }
+        }
     }
 
     /// Runs a raw AT command (diagnostics: `smsgate modem at`).
@@ -547,6 +623,13 @@ impl Supervisor {
         loop {
             tokio::select! {
                 () = self.cancel.cancelled() => return SessionEnd::Cancelled,
+                () = self.shared.reset_requested.notified() => {
+                    self.shared.set_state(ModemState::Initialising);
+                    if !self.pause(self.config.reset_wait).await {
+                        return SessionEnd::Cancelled;
+                    }
+                    return SessionEnd::Restarted;
+                }
                 () = self.shared.broken.notified() => {
                     if let Err(end) = self.check_health(client).await {
                         return end;
@@ -600,6 +683,11 @@ impl Supervisor {
                 }
             }
         };
+        self.shared.history.sample_signal(
+            crate::message::now_millis(),
+            network.rssi,
+            network.signal_dbm,
+        );
         let registered = network.registration.is_some_and(|r| r.can_send());
         self.shared
             .status
@@ -615,7 +703,13 @@ impl Supervisor {
     async fn on_urc(&self, client: &AtClient, urc: Urc, needs_ack: bool) -> Option<SessionEnd> {
         let name = &self.shared.name;
         match urc {
+            Urc::Ussd(cusd) => {
+                if !self.shared.ussd.deliver(cusd) {
+                    info!("a USSD message nobody waited for (network-initiated, or too late)");
+                }
+            }
             Urc::MessageStored { index, .. } | Urc::StatusReportStored { index, .. } => {
+                self.shared.history.count_received();
                 if let Err(e) =
                     receive::take_stored(client, name, index, self.config.receive, &self.events)
                         .await
@@ -624,6 +718,7 @@ impl Supervisor {
                 }
             }
             Urc::Message { pdu, .. } | Urc::StatusReport { pdu, .. } => {
+                self.shared.history.count_received();
                 let (ack, acked) = receive::Ack::pair();
                 let event = receive::event_for(name, &pdu, ack);
                 if !self.config.receive.takes(&event) {

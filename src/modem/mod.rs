@@ -8,18 +8,24 @@
 //! - [`receive`] — stored and routed messages → [`ModemEvent`];
 //! - [`errors`] — what a `+CMS ERROR` means for the message and the modem;
 //! - [`status`] — identity, network and health state;
-//! - [`route`] — a modem as a dispatch route, with its rate limits.
+//! - [`route`] — a modem as a dispatch route, with its rate limits;
+//! - [`admin`] — operator hold, balance reading; [`quota`] — SIM quotas;
+//! - [`ussd`] — USSD requests and sessions; [`history`] — signal history and counters.
 //!
 //! Never imports SQLite, HTTP, the dispatcher or other modems: the daemon wires modems to
 //! those through events and the send handle.
 
+pub mod admin;
 pub mod driver;
 pub mod errors;
+pub mod history;
 pub mod init;
 pub mod port;
+pub mod quota;
 pub mod receive;
 pub mod route;
 pub mod status;
+pub mod ussd;
 
 pub use driver::{Connector, FnConnector, Modem, ModemConfig, SendError};
 pub use errors::ErrorClass;

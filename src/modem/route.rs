@@ -47,6 +47,8 @@ pub struct ModemRoute {
     limiter: Limiter,
     /// Time zero of the limiter's clock (tokio's, so paused-time tests are exact).
     epoch: Instant,
+    /// Operator hold, balance and SIM quota.
+    admin: super::admin::AdminState,
 }
 
 impl ModemRoute {
@@ -70,7 +72,19 @@ impl ModemRoute {
             ),
             epoch: Instant::now(),
             settings,
+            admin: super::admin::AdminState::default(),
         }
+    }
+
+    /// The same route with a SIM quota.
+    pub fn with_quota(mut self, quota: super::quota::Quota) -> Self {
+        self.admin = super::admin::AdminState::with_quota(Some(quota));
+        self
+    }
+
+    /// The operator's hold, the balance and the quota.
+    pub fn admin(&self) -> &super::admin::AdminState {
+        &self.admin
     }
 
     /// The modem behind it.
@@ -94,13 +108,20 @@ impl ModemRoute {
         if [per_minute, per_hour, per_day].contains(&Some(0)) {
             return Some(0);
         }
-        self.limiter.allowance(self.now_ms())
+        // A SIM at its quota is skipped like one at its rate limit: its messages go to
+        // another route or wait, and a message that cannot fit all its parts is not started.
+        let quota = self.admin.quota().and_then(|q| q.remaining());
+        match (self.limiter.allowance(self.now_ms()), quota) {
+            (Some(a), Some(q)) => Some(a.min(q)),
+            (a, q) => a.or(q),
+        }
     }
 
     fn record_usage(&self, segments: u32) {
         self.sent_segments
             .fetch_add(u64::from(segments), Ordering::Relaxed);
         self.limiter.record(segments, self.now_ms());
+        self.admin.record_segments(u64::from(segments));
     }
 }
 
@@ -121,7 +142,8 @@ impl Route for ModemRoute {
     fn snapshot(&self) -> RouteSnapshot {
         RouteSnapshot {
             name: self.modem.name().to_string(),
-            ready: self.modem.status().state.accepts_traffic(),
+            // Out of rotation when an operator disabled it or its balance is low.
+            ready: self.modem.status().state.accepts_traffic() && self.admin.held().is_none(),
             in_flight: self.in_flight.load(Ordering::Acquire),
             concurrency: 1,
             allowance: self.allowance(),

@@ -33,6 +33,7 @@ pub mod tpdu;
 pub mod ucs2;
 pub mod udh;
 pub mod user_data;
+pub mod ussd;
 pub mod validity;
 
 pub use address::{Address, TypeOfNumber};

@@ -14,6 +14,10 @@ impl Service {
             .into_iter()
             .map(|view| {
                 let status = view.status;
+                let balance = self
+                    .modem_route(&status.name)
+                    .and_then(|m| m.admin().balance())
+                    .and_then(|b| b.amount);
                 let registration = status.network.registration;
                 LiveModem {
                     name: status.name,
@@ -27,6 +31,7 @@ impl Service {
                     }),
                     registered: registration.is_some_and(|r| r.can_send()),
                     operator: status.network.operator,
+                    balance,
                 }
             })
             .collect();

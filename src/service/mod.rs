@@ -21,6 +21,7 @@ mod bounds;
 mod callbacks;
 mod conversations;
 mod inbound;
+mod modem_admin;
 mod optouts;
 mod provider_inbound;
 mod reload;
@@ -45,6 +46,7 @@ pub use conversations::{
     ConversationList, ConversationQuery, ReplyOutcome, ReplyRequest, CONVERSATION_LIMIT_MAX,
 };
 pub use inbound::InboundQuery;
+pub use modem_admin::{DetailCounters, ModemAdminError, ModemDetail};
 pub use provider_inbound::{
     InboundFields, InboundTextKind, ProviderInboundOutcome, ProviderMessage,
 };
@@ -423,6 +425,10 @@ pub struct ModemView {
     pub status: ModemStatus,
     /// Balancing view (in flight, allowance, segments sent).
     pub route: RouteSnapshot,
+    /// Disabled by an operator (`POST /api/modems/{name}/disable`).
+    pub disabled: bool,
+    /// Why it is out of rotation although ready, if it is (operator, low balance).
+    pub held: Option<&'static str>,
 }
 
 impl Service {
@@ -887,6 +893,8 @@ impl Service {
             .map(|m| ModemView {
                 status: m.modem().status(),
                 route: m.snapshot(),
+                disabled: m.admin().disabled(),
+                held: m.admin().held(),
             })
             .collect()
     }

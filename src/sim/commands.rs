@@ -84,7 +84,7 @@ const COMMANDS: &[&str] = &[
     "AT+CGSN", "AT+GSN", "AT+CIMI", "AT+CCID", "AT^ICCID", "AT+ICCID", "AT+CNUM", "AT+CSCS",
     "AT+CFUN", "AT+CPIN", "AT+CSQ", "AT+CREG", "AT+CGREG", "AT+CEREG", "AT+COPS", "AT+CMGF",
     "AT+CSMS", "AT+CPMS", "AT+CSCA", "AT+CSMP", "AT+CSDH", "AT+CNMI", "AT+CMGS", "AT+CMGL",
-    "AT+CMGR", "AT+CMGD", "AT+CNMA",
+    "AT+CMGR", "AT+CMGD", "AT+CNMA", "AT+CUSD",
 ];
 
 pub(crate) fn revision() -> String {
@@ -170,6 +170,10 @@ fn extended(state: &mut ModemState, name: &str, form: &Form, info: &mut Vec<Info
             info.push(Info::line(format!("+CPIN: {status}")));
         }
         ("+CPIN", Set(args)) => return enter_pin(state, args),
+        ("+CUSD", _) => {
+            require_sim(state)?;
+            return super::ussd::command(state, form, info);
+        }
         ("+CSQ", Action) => info.push(Info::line(format!("+CSQ: {},99", state.config.signal_rssi))),
         ("+CSQ", Test) => info.push(Info::line("+CSQ: (0-31,99),(0-7,99)")),
         ("+CREG" | "+CGREG" | "+CEREG", _) => return registration(state, name, form, info),

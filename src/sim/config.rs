@@ -60,6 +60,8 @@ pub struct SimModemConfig {
     pub signal_rssi: u8,
     /// `+CNMI` with `mt=2` or `ds=1` answers `+CMS ERROR: 303` (modems that only store).
     pub reject_direct_routing: bool,
+    /// USSD answers: coding and balance.
+    pub ussd: super::ussd::UssdConfig,
 }
 
 impl SimModemConfig {
@@ -75,6 +77,7 @@ impl SimModemConfig {
             storage_capacity: 30,
             signal_rssi: 20,
             reject_direct_routing: false,
+            ussd: super::ussd::UssdConfig::default(),
         }
     }
 }

@@ -34,6 +34,7 @@ mod session;
 mod sms;
 mod storage;
 mod text_mode;
+pub mod ussd;
 
 pub use config::{
     Faults, InboundEncoding, InboundOptions, Latency, NetworkConfig, SimModemConfig, SinkConfig,
@@ -207,6 +208,13 @@ impl SimNetwork {
             .modem(modem)
             .ok()
             .map(|s| s.config.faults.clone())
+    }
+
+    /// Replaces the modem's USSD settings (answer coding, balance).
+    pub fn set_ussd(&self, modem: usize, ussd: ussd::UssdConfig) {
+        if let Ok(mut state) = self.inner.modem(modem) {
+            state.config.ussd = ussd;
+        }
     }
 
     /// Replaces the modem's `+CMGS` latency.

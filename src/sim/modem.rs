@@ -230,6 +230,8 @@ pub(crate) struct ModemState {
     pub stall_base: u64,
     pub reboot_at: Option<Instant>,
     pub noise_at: Option<Instant>,
+    /// The USSD menu waiting for a reply.
+    pub ussd_session: Option<super::ussd::Session>,
     pub rng: StdRng,
 }
 
@@ -271,6 +273,7 @@ impl ModemState {
             stall_base: 0,
             reboot_at: None,
             noise_at: None,
+            ussd_session: None,
             rng,
         }
     }
@@ -288,6 +291,7 @@ impl ModemState {
         self.session_commands = 0;
         self.hung = false;
         self.reboot_at = None;
+        self.ussd_session = None;
         self.schedule_noise();
         self.generation
     }

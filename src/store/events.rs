@@ -26,6 +26,7 @@ pub const EVENT_TYPES: &[&str] = &[
     "optout.changed",
     "modem.up",
     "modem.down",
+    "modem.balance_low",
     "otp.verified",
 ];
 

@@ -58,6 +58,7 @@ pub mod events;
 mod files;
 mod gauges;
 pub mod inbox;
+pub mod modem_admin;
 pub mod optouts;
 pub mod otp;
 mod outcomes;

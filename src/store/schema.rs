@@ -28,7 +28,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0013_auto_reply.sql"),
     include_str!("migrations/0014_analytics.sql"),
     include_str!("migrations/0015_retention.sql"),
-    // 0016 is another branch's (issue 13); the lead puts it before this one.
+    include_str!("migrations/0016_modem_admin.sql"),
     include_str!("migrations/0017_audit.sql"),
 ];
 

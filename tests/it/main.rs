@@ -30,6 +30,7 @@ mod http_api; // the HTTP API end to end on the simulator: states, batch, schedu
 mod inbox; // the inbox and opt-outs end to end on the simulator: 3-part reassembly, STOP/START, the API, scopes, incomplete timeout, nothing uncommitted leaves the SIM
 mod logs; // what reaches the logs: a capture, and a test run in a process of its own
 mod metrics; // GET /metrics on the simulator: parsed in Rust and by Python's prometheus_client, values moving as messages are sent, fail and are delivered, the metrics scope and [metrics] public, the Grafana dashboard's names
+mod modem_admin; // modem administration on the simulator: GET /api/modems/{name} (identity, signal history, counters), disable/enable across a restart, reset, USSD (text, UCS-2, packed; session; timeout → 504; interleaved with sends), balance → API, metrics, modem.balance_low and hold, SIM quotas (skip, wait for the reset, multipart fit, restart)
 mod modem_driver; // the modem driver against the simulated network: send, receive, reports, faults, recovery
 mod openapi; // the OpenAPI document: served, equal to docs/openapi.json, exactly the routers' routes (read from src/http), valid by openapi-spec-validator
 mod ops_support; // the operations tests' helpers: a keyed config on the simulator, an HTTP call with a key, a bounded poll, SIGHUP
