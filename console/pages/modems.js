@@ -1,7 +1,7 @@
-// Modems: every modem from GET /api/modems (state, identity, network, counters of the
-// balancer); where GET /api/modems/{name} answers, its extra fields too (the reason for the
-// state, signal history, counters, quota, balance) and, for an admin key, disable / enable /
-// reset. Every extra field may be absent: the page shows what is there.
+// Modems: every modem from GET /api/modems (state, identity, network, the balancer's
+// counters) with its detail from GET /api/modems/{name}: why it is out of rotation, the
+// signal of the last hour, counters and +CMS ERRORs, quota and balance; for an admin key,
+// disable / enable / reset.
 import { html, useEffect, useRef, useState } from '../vendor/preact-htm.module.js';
 import uPlot from '../vendor/uPlot.esm.js';
 import { get, post } from '../api.js';
@@ -18,8 +18,8 @@ function SignalHistory({ points }) {
   const box = useRef(null);
   useEffect(() => {
     if (!box.current || !Array.isArray(points) || points.length === 0) return undefined;
-    const xs = points.map((p) => new Date(p.at || p.time || p.t).getTime() / 1000);
-    const ys = points.map((p) => (p.signal_dbm !== undefined ? p.signal_dbm : p.dbm !== undefined ? p.dbm : p.rssi));
+    const xs = points.map((p) => p.at / 1000);
+    const ys = points.map((p) => p.dbm);
     const chart = new uPlot({ width: Math.max(box.current.clientWidth, 240), height: 120, legend: { show: false },
       series: [{}, { label: 'signal', stroke: '#2563eb', width: 2 }], axes: [{}, { size: 44 }] }, [xs, ys], box.current);
     return () => chart.destroy();
@@ -49,11 +49,12 @@ function Modem({ m, can, reload }) {
     setError(null);
     try { await post(`/api/modems/${encodeURIComponent(m.name)}/${action}`); reload(); } catch (e) { setError(e); }
   }
-  const state = d.state || m.state;
-  const reason = d.reason || d.state_reason || m.reason;
+  const state = m.state;
+  const counters = d.counters || {};
+  const reason = d.held ? `Out of rotation: ${d.held}` : null;
   return html`<article class="card modem" data-modem=${m.name}>
     <div class="head-row"><h2>${m.name}</h2><span data-testid="modem-state"><${Badge} status=${state} /></span><${Signal} rssi=${network.rssi} /></div>
-    ${reason && html`<p class="muted">${typeof reason === 'string' ? reason : JSON.stringify(reason)}</p>`}
+    ${reason && html`<p class="muted" data-testid="held">${reason}</p>`}
     <div class="grid2">
       <${Facts} rows=${[
         ['MSISDN', identity.msisdn], ['Operator', network.operator], ['Registration', network.registration],
@@ -65,16 +66,20 @@ function Modem({ m, can, reload }) {
         ['Segments sent', m.route && m.route.sent_segments], ['In flight', m.route && m.route.in_flight],
         ['Allowance', m.route && (m.route.allowance === null ? 'no limit' : m.route.allowance)],
         ['Unfinished parts resent', m.route && m.route.fragment_segments], ['Last TP-MR', m.last_message_ref],
-        ['Last send', d.last_send_at || d.last_sent_at ? when(d.last_send_at || d.last_sent_at) : null],
-        ...rowsOf(d.counters), ...rowsOf(d.quota, 'quota · '),
-        ...(d.balance !== undefined ? (typeof d.balance === 'object' && d.balance !== null ? rowsOf(d.balance, 'balance · ') : [['Balance', d.balance]]) : []),
+        ['Last send', counters.last_sent_at ? when(counters.last_sent_at) : null],
+        ['Send failures', counters.send_failures], ['Received', counters.received],
+        ['Last error', counters.last_error ? `${counters.last_error.error} (${when(counters.last_error.at)})` : null],
+        ...rowsOf(d.quota, 'quota · '),
+        ...(d.balance ? [['Balance', d.balance.amount !== null ? `${d.balance.amount} ${d.balance.currency || ''}` : d.balance.raw],
+          ['Balance checked', when(d.balance.checked_at)]] : []),
       ]} />
     </div>
-    ${d.cms_errors && html`<h3>+CMS errors</h3><${Facts} rows=${Array.isArray(d.cms_errors) ? d.cms_errors.map((e, i) => [String(i + 1), typeof e === 'object' ? JSON.stringify(e) : e]) : rowsOf(d.cms_errors)} />`}
+    ${counters.cms_errors && Object.keys(counters.cms_errors).length > 0 && html`<h3>+CMS errors</h3>
+      <${Facts} rows=${Object.entries(counters.cms_errors).map(([code, n]) => [`+CMS ERROR ${code}`, n])} />`}
     ${m.detail && html`<h3>Signal, last hour</h3><${SignalHistory} points=${d.signal_history} />`}
     ${m.detail && can('admin') && html`<div class="actions">
-      <button onClick=${() => act('disable')}>Disable</button>
-      <button onClick=${() => act('enable')}>Enable</button>
+      ${d.disabled ? html`<button onClick=${() => act('enable')}>Enable</button>`
+        : html`<button onClick=${() => act('disable')}>Disable</button>`}
       <button class="danger" onClick=${() => act('reset')}>Reset</button></div>`}
     <${ErrorLine} error=${error} />
   </article>`;

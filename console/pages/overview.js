@@ -74,15 +74,14 @@ async function loadQueue() {
   return { queued: queued.total, scheduled: scheduled.total, oldest };
 }
 
-/** The modems, each with the last send time where `GET /api/modems/{name}` tells it (an
- * older daemon answers 404 there: the column then shows a dash). */
+/** The modems, each with the last send time `GET /api/modems/{name}` tells. */
 async function loadModems() {
   const list = await get('/api/modems');
   const details = await Promise.all(list.modems.map((m) =>
     get(`/api/modems/${encodeURIComponent(m.name)}`).catch(() => null)));
   return list.modems.map((m, i) => {
     const d = details[i] || {};
-    return { ...m, last_send: d.last_send_at || d.last_sent_at || (d.counters && (d.counters.last_send_at || d.counters.last_sent_at)) || null };
+    return { ...m, last_send: (d.counters && d.counters.last_sent_at) || null };
   });
 }
 

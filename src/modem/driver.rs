@@ -321,6 +321,9 @@ impl Modem {
                     .modem_cmgs(&self.shared.name, started.elapsed(), cms);
                 match answer {
                     Ok(response) => {
+                        self.shared
+                            .history
+                            .count_sent(crate::message::now_millis());
                         let mr = response
                             .info("+CMGS")
                             .and_then(|p| p.first().and_then(Param::int))

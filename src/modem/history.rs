@@ -39,6 +39,8 @@ pub struct ModemCounters {
     pub received: u64,
     /// The last send failure: when and what (`+CMS ERROR: 500`, a timeout…).
     pub last_error: Option<LastError>,
+    /// When the modem last accepted a segment (`+CMGS: <mr>`), Unix milliseconds.
+    pub last_sent_at: Option<Millis>,
 }
 
 /// The last failure of a send.
@@ -81,6 +83,13 @@ impl History {
             if let Some(code) = cms {
                 *inner.counters.cms_errors.entry(code).or_default() += 1;
             }
+        }
+    }
+
+    /// Records that the modem accepted a segment at `at`.
+    pub fn count_sent(&self, at: Millis) {
+        if let Ok(mut inner) = self.inner.lock() {
+            inner.counters.last_sent_at = Some(at);
         }
     }
 

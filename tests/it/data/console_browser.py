@@ -35,29 +35,6 @@ SHOTS = os.environ["SMSGATE_SHOTS"]
 XSS_IMG = "<img src=x onerror=window.__xss=1>"
 XSS_SCRIPT = "</script><script>window.__xss=2</script>"
 
-# A stand-in for GET /api/modems/m0 (the detail endpoint added beside the console) and its
-# POST actions, installed in the page over window.fetch; the POSTs are recorded.
-MODEM_DETAIL_STAND_IN = r"""
-      const real = window.fetch;
-      window.__posted = [];
-      const now = Date.now();
-      const detail = {name: 'm0', state: 'degraded', reason: 'signal too weak since 10:02',
-        network: {rssi: 9, operator: 'SimNet', signal_dbm: -95},
-        signal_history: [0, 1, 2, 3, 4, 5].map((i) => ({at: new Date(now - (6 - i) * 600000).toISOString(), rssi: 12 - i, signal_dbm: -89 - 2 * i})),
-        counters: {segments_sent: 5, cms_errors: {'+CMS ERROR 500': 2}},
-        quota: {daily_limit: 100, used_today: 5}, balance: {amount: '12.50', currency: 'EUR'},
-        last_send_at: new Date(now - 120000).toISOString()};
-      window.fetch = (path, init) => {
-        if (path === '/api/modems/m0') return Promise.resolve(new Response(JSON.stringify(detail), {status: 200, headers: {'Content-Type': 'application/json'}}));
-        if (/^\/api\/modems\/m0\/(disable|enable|reset)$/.test(path)) {
-          window.__posted.push([init.method, path, init.headers.Authorization ? 'key' : 'no key']);
-          return Promise.resolve(new Response('{"ok": true}', {status: 200, headers: {'Content-Type': 'application/json'}}));
-        }
-        return real(path, init);
-      };
-"""
-
-
 def log(*args):
     print(*args, flush=True)
 
@@ -188,27 +165,22 @@ try:
     shot("modems")
     log("ok: modems")
 
-    # The modem detail endpoint (GET /api/modems/{name}, added beside this console): where
-    # it answers, the page shows its extra fields and, for an admin key, the actions. A
-    # stand-in answers for m0 here (m1 keeps the real answer), and records the POSTs.
-    d.execute_script(MODEM_DETAIL_STAND_IN)
-    go("#/")
-    go("#/modems")
+    # The modem's detail (GET /api/modems/{name}): identity, counters, the signal of the
+    # last hour; an admin key disables and enables it from the page, and the daemon agrees.
     m0 = '[data-modem="m0"]'
-    wait("the detail's fields", lambda: "signal too weak since 10:02" in css(m0).text)
-    card = css(m0).text
-    for expected in ["+CMS ERROR 500", "quota · daily limit", "balance · currency", "EUR"]:
-        assert expected in card, (expected, card)
-    assert css(m0 + " [data-status=degraded]")
-    wait("the signal history chart", lambda: csss(m0 + " .uplot"))
-    assert [b.text for b in csss(m0 + " .actions button")] == ["Disable", "Enable", "Reset"]
-    assert not csss('[data-modem="m1"] .actions'), "actions where the detail endpoint is 404"
+    wait("the detail's fields", lambda: "IMEI" in css(m0).text and csss(m0 + " .uplot"))
+    detail = api("GET", "/api/modems/m0")
+    assert detail["identity"]["imei"] in css(m0).text, (detail["identity"], css(m0).text)
+    assert [b.text for b in csss(m0 + " .actions button")] == ["Disable", "Reset"]
     [b for b in csss(m0 + " .actions button") if b.text == "Disable"][0].click()
-    wait("the disable call", lambda: d.execute_script("return window.__posted.length") == 1)
-    assert d.execute_script("return window.__posted[0]") == ["POST", "/api/modems/m0/disable", "key"]
+    wait("out of rotation on the page", lambda: "Out of rotation" in css(m0).text)
+    assert api("GET", "/api/modems/m0")["disabled"] is True
     shot("modem-detail")
-    go("#/")
-    wait("the last send on the overview", lambda: "2 min ago" in css('tr[data-modem="m0"]').text)
+    [b for b in csss(m0 + " .actions button") if b.text == "Enable"][0].click()
+    wait("back in rotation", lambda: not csss(m0 + " [data-testid=held]"))
+    assert api("GET", "/api/modems/m0")["disabled"] is False
+    audit = api("GET", "/api/audit?action=modem.disable")
+    assert any(e.get("target") == "m0" or "m0" in json.dumps(e) for e in audit.get("entries", audit.get("data", []))), audit
     log("ok: modem detail")
 
     # ---- Send from the form, with the live segment count of the server's calculator.
