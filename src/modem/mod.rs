@@ -8,21 +8,28 @@
 //! - [`receive`] — stored and routed messages → [`ModemEvent`];
 //! - [`errors`] — what a `+CMS ERROR` means for the message and the modem;
 //! - [`status`] — identity, network and health state;
-//! - [`route`] — a modem as a dispatch route, with its rate limits.
+//! - [`route`] — a modem as a dispatch route, with its rate limits;
+//! - [`fleet`] — the shared, changing set of modem routes everyone reads;
+//! - [`discovery`] — the fleet's manager: reconcile with the config, find modems by
+//!   identity on `[discovery] ports`, hot-plug.
 //!
 //! Never imports SQLite, HTTP, the dispatcher or other modems: the daemon wires modems to
 //! those through events and the send handle.
 
+pub mod discovery;
 pub mod driver;
 pub mod errors;
+pub mod fleet;
 pub mod init;
 pub mod port;
 pub mod receive;
 pub mod route;
 pub mod status;
 
+pub use discovery::{FleetManager, ReconcileReport};
 pub use driver::{Connector, FnConnector, Modem, ModemConfig, SendError};
 pub use errors::ErrorClass;
+pub use fleet::{Fleet, FleetError};
 pub use port::PortSpec;
 pub use receive::{Ack, ModemEvent, ReceivePolicy};
 pub use route::{Limits, ModemRoute, RouteSettings};

@@ -1,0 +1,83 @@
+//! The discovery loop: a pass at start, then on file-system events in the globs' parent
+//! directories (inotify through the `notify` crate; a burst of events — a stick brings
+//! several interfaces and by-id links — is debounced into one pass), on request
+//! ([`super::FleetManager::request_scan`]), and on the slow `rescan_secs` timer that backs
+//! up the watch (a directory that did not exist yet, a lost event). Never a busy poll.
+
+use super::{glob, FleetManager};
+use notify::{RecommendedWatcher, RecursiveMode, Watcher};
+use std::collections::HashSet;
+use std::path::PathBuf;
+use std::time::Duration;
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+use tracing::{debug, info, warn};
+
+/// Quiet time after a file-system event before the pass runs.
+pub const DEBOUNCE: Duration = Duration::from_millis(300);
+
+/// Watches the parent directories that exist now; returns those watched.
+fn watch_dirs(watcher: &mut RecommendedWatcher, dirs: &[PathBuf], watched: &mut HashSet<PathBuf>) {
+    for dir in dirs {
+        if watched.contains(dir) || !dir.is_dir() {
+            continue;
+        }
+        match watcher.watch(dir, RecursiveMode::NonRecursive) {
+            Ok(()) => {
+                debug!(dir = %dir.display(), "watching for modems");
+                watched.insert(dir.clone());
+            }
+            Err(e) => warn!(dir = %dir.display(), "cannot watch for modems: {e}"),
+        }
+    }
+}
+
+/// Runs discovery passes until `cancel`.
+pub async fn run(manager: FleetManager, cancel: CancellationToken) {
+    let d = manager.discovery().clone();
+    let dirs = glob::parent_dirs(&d.ports);
+    // One slot: a pending "something changed" is all the loop needs to know.
+    let (tx, mut rx) = mpsc::channel::<()>(1);
+    let watcher = notify::recommended_watcher(move |event: notify::Result<notify::Event>| {
+        if event.is_ok_and(|e| !e.kind.is_access()) {
+            let _ = tx.try_send(());
+        }
+    });
+    let mut watcher = match watcher {
+        Ok(w) => Some(w),
+        Err(e) => {
+            warn!("no file-system watch ({e}); discovery relies on the rescan timer");
+            None
+        }
+    };
+    let mut watched = HashSet::new();
+    if let Some(w) = watcher.as_mut() {
+        watch_dirs(w, &dirs, &mut watched);
+    }
+    info!(ports = ?d.ports, rescan_secs = d.rescan_secs, "modem discovery running");
+    let mut rescan = tokio::time::interval(Duration::from_secs(d.rescan_secs));
+    rescan.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        manager.scan().await;
+        tokio::select! {
+            () = cancel.cancelled() => return,
+            _ = rescan.tick() => {
+                // Directories that appeared since (the first by-id link) are watched now.
+                if let Some(w) = watcher.as_mut() {
+                    watch_dirs(w, &dirs, &mut watched);
+                }
+            }
+            () = manager.0.rescan.notified() => {}
+            Some(()) = rx.recv() => {
+                // Debounce: wait until the burst is over.
+                loop {
+                    tokio::select! {
+                        () = cancel.cancelled() => return,
+                        () = tokio::time::sleep(DEBOUNCE) => break,
+                        Some(()) = rx.recv() => {}
+                    }
+                }
+            }
+        }
+    }
+}
