@@ -21,6 +21,7 @@ mod daemon; // the daemon the in-process modules drive: config, start, clock, si
 mod e2e_simulate; // real processes: smsgate simulate on ptys, driven by smsgate modem send/listen
 mod hardening; // regressions of the hardening review: bounded requests, SSRF, concurrent callbacks, slow clients, CORS, idempotency per key, no 408 after commit, JSON errors, Host rule, file modes, no secrets in logs, verbatim metadata
 mod hardware; // hardware tests (ignored without SMSGATE_TEST_MODEM) and their simulator twins
+mod hotplug; // identity and hot-plug with real processes: modems named by IMEI found on simulate's ptys, unplugged mid-batch (nothing lost, at most the in-flight one twice), found again at a new path; adopt_unknown; non-AT ports skipped
 mod http_api; // the HTTP API end to end on the simulator: states, batch, schedule, cancel, expiry, idempotency, failover, hang, bad input, auth, restart
 mod inbox; // the inbox and opt-outs end to end on the simulator: 3-part reassembly, STOP/START, the API, scopes, incomplete timeout, nothing uncommitted leaves the SIM
 mod logs; // what reaches the logs: a capture, and a test run in a process of its own
