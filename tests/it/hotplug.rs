@@ -148,6 +148,10 @@ fn modems_named_by_imei_survive_an_unplug_mid_batch_and_are_found_again_at_a_new
     let (status, v) = http(control, "POST", "/modems/0/unplug", None).expect("control");
     assert_eq!(status, 200, "{v}");
     assert!(!ptys.join("modem0").exists(), "the link is gone");
+    assert!(
+        sink_counts(control).len() < 40,
+        "the batch was over before the unplug: nothing tested"
+    );
     wait_until(10, "modem a down after its port vanished", || {
         state_of(addr, "a").is_some_and(|s| s != "ready")
     });
