@@ -389,7 +389,15 @@ impl Daemon {
         ));
 
         if let Some(manager) = &manager {
-            if config.discovery.needed(&config.modems) {
+            // Discovery passes probe only when a modem is missing or adoption is on; the
+            // loop also watches configured ports' directories, so a modem whose device
+            // reappears is retried at once.
+            if config.discovery.needed(&config.modems)
+                || config
+                    .modems
+                    .iter()
+                    .any(|m| m.enabled && !m.port.starts_with("tcp://"))
+            {
                 tasks.spawn(crate::modem::discovery::watch::run(
                     manager.clone(),
                     cancel.child_token(),

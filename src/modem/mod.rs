@@ -7,6 +7,7 @@
 //! - [`driver`] — the actor and its [`Modem`] handle;
 //! - [`receive`] — stored and routed messages → [`ModemEvent`];
 //! - [`errors`] — what a `+CMS ERROR` means for the message and the modem;
+//! - [`ladder`] — the recovery ladder (reopen, reset, backoff, `failed`) as a pure machine;
 //! - [`status`] — identity, network and health state;
 //! - [`route`] — a modem as a dispatch route, with its rate limits;
 //! - [`fleet`] — the shared, changing set of modem routes everyone reads;
@@ -21,6 +22,7 @@ pub mod driver;
 pub mod errors;
 pub mod fleet;
 pub mod init;
+pub mod ladder;
 pub mod port;
 pub mod receive;
 pub mod route;

@@ -42,6 +42,7 @@ fn data(status: &ModemStatus, at: i64) -> serde_json::Value {
         ModemState::Degraded(why) => ("degraded", Some(why.as_str())),
         ModemState::Down(why) => ("down", Some(why.as_str())),
         ModemState::SimError(why) => ("sim_error", Some(why.as_str())),
+        ModemState::Failed(why) => ("failed", Some(why.as_str())),
     };
     serde_json::json!({
         "modem": status.name,

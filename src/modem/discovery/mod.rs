@@ -125,6 +125,28 @@ impl FleetManager {
         &self.0.discovery
     }
 
+    /// What the discovery loop watches: the globs' directories when discovery is needed,
+    /// and the directories of the configured serial ports (a modem configured by port is
+    /// nudged when its device appears again).
+    pub async fn watch_dirs(&self) -> Vec<PathBuf> {
+        let state = self.0.state.lock().await;
+        let globs = if self.0.discovery.needed(&state.desired) {
+            glob::parent_dirs(&self.0.discovery.ports)
+        } else {
+            Vec::new()
+        };
+        let mut dirs: Vec<PathBuf> = state
+            .desired
+            .iter()
+            .filter(|e| !e.port.is_empty() && !e.port.starts_with("tcp://"))
+            .filter_map(|e| std::path::Path::new(&e.port).parent().map(PathBuf::from))
+            .chain(globs)
+            .collect();
+        dirs.sort();
+        dirs.dedup();
+        dirs
+    }
+
     /// Asks the discovery loop for a pass soon.
     pub fn request_scan(&self) {
         self.0.rescan.notify_one();
@@ -239,6 +261,20 @@ impl FleetManager {
     pub async fn scan(&self) -> Vec<String> {
         let mut state = self.0.state.lock().await;
         let d = &self.0.discovery;
+        // Modems waiting for a port that is there again try now (a stick back at the same
+        // path); this writes nothing to any port by itself.
+        for (name, r) in &state.running {
+            if r.port.starts_with("tcp://")
+                || glob::canonical(std::path::Path::new(&r.port)).is_none()
+            {
+                continue;
+            }
+            if let Some(m) = self.0.fleet.get(name) {
+                if !m.modem().status().state.accepts_traffic() {
+                    m.modem().nudge();
+                }
+            }
+        }
         let lost: Vec<String> = state
             .running
             .iter()

@@ -4,7 +4,7 @@
 //! ([`super::FleetManager::request_scan`]), and on the slow `rescan_secs` timer that backs
 //! up the watch (a directory that did not exist yet, a lost event). Never a busy poll.
 
-use super::{glob, FleetManager};
+use super::FleetManager;
 use notify::{RecommendedWatcher, RecursiveMode, Watcher};
 use std::collections::HashSet;
 use std::path::PathBuf;
@@ -35,7 +35,7 @@ fn watch_dirs(watcher: &mut RecommendedWatcher, dirs: &[PathBuf], watched: &mut 
 /// Runs discovery passes until `cancel`.
 pub async fn run(manager: FleetManager, cancel: CancellationToken) {
     let d = manager.discovery().clone();
-    let dirs = glob::parent_dirs(&d.ports);
+    let mut dirs = manager.watch_dirs().await;
     // One slot: a pending "something changed" is all the loop needs to know.
     let (tx, mut rx) = mpsc::channel::<()>(1);
     let watcher = notify::recommended_watcher(move |event: notify::Result<notify::Event>| {
@@ -62,7 +62,9 @@ pub async fn run(manager: FleetManager, cancel: CancellationToken) {
         tokio::select! {
             () = cancel.cancelled() => return,
             _ = rescan.tick() => {
-                // Directories that appeared since (the first by-id link) are watched now.
+                // Directories that appeared since (the first by-id link) are watched now,
+                // and those of ports a reload configured.
+                dirs = manager.watch_dirs().await;
                 if let Some(w) = watcher.as_mut() {
                     watch_dirs(w, &dirs, &mut watched);
                 }
