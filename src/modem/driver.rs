@@ -386,8 +386,11 @@ impl Modem {
 
     /// Like [`Modem::shutdown`], through a shared reference (the daemon holds modems in `Arc`s).
     pub async fn stop(&self) {
+        // The send in flight finishes first (its AT deadlines bound it), and while the lock
+        // is held no other starts: a modem taken out of the fleet mid-send does not cut
+        // its message off.
+        let _no_more_sends = self.shared.send_lock.lock().await;
         self.cancel.cancel();
-        let _ = self.shared.send_lock.lock().await;
         self.shared.set_client(None);
         if let Some(task) = self.task.lock().await.take() {
             let _ = task.await;
