@@ -111,6 +111,12 @@ pub struct ModemConfig {
     pub failed_retry: Duration,
     /// A session up this long clears the count of failures in a row.
     pub stable_after: Duration,
+    /// The IMEI the modem on this port must have (a modem found by discovery): another
+    /// modem answering there — the device numbers were shuffled — is not used under this
+    /// name ([`Modem::misplaced`]).
+    pub expect_imei: Option<String>,
+    /// Told when the modem finds itself misplaced (the manager's rescan request).
+    pub on_misplaced: Option<Arc<tokio::sync::Notify>>,
     /// What the actor takes off the modem.
     pub receive: ReceivePolicy,
     /// Where `+CMGS` latency and `+CMS ERROR` codes are counted.
@@ -132,6 +138,8 @@ impl ModemConfig {
             fail_after: 6,
             failed_retry: Duration::from_secs(600),
             stable_after: Duration::from_secs(120),
+            expect_imei: None,
+            on_misplaced: None,
             receive: ReceivePolicy::All,
             metrics: crate::metrics::Metrics::default(),
         }
@@ -176,6 +184,8 @@ struct Shared {
     broken: tokio::sync::Notify,
     /// Its port is back (discovery saw it): stop waiting for it.
     port_back: tokio::sync::Notify,
+    /// Another modem (another IMEI) answered on its port.
+    misplaced: std::sync::atomic::AtomicBool,
     /// The daemon's metrics.
     metrics: crate::metrics::Metrics,
 }
@@ -234,6 +244,7 @@ impl Modem {
             send_lock: tokio::sync::Mutex::new(()),
             broken: tokio::sync::Notify::new(),
             port_back: tokio::sync::Notify::new(),
+            misplaced: std::sync::atomic::AtomicBool::new(false),
             metrics: config.metrics.clone(),
         });
         let cancel = CancellationToken::new();
@@ -257,6 +268,14 @@ impl Modem {
     /// missing port tries now instead of at the end of its backoff. Does nothing otherwise.
     pub fn nudge(&self) {
         self.shared.port_back.notify_one();
+    }
+
+    /// Whether another modem than the expected one (`expect_imei`) answered on its port:
+    /// the fleet's manager then stops it and looks for the right one elsewhere.
+    pub fn misplaced(&self) -> bool {
+        self.shared
+            .misplaced
+            .load(std::sync::atomic::Ordering::Acquire)
     }
 
     /// The modem's name.
@@ -475,6 +494,12 @@ impl Supervisor {
             }
             let started = tokio::time::Instant::now();
             let end = match init::initialise(&client, &init_config).await {
+                Ok(found) if self.wrong_modem(found.identity.imei.as_deref()) => {
+                    SessionEnd::LinkLost(format!(
+                        "another modem (IMEI {}) answers on this port",
+                        found.identity.imei.as_deref().unwrap_or("?")
+                    ))
+                }
                 Ok(found) => {
                     self.shared.status.send_modify(|s| {
                         s.identity = found.identity.clone();
@@ -562,6 +587,26 @@ impl Supervisor {
                 self.pause(retry).await
             }
         }
+    }
+
+    /// Whether the modem that answered is not the one expected here (and says so once).
+    fn wrong_modem(&self, imei: Option<&str>) -> bool {
+        let wrong = match (self.config.expect_imei.as_deref(), imei) {
+            (Some(want), Some(got)) => want != got,
+            _ => false,
+        };
+        if wrong
+            && !self
+                .shared
+                .misplaced
+                .swap(true, std::sync::atomic::Ordering::AcqRel)
+        {
+            warn!(expected = ?self.config.expect_imei, found = ?imei, "another modem answers on this port");
+            if let Some(tell) = &self.config.on_misplaced {
+                tell.notify_one();
+            }
+        }
+        wrong
     }
 
     /// Like [`Self::pause`], ended early by [`Modem::nudge`].

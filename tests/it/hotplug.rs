@@ -248,3 +248,75 @@ fn adopt_unknown_takes_an_unconfigured_modem_and_skips_ports_that_are_not_modems
         b"not a tty"
     );
 }
+
+/// The identity a modem of the daemon reports now.
+fn imei_of(addr: SocketAddr, name: &str) -> Option<String> {
+    let (_, v) = http(addr, "GET", "/api/modems", None).expect("daemon answers");
+    v["modems"]
+        .as_array()?
+        .iter()
+        .find(|m| m["name"] == name)
+        .and_then(|m| m["identity"]["imei"].as_str().map(str::to_string))
+}
+
+#[test]
+fn modems_that_swap_ports_are_each_found_again_by_their_imei() {
+    let dir = tempfile::tempdir().unwrap();
+    let ptys = dir.path().join("dev");
+    std::fs::create_dir_all(&ptys).unwrap();
+    let (_sim, control, lines) = simulator(&ptys, 2);
+    let imei = |i: usize| lines[i]["imei"].as_str().expect("an imei").to_string();
+    let addr = free_port();
+    let config = dir.path().join("smsgate.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[server]\nlisten = \"{addr}\"\n[storage]\npath = \"{}\"\n\
+             [discovery]\nports = [\"{}/*\"]\nrescan_secs = 3600\nprobe_timeout_ms = 500\n\
+             [[modems]]\nname = \"a\"\nimei = \"{}\"\n\
+             [[modems]]\nname = \"b\"\nimei = \"{}\"\n",
+            dir.path().join("smsgate.db").display(),
+            ptys.display(),
+            imei(0),
+            imei(1),
+        ),
+    )
+    .unwrap();
+    let _daemon = start(&config, addr);
+    wait_until(30, "both modems ready", || {
+        state_of(addr, "a").as_deref() == Some("ready")
+            && state_of(addr, "b").as_deref() == Some("ready")
+    });
+    for i in 0..2 {
+        let (status, _) =
+            http(control, "POST", &format!("/modems/{i}/unplug"), None).expect("control");
+        assert_eq!(status, 200);
+    }
+    wait_until(10, "both down", || {
+        state_of(addr, "a").is_some_and(|s| s != "ready")
+            && state_of(addr, "b").is_some_and(|s| s != "ready")
+    });
+    // Modem 1 comes back where modem 0 was; modem 0 somewhere new.
+    let at = |path: &Path| format!(r#"{{"path":"{}"}}"#, path.display());
+    let body = at(&ptys.join("modem0"));
+    assert_eq!(
+        http(control, "POST", "/modems/1/plug", Some(&body))
+            .unwrap()
+            .0,
+        200
+    );
+    let body = at(&ptys.join("modem9"));
+    assert_eq!(
+        http(control, "POST", "/modems/0/plug", Some(&body))
+            .unwrap()
+            .0,
+        200
+    );
+    wait_until(30, "each modem ready under its own name", || {
+        state_of(addr, "a").as_deref() == Some("ready")
+            && state_of(addr, "b").as_deref() == Some("ready")
+            && imei_of(addr, "a") == Some(imei(0))
+            && imei_of(addr, "b") == Some(imei(1))
+    });
+    assert_eq!(modem_states(addr).len(), 2);
+}

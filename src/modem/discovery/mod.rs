@@ -90,7 +90,7 @@ struct Inner {
     discovery: DiscoveryConfig,
     state: Mutex<State>,
     /// Asks the discovery loop for a pass now.
-    rescan: Notify,
+    rescan: Arc<Notify>,
 }
 
 /// Starts, restarts and removes modems in the fleet (cheap to clone).
@@ -111,7 +111,7 @@ impl FleetManager {
             metrics,
             discovery,
             state: Mutex::new(State::default()),
-            rescan: Notify::new(),
+            rescan: Arc::new(Notify::new()),
         }))
     }
 
@@ -233,6 +233,9 @@ impl FleetManager {
         let mut config = ModemConfig::new(entry.name.clone());
         config.receive = ReceivePolicy::All;
         config.metrics = self.0.metrics.clone();
+        // A modem found by its identity must be that modem whenever its port reopens.
+        config.expect_imei = imei.clone().filter(|_| discovered);
+        config.on_misplaced = Some(self.0.rescan.clone());
         config.init.pin = entry.pin.as_ref().map(|p| p.expose().to_string());
         if let Some(cnmi) = &entry.cnmi {
             config.init.cnmi = cnmi.clone();
@@ -261,6 +264,26 @@ impl FleetManager {
     pub async fn scan(&self) -> Vec<String> {
         let mut state = self.0.state.lock().await;
         let d = &self.0.discovery;
+        // A discovered modem whose port now holds another modem (device numbers shuffled)
+        // is stopped: its port is free to probe, and it is looked for like a new one.
+        let misplaced: Vec<String> = state
+            .running
+            .iter()
+            .filter(|(name, r)| {
+                r.discovered
+                    && self
+                        .0
+                        .fleet
+                        .get(name)
+                        .is_some_and(|m| m.modem().misplaced())
+            })
+            .map(|(name, _)| name.clone())
+            .collect();
+        for name in misplaced {
+            info!(modem = %name, "another modem is at this modem's port; looking for it elsewhere");
+            self.0.fleet.remove(&name).await;
+            state.running.remove(&name);
+        }
         // Modems waiting for a port that is there again try now (a stick back at the same
         // path); this writes nothing to any port by itself.
         for (name, r) in &state.running {

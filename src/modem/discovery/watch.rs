@@ -16,6 +16,11 @@ use tracing::{debug, info, warn};
 /// Quiet time after a file-system event before the pass runs.
 pub const DEBOUNCE: Duration = Duration::from_millis(300);
 
+/// After a pass that events started, one more this much later: udev sets a new node's
+/// group and mode just after creating it, and a stick's interfaces and links come one by
+/// one.
+pub const FOLLOW_UP: Duration = Duration::from_secs(2);
+
 /// Watches the parent directories that exist now; returns those watched.
 fn watch_dirs(watcher: &mut RecommendedWatcher, dirs: &[PathBuf], watched: &mut HashSet<PathBuf>) {
     for dir in dirs {
@@ -39,7 +44,16 @@ pub async fn run(manager: FleetManager, cancel: CancellationToken) {
     // One slot: a pending "something changed" is all the loop needs to know.
     let (tx, mut rx) = mpsc::channel::<()>(1);
     let watcher = notify::recommended_watcher(move |event: notify::Result<notify::Event>| {
-        if event.is_ok_and(|e| !e.kind.is_access()) {
+        // Names appearing, vanishing or renamed; not writes to the ttys themselves.
+        let relevant = |kind: &notify::EventKind| {
+            matches!(
+                kind,
+                notify::EventKind::Create(_)
+                    | notify::EventKind::Remove(_)
+                    | notify::EventKind::Modify(notify::event::ModifyKind::Name(_))
+            )
+        };
+        if event.is_ok_and(|e| relevant(&e.kind)) {
             let _ = tx.try_send(());
         }
     });
@@ -57,10 +71,21 @@ pub async fn run(manager: FleetManager, cancel: CancellationToken) {
     info!(ports = ?d.ports, rescan_secs = d.rescan_secs, "modem discovery running");
     let mut rescan = tokio::time::interval(Duration::from_secs(d.rescan_secs));
     rescan.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut follow_up: Option<tokio::time::Instant> = None;
     loop {
         manager.scan().await;
+        let follow = async {
+            match follow_up {
+                Some(at) => tokio::time::sleep_until(at).await,
+                None => std::future::pending().await,
+            }
+        };
         tokio::select! {
             () = cancel.cancelled() => return,
+            () = follow => {
+                follow_up = None;
+                continue;
+            }
             _ = rescan.tick() => {
                 // Directories that appeared since (the first by-id link) are watched now,
                 // and those of ports a reload configured.
@@ -79,6 +104,7 @@ pub async fn run(manager: FleetManager, cancel: CancellationToken) {
                         Some(()) = rx.recv() => {}
                     }
                 }
+                follow_up = Some(tokio::time::Instant::now() + DEBOUNCE + FOLLOW_UP);
             }
         }
     }
