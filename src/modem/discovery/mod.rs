@@ -91,6 +91,8 @@ struct Inner {
     state: Mutex<State>,
     /// Asks the discovery loop for a pass now.
     rescan: Arc<Notify>,
+    /// Set by [`FleetManager::stop`]: nothing starts any more.
+    stopped: std::sync::atomic::AtomicBool,
 }
 
 /// Starts, restarts and removes modems in the fleet (cheap to clone).
@@ -112,6 +114,7 @@ impl FleetManager {
             discovery,
             state: Mutex::new(State::default()),
             rescan: Arc::new(Notify::new()),
+            stopped: std::sync::atomic::AtomicBool::new(false),
         }))
     }
 
@@ -161,6 +164,9 @@ impl FleetManager {
         let enabled: Vec<ModemEntry> = desired.iter().filter(|e| e.enabled).cloned().collect();
         let mut report = ReconcileReport::default();
         let mut state = self.0.state.lock().await;
+        if self.is_stopped() {
+            return report;
+        }
         let names: Vec<String> = state.running.keys().cloned().collect();
         for name in names {
             let Some(running) = state.running.get(&name).cloned() else {
@@ -233,8 +239,13 @@ impl FleetManager {
         let mut config = ModemConfig::new(entry.name.clone());
         config.receive = ReceivePolicy::All;
         config.metrics = self.0.metrics.clone();
-        // A modem found by its identity must be that modem whenever its port reopens.
-        config.expect_imei = imei.clone().filter(|_| discovered);
+        // A modem found by its identity (or configured with a port and an IMEI) must be
+        // that modem whenever its port reopens.
+        config.expect_imei = if discovered {
+            imei.clone()
+        } else {
+            entry.imei.clone()
+        };
         config.on_misplaced = Some(self.0.rescan.clone());
         config.init.pin = entry.pin.as_ref().map(|p| p.expose().to_string());
         if let Some(cnmi) = &entry.cnmi {
@@ -263,6 +274,9 @@ impl FleetManager {
     /// One discovery pass (see the module documentation). Returns the names started.
     pub async fn scan(&self) -> Vec<String> {
         let mut state = self.0.state.lock().await;
+        if self.is_stopped() {
+            return Vec::new();
+        }
         let d = &self.0.discovery;
         // A discovered modem whose port now holds another modem (device numbers shuffled)
         // is stopped: its port is free to probe, and it is looked for like a new one.
@@ -423,9 +437,16 @@ impl FleetManager {
         }
     }
 
-    /// Stops every modem (daemon shutdown).
+    fn is_stopped(&self) -> bool {
+        self.0.stopped.load(std::sync::atomic::Ordering::Acquire)
+    }
+
+    /// Stops every modem (daemon shutdown); later passes and reconciles do nothing.
     pub async fn stop(&self) {
         let mut state = self.0.state.lock().await;
+        self.0
+            .stopped
+            .store(true, std::sync::atomic::Ordering::Release);
         state.running.clear();
         self.0.fleet.stop_all().await;
     }
