@@ -322,3 +322,53 @@ fn modems_that_swap_ports_are_each_found_again_by_their_imei() {
     });
     assert_eq!(modem_states(addr).len(), 2);
 }
+
+/// `smsgate modem identify` runs discovery's probe over a glob: the modem with its IMEI,
+/// the silent pty as not an AT port, the regular file as not a tty.
+#[test]
+fn modem_identify_tells_which_port_is_which() {
+    let dir = tempfile::tempdir().unwrap();
+    let ptys = dir.path().join("dev");
+    std::fs::create_dir_all(&ptys).unwrap();
+    let (_sim, _control, lines) = simulator(&ptys, 1);
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let _enter = runtime.enter();
+    let (_silent_master, silent_slave) = tokio_serial::SerialStream::pair().unwrap();
+    let silent_tty = tokio_serial::SerialPort::name(&silent_slave).unwrap();
+    drop(silent_slave);
+    std::os::unix::fs::symlink(&silent_tty, ptys.join("modem-silent")).unwrap();
+    std::fs::write(ptys.join("modem-file"), b"").unwrap();
+    let out = Command::new(BIN)
+        .args(["modem", "identify", "--timeout-ms", "300"])
+        .arg(format!("{}/*", ptys.display()))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let found: Vec<Value> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let kind = |name: &str| {
+        found
+            .iter()
+            .find(|v| v["port"].as_str().is_some_and(|p| p.ends_with(name)))
+            .map(|v| v["kind"].as_str().unwrap_or_default().to_string())
+    };
+    assert_eq!(kind("/modem0").as_deref(), Some("modem"), "{found:?}");
+    assert_eq!(
+        kind("/modem-silent").as_deref(),
+        Some("not_at"),
+        "{found:?}"
+    );
+    assert_eq!(
+        kind("/modem-file").as_deref(),
+        Some("not_a_tty"),
+        "{found:?}"
+    );
+    let modem = found
+        .iter()
+        .find(|v| v["kind"] == "modem")
+        .expect("the modem");
+    assert_eq!(modem["imei"], lines[0]["imei"]);
+    assert_eq!(modem["iccid"], lines[0]["iccid"]);
+}
