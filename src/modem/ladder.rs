@@ -12,6 +12,8 @@
 //! missing (unplugged) is not the modem failing: it is `down`, retried with the capped
 //! backoff (or at once when the port reappears, see [`super::Modem::nudge`]), never
 //! escalated.
+//!
+//! Pure: no I/O, no tokio, no clock (the driver passes how long a session lasted).
 
 use std::time::Duration;
 

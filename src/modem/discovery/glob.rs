@@ -1,6 +1,8 @@
 //! Candidate ports from `[discovery] ports` globs: `*` and `?` in the last path component
 //! (the config checks that), listed from the parent directory, sorted, and each real device
 //! once (a `/dev/serial/by-id/…` link and the `/dev/ttyUSB…` it points at are one port).
+//!
+//! Only reads directories and metadata: never opens a port. Imports nothing of the crate.
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};

@@ -3,6 +3,8 @@
 //! An entry matches when every identity key it gives (`imei`, `iccid`, `imsi`) equals what
 //! the modem reported; an entry with no identity key never matches (it is found by port).
 //! ICCIDs are compared without a trailing `F` filler, case-insensitively.
+//!
+//! Pure: no I/O, no tokio; imports only the config's `ModemEntry`.
 
 use crate::config::ModemEntry;
 

@@ -6,6 +6,9 @@
 //! accepted). A port that does not answer the first `AT` in time (a PPP, diagnostic or
 //! NMEA interface) is closed and never written to again in that pass. The port is always
 //! closed before this returns, so the modem actor can open it exclusively afterwards.
+//!
+//! Uses the AT engine and the port code of this crate, never the modem actor, the fleet or
+//! anything above layer 2.
 
 use super::matching::Probed;
 use crate::at::{self, AtClient, AtError, Class, Deadlines, EngineConfig, Param, Response};

@@ -3,6 +3,8 @@
 //! several interfaces and by-id links — is debounced into one pass), on request
 //! ([`super::FleetManager::request_scan`]), and on the slow `rescan_secs` timer that backs
 //! up the watch (a directory that did not exist yet, a lost event). Never a busy poll.
+//!
+//! Never imports SQLite, HTTP or the dispatcher; all decisions are the manager's.
 
 use super::FleetManager;
 use notify::{RecommendedWatcher, RecursiveMode, Watcher};
