@@ -115,3 +115,83 @@ async fn reconcile_adds_removes_and_restarts_and_is_idempotent() {
     assert!(fleet.names().is_empty());
     manager.stop().await;
 }
+
+/// The daemon reads the fleet on each use: a modem taken out gets no new message and
+/// leaves `/api/routes` and `/api/modems`; one put in takes traffic and shows up there and
+/// in the metrics.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_dispatcher_and_the_api_follow_modems_joining_and_leaving() {
+    use crate::api::{get, post, wait_for};
+    use crate::daemon::TestDaemon;
+    use serde_json::json;
+    let d = TestDaemon::start(|c| c.simulator.modems = 2).await;
+    let fleet = d.service().fleet().clone();
+    let sim1 = fleet.detach("sim1").expect("sim1 in the fleet");
+    let routes = |v: &serde_json::Value| -> Vec<String> {
+        v["routes"]
+            .as_array()
+            .map(|r| {
+                r.iter()
+                    .filter_map(|x| x["name"].as_str().map(str::to_string))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let (_, v) = get(&d.app, "/api/routes").await;
+    assert_eq!(routes(&v), ["sim0"], "{v}");
+    let send = |to: String| {
+        let app = d.app.clone();
+        async move {
+            let (status, v) =
+                post(&app, "/api/sms/send", json!({"to": to, "message": "fleet"})).await;
+            assert_eq!(status.as_u16(), 200, "{v}");
+            v["messages"][0]["id"].as_i64().unwrap()
+        }
+    };
+    let route_of = |id: i64| {
+        let app = d.app.clone();
+        async move {
+            wait_for(
+                &app,
+                &format!("/api/sms/{id}"),
+                |v| matches!(v["status"].as_str(), Some("sent" | "delivered")),
+                "sent",
+            )
+            .await["route"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string()
+        }
+    };
+    let mut first = Vec::new();
+    for i in 0..6 {
+        first.push(send(format!("+4915112610{i:03}")).await);
+    }
+    for id in first {
+        assert_eq!(route_of(id).await, "sim0", "a detached modem got a message");
+    }
+    // sim1 back, sim0 out (stopped): the next messages can only go through sim1.
+    fleet.add(sim1).unwrap();
+    assert!(fleet.remove("sim0").await);
+    let (_, v) = get(&d.app, "/api/routes").await;
+    assert_eq!(routes(&v), ["sim1"], "{v}");
+    let (_, v) = get(&d.app, "/api/modems").await;
+    assert_eq!(v["modems"].as_array().map(Vec::len), Some(1), "{v}");
+    let mut later = Vec::new();
+    for i in 0..4 {
+        later.push(send(format!("+4915112620{i:03}")).await);
+    }
+    for id in later {
+        assert_eq!(route_of(id).await, "sim1");
+    }
+    let metrics = d.service().metrics_text().await;
+    assert!(
+        metrics.contains("smsgate_modem_up{modem=\"sim1\"} 1"),
+        "sim1 in the live gauges: {metrics}"
+    );
+    assert!(
+        !metrics.contains("smsgate_modem_up{modem=\"sim0\"}"),
+        "sim0 gone from the live gauges"
+    );
+    d.stop().await;
+}

@@ -19,7 +19,7 @@ mod conversations; // conversations on the simulator: multipart inbound (UCS-2 o
 mod crash; // SIGKILL of a real smsgate serve while clients send: nothing accepted is lost
 mod daemon; // the daemon the in-process modules drive: config, start, clock, simulator, stop
 mod e2e_simulate; // real processes: smsgate simulate on ptys, driven by smsgate modem send/listen
-mod fleet; // the fleet's manager in process: reconcile adds, removes (after the send in flight), restarts changed entries, is idempotent, leaves identity entries to discovery
+mod fleet; // the fleet in process: reconcile adds, removes (after the send in flight), restarts changed entries, is idempotent, leaves identity entries to discovery; the dispatcher, /api/routes, /api/modems and metrics follow modems joining and leaving
 mod hardening; // regressions of the hardening review: bounded requests, SSRF, concurrent callbacks, slow clients, CORS, idempotency per key, no 408 after commit, JSON errors, Host rule, file modes, no secrets in logs, verbatim metadata
 mod hardware; // hardware tests (ignored without SMSGATE_TEST_MODEM) and their simulator twins
 mod hotplug; // identity and hot-plug with real processes: modems named by IMEI found on simulate's ptys, unplugged mid-batch (nothing lost, at most the in-flight one twice), found again at a new path; adopt_unknown; non-AT ports skipped
