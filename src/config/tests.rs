@@ -747,7 +747,10 @@ fn the_examples_in_the_docs_are_valid() {
         parse(block).unwrap_or_else(|e| panic!("block {i}: {e}\n{block}"));
         blocks += 1;
     }
-    assert_eq!(blocks, 3, "simulator only; two USB modems; a TCP pool");
+    assert_eq!(
+        blocks, 4,
+        "[discovery] by IMEI; simulator only; two USB modems; a TCP pool"
+    );
 }
 
 #[test]
