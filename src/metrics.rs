@@ -228,7 +228,14 @@ const ERROR_CLASSES: [&str; 5] = [
 ];
 
 /// The modem states every modem gets a 0/1 series for.
-const MODEM_STATES: [&str; 5] = ["initialising", "ready", "degraded", "down", "sim_error"];
+const MODEM_STATES: [&str; 6] = [
+    "initialising",
+    "ready",
+    "degraded",
+    "down",
+    "sim_error",
+    "failed",
+];
 
 /// Every metric family of one daemon.
 #[derive(Clone)]

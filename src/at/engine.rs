@@ -338,7 +338,13 @@ impl Engine {
         }
         // The port closed or every client is gone: fail what is running and waiting.
         if let State::Busy(running) = state {
-            let _ = running.request.reply.send(Err(AtError::Closed));
+            // A body already written may have been acted on: say so, it is not a plain close.
+            let error = if matches!(running.phase, Phase::Final) && running.request.body.is_some() {
+                AtError::ClosedAfterBody
+            } else {
+                AtError::Closed
+            };
+            let _ = running.request.reply.send(Err(error));
         }
         jobs.close();
         while let Ok(job) = jobs.try_recv() {

@@ -103,6 +103,10 @@ pub enum AtError {
     /// The port closed (EOF), or the engine has stopped.
     #[error("port closed")]
     Closed,
+    /// The port closed after a two-phase command's body was written, before its answer:
+    /// whether the device acted on it is unknown (a modem unplugged mid-`+CMGS`).
+    #[error("port closed after the body was written (outcome unknown)")]
+    ClosedAfterBody,
     /// A read or write failed.
     #[error("I/O error: {0}")]
     Io(String),

@@ -1,5 +1,7 @@
-//! `smsgate modem probe|send|listen|at`: one modem driven from the command line, for field
-//! diagnosis and for scripts. JSON on stdout; errors as one line on stderr, non-zero exit.
+//! `smsgate modem probe|send|listen|at|identify`: one modem driven from the command line,
+//! for field diagnosis and for scripts. JSON on stdout; errors as one line on stderr,
+//! non-zero exit. `identify` runs discovery's probe (the daemon's own code) over ports or
+//! globs: which port is an AT port that does SMS, and which IMEI/ICCID/IMSI to configure.
 
 use anyhow::{anyhow, bail, Context};
 use clap::{Args, Subcommand};
@@ -23,6 +25,15 @@ pub enum ModemCommand {
     Send(SendArgs),
     /// Print one JSON line per received message (reassembled) or status report.
     Listen(ListenArgs),
+    /// Probe ports the way `[discovery]` does and print one JSON line per port: whether it
+    /// answers AT and supports SMS, and its IMEI, IMSI and ICCID.
+    Identify {
+        /// Device paths or globs (`/dev/ttyUSB*`); default: `[discovery] ports`' defaults.
+        ports: Vec<String>,
+        /// How long each probe command may take, in milliseconds.
+        #[arg(long, default_value_t = 1500)]
+        timeout_ms: u64,
+    },
     /// Send one raw AT command and print the answer (no initialisation: for diagnosis).
     At {
         #[command(flatten)]
@@ -78,7 +89,40 @@ pub async fn run(command: ModemCommand) -> anyhow::Result<()> {
         ModemCommand::Send(args) => send(args).await,
         ModemCommand::Listen(args) => listen(args).await,
         ModemCommand::At { port, command } => raw_at(port, command).await,
+        ModemCommand::Identify { ports, timeout_ms } => identify(ports, timeout_ms).await,
     }
+}
+
+async fn identify(ports: Vec<String>, timeout_ms: u64) -> anyhow::Result<()> {
+    use smsgate::modem::discovery::{glob, probe};
+    let patterns = if ports.is_empty() {
+        smsgate::config::DEFAULT_DISCOVERY_PORTS
+            .iter()
+            .map(|s| s.to_string())
+            .collect()
+    } else {
+        ports
+    };
+    let timeout = Duration::from_millis(timeout_ms.clamp(100, 60_000));
+    for path in glob::candidates(&patterns) {
+        let line = if !glob::is_char_device(&path) {
+            json!({"port": path, "kind": "not_a_tty"})
+        } else {
+            match probe::probe_path(&path, timeout).await {
+                probe::ProbeOutcome::Modem(p) => {
+                    json!({"port": path, "kind": "modem", "imei": p.imei, "imsi": p.imsi, "iccid": p.iccid})
+                }
+                probe::ProbeOutcome::NoSms(p) => {
+                    json!({"port": path, "kind": "no_sms", "imei": p.imei, "imsi": p.imsi, "iccid": p.iccid})
+                }
+                probe::ProbeOutcome::NotAt(why) => {
+                    json!({"port": path, "kind": "not_at", "why": why})
+                }
+            }
+        };
+        println!("{line}");
+    }
+    Ok(())
 }
 
 async fn start(

@@ -1,11 +1,13 @@
 //! `smsgate simulate`: runs the simulated modem network as a process — each modem on a
 //! pseudo-terminal (`DIR/modem<i>`) and/or TCP (`127.0.0.1:BASE+i`), an optional JSON-lines
-//! log of every segment, and an optional loopback-only HTTP control API — until SIGINT or
-//! SIGTERM. The one JSON line per modem printed at start is a contract (see README.md).
+//! log of every segment, and an optional loopback-only HTTP control API (which can also
+//! unplug and plug the ptys) — until SIGINT or SIGTERM. The one JSON line per modem printed
+//! at start is a contract (see README.md).
 
 use anyhow::{bail, Context};
 use clap::Args;
 use smsgate::sim::control::{self, Endpoint};
+use smsgate::sim::plug::PtyPlugs;
 use smsgate::sim::{Latency, NetworkConfig, SimNetwork};
 use std::io::Write;
 use std::net::SocketAddr;
@@ -124,17 +126,16 @@ async fn serve(args: SimulateArgs, control_addr: Option<SocketAddr>) -> anyhow::
     if let Some(dir) = &args.pty_dir {
         std::fs::create_dir_all(dir).with_context(|| format!("--pty-dir {}", dir.display()))?;
     }
-    let mut guards = Vec::new();
+    let plugs = std::sync::Arc::new(PtyPlugs::new(network.clone()));
     let mut endpoints = Vec::new();
     for modem in 0..args.modems {
         let mut endpoint = Endpoint::default();
         if let Some(dir) = &args.pty_dir {
             let link = dir.join(format!("modem{modem}"));
-            let guard = network
-                .serve_pty(modem, &link)
+            plugs
+                .plug(modem, Some(&link))
                 .with_context(|| format!("serving modem {modem} on {}", link.display()))?;
             endpoint.pty = Some(link);
-            guards.push(guard);
         }
         if let Some(base) = args.tcp_port {
             let port = u16::try_from(usize::from(base) + modem).context("TCP port")?;
@@ -155,7 +156,11 @@ async fn serve(args: SimulateArgs, control_addr: Option<SocketAddr>) -> anyhow::
 
     let shutdown = tokio_util::sync::CancellationToken::new();
     if let Some(addr) = control_addr {
-        let router = control::router(network.clone(), endpoints.clone());
+        let router = control::router_with_plugs(
+            network.clone(),
+            endpoints.clone(),
+            args.pty_dir.is_some().then(|| plugs.clone()),
+        );
         let listener = control::bind(addr).await?;
         let stop = shutdown.clone();
         tokio::spawn(async move {
@@ -174,9 +179,13 @@ async fn serve(args: SimulateArgs, control_addr: Option<SocketAddr>) -> anyhow::
     let mut sigint = signal(SignalKind::interrupt()).context("installing the SIGINT handler")?;
     let mut stdout = std::io::stdout().lock();
     for (modem, endpoint) in endpoints.iter().enumerate() {
+        let (imei, imsi, iccid) = network.identity(modem).unwrap_or_default();
         let line = serde_json::json!({
             "modem": modem,
             "msisdn": network.msisdn(modem),
+            "imei": imei,
+            "imsi": imsi,
+            "iccid": iccid,
             "pty": endpoint.pty,
             "tcp": endpoint.tcp.map(|a| a.to_string()),
         });
@@ -212,6 +221,6 @@ async fn serve(args: SimulateArgs, control_addr: Option<SocketAddr>) -> anyhow::
     }
     tracing::info!("stopping the simulated network");
     shutdown.cancel();
-    drop(guards);
+    plugs.unplug_all();
     Ok(())
 }

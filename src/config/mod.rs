@@ -19,6 +19,7 @@ mod auto_reply;
 mod callbacks;
 mod console;
 mod conversations;
+mod discovery;
 mod env;
 mod inbox;
 mod keys;
@@ -45,6 +46,7 @@ pub use auto_reply::{
 pub use callbacks::CallbacksConfig;
 pub use console::ConsoleConfig;
 pub use conversations::ConversationsConfig;
+pub use discovery::{DiscoveryConfig, DEFAULT_DISCOVERY_PORTS};
 pub use inbox::{InboxConfig, OptoutConfig, DEFAULT_START_KEYWORDS, DEFAULT_STOP_KEYWORDS};
 pub use keys::{generate_api_key, sha256_hex, ApiKey, Scope};
 pub use log::{LogConfig, LogFormat};
@@ -82,6 +84,8 @@ pub struct Config {
     pub simulator: SimulatorConfig,
     /// `[[modems]]`: the GSM modems.
     pub modems: Vec<ModemEntry>,
+    /// `[discovery]`: where modems named by identity (or not named at all) are looked for.
+    pub discovery: DiscoveryConfig,
     /// `[dispatch]`: balancing and retries.
     pub dispatch: DispatchConfig,
     /// `[[api_keys]]`: who may use the API (none: open, loopback only).
@@ -238,8 +242,19 @@ pub struct SimulatorConfig {
 pub struct ModemEntry {
     /// Unique name (`[A-Za-z0-9_-]+`), used in logs, metrics and the API.
     pub name: String,
-    /// `/dev/serial/by-id/…` (a serial device) or `tcp://host:port`.
+    /// `/dev/serial/by-id/…` (a serial device) or `tcp://host:port`; empty (left out):
+    /// the modem is found by `imei`, `iccid` or `imsi` among `[discovery] ports`.
+    #[serde(default)]
     pub port: String,
+    /// The modem's IMEI (`+CGSN`): found by it on whatever port it appears.
+    #[serde(default)]
+    pub imei: Option<String>,
+    /// The SIM's ICCID (`+CCID`): the modem holding this SIM.
+    #[serde(default)]
+    pub iccid: Option<String>,
+    /// The SIM's IMSI (`+CIMI`): the modem holding this SIM.
+    #[serde(default)]
+    pub imsi: Option<String>,
     /// Serial speed (115200); ignored for TCP.
     #[serde(default = "default_baud")]
     pub baud: u32,
@@ -538,6 +553,9 @@ impl ModemEntry {
         Self {
             name: name.into(),
             port: port.into(),
+            imei: None,
+            iccid: None,
+            imsi: None,
             baud: default_baud(),
             pin: None,
             per_minute: None,
@@ -620,6 +638,7 @@ impl Default for Config {
             storage: StorageConfig::default(),
             simulator: SimulatorConfig::default(),
             modems: Vec::new(),
+            discovery: DiscoveryConfig::default(),
             dispatch: DispatchConfig::default(),
             api_keys: Vec::new(),
             inbox: InboxConfig::default(),
@@ -680,10 +699,10 @@ impl Config {
         Ok(config)
     }
 
-    /// Whether the daemon runs on the in-process simulated network: no `[[modems]]` and
-    /// `simulator.modems > 0`.
+    /// Whether the daemon runs on the in-process simulated network: no `[[modems]]`, no
+    /// `[discovery] adopt_unknown` and `simulator.modems > 0`.
     pub fn uses_simulator(&self) -> bool {
-        self.modems.is_empty() && self.simulator.modems > 0
+        self.modems.is_empty() && !self.discovery.adopt_unknown && self.simulator.modems > 0
     }
 
     /// One line describing what the daemon would run, for `smsgate check-config` and the
@@ -700,7 +719,12 @@ impl Config {
                 .iter()
                 .map(|m| {
                     let off = if m.enabled { "" } else { " disabled" };
-                    format!("{} {}{off}", m.name, m.port)
+                    let port = if m.port.is_empty() {
+                        m.locator()
+                    } else {
+                        m.port.clone()
+                    };
+                    format!("{} {port}{off}", m.name)
                 })
                 .collect();
             format!(

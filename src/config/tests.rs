@@ -366,8 +366,9 @@ fn wrong_types_name_the_key_and_the_line() {
 #[test]
 fn missing_required_keys_are_named() {
     let e = err("[[modems]]\nname = \"a\"\nport = \"/dev/x\"\n[[modems]]\nname = \"b\"\n");
+    // A modem may be found by identity instead of its port, but it must be named somehow.
     assert_eq!(e.key, "modems[1].port");
-    assert!(e.reason.contains("missing field"), "{e}");
+    assert!(e.reason.contains("at least one of port, imei"), "{e}");
     assert_eq!(err("[[modems]]\nport = \"/dev/x\"\n").key, "modems[0].name");
 }
 
@@ -746,7 +747,10 @@ fn the_examples_in_the_docs_are_valid() {
         parse(block).unwrap_or_else(|e| panic!("block {i}: {e}\n{block}"));
         blocks += 1;
     }
-    assert_eq!(blocks, 3, "simulator only; two USB modems; a TCP pool");
+    assert_eq!(
+        blocks, 4,
+        "[discovery] by IMEI; simulator only; two USB modems; a TCP pool"
+    );
 }
 
 #[test]
@@ -979,4 +983,42 @@ fn the_twilio_compat_section_parses_and_its_rules_name_the_key() {
         err("[twilio_compat]\naccount_sid = \"AC\"\ntoken = \"x\"\n").key,
         "twilio_compat.token"
     );
+}
+
+#[test]
+fn modems_may_be_named_by_identity_instead_of_port() {
+    let c = Config::from_toml(
+        "[[modems]]\nname = \"a\"\nimei = \"352099001761481\"\n[[modems]]\nname = \"b\"\niccid = \"89012608822176543210\"\nport = \"/dev/ttyUSB0\"\n",
+        &|_| None,
+    )
+    .unwrap();
+    assert_eq!(c.modems[0].port, "");
+    assert!(c.discovery.needed(&c.modems));
+    assert!(!c.uses_simulator());
+    assert!(
+        c.summary().contains("a imei 352099001761481"),
+        "{}",
+        c.summary()
+    );
+    let e = err("[[modems]]\nname = \"a\"\nimei = \"35x\"\n");
+    assert_eq!(e.key, "modems[0].imei");
+    let e = err("[[modems]]\nname = \"a\"\nimei = \"352099001761481\"\n[[modems]]\nname = \"b\"\nimei = \"352099001761481\"\n");
+    assert_eq!(e.key, "modems[1].imei");
+    assert!(e.reason.contains("modems[0]"), "{e}");
+    assert_eq!(
+        err("[discovery]\nports = [\"/dev/*/x\"]").key,
+        "discovery.ports[0]"
+    );
+    assert_eq!(
+        err("[discovery]\nrescan_secs = 0").key,
+        "discovery.rescan_secs"
+    );
+    assert_eq!(
+        err("[discovery]\nprobe_timeout_ms = 5").key,
+        "discovery.probe_timeout_ms"
+    );
+    let adopt = Config::from_toml("[discovery]\nadopt_unknown = true\n", &|_| None).unwrap();
+    assert!(!adopt.uses_simulator());
+    assert!(adopt.discovery.needed(&adopt.modems));
+    assert!(!Config::default().discovery.needed(&[]));
 }

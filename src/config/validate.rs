@@ -21,6 +21,8 @@ pub(super) fn config(c: &Config) -> Check {
     simulator(c)?;
     let mut names: HashMap<&str, usize> = HashMap::new();
     let mut ports: HashMap<&str, usize> = HashMap::new();
+    let mut identities: HashMap<(&str, &str), usize> = HashMap::new();
+    super::discovery::validate(&c.discovery)?;
     for (i, modem) in c.modems.iter().enumerate() {
         let key = |k: &str| format!("modems[{i}].{k}");
         self::modem(modem, &key)?;
@@ -30,6 +32,22 @@ pub(super) fn config(c: &Config) -> Check {
                 key("name"),
                 format!("{:?} is already the name of modems[{first}]", modem.name),
             );
+        }
+        for (id, value) in [
+            ("imei", &modem.imei),
+            ("iccid", &modem.iccid),
+            ("imsi", &modem.imsi),
+        ] {
+            let Some(value) = value else { continue };
+            if let Some(first) = identities.insert((id, value.as_str()), i) {
+                return fail(
+                    key(id),
+                    format!("{value:?} is already the {id} of modems[{first}]"),
+                );
+            }
+        }
+        if modem.port.is_empty() {
+            continue;
         }
         if let Some(first) = ports.insert(modem.port.trim(), i) {
             return fail(
@@ -208,7 +226,20 @@ fn modem(m: &ModemEntry, key: &dyn Fn(&str) -> String) -> Check {
     if let Err(why) = modem_name(&m.name) {
         return fail(key("name"), why);
     }
-    port(&m.port).or_else(|why| fail(key("port"), why))?;
+    for (id, value) in [("imei", &m.imei), ("iccid", &m.iccid), ("imsi", &m.imsi)] {
+        if let Some(value) = value {
+            super::discovery::identity(id, value).or_else(|why| fail(key(id), why))?;
+        }
+    }
+    if m.port.is_empty() && !m.has_identity() {
+        return fail(
+            key("port"),
+            "give at least one of port, imei, iccid or imsi: a device path (/dev/serial/by-id/…), tcp://host:port, or the modem's identity to find it by",
+        );
+    }
+    if !m.port.is_empty() {
+        port(&m.port).or_else(|why| fail(key("port"), why))?;
+    }
     if !STANDARD_BAUD_RATES.contains(&m.baud) {
         return fail(
             key("baud"),

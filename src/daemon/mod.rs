@@ -26,7 +26,7 @@ use crate::http::{self, AppState, HttpSettings};
 use crate::inbound::inbox::{Inbox, InboxSettings};
 use crate::message::{now_millis, InFlightPolicy, SmsType};
 use crate::modem::{
-    FnConnector, Limits, Modem, ModemConfig, ModemEvent, ModemRoute, PortSpec, ReceivePolicy,
+    Fleet, FleetManager, FnConnector, Modem, ModemConfig, ModemEvent, ModemRoute, ReceivePolicy,
     RouteSettings,
 };
 use crate::otp::{load_or_create_secret, OtpKeys};
@@ -194,7 +194,9 @@ pub struct Daemon {
     pub service: Service,
     /// The simulated network, when running on it.
     pub simulator: Option<SimNetwork>,
-    modems: Vec<Arc<ModemRoute>>,
+    modems: Fleet,
+    /// Starts, restarts and removes the configured modems (none on the simulator).
+    manager: Option<FleetManager>,
     cancel: CancellationToken,
     dispatcher_task: tokio::task::JoinHandle<()>,
     reports_task: tokio::task::JoinHandle<()>,
@@ -259,12 +261,31 @@ impl Daemon {
         // One set of metrics per daemon, shared by the dispatcher, the service and HTTP.
         let metrics = crate::metrics::Metrics::new();
         let (events_tx, events_rx) = mpsc::channel::<ModemEvent>(1024);
-        let (modems, simulator) = start_modems(config, events_tx, &metrics)?;
-        // Operator flags, quotas and balance checks (issue 13; `modem_admin`).
-        let modems = admin::apply(config, modems, &clock);
-        crate::modem_admin::restore(&store, &modems).await;
-        let modem_routes: Vec<Arc<dyn Route>> =
-            modems.iter().map(|m| m.clone() as Arc<dyn Route>).collect();
+        let cancel = CancellationToken::new();
+        let (modems, manager, simulator) = if config.uses_simulator() {
+            let (modems, network) = start_simulated_modems(config, events_tx, &metrics);
+            // Quotas and USSD timeouts (issue 13; `modem_admin`), before the routes are shared.
+            let modems = admin::apply(config, modems, &clock);
+            (Fleet::new(modems), None, Some(network))
+        } else {
+            // The configured modems join the fleet through its manager: those with a port
+            // now, those named by identity when discovery finds them.
+            let fleet = Fleet::default();
+            let manager = FleetManager::new(
+                fleet.clone(),
+                events_tx,
+                metrics.clone(),
+                config.discovery.clone(),
+            );
+            manager.set_route_hook(admin::route_hook(&clock));
+            manager.reconcile(&config.modems).await;
+            (fleet, Some(manager), None)
+        };
+        // Operator flags and quota use: restored now for the modems there are, and by
+        // `admin::follow` for those that join later.
+        let restored = modems.snapshot();
+        crate::modem_admin::restore(&store, &restored).await;
+        let modem_routes: Vec<Arc<dyn Route>> = modems.routes();
         let providers = crate::providers::build(&config.providers)?;
         // Messages sent through a provider join the conversation of its sender number.
         for (route, number) in crate::providers::numbers::sender_numbers(&config.providers) {
@@ -276,14 +297,7 @@ impl Daemon {
             let names: Vec<&str> = providers.iter().map(|p| p.name()).collect();
             info!(providers = %names.join(", "), "cloud provider routes configured");
         }
-        // Modems first, then providers: `GET /api/routes` lists them in this order.
-        let routes: Vec<Arc<dyn Route>> = modem_routes
-            .iter()
-            .cloned()
-            .chain(providers.iter().cloned())
-            .collect();
 
-        let cancel = CancellationToken::new();
         let prepared: Vec<(String, crate::metrics::RouteKind)> = modem_routes
             .iter()
             .map(|r| (r.name().to_string(), crate::metrics::RouteKind::Modem))
@@ -311,10 +325,11 @@ impl Daemon {
             routing: dispatch::RoutingPolicy::from_config(&config.routing),
             metrics: metrics.clone(),
         };
-        let (dispatcher, dispatcher_task) = Dispatcher::spawn(
+        let source = modems.clone();
+        let (dispatcher, dispatcher_task) = Dispatcher::spawn_with_modems(
             store.clone(),
-            modem_routes,
-            providers,
+            Arc::new(move || source.routes()),
+            providers.clone(),
             settings,
             cancel.child_token(),
         );
@@ -348,8 +363,7 @@ impl Daemon {
             },
             Arc::new(move |name: &str| {
                 lookup
-                    .iter()
-                    .find(|m| m.modem().name() == name)
+                    .get(name)
                     .and_then(|m| m.modem().status().identity.msisdn)
             }),
         )
@@ -400,12 +414,36 @@ impl Daemon {
             },
             cancel.child_token(),
         ));
-        admin::spawn(config, &store, &modems, &tasks, &cancel);
+        tasks.spawn(admin::follow(
+            config.clone(),
+            store.clone(),
+            modems.clone(),
+            restored,
+            tasks.clone(),
+            cancel.child_token(),
+        ));
         tasks.spawn(crate::webhooks::modem_events::run(
             store.clone(),
             modems.clone(),
             cancel.child_token(),
         ));
+
+        if let Some(manager) = &manager {
+            // Discovery passes probe only when a modem is missing or adoption is on; the
+            // loop also watches configured ports' directories, so a modem whose device
+            // reappears is retried at once.
+            if config.discovery.needed(&config.modems)
+                || config
+                    .modems
+                    .iter()
+                    .any(|m| m.enabled && !m.port.starts_with("tcp://"))
+            {
+                tasks.spawn(crate::modem::discovery::watch::run(
+                    manager.clone(),
+                    cancel.child_token(),
+                ));
+            }
+        }
 
         let replies_store = store.clone();
         let replies_clock = clock.clone();
@@ -413,7 +451,7 @@ impl Daemon {
             store,
             dispatcher,
             modems.clone(),
-            routes,
+            providers,
             ServiceSettings {
                 max_segments: config.server.max_segments,
                 default_region: config.server.default_region.clone(),
@@ -455,6 +493,7 @@ impl Daemon {
             service,
             simulator,
             modems,
+            manager,
             cancel,
             dispatcher_task,
             reports_task,
@@ -492,6 +531,12 @@ impl Daemon {
             auth: http::auth::Auth::new(config.api_keys.clone()),
             inbox_keywords,
         })
+    }
+
+    /// The manager of the configured modems (none on the simulator): a config reload calls
+    /// [`FleetManager::reconcile`] with the new `[[modems]]`.
+    pub fn fleet_manager(&self) -> Option<&FleetManager> {
+        self.manager.as_ref()
     }
 
     /// The HTTP router of this daemon.
@@ -549,9 +594,11 @@ impl Daemon {
         systemd::stopping();
         self.cancel.cancel();
         let _ = self.dispatcher_task.await;
-        for modem in &self.modems {
-            modem.modem().stop().await;
+        match &self.manager {
+            Some(manager) => manager.stop().await,
+            None => self.modems.stop_all().await,
         }
+        drop(self.manager);
         drop(self.service);
         self.reports_task.abort();
         // The inbox finishes the message it is storing (bounded); what was not acked stays
@@ -578,95 +625,56 @@ impl Daemon {
     }
 }
 
-fn start_modems(
+/// The simulated network's modems, in process.
+fn start_simulated_modems(
     config: &Config,
     events: mpsc::Sender<ModemEvent>,
     metrics: &crate::metrics::Metrics,
-) -> Result<(Vec<Arc<ModemRoute>>, Option<SimNetwork>), DaemonError> {
+) -> (Vec<Arc<ModemRoute>>, SimNetwork) {
     // Messages and status reports: the inbox stores inbound messages (and acks them only
     // once committed), the report consumer the reports.
     let receive = ReceivePolicy::All;
-    if config.uses_simulator() {
-        let sim = &config.simulator;
-        let latency = match sim.latency_ms {
-            (a, b) if a == b => Latency::Fixed(Duration::from_millis(a)),
-            (a, b) => Latency::Range(Duration::from_millis(a), Duration::from_millis(b)),
-        };
-        let network = SimNetwork::new(NetworkConfig {
-            modems: (0..sim.modems)
-                .map(|i| SimModemConfig {
-                    latency,
-                    ..SimModemConfig::default_for(i)
-                })
-                .collect(),
-            sink: SinkConfig {
-                fail_prefixes: sim.fail_prefixes.clone(),
-            },
-            seed: sim.seed,
-        });
-        let modems = (0..sim.modems)
-            .map(|i| {
-                let mut modem_config = ModemConfig::new(format!("sim{i}"));
-                // A simulated reboot takes a second, not a USB re-enumeration.
-                modem_config.reset_wait = Duration::from_secs(2);
-                modem_config.receive = receive;
-                modem_config.metrics = metrics.clone();
-                let net = network.clone();
-                let connector = FnConnector(
-                    format!("simulator modem {i} ({})", network.msisdn(i)),
-                    move || net.connect(i),
-                );
-                let modem = Modem::start(modem_config, connector, events.clone());
-                Arc::new(ModemRoute::new(
-                    modem,
-                    RouteSettings {
-                        weight: 1,
-                        cost_per_segment: sim.cost_per_segment,
-                        ..RouteSettings::default()
-                    },
-                ))
+    let sim = &config.simulator;
+    let latency = match sim.latency_ms {
+        (a, b) if a == b => Latency::Fixed(Duration::from_millis(a)),
+        (a, b) => Latency::Range(Duration::from_millis(a), Duration::from_millis(b)),
+    };
+    let network = SimNetwork::new(NetworkConfig {
+        modems: (0..sim.modems)
+            .map(|i| SimModemConfig {
+                latency,
+                ..SimModemConfig::default_for(i)
             })
-            .collect();
-        return Ok((modems, Some(network)));
-    }
-    let mut modems = Vec::new();
-    for (index, entry) in config.modems.iter().enumerate().filter(|(_, m)| m.enabled) {
-        let spec = if entry.port.starts_with("tcp://") {
-            PortSpec::parse(&entry.port).map_err(|e| DaemonError::Port {
-                index,
-                reason: e.to_string(),
-            })?
-        } else {
-            PortSpec::Serial {
-                path: entry.port.clone(),
-                baud: entry.baud,
-                flow: crate::modem::port::FlowControl::None,
-            }
-        };
-        let mut modem_config = ModemConfig::new(entry.name.clone());
-        modem_config.receive = receive;
-        modem_config.metrics = metrics.clone();
-        modem_config.init.pin = entry.pin.as_ref().map(|p| p.expose().to_string());
-        if let Some(cnmi) = &entry.cnmi {
-            modem_config.init.cnmi = cnmi.clone();
-        }
-        info!(modem = %entry.name, port = %spec, "starting modem");
-        let modem = Modem::start(modem_config, spec, events.clone());
-        modems.push(Arc::new(ModemRoute::new(
-            modem,
-            RouteSettings {
-                limits: Limits {
-                    per_minute: entry.per_minute,
-                    per_hour: entry.per_hour,
-                    per_day: entry.per_day,
+            .collect(),
+        sink: SinkConfig {
+            fail_prefixes: sim.fail_prefixes.clone(),
+        },
+        seed: sim.seed,
+    });
+    let modems = (0..sim.modems)
+        .map(|i| {
+            let mut modem_config = ModemConfig::new(format!("sim{i}"));
+            // A simulated reboot takes a second, not a USB re-enumeration.
+            modem_config.reset_wait = Duration::from_secs(2);
+            modem_config.receive = receive;
+            modem_config.metrics = metrics.clone();
+            let net = network.clone();
+            let connector = FnConnector(
+                format!("simulator modem {i} ({})", network.msisdn(i)),
+                move || net.connect(i),
+            );
+            let modem = Modem::start(modem_config, connector, events.clone());
+            Arc::new(ModemRoute::new(
+                modem,
+                RouteSettings {
+                    weight: 1,
+                    cost_per_segment: sim.cost_per_segment,
+                    ..RouteSettings::default()
                 },
-                weight: entry.weight,
-                cost_per_segment: entry.cost_per_segment,
-                prefixes: entry.prefixes.clone(),
-            },
-        )));
-    }
-    Ok((modems, None))
+            ))
+        })
+        .collect();
+    (modems, network)
 }
 
 /// Resolves on SIGTERM or SIGINT.

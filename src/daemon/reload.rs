@@ -8,7 +8,8 @@
 //! inbound), the URL
 //! policies of `[callbacks]` and `[webhooks]`, `[conversations]`, `[analytics] currency`,
 //! and `[server] max_segments / default_region / custom_id_idempotency`. Everything else is
-//! reported under `needs_restart` and not applied. Modems go to [`ModemSet::apply_modems`].
+//! reported under `needs_restart` and not applied. `[[modems]]` go to
+//! [`ModemSet::apply_modems`], which has the fleet's manager reconcile them.
 //!
 //! Holds no business rule beyond the classification. Invariants: reloads run one at a
 //! time; a refused reload changes nothing; queued and in-flight messages are never touched
@@ -35,38 +36,46 @@ pub fn check_config_text(e: &ConfigError) -> String {
 
 /// The modems the daemon runs, by their config entries, and what a reload asks of them.
 pub struct ModemSet {
-    running: std::sync::Mutex<Vec<ModemEntry>>,
+    running: tokio::sync::Mutex<Vec<ModemEntry>>,
+    /// The fleet's manager (none on the simulator, whose modems come from `[simulator]`).
+    manager: Option<crate::modem::FleetManager>,
 }
 
 impl ModemSet {
-    /// The entries the daemon started with.
-    pub fn new(running: Vec<ModemEntry>) -> Self {
+    /// The entries the daemon started with, and the manager that runs them.
+    pub fn new(running: Vec<ModemEntry>, manager: Option<crate::modem::FleetManager>) -> Self {
         Self {
-            running: std::sync::Mutex::new(running),
+            running: tokio::sync::Mutex::new(running),
+            manager,
         }
     }
 
-    /// Compares `desired` with the running modems: which were added, removed or changed
-    /// (by name). Adding and removing modems at run time is the fleet's job (issue 13's
-    /// `reconcile`); until that is wired here, a change is logged as needing a restart
-    /// and the running set is left as it is.
-    pub fn apply_modems(&self, desired: &[ModemEntry]) -> (ModemChanges, Option<String>) {
-        let running = match self.running.lock() {
-            Ok(r) => r.clone(),
-            Err(poisoned) => poisoned.into_inner().clone(),
-        };
+    /// Compares `desired` with the running modems — which were added, removed or changed
+    /// (by name) — and has the fleet's manager apply it: new modems start, removed ones
+    /// stop after their send in flight, changed ones restart with their new settings
+    /// (queued messages wait or go by the other routes meanwhile). On the simulator there
+    /// is nothing to apply: the note says so.
+    pub async fn apply_modems(&self, desired: &[ModemEntry]) -> (ModemChanges, Option<String>) {
+        let mut running = self.running.lock().await;
         let changes = modem_changes(&running, desired);
         if changes.is_empty() {
             return (changes, None);
         }
-        let note = "modem changes are not applied live yet: they take effect at the next restart";
-        warn!(
-            added = ?changes.added,
-            removed = ?changes.removed,
-            changed = ?changes.changed,
-            "{note}"
+        let Some(manager) = &self.manager else {
+            let note = "[[modems]] is not used while the daemon runs on the simulator: a restart is needed";
+            warn!(added = ?changes.added, removed = ?changes.removed, changed = ?changes.changed, "{note}");
+            return (changes, Some(note.to_string()));
+        };
+        let report = manager.reconcile(desired).await;
+        info!(
+            added = ?report.added,
+            removed = ?report.removed,
+            restarted = ?report.restarted,
+            waiting = ?report.waiting,
+            "modems reconciled with the reloaded configuration"
         );
-        (changes, Some(note.to_string()))
+        *running = desired.to_vec();
+        (changes, None)
     }
 }
 
@@ -162,6 +171,7 @@ pub fn plan(boot: &Config, current: &Config, new: &Config) -> Plan {
     restart("server", rest != boot.server);
     restart("storage", boot.storage != new.storage);
     restart("simulator", boot.simulator != new.simulator);
+    restart("discovery", boot.discovery != new.discovery);
     restart("dispatch", boot.dispatch != new.dispatch);
     restart("providers", boot.providers != new.providers);
     restart("twilio_compat", boot.twilio_compat != new.twilio_compat);
@@ -251,7 +261,14 @@ impl ConfigReloader {
             self.inbox_keywords
                 .replace(&new.optout.stop_keywords, &new.optout.start_keywords);
         }
-        let (modems, modems_note) = self.modems.apply_modems(&new.modems);
+        let (modems, modems_note) = if self.boot.uses_simulator() == new.uses_simulator() {
+            self.modems.apply_modems(&new.modems).await
+        } else {
+            (
+                modem_changes(&current.modems, &new.modems),
+                Some("switching between the simulator and real modems needs a restart".to_string()),
+            )
+        };
         *current = new;
         Ok(ReloadReport {
             changed: plan.live,
@@ -319,7 +336,7 @@ impl Daemon {
             service: self.service.clone(),
             auth: self.auth.clone(),
             inbox_keywords: self.inbox_keywords.clone(),
-            modems: ModemSet::new(config.modems.clone()),
+            modems: ModemSet::new(config.modems.clone(), self.manager.clone()),
         };
         self.service.set_reloader(Arc::new(reloader));
         match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()) {

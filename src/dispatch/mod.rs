@@ -17,4 +17,4 @@ pub mod runner;
 pub use balancer::{Balancer, Strategy};
 pub use retry::{Decision, RetryPolicy};
 pub use routing::{Routing, RoutingPolicy};
-pub use runner::{default_in_flight, DispatchSettings, Dispatcher};
+pub use runner::{default_in_flight, DispatchSettings, Dispatcher, ModemSource};

@@ -96,24 +96,33 @@ impl Dispatcher {
         settings: DispatchSettings,
         cancel: CancellationToken,
     ) -> (Dispatcher, tokio::task::JoinHandle<()>) {
-        let dispatcher = Dispatcher::default();
-        let groups: Vec<RouteGroup> = modems
-            .iter()
-            .map(|_| RouteGroup::Modems)
-            .chain(
-                providers
-                    .iter()
-                    .map(|p| RouteGroup::Provider(p.name().to_string())),
-            )
-            .collect();
-        let routes: Vec<Arc<dyn Route>> = modems.into_iter().chain(providers).collect();
-        let routes_len = routes.len();
-        let runner = Runner {
+        Self::spawn_with_modems(
             store,
-            routes,
-            groups,
+            Arc::new(move || modems.clone()),
+            providers,
+            settings,
+            cancel,
+        )
+    }
+
+    /// [`Dispatcher::spawn`] over a changing set of modems: `modems` is asked at the start
+    /// of every round (modems join and leave while the daemon runs).
+    pub fn spawn_with_modems(
+        store: Store,
+        modems: ModemSource,
+        providers: Vec<Arc<dyn Route>>,
+        settings: DispatchSettings,
+        cancel: CancellationToken,
+    ) -> (Dispatcher, tokio::task::JoinHandle<()>) {
+        let dispatcher = Dispatcher::default();
+        let mut runner = Runner {
+            store,
+            modems,
+            providers,
+            routes: Vec::new(),
+            groups: Vec::new(),
             balancer: Balancer::new(settings.strategy),
-            running: vec![0; routes_len],
+            running: HashMap::new(),
             in_flight: HashSet::new(),
             peek_from: 0,
             settings,
@@ -121,6 +130,7 @@ impl Dispatcher {
             heartbeat: dispatcher.heartbeat.clone(),
             next_routing: dispatcher.next_routing.clone(),
         };
+        runner.refresh_routes();
         let task = tokio::spawn(
             runner
                 .run(cancel)
@@ -150,8 +160,16 @@ impl Dispatcher {
     }
 }
 
+/// The modem routes now (asked once per round): the daemon's fleet, or a fixed list.
+pub type ModemSource = Arc<dyn Fn() -> Vec<Arc<dyn Route>> + Send + Sync>;
+
 struct Runner {
     store: Store,
+    /// Where this round's modem routes come from.
+    modems: ModemSource,
+    /// The provider routes (fixed).
+    providers: Vec<Arc<dyn Route>>,
+    /// This round's routes: the modems, then the providers.
     routes: Vec<Arc<dyn Route>>,
     /// The group of each route (parallel to `routes`).
     groups: Vec<RouteGroup>,
@@ -160,10 +178,12 @@ struct Runner {
     wake: Arc<Notify>,
     heartbeat: Arc<AtomicI64>,
     next_routing: Arc<std::sync::Mutex<Option<RoutingPolicy>>>,
-    /// Messages each route is sending now, counted here at spawn and at join: the runner's
-    /// own count is authoritative, so a round that starts before a spawned send has begun
-    /// cannot hand the same route a second message.
-    running: Vec<usize>,
+    /// Messages each route (by name) is sending now, counted here at spawn and at join: the
+    /// runner's own count is authoritative, so a round that starts before a spawned send
+    /// has begun cannot hand the same route a second message. By name, not position: the
+    /// modem set changes between rounds (a modem removed mid-send still counts until its
+    /// send ends, so a replacement of the same name waits for it).
+    running: HashMap<String, usize>,
     /// The ids being sent, whose leases the runner keeps renewing.
     in_flight: HashSet<MessageId>,
     /// Where the next round starts looking at the due queue (see [`Runner::place`]).
@@ -204,7 +224,7 @@ fn served(routes: &[RouteSnapshot], recipient: &str) -> bool {
 
 impl Runner {
     async fn run(mut self, cancel: CancellationToken) {
-        let mut sends: JoinSet<(usize, MessageId)> = JoinSet::new();
+        let mut sends: JoinSet<(String, MessageId)> = JoinSet::new();
         let mut last_housekeeping: Millis = 0;
         while !cancel.is_cancelled() {
             let now = now_millis();
@@ -214,6 +234,7 @@ impl Runner {
                 last_housekeeping = now;
                 self.housekeeping(now).await;
             }
+            self.refresh_routes();
             self.round(now, &mut sends).await;
             tokio::select! {
                 () = cancel.cancelled() => break,
@@ -243,11 +264,39 @@ impl Runner {
         }
     }
 
-    fn finished(&mut self, done: Result<(usize, MessageId), tokio::task::JoinError>) {
+    /// Takes this round's modems from the source; rebuilds the route list only when the
+    /// set changed (same routes, same order: nothing to do).
+    fn refresh_routes(&mut self) {
+        let modems = (self.modems)();
+        let unchanged = modems.len() + self.providers.len() == self.routes.len()
+            && modems
+                .iter()
+                .zip(&self.routes)
+                .all(|(a, b)| Arc::ptr_eq(a, b));
+        if unchanged {
+            return;
+        }
+        self.groups = modems
+            .iter()
+            .map(|_| RouteGroup::Modems)
+            .chain(
+                self.providers
+                    .iter()
+                    .map(|p| RouteGroup::Provider(p.name().to_string())),
+            )
+            .collect();
+        self.routes = modems.into_iter().chain(self.providers.clone()).collect();
+        debug!(routes = self.routes.len(), "the route set changed");
+    }
+
+    fn finished(&mut self, done: Result<(String, MessageId), tokio::task::JoinError>) {
         match done {
-            Ok((index, id)) => {
-                if let Some(n) = self.running.get_mut(index) {
+            Ok((name, id)) => {
+                if let Some(n) = self.running.get_mut(&name) {
                     *n = n.saturating_sub(1);
+                    if *n == 0 {
+                        self.running.remove(&name);
+                    }
                 }
                 self.in_flight.remove(&id);
             }
@@ -307,9 +356,10 @@ impl Runner {
     /// pages; when they hold nothing it can place, the next round goes on from where this
     /// one stopped (and starts over at the end of the queue), so a backlog that must wait
     /// (marketing while the modems are down) never hides the messages behind it.
-    async fn round(&mut self, now: Millis, sends: &mut JoinSet<(usize, MessageId)>) {
+    async fn round(&mut self, now: Millis, sends: &mut JoinSet<(String, MessageId)>) {
         let mut snapshots: Vec<RouteSnapshot> = self.routes.iter().map(|r| r.snapshot()).collect();
-        for (snapshot, &running) in snapshots.iter_mut().zip(&self.running) {
+        for snapshot in &mut snapshots {
+            let running = self.running.get(&snapshot.name).copied().unwrap_or(0);
             snapshot.in_flight = snapshot.in_flight.max(running);
         }
         let free: usize = snapshots
@@ -436,7 +486,7 @@ impl Runner {
         placement: Placement,
         now: Millis,
         snapshots: &mut [RouteSnapshot],
-        sends: &mut JoinSet<(usize, MessageId)>,
+        sends: &mut JoinSet<(String, MessageId)>,
     ) -> Assigned {
         let index = match placement {
             _ if message.expire_at.is_some_and(|at| at <= now) => {
@@ -475,9 +525,7 @@ impl Runner {
         };
         // Count it at once, in this round's view and in the runner's own count.
         snapshot.in_flight += 1;
-        if let Some(n) = self.running.get_mut(index) {
-            *n += 1;
-        }
+        *self.running.entry(route.name().to_string()).or_insert(0) += 1;
         self.in_flight.insert(message.id);
         let store = self.store.clone();
         let retry = self.settings.retry;
@@ -487,11 +535,12 @@ impl Runner {
             _ => RouteKind::Modem,
         };
         let id = message.id;
+        let name = route.name().to_string();
         let span = tracing::info_span!("send", message = %message.id, route = route.name());
         sends.spawn(
             async move {
                 send_one(store, route, message, retry, (metrics, kind)).await;
-                (index, id)
+                (name, id)
             }
             .instrument(span),
         );

@@ -3,9 +3,12 @@
 //!
 //! The supervisor task loops: connect → initialise → session → recover. A session ends
 //! when the port closes or the modem falls silent (a health poll missed even after a
-//! resynchronisation, or a send found it broken). Recovery climbs a ladder: reopen the
-//! port; on the second failure in a row also reset the modem with `AT+CFUN=1,1`; after
-//! that keep retrying with exponential backoff (capped), reporting `down`. SIM problems
+//! resynchronisation, or a send found it broken). Recovery climbs a ladder
+//! ([`super::ladder`]): reopen the port; on the second failure in a row also reset the
+//! modem with `AT+CFUN=1,1`; then retry with exponential backoff (capped), reporting
+//! `down`; after `fail_after` failures in a row, `failed` — out of rotation, one log line,
+//! retried only every `failed_retry`. A port that vanished (unplugged) is `down` and
+//! retried with backoff, or at once when discovery sees it again ([`Modem::nudge`]). SIM problems
 //! (missing, PUK, wrong PIN) are reported as `sim_error` and re-checked only slowly —
 //! never by entering the PIN again.
 //!
@@ -17,6 +20,7 @@
 
 use super::errors::{classify_send_error, ErrorClass};
 use super::init::{self, InitConfig, InitError};
+use super::ladder::{Ladder, LadderPolicy, Step};
 use super::port::{Link, PortError, PortSpec};
 use super::receive::{self, ModemEvent, ReceivePolicy};
 use super::status::{ModemState, ModemStatus};
@@ -101,6 +105,18 @@ pub struct ModemConfig {
     pub sim_recheck: Duration,
     /// Wait after `AT+CFUN=1,1` before reopening the port.
     pub reset_wait: Duration,
+    /// Failures in a row after which the modem is `failed` (out of rotation).
+    pub fail_after: u32,
+    /// How often a `failed` modem is tried again.
+    pub failed_retry: Duration,
+    /// A session up this long clears the count of failures in a row.
+    pub stable_after: Duration,
+    /// The IMEI the modem on this port must have (a modem found by discovery): another
+    /// modem answering there — the device numbers were shuffled — is not used under this
+    /// name ([`Modem::misplaced`]).
+    pub expect_imei: Option<String>,
+    /// Told when the modem finds itself misplaced (the manager's rescan request).
+    pub on_misplaced: Option<Arc<tokio::sync::Notify>>,
     /// What the actor takes off the modem.
     pub receive: ReceivePolicy,
     /// Where `+CMGS` latency and `+CMS ERROR` codes are counted.
@@ -119,6 +135,11 @@ impl ModemConfig {
             backoff: (Duration::from_secs(1), Duration::from_secs(60)),
             sim_recheck: Duration::from_secs(300),
             reset_wait: Duration::from_secs(15),
+            fail_after: 6,
+            failed_retry: Duration::from_secs(600),
+            stable_after: Duration::from_secs(120),
+            expect_imei: None,
+            on_misplaced: None,
             receive: ReceivePolicy::All,
             metrics: crate::metrics::Metrics::default(),
         }
@@ -163,6 +184,10 @@ struct Shared {
     broken: tokio::sync::Notify,
     /// The operator reset the modem: the session ends and the port is reopened.
     reset_requested: tokio::sync::Notify,
+    /// Its port is back (discovery saw it): stop waiting for it.
+    port_back: tokio::sync::Notify,
+    /// Another modem (another IMEI) answered on its port.
+    misplaced: std::sync::atomic::AtomicBool,
     /// The daemon's metrics.
     metrics: crate::metrics::Metrics,
     /// Signal samples and counters for `GET /api/modems/{name}`.
@@ -225,6 +250,8 @@ impl Modem {
             send_lock: tokio::sync::Mutex::new(()),
             broken: tokio::sync::Notify::new(),
             reset_requested: tokio::sync::Notify::new(),
+            port_back: tokio::sync::Notify::new(),
+            misplaced: std::sync::atomic::AtomicBool::new(false),
             metrics: config.metrics.clone(),
             history: super::history::History::default(),
             ussd: super::ussd::UssdState::default(),
@@ -244,6 +271,20 @@ impl Modem {
             cancel,
             task: tokio::sync::Mutex::new(Some(task)),
         }
+    }
+
+    /// Its port may be there again (discovery saw the path appear): a modem waiting for a
+    /// missing port tries now instead of at the end of its backoff. Does nothing otherwise.
+    pub fn nudge(&self) {
+        self.shared.port_back.notify_one();
+    }
+
+    /// Whether another modem than the expected one (`expect_imei`) answered on its port:
+    /// the fleet's manager then stops it and looks for the right one elsewhere.
+    pub fn misplaced(&self) -> bool {
+        self.shared
+            .misplaced
+            .load(std::sync::atomic::Ordering::Acquire)
     }
 
     /// The modem's name.
@@ -321,9 +362,7 @@ impl Modem {
                     .modem_cmgs(&self.shared.name, started.elapsed(), cms);
                 match answer {
                     Ok(response) => {
-                        self.shared
-                            .history
-                            .count_sent(crate::message::now_millis());
+                        self.shared.history.count_sent(crate::message::now_millis());
                         let mr = response
                             .info("+CMGS")
                             .and_then(|p| p.first().and_then(Param::int))
@@ -443,12 +482,27 @@ impl Modem {
 
     /// Like [`Modem::shutdown`], through a shared reference (the daemon holds modems in `Arc`s).
     pub async fn stop(&self) {
+        // The send in flight finishes first (its AT deadlines bound it), and while the lock
+        // is held no other starts: a modem taken out of the fleet mid-send does not cut
+        // its message off.
+        let _no_more_sends = self.shared.send_lock.lock().await;
         self.cancel.cancel();
-        let _ = self.shared.send_lock.lock().await;
         self.shared.set_client(None);
         if let Some(task) = self.task.lock().await.take() {
             let _ = task.await;
         }
+    }
+}
+
+/// Whether opening failed because the device is not there (unplugged): `ENOENT`, `ENODEV`,
+/// `ENXIO`.
+fn port_missing(error: &PortError) -> bool {
+    match error {
+        PortError::Open { source, .. } => {
+            source.kind() == std::io::ErrorKind::NotFound
+                || matches!(source.raw_os_error(), Some(2 | 6 | 19))
+        }
+        PortError::Invalid { .. } => false,
     }
 }
 
@@ -473,20 +527,29 @@ enum SessionEnd {
 
 impl Supervisor {
     async fn run(self) {
-        let mut failures: u32 = 0;
+        let policy = LadderPolicy {
+            backoff: self.config.backoff,
+            fail_after: self.config.fail_after,
+            failed_retry: self.config.failed_retry,
+            stable_after: self.config.stable_after,
+        };
+        let mut ladder = Ladder::default();
         let mut reset_next = false;
         // Once the SIM has refused the configured PIN it is never entered again by this
         // actor: every retry would burn one of the SIM's attempts and end in PUK. Re-checks
         // still look, in case a person unlocked or replaced the SIM.
         let mut init_config = self.config.init.clone();
         while !self.cancel.is_cancelled() {
-            self.shared.set_state(ModemState::Initialising);
+            // A failed modem stays `failed` while it is tried again, until it is ready.
+            if !ladder.is_failed() {
+                self.shared.set_state(ModemState::Initialising);
+            }
             let link = match self.connector.connect().await {
                 Ok(link) => link,
                 Err(e) => {
-                    self.shared.set_state(ModemState::Down(e.to_string()));
-                    failures += 1;
-                    if !self.pause(self.backoff(failures)).await {
+                    let missing = port_missing(&e);
+                    let step = ladder.open_failed(missing, &policy);
+                    if !self.climb(step, &ladder, e.to_string(), missing).await {
                         break;
                     }
                     continue;
@@ -506,9 +569,15 @@ impl Supervisor {
                     continue;
                 }
             }
+            let started = tokio::time::Instant::now();
             let end = match init::initialise(&client, &init_config).await {
+                Ok(found) if self.wrong_modem(found.identity.imei.as_deref()) => {
+                    SessionEnd::LinkLost(format!(
+                        "another modem (IMEI {}) answers on this port",
+                        found.identity.imei.as_deref().unwrap_or("?")
+                    ))
+                }
                 Ok(found) => {
-                    failures = 0;
                     self.shared.status.send_modify(|s| {
                         s.identity = found.identity.clone();
                         s.smsc = found.smsc.clone();
@@ -551,17 +620,11 @@ impl Supervisor {
                     continue;
                 }
                 SessionEnd::LinkLost(why) | SessionEnd::Silent(why) => {
-                    failures += 1;
-                    warn!(failures, "session ended: {why}");
-                    self.shared.set_state(ModemState::Down(why));
+                    let step = ladder.session_failed(started.elapsed(), &policy);
+                    warn!(failures = ladder.failures(), "session ended: {why}");
                     // Second failure in a row: a reopened port was not enough.
-                    reset_next = failures == 2;
-                    let wait = if failures == 1 {
-                        Duration::ZERO
-                    } else {
-                        self.backoff(failures)
-                    };
-                    if !self.pause(wait).await {
+                    reset_next = step == Step::Reset;
+                    if !self.climb(step, &ladder, why, false).await {
                         break;
                     }
                 }
@@ -571,11 +634,65 @@ impl Supervisor {
             .set_state(ModemState::Down("stopped".to_string()));
     }
 
-    fn backoff(&self, failures: u32) -> Duration {
-        let (first, max) = self.config.backoff;
-        first
-            .saturating_mul(1u32 << failures.saturating_sub(1).min(16))
-            .min(max)
+    /// Takes a step of the ladder: publishes the state and waits. False when cancelled.
+    /// `port_missing`: the wait ends early when discovery sees the port again.
+    async fn climb(&self, step: Step, ladder: &Ladder, why: String, port_missing: bool) -> bool {
+        match step {
+            Step::Retry(wait) => {
+                self.shared.set_state(ModemState::Down(why));
+                if port_missing {
+                    self.pause_or_port_back(wait).await
+                } else {
+                    self.pause(wait).await
+                }
+            }
+            Step::Reset => {
+                self.shared.set_state(ModemState::Down(why));
+                let (first, _) = self.config.backoff;
+                self.pause(first.saturating_mul(2)).await
+            }
+            Step::Failed { first, retry } => {
+                let reason = format!(
+                    "{} failures in a row (reopen, AT+CFUN=1,1 and backoff did not help), the last: {why}; tried again every {} s",
+                    ladder.failures(),
+                    retry.as_secs()
+                );
+                if first {
+                    tracing::error!(modem = %self.shared.name, "modem taken out of rotation: {reason}");
+                }
+                self.shared.set_state(ModemState::Failed(reason));
+                self.pause(retry).await
+            }
+        }
+    }
+
+    /// Whether the modem that answered is not the one expected here (and says so once).
+    fn wrong_modem(&self, imei: Option<&str>) -> bool {
+        let wrong = match (self.config.expect_imei.as_deref(), imei) {
+            (Some(want), Some(got)) => want != got,
+            _ => false,
+        };
+        if wrong
+            && !self
+                .shared
+                .misplaced
+                .swap(true, std::sync::atomic::Ordering::AcqRel)
+        {
+            warn!(expected = ?self.config.expect_imei, found = ?imei, "another modem answers on this port");
+            if let Some(tell) = &self.config.on_misplaced {
+                tell.notify_one();
+            }
+        }
+        wrong
+    }
+
+    /// Like [`Self::pause`], ended early by [`Modem::nudge`].
+    async fn pause_or_port_back(&self, wait: Duration) -> bool {
+        tokio::select! {
+            () = self.cancel.cancelled() => false,
+            () = tokio::time::sleep(wait) => true,
+            () = self.shared.port_back.notified() => true,
+        }
     }
 
     /// Sleeps unless cancelled; false when cancelled.
@@ -763,5 +880,24 @@ impl Supervisor {
             Urc::Other(line) => tracing::debug!(%line, "unhandled unsolicited line"),
         }
         None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_port_that_is_not_there_is_missing_not_failing() {
+        let gone = PortSpec::parse("/dev/smsgate-test-no-such-port").unwrap();
+        let error = match gone.open(Duration::from_secs(1)).await {
+            Err(e) => e,
+            Ok(_) => panic!("opened a port that does not exist"),
+        };
+        assert!(port_missing(&error), "{error}");
+        let not_a_tty = PortSpec::parse("/dev/null").unwrap();
+        if let Err(e) = not_a_tty.open(Duration::from_secs(1)).await {
+            assert!(!port_missing(&e), "{e}");
+        }
     }
 }

@@ -54,6 +54,9 @@ pub fn classify_send_error(error: &AtError) -> ErrorClass {
         // The PDU was written and no answer came.
         AtError::Timeout(_) => ErrorClass::Ambiguous,
         AtError::Closed | AtError::Io(_) => ErrorClass::RouteBroken,
+        // The PDU was written and the port vanished before the answer (unplugged mid-send):
+        // the network may have it.
+        AtError::ClosedAfterBody => ErrorClass::Ambiguous,
         AtError::InvalidCommand(_) => ErrorClass::Permanent,
     }
 }
@@ -77,6 +80,10 @@ mod tests {
 
     #[test]
     fn engine_failures() {
+        assert_eq!(
+            classify_send_error(&AtError::ClosedAfterBody),
+            ErrorClass::Ambiguous
+        );
         assert_eq!(
             classify_send_error(&AtError::Timeout(Duration::from_secs(1))),
             ErrorClass::Ambiguous

@@ -17,6 +17,9 @@ pub enum ModemState {
     Down(String),
     /// The SIM needs a person: missing, PUK-locked, wrong PIN. Never retried blindly.
     SimError(String),
+    /// Out of rotation after failing again and again (reopen, `AT+CFUN=1,1`, backoff did
+    /// not help); retried only slowly. The reason says how often and the last error.
+    Failed(String),
 }
 
 impl ModemState {

@@ -282,10 +282,7 @@ impl Service {
     }
 
     fn modem_names(&self) -> HashSet<String> {
-        self.modems
-            .iter()
-            .map(|m| crate::route::Route::name(m.as_ref()).to_string())
-            .collect()
+        self.modems.names().into_iter().collect()
     }
 
     fn currency(&self) -> String {

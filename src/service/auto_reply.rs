@@ -251,8 +251,8 @@ impl Service {
         }
         if let Some(route) = &input.modem {
             let name = crate::config::canonical_provider(route);
-            if !self.routes.iter().any(|r| r.name() == name) {
-                let known: Vec<&str> = self.routes.iter().map(|r| r.name()).collect();
+            if !self.has_route(name) {
+                let known = self.route_names();
                 return Err(invalid(
                     "modem",
                     format!("no route named {route:?}; routes: {}", known.join(", ")),

@@ -307,7 +307,7 @@ impl Service {
         &self,
         known: &mut std::collections::HashMap<String, String>,
     ) -> Result<(), ServiceError> {
-        for modem in &self.modems {
+        for modem in self.modems.snapshot().iter() {
             let name = modem.modem().name().to_string();
             let Some(number) = modem.modem().status().identity.msisdn else {
                 continue;

@@ -58,5 +58,6 @@ fn state_name(state: &ModemState) -> &'static str {
         ModemState::Degraded(_) => "degraded",
         ModemState::Down(_) => "down",
         ModemState::SimError(_) => "sim_error",
+        ModemState::Failed(_) => "failed",
     }
 }

@@ -62,7 +62,7 @@ mod twofa;
 use crate::config::{LimitsConfig, OtpConfig};
 use crate::dispatch::Dispatcher;
 use crate::message::{now_millis, MessageId, MessageStatus, MessageType, Millis, RawJson, SmsType};
-use crate::modem::{ModemRoute, ModemStatus};
+use crate::modem::{Fleet, ModemStatus};
 use crate::otp::OtpKeys;
 use crate::pdu::{
     build_submits, Address, EncodingChoice, Payload, RefWidth, SegmentInfo, SegmentPlan,
@@ -406,8 +406,10 @@ impl Default for ServiceSettings {
 pub struct Service {
     store: Store,
     dispatcher: Dispatcher,
-    modems: Vec<Arc<ModemRoute>>,
-    routes: Vec<Arc<dyn Route>>,
+    /// The modems now (they join and leave while the daemon runs).
+    modems: Fleet,
+    /// The cloud provider routes (fixed).
+    providers: Vec<Arc<dyn Route>>,
     /// The live settings: a snapshot read per call, replaced whole by a reload.
     settings: Arc<std::sync::RwLock<Arc<ServiceSettings>>>,
     /// The rate limiters, rebuilt when a reload changes `[limits]` or `[otp]`.
@@ -436,8 +438,8 @@ impl Service {
     pub fn new(
         store: Store,
         dispatcher: Dispatcher,
-        modems: Vec<Arc<ModemRoute>>,
-        routes: Vec<Arc<dyn Route>>,
+        modems: Fleet,
+        providers: Vec<Arc<dyn Route>>,
         settings: ServiceSettings,
     ) -> Self {
         let guards = Arc::new(Guards::new(&settings.otp, &settings.limits));
@@ -445,7 +447,7 @@ impl Service {
             store,
             dispatcher,
             modems,
-            routes,
+            providers,
             settings: Arc::new(std::sync::RwLock::new(Arc::new(settings))),
             guards: Arc::new(std::sync::RwLock::new(guards)),
             metrics: crate::metrics::Metrics::default(),
@@ -622,7 +624,7 @@ impl Service {
         // A reply (conversation or automatic) is pinned to its route: never a preference.
         let strict = self.settings().routing.strict_provider || request.reply.is_some();
         if strict && self.provider_fallback(request).is_some() {
-            let known: Vec<&str> = self.routes.iter().map(|r| r.name()).collect();
+            let known = self.route_names();
             return Err(ServiceError::invalid(
                 "provider",
                 format!(
@@ -735,7 +737,7 @@ impl Service {
                     .provider
                     .as_deref()
                     .map(|p| crate::config::canonical_provider(p).to_string())
-                    .filter(|name| self.routes.iter().any(|r| r.name() == name)),
+                    .filter(|name| self.has_route(name)),
                 custom_id: request.custom_id.clone(),
                 recipient_name: recipient.name.clone(),
                 segments,
@@ -754,7 +756,7 @@ impl Service {
     fn provider_fallback(&self, request: &SendRequest) -> Option<ProviderFallback> {
         let requested = request.provider.as_deref()?;
         let name = crate::config::canonical_provider(requested);
-        if self.routes.iter().any(|r| r.name() == name) {
+        if self.has_route(name) {
             return None;
         }
         Some(ProviderFallback {
@@ -889,6 +891,7 @@ impl Service {
     /// Every modem's status and balancing view.
     pub fn modems(&self) -> Vec<ModemView> {
         self.modems
+            .snapshot()
             .iter()
             .map(|m| ModemView {
                 status: m.modem().status(),
@@ -903,7 +906,7 @@ impl Service {
     /// most `limit`.
     pub async fn wait_for_modems(&self, limit: Duration) {
         let deadline = tokio::time::Instant::now() + limit;
-        for modem in &self.modems {
+        for modem in self.modems.snapshot().iter() {
             let left = deadline.saturating_duration_since(tokio::time::Instant::now());
             modem.modem().settled(left).await;
         }
@@ -911,12 +914,37 @@ impl Service {
 
     /// Every route (modems first, then cloud providers) as the dispatcher sees it now.
     pub fn routes(&self) -> Vec<crate::route::RouteSnapshot> {
-        self.routes.iter().map(|r| r.snapshot()).collect()
+        self.all_routes().iter().map(|r| r.snapshot()).collect()
     }
 
     /// Whether at least one route can send now.
     pub fn ready(&self) -> bool {
-        self.routes.iter().any(|r| r.snapshot().ready)
+        self.all_routes().iter().any(|r| r.snapshot().ready)
+    }
+
+    /// Every route now: the modems in the fleet, then the providers.
+    fn all_routes(&self) -> Vec<Arc<dyn Route>> {
+        let mut routes = self.modems.routes();
+        routes.extend(self.providers.iter().cloned());
+        routes
+    }
+
+    /// The names of every route now (for error messages).
+    pub(crate) fn route_names(&self) -> Vec<String> {
+        self.all_routes()
+            .iter()
+            .map(|r| r.name().to_string())
+            .collect()
+    }
+
+    /// Whether a route (a modem in the fleet now, or a provider) has this name.
+    pub(crate) fn has_route(&self, name: &str) -> bool {
+        self.providers.iter().any(|r| r.name() == name) || self.modems.get(name).is_some()
+    }
+
+    /// The shared modem set (the daemon's discovery adds to it and removes from it).
+    pub fn fleet(&self) -> &Fleet {
+        &self.modems
     }
 
     /// The secret status callbacks are signed with (see `crate::webhooks`).

@@ -76,11 +76,11 @@ pub struct DetailCounters {
 
 impl Service {
     /// The modem route called `name`: the one lookup every admin action uses.
-    pub(crate) fn modem_route(&self, name: &str) -> Option<&Arc<ModemRoute>> {
-        self.modems.iter().find(|m| m.modem().name() == name)
+    pub(crate) fn modem_route(&self, name: &str) -> Option<Arc<ModemRoute>> {
+        self.modems.get(name)
     }
 
-    fn known_modem(&self, name: &str) -> Result<&Arc<ModemRoute>, ServiceError> {
+    fn known_modem(&self, name: &str) -> Result<Arc<ModemRoute>, ServiceError> {
         self.modem_route(name)
             .ok_or_else(|| ServiceError::NotFound(format!("modem {name}")))
     }

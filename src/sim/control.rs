@@ -9,6 +9,7 @@
 //! address.
 
 use super::config::{Faults, InboundEncoding, InboundOptions, Latency, Stall};
+use super::plug::{PlugError, PtyPlugs};
 use super::{Counters, SimError, SimNetwork};
 use axum::body::Bytes;
 use axum::extract::{Path, State};
@@ -60,12 +61,26 @@ pub fn check_loopback(addr: SocketAddr) -> Result<(), ControlError> {
 struct AppState {
     network: SimNetwork,
     endpoints: Arc<Vec<Endpoint>>,
+    /// The modems' ptys, when served on ptys (unplug and plug).
+    plugs: Option<Arc<PtyPlugs>>,
 }
 
 /// The control router; `endpoints[i]` says where modem `i` is served.
 pub fn router(network: SimNetwork, endpoints: Vec<Endpoint>) -> Router {
+    router_with_plugs(network, endpoints, None)
+}
+
+/// [`router`] plus `POST /modems/{index}/unplug` and `POST /modems/{index}/plug`
+/// (`{"path": …}` optional: where the new pty's link goes; the last path otherwise).
+pub fn router_with_plugs(
+    network: SimNetwork,
+    endpoints: Vec<Endpoint>,
+    plugs: Option<Arc<PtyPlugs>>,
+) -> Router {
     Router::new()
         .route("/modems", get(list_modems))
+        .route("/modems/{index}/unplug", post(unplug))
+        .route("/modems/{index}/plug", post(plug))
         .route("/modems/{index}/inbound", post(inbound))
         .route("/modems/{index}/faults", post(faults))
         .route("/modems/{index}/urc", post(urc))
@@ -74,6 +89,7 @@ pub fn router(network: SimNetwork, endpoints: Vec<Endpoint>) -> Router {
         .with_state(AppState {
             network,
             endpoints: Arc::new(endpoints),
+            plugs,
         })
 }
 
@@ -191,6 +207,9 @@ fn modem_index(state: &AppState, index: &str) -> Result<usize, ApiError> {
 struct ModemView {
     index: usize,
     msisdn: String,
+    imei: String,
+    imsi: String,
+    iccid: String,
     pty: Option<PathBuf>,
     tcp: Option<SocketAddr>,
     counters: Counters,
@@ -202,10 +221,18 @@ async fn list_modems(State(state): State<AppState>) -> Json<Vec<ModemView>> {
         (0..network.modem_count())
             .map(|index| {
                 let endpoint = state.endpoints.get(index).cloned().unwrap_or_default();
+                let pty = match &state.plugs {
+                    Some(plugs) => plugs.path(index),
+                    None => endpoint.pty,
+                };
+                let (imei, imsi, iccid) = network.identity(index).unwrap_or_default();
                 ModemView {
                     index,
                     msisdn: network.msisdn(index),
-                    pty: endpoint.pty,
+                    imei,
+                    imsi,
+                    iccid,
+                    pty,
                     tcp: endpoint.tcp,
                     counters: network.counters(index),
                 }
@@ -397,4 +424,62 @@ async fn urc(
 
 async fn sink(State(state): State<AppState>) -> Json<Vec<super::SinkMessage>> {
     Json(state.network.sink())
+}
+
+impl From<PlugError> for ApiError {
+    fn from(error: PlugError) -> Self {
+        match &error {
+            PlugError::NoSuchModem(_) => Self {
+                status: StatusCode::NOT_FOUND,
+                error: error.to_string(),
+                field: Some("index".into()),
+            },
+            PlugError::NotPlugged(_) => Self {
+                status: StatusCode::CONFLICT,
+                error: error.to_string(),
+                field: Some("index".into()),
+            },
+            PlugError::NoPath(_) | PlugError::Io(_) => Self::bad("path", &error),
+        }
+    }
+}
+
+fn plugs(state: &AppState) -> Result<Arc<PtyPlugs>, ApiError> {
+    state.plugs.clone().ok_or_else(|| ApiError {
+        status: StatusCode::CONFLICT,
+        error: "the modems are not served on ptys (start with --pty-dir)".into(),
+        field: None,
+    })
+}
+
+async fn unplug(
+    State(state): State<AppState>,
+    Path(index): Path<String>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let index = modem_index(&state, &index)?;
+    let link = plugs(&state)?.unplug(index)?;
+    Ok(Json(
+        serde_json::json!({ "modem": index, "unplugged": link }),
+    ))
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct PlugRequest {
+    path: Option<PathBuf>,
+}
+
+async fn plug(
+    State(state): State<AppState>,
+    Path(index): Path<String>,
+    body: Bytes,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let index = modem_index(&state, &index)?;
+    let request: PlugRequest = if body.is_empty() {
+        PlugRequest::default()
+    } else {
+        parse_json(&body)?
+    };
+    let link = plugs(&state)?.plug(index, request.path.as_deref())?;
+    Ok(Json(serde_json::json!({ "modem": index, "pty": link })))
 }

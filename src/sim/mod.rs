@@ -28,6 +28,7 @@ pub mod control;
 mod modem;
 mod network;
 mod parse;
+pub mod plug;
 mod reply;
 mod serve;
 mod session;
@@ -160,6 +161,14 @@ impl SimNetwork {
     /// The MSISDN of `modem` (empty for an unknown index).
     pub fn msisdn(&self, modem: usize) -> String {
         self.inner.msisdns.get(modem).cloned().unwrap_or_default()
+    }
+
+    /// The modem's IMEI, IMSI and ICCID (stable for the seed, distinct between modems);
+    /// `None` for an unknown index.
+    pub fn identity(&self, modem: usize) -> Option<(String, String, String)> {
+        let state = self.inner.modem(modem).ok()?;
+        let id = &state.identity;
+        Some((id.imei.clone(), id.imsi.clone(), id.iccid.clone()))
     }
 
     /// Opens the modem's port in-process: a new session (echo on, default settings) that

@@ -184,14 +184,17 @@ pub(crate) fn with_luhn(digits: &str) -> String {
 }
 
 impl Identity {
-    fn generate(rng: &mut StdRng) -> Self {
-        let serial: u32 = rng.random_range(0..1_000_000);
-        let subscriber: u64 = rng.random_range(0..10_000_000_000);
-        let card: u64 = rng.random_range(0..100_000_000_000_000);
+    /// Stable for a seed and index, and distinct between the modems of one network: the
+    /// index is part of every number (tests find simulated modems by IMEI).
+    fn generate(index: usize, rng: &mut StdRng) -> Self {
+        let index = index % 1000;
+        let serial: u32 = rng.random_range(0..100_000);
+        let subscriber: u64 = rng.random_range(0..10_000_000);
+        let card: u64 = rng.random_range(0..100_000_000_000);
         Self {
-            imei: with_luhn(&format!("35209900{serial:06}")),
-            imsi: format!("00101{subscriber:010}"),
-            iccid: with_luhn(&format!("8901{card:014}")),
+            imei: with_luhn(&format!("352099{index:03}{serial:05}")),
+            imsi: format!("00101{index:03}{subscriber:07}"),
+            iccid: with_luhn(&format!("8901{index:03}{card:011}")),
         }
     }
 }
@@ -239,7 +242,7 @@ impl ModemState {
     pub(crate) fn new(index: usize, config: SimModemConfig, seed: u64) -> Self {
         let mut rng =
             StdRng::seed_from_u64(seed ^ (index as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15));
-        let identity = Identity::generate(&mut rng);
+        let identity = Identity::generate(index, &mut rng);
         let pin = config.pin.clone();
         Self {
             index,
@@ -690,6 +693,23 @@ mod tests {
         assert_eq!(state.identity.imei.len(), 15);
         assert_eq!(with_luhn(&state.identity.imei[..14]), state.identity.imei);
         assert!(state.identity.iccid.starts_with("89"));
+    }
+
+    #[test]
+    fn identities_are_stable_and_distinct_between_modems() {
+        let ids: Vec<Identity> = (0..50)
+            .map(|i| ModemState::new(i, SimModemConfig::default(), 7).identity)
+            .collect();
+        let again = ModemState::new(3, SimModemConfig::default(), 7).identity;
+        assert_eq!(ids[3].imei, again.imei);
+        for (i, a) in ids.iter().enumerate() {
+            assert_eq!(with_luhn(&a.imei[..14]), a.imei);
+            for b in &ids[i + 1..] {
+                assert_ne!(a.imei, b.imei);
+                assert_ne!(a.imsi, b.imsi);
+                assert_ne!(a.iccid, b.iccid);
+            }
+        }
     }
 
     #[tokio::test(start_paused = true)]

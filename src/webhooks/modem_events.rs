@@ -8,8 +8,9 @@
 //! Imports the modem handle (layer 2) and the store; never HTTP.
 
 use crate::message::{format_millis, now_millis};
-use crate::modem::{ModemRoute, ModemState, ModemStatus};
+use crate::modem::{Fleet, ModemRoute, ModemState, ModemStatus};
 use crate::store::Store;
+use std::collections::HashMap;
 use std::sync::Arc;
 use tokio_util::sync::CancellationToken;
 use tracing::warn;
@@ -41,6 +42,7 @@ fn data(status: &ModemStatus, at: i64) -> serde_json::Value {
         ModemState::Degraded(why) => ("degraded", Some(why.as_str())),
         ModemState::Down(why) => ("down", Some(why.as_str())),
         ModemState::SimError(why) => ("sim_error", Some(why.as_str())),
+        ModemState::Failed(why) => ("failed", Some(why.as_str())),
     };
     serde_json::json!({
         "modem": status.name,
@@ -51,11 +53,39 @@ fn data(status: &ModemStatus, at: i64) -> serde_json::Value {
     })
 }
 
-/// Watches every modem until `cancel` (one task per modem).
-pub async fn run(store: Store, modems: Vec<Arc<ModemRoute>>, cancel: CancellationToken) {
+/// Watches every modem of the fleet until `cancel` (one task per modem): a modem that
+/// joins later is watched from then on; one that leaves stops being watched.
+pub async fn run(store: Store, fleet: Fleet, cancel: CancellationToken) {
+    let mut changes = fleet.subscribe();
     let mut watchers = tokio::task::JoinSet::new();
-    for modem in modems {
-        watchers.spawn(watch(store.clone(), modem, cancel.clone()));
+    // By name: the modem watched and the token that ends its watcher.
+    let mut watched: HashMap<String, (Arc<ModemRoute>, CancellationToken)> = HashMap::new();
+    loop {
+        changes.borrow_and_update();
+        let now = fleet.snapshot();
+        watched.retain(|name, (modem, stop)| {
+            let kept = now
+                .iter()
+                .any(|m| m.modem().name() == name && Arc::ptr_eq(m, modem));
+            if !kept {
+                stop.cancel();
+            }
+            kept
+        });
+        for modem in now.iter() {
+            let name = modem.modem().name().to_string();
+            if watched.contains_key(&name) {
+                continue;
+            }
+            let stop = cancel.child_token();
+            watchers.spawn(watch(store.clone(), modem.clone(), stop.clone()));
+            watched.insert(name, (modem.clone(), stop));
+        }
+        tokio::select! {
+            () = cancel.cancelled() => break,
+            changed = changes.changed() => if changed.is_err() { break },
+            Some(_) = watchers.join_next(), if !watchers.is_empty() => {}
+        }
     }
     while watchers.join_next().await.is_some() {}
 }

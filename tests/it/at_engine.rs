@@ -347,3 +347,23 @@ fn a_pin_command_that_times_out_is_logged_without_the_pin() {
     assert!(text.contains("AT+CPIN=<redacted>"), "{text}");
     assert!(!text.contains("8642"), "the PIN reached the log:\n{text}");
 }
+
+/// A port that vanishes (a modem unplugged) before the prompt is a plain close: nothing was
+/// sent. After the body was written it is an unknown outcome, which the modem layer treats
+/// as ambiguous rather than as a clean failure to send again at once.
+#[tokio::test(start_paused = true)]
+async fn a_port_closing_after_the_body_is_an_unknown_outcome_not_a_plain_close() {
+    let (client, _urcs, mut port) = start();
+    let call = tokio::spawn(async move { client.command_with_body("AT+CMGS=5", "00").await });
+    port.expect(b"AT+CMGS=5\r").await;
+    port.send(b"\r\n> ").await;
+    port.expect(b"00\x1A").await;
+    drop(port);
+    assert_eq!(call.await.unwrap(), Err(AtError::ClosedAfterBody));
+
+    let (client, _urcs, mut port) = start();
+    let call = tokio::spawn(async move { client.command_with_body("AT+CMGS=5", "00").await });
+    port.expect(b"AT+CMGS=5\r").await;
+    drop(port);
+    assert_eq!(call.await.unwrap(), Err(AtError::Closed));
+}

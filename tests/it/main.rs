@@ -24,8 +24,10 @@ mod crash; // SIGKILL of a real smsgate serve while clients send: nothing accept
 mod daemon; // the daemon the in-process modules drive: config, start, clock, simulator, stop
 mod e2e_simulate; // real processes: smsgate simulate on ptys, driven by smsgate modem send/listen
 mod encryption; // encryption at rest on a real smsgate serve: outbound texts and PDUs sealed in the SQLite file, clear through the API; no key or another key refuses to start
+mod fleet; // the fleet in process: reconcile adds, removes (after the send in flight), restarts changed entries, is idempotent, leaves identity entries to discovery; the dispatcher, /api/routes, /api/modems and metrics follow modems joining and leaving
 mod hardening; // regressions of the hardening review: bounded requests, SSRF, concurrent callbacks, slow clients, CORS, idempotency per key, no 408 after commit, JSON errors, Host rule, file modes, no secrets in logs, verbatim metadata
 mod hardware; // hardware tests (ignored without SMSGATE_TEST_MODEM) and their simulator twins
+mod hotplug; // identity and hot-plug with real processes: modems named by IMEI found on simulate's ptys, unplugged mid-batch (nothing lost, at most the in-flight one twice), found again at a new path; adopt_unknown; non-AT ports skipped
 mod http_api; // the HTTP API end to end on the simulator: states, batch, schedule, cancel, expiry, idempotency, failover, hang, bad input, auth, restart
 mod inbox; // the inbox and opt-outs end to end on the simulator: 3-part reassembly, STOP/START, the API, scopes, incomplete timeout, nothing uncommitted leaves the SIM
 mod logs; // what reaches the logs: a capture, and a test run in a process of its own

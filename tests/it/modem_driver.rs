@@ -571,3 +571,60 @@ async fn a_message_the_consumer_never_confirms_stays_on_the_modem_and_comes_agai
     let third = tokio::time::timeout(Duration::from_secs(600), inbox.recv()).await;
     assert!(third.is_err(), "offered a third time: {third:?}");
 }
+
+/// A modem that never answers climbs the whole ladder — reopen, reset, backoff — and ends
+/// `failed`, with its reason, out of rotation; afterwards it is tried only every
+/// `failed_retry`, never in a fast loop (connections counted over six hours of paused time).
+#[tokio::test(start_paused = true)]
+async fn a_modem_that_keeps_failing_is_taken_out_of_rotation_and_retried_slowly() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::{Arc, Mutex};
+    let opens = Arc::new(AtomicUsize::new(0));
+    // The far ends are kept open and never read: the modem is silent, not gone.
+    let far_ends = Arc::new(Mutex::new(Vec::new()));
+    let connector = {
+        let (opens, far_ends) = (opens.clone(), far_ends.clone());
+        FnConnector("silent".to_string(), move || {
+            opens.fetch_add(1, Ordering::SeqCst);
+            let (near, far) = tokio::io::duplex(1024);
+            far_ends.lock().unwrap().push(far);
+            near
+        })
+    };
+    let mut config = fast_config("m0");
+    config.fail_after = 5;
+    config.failed_retry = Duration::from_secs(600);
+    let (tx, _rx) = mpsc::channel(16);
+    let modem = Modem::start(config, connector, tx);
+    let mut states = modem.watch();
+    let failed = tokio::time::timeout(
+        Duration::from_secs(3600),
+        states.wait_for(|s| matches!(s.state, ModemState::Failed(_))),
+    )
+    .await
+    .is_ok();
+    assert!(failed, "not failed: {:?}", modem.status().state);
+    let ModemState::Failed(reason) = modem.status().state else {
+        unreachable!()
+    };
+    assert!(reason.contains("5 failures in a row"), "{reason}");
+    assert!(reason.contains("no answer"), "{reason}");
+    assert!(!modem.status().state.accepts_traffic());
+    let at_failure = opens.load(Ordering::SeqCst);
+    assert!(
+        (5..=6).contains(&at_failure),
+        "{at_failure} opens before failing"
+    );
+    // Six hours later: about one try per ten minutes, and still failed.
+    tokio::time::sleep(Duration::from_secs(6 * 3600)).await;
+    let later = opens.load(Ordering::SeqCst) - at_failure;
+    assert!((30..=37).contains(&later), "{later} opens in six hours");
+    assert!(matches!(modem.status().state, ModemState::Failed(_)));
+    assert!(matches!(
+        modem
+            .send_segments(&pdus("+4915112345678", "x", false))
+            .await,
+        Err(SendError::NotReady { .. })
+    ));
+    modem.shutdown().await;
+}
