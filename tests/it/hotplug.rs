@@ -372,3 +372,88 @@ fn modem_identify_tells_which_port_is_which() {
     assert_eq!(modem["imei"], lines[0]["imei"]);
     assert_eq!(modem["iccid"], lines[0]["iccid"]);
 }
+
+/// Route name of every message in `ids` once all are sent.
+fn routes_of(addr: SocketAddr, ids: &[i64]) -> Vec<String> {
+    ids.iter()
+        .map(|id| {
+            message(addr, *id)["route"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string()
+        })
+        .collect()
+}
+
+#[test]
+fn a_sighup_adds_a_modem_and_removes_another_while_messages_flow() {
+    let dir = tempfile::tempdir().unwrap();
+    let ptys = dir.path().join("dev");
+    std::fs::create_dir_all(&ptys).unwrap();
+    let (_sim, control, _lines) = simulator(&ptys, 3);
+    let addr = free_port();
+    let config = dir.path().join("smsgate.toml");
+    let write = |modems: &[(&str, usize)]| {
+        let mut text = format!(
+            "[server]\nlisten = \"{addr}\"\n[storage]\npath = \"{}\"\n[dispatch]\npoll_interval_ms = 20\n",
+            dir.path().join("smsgate.db").display(),
+        );
+        for (name, i) in modems {
+            text.push_str(&format!(
+                "[[modems]]\nname = \"{name}\"\nport = \"{}\"\n",
+                ptys.join(format!("modem{i}")).display()
+            ));
+        }
+        std::fs::write(&config, text).unwrap();
+    };
+    write(&[("a", 0), ("b", 1)]);
+    let daemon = start(&config, addr);
+    wait_until(30, "a and b ready", || {
+        state_of(addr, "a").as_deref() == Some("ready")
+            && state_of(addr, "b").as_deref() == Some("ready")
+    });
+
+    // Messages flowing; the reload lands while the first ones are still going out.
+    let before: Vec<i64> = (0..30)
+        .map(|i| send(addr, &format!("+49151127{i:05}"), &format!("reload {i}")))
+        .collect();
+    wait_until(30, "the first messages sent", || {
+        sink_counts(control).len() >= 3
+    });
+    write(&[("a", 0), ("c", 2)]);
+    let pid = daemon.0.id().to_string();
+    let hup = Command::new("kill").args(["-HUP", &pid]).status().unwrap();
+    assert!(hup.success());
+    assert!(
+        sink_counts(control).len() < 30,
+        "the reload came while the batch was still being sent"
+    );
+    wait_until(30, "b gone and c ready", || {
+        let states = modem_states(addr);
+        states.iter().all(|(n, _)| n != "b") && states.iter().any(|(n, s)| n == "c" && s == "ready")
+    });
+    let after: Vec<i64> = (0..20)
+        .map(|i| send(addr, &format!("+49151128{i:05}"), &format!("after {i}")))
+        .collect();
+    wait_until(60, "every message sent", || {
+        before
+            .iter()
+            .chain(&after)
+            .all(|id| is_sent(&message(addr, *id)))
+    });
+    // Nothing lost; at most the one segment b had in flight went out twice.
+    let counts = sink_counts(control);
+    assert_eq!(counts.len(), 50, "every recipient reached");
+    let twice = counts.values().filter(|n| **n > 1).count();
+    assert!(twice <= 1, "sent twice: {twice}");
+    // After the reload only a and c send, and c does.
+    let routes = routes_of(addr, &after);
+    assert!(routes.iter().all(|r| r == "a" || r == "c"), "{routes:?}");
+    assert!(routes.iter().any(|r| r == "c"), "{routes:?}");
+    // The audit log names the reload.
+    let (_, audit) = http(addr, "GET", "/api/audit?action=config.reload", None).unwrap();
+    assert!(
+        audit["entries"][0]["detail"].to_string().contains("\"c\""),
+        "{audit}"
+    );
+}
