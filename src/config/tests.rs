@@ -748,8 +748,8 @@ fn the_examples_in_the_docs_are_valid() {
         blocks += 1;
     }
     assert_eq!(
-        blocks, 4,
-        "[discovery] by IMEI; simulator only; two USB modems; a TCP pool"
+        blocks, 5,
+        "[discovery] by IMEI; simulator only; two USB modems; a TCP pool; encryption at rest"
     );
 }
 

@@ -230,7 +230,12 @@ async fn timeline_buckets_split_at_midnight_utc_and_include_empty_ones() {
     let d = start(|_| {}).await;
     // Move the façade's clock to 30 minutes before the next midnight UTC.
     let now = now_millis();
-    let midnight = (now / DAY_MS + 1) * DAY_MS;
+    let mut midnight = (now / DAY_MS + 1) * DAY_MS;
+    // Within the last half hour of a day, the next midnight but one (the clock only moves
+    // forward).
+    if midnight - now <= 31 * 60_000 {
+        midnight += DAY_MS;
+    }
     let before = midnight - 30 * 60_000;
     d.advance(Duration::from_millis(u64::try_from(before - now).unwrap()));
     send(&d, json!({"to": DE, "message": "before midnight"})).await;
