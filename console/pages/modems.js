@@ -20,7 +20,11 @@ function SignalHistory({ points }) {
     if (!box.current || !Array.isArray(points) || points.length === 0) return undefined;
     const xs = points.map((p) => p.at / 1000);
     const ys = points.map((p) => p.dbm);
+    // The last hour, and the whole +CSQ range in dBm (-113 … -51), so one sample or a
+    // flat line still reads as a level.
+    const now = Date.now() / 1000;
     const chart = new uPlot({ width: Math.max(box.current.clientWidth, 240), height: 120, legend: { show: false },
+      scales: { x: { time: true, range: [now - 3600, now] }, y: { range: [-115, -50] } },
       series: [{}, { label: 'signal', stroke: '#2563eb', width: 2 }], axes: [{}, { size: 44 }] }, [xs, ys], box.current);
     return () => chart.destroy();
   }, [JSON.stringify(points)]);
