@@ -19,8 +19,27 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use tracing::warn;
 
-/// The admin settings of the simulated modem called `name` (a configured modem's come
-/// with its entry).
+/// The admin settings each configured modem last joined the fleet with, by name: written
+/// by [`route_hook`] as the route is made (at start, from discovery or a reload), read by
+/// [`follow`] when the route joins, so a reloaded entry's balance check runs with its new
+/// settings.
+#[derive(Clone, Default)]
+pub(super) struct JoinSettings(Arc<std::sync::Mutex<HashMap<String, ModemAdminConfig>>>);
+
+impl JoinSettings {
+    fn set(&self, name: &str, s: ModemAdminConfig) {
+        if let Ok(mut map) = self.0.lock() {
+            map.insert(name.to_string(), s);
+        }
+    }
+
+    fn get(&self, name: &str) -> Option<ModemAdminConfig> {
+        self.0.lock().ok().and_then(|map| map.get(name).cloned())
+    }
+}
+
+/// The admin settings of the modem called `name` in the start configuration (the
+/// simulated modems' come from `[simulator.modem_settings]`).
 fn settings(config: &Config, name: &str) -> ModemAdminConfig {
     config
         .modems
@@ -52,10 +71,15 @@ fn prepare(s: &ModemAdminConfig, route: ModemRoute, clock: &Clock) -> ModemRoute
     route.with_quota(quota)
 }
 
-/// The hook the fleet manager runs on each configured modem's route before it joins.
-pub(super) fn route_hook(clock: &Clock) -> RouteHook {
+/// The hook the fleet manager runs on each configured modem's route before it joins; it
+/// records the entry's settings in `joined`.
+pub(super) fn route_hook(clock: &Clock, joined: JoinSettings) -> RouteHook {
     let clock = clock.clone();
-    Arc::new(move |entry: &ModemEntry, route: ModemRoute| prepare(&entry.admin(), route, &clock))
+    Arc::new(move |entry: &ModemEntry, route: ModemRoute| {
+        let s = entry.admin();
+        joined.set(&entry.name, s.clone());
+        prepare(&s, route, &clock)
+    })
 }
 
 /// Gives each simulated route its quota and USSD timeout.
@@ -88,6 +112,7 @@ pub(super) fn apply(
 /// modem needs seconds to initialise, so the restore lands before it can take traffic.
 pub(super) async fn follow(
     config: Config,
+    joined: JoinSettings,
     store: Store,
     fleet: Fleet,
     restored: Arc<Vec<Arc<ModemRoute>>>,
@@ -117,7 +142,9 @@ pub(super) async fn follow(
                 crate::modem_admin::restore(&store, std::slice::from_ref(route)).await;
             }
             let token = cancel.child_token();
-            start_tasks(&config, &store, route, &tasks, &token);
+            let name = route.modem().name();
+            let s = joined.get(name).unwrap_or_else(|| settings(&config, name));
+            start_tasks(s, &store, route, &tasks, &token);
             running.insert(key, (route.clone(), token));
         }
         tokio::select! {
@@ -129,7 +156,7 @@ pub(super) async fn follow(
 
 /// Starts one route's quota persister and balance check.
 fn start_tasks(
-    config: &Config,
+    s: ModemAdminConfig,
     store: &Store,
     route: &Arc<ModemRoute>,
     tasks: &TaskTracker,
@@ -140,7 +167,6 @@ fn start_tasks(
         route.clone(),
         cancel.child_token(),
     ));
-    let s = settings(config, route.modem().name());
     let Some(code) = s.balance_ussd else { return };
     // Validated with the config; a failure here would be a bug, so it is only logged.
     let regex = match regex::Regex::new(&s.balance_regex) {

@@ -262,6 +262,7 @@ impl Daemon {
         let metrics = crate::metrics::Metrics::new();
         let (events_tx, events_rx) = mpsc::channel::<ModemEvent>(1024);
         let cancel = CancellationToken::new();
+        let joined = admin::JoinSettings::default();
         let (modems, manager, simulator) = if config.uses_simulator() {
             let (modems, network) = start_simulated_modems(config, events_tx, &metrics);
             // Quotas and USSD timeouts (issue 13; `modem_admin`), before the routes are shared.
@@ -277,7 +278,7 @@ impl Daemon {
                 metrics.clone(),
                 config.discovery.clone(),
             );
-            manager.set_route_hook(admin::route_hook(&clock));
+            manager.set_route_hook(admin::route_hook(&clock, joined.clone()));
             manager.reconcile(&config.modems).await;
             (fleet, Some(manager), None)
         };
@@ -416,6 +417,7 @@ impl Daemon {
         ));
         tasks.spawn(admin::follow(
             config.clone(),
+            joined,
             store.clone(),
             modems.clone(),
             restored,

@@ -403,6 +403,10 @@ fn a_sighup_adds_a_modem_and_removes_another_while_messages_flow() {
                 "[[modems]]\nname = \"{name}\"\nport = \"{}\"\n",
                 ptys.join(format!("modem{i}")).display()
             ));
+            // The added modem checks its balance: its settings come with the reload.
+            if *name == "c" {
+                text.push_str("balance_ussd = \"*100#\"\n");
+            }
         }
         std::fs::write(&config, text).unwrap();
     };
@@ -450,6 +454,11 @@ fn a_sighup_adds_a_modem_and_removes_another_while_messages_flow() {
     let routes = routes_of(addr, &after);
     assert!(routes.iter().all(|r| r == "a" || r == "c"), "{routes:?}");
     assert!(routes.iter().any(|r| r == "c"), "{routes:?}");
+    // The added modem runs with its own settings from the reloaded file.
+    wait_until(30, "c's balance checked", || {
+        let (_, v) = http(addr, "GET", "/api/modems/c", None).unwrap();
+        v["balance"]["amount"].as_f64().is_some_and(|a| a > 0.0)
+    });
     // The audit log names the reload.
     let (_, audit) = http(addr, "GET", "/api/audit?action=config.reload", None).unwrap();
     assert!(
