@@ -917,6 +917,14 @@ impl Service {
         self.all_routes().iter().map(|r| r.snapshot()).collect()
     }
 
+    /// When the dispatcher last began a round (Unix ms): it moves every poll while the
+    /// dispatcher runs, so a watcher can tell rounds have passed.
+    pub fn dispatch_heartbeat(&self) -> crate::message::Millis {
+        self.dispatcher
+            .heartbeat()
+            .load(std::sync::atomic::Ordering::Relaxed)
+    }
+
     /// Whether at least one route can send now.
     pub fn ready(&self) -> bool {
         self.all_routes().iter().any(|r| r.snapshot().ready)

@@ -450,9 +450,18 @@ async fn messages_wait_for_the_quota_reset_rather_than_fail() {
     .await;
     let ids = send_n(&d, 3, "wait").await;
     all_sent(&d, &ids[..2]).await;
-    // Many dispatch polls (20 ms each) pass; the capped SIM takes nothing more, and the
-    // message neither fails nor expires.
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    // Ten dispatch rounds pass (the heartbeat moves at each); the capped SIM takes nothing
+    // more, and the message neither fails nor expires.
+    let mut rounds = std::collections::HashSet::new();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    while rounds.len() < 10 {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the dispatcher stopped"
+        );
+        rounds.insert(d.service().dispatch_heartbeat());
+        tokio::task::yield_now().await;
+    }
     let (_, third) = get(&d.app, &format!("/api/sms/{}", ids[2])).await;
     assert_eq!(third["status"], "queued", "{third}");
     // The next quota day.

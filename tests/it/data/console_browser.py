@@ -115,20 +115,24 @@ def csss(selector):
     return d.find_elements(By.CSS_SELECTOR, selector)
 
 
+def resize(width, height):
+    """Resizes the window and waits until the page has the new width and has painted."""
+    d.set_window_size(width, height)
+    wait(f"the page at {width} px", lambda: abs(d.execute_script("return window.innerWidth") - width) <= 20)
+    d.execute_async_script("const done = arguments[0]; requestAnimationFrame(() => requestAnimationFrame(done));")
+
+
 def shot(name):
     """The page at 1280 px and at 360 px (where the navigation must collapse)."""
-    d.set_window_size(1280, 900)
-    time.sleep(0.4)
+    resize(1280, 900)
     d.save_screenshot(os.path.join(SHOTS, f"{name}-1280.png"))
-    d.set_window_size(360, 780)
-    time.sleep(0.4)
+    resize(360, 780)
     assert css("button.menu").is_displayed(), "no menu button at 360 px"
     assert not css("#nav").is_displayed(), "the navigation is not collapsed at 360 px"
     width = d.execute_script("return document.documentElement.scrollWidth")
     assert width <= 380, f"{name}: the page is {width} px wide at 360 px"
     d.save_screenshot(os.path.join(SHOTS, f"{name}-360.png"))
-    d.set_window_size(1280, 900)
-    time.sleep(0.2)
+    resize(1280, 900)
 
 
 def login(key, remember=False):
