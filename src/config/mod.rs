@@ -163,12 +163,27 @@ pub struct ServerConfig {
     pub custom_id_idempotency: bool,
 }
 
-/// `[storage]`: the SQLite database.
+/// `[storage]`: the database — an embedded SQLite file (the default) or a PostgreSQL
+/// database shared by several nodes.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct StorageConfig {
-    /// The database file (`smsgate.db`, relative to the working directory).
+    /// `sqlite` (the default) or `postgres`.
+    pub backend: StorageBackend,
+    /// The database file (`smsgate.db`, relative to the working directory); SQLite only.
     pub path: PathBuf,
+    /// PostgreSQL: a libpq URL or key/value string without a password
+    /// (`postgres://smsgate@db.example/smsgate`).
+    pub url: Option<String>,
+    /// PostgreSQL: a file holding the password (mode 0600); `SMSGATE_STORAGE_PASSWORD`
+    /// is used when it is not set.
+    pub password_file: Option<PathBuf>,
+    /// PostgreSQL: connections used for reads (4); the writer has one more of its own.
+    pub pool_size: usize,
+    /// PostgreSQL: longest a statement may run, in milliseconds (5000).
+    pub statement_timeout_ms: u64,
+    /// PostgreSQL: this node's name among the nodes sharing the database (the host name).
+    pub node_id: Option<String>,
     /// What a commit survives.
     pub durability: Durability,
     /// Most writes grouped into one transaction (512).
@@ -176,6 +191,27 @@ pub struct StorageConfig {
     /// Encryption at rest: a file of 32 random bytes (raw or 64 hex digits, mode 0600)
     /// whose key seals message texts and PDUs in the database (none: not encrypted).
     pub encryption_key_file: Option<PathBuf>,
+}
+
+/// Which database `[storage]` uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum StorageBackend {
+    /// An embedded SQLite file: one node.
+    #[default]
+    Sqlite,
+    /// A PostgreSQL database: one or more nodes share queue, state and limits.
+    Postgres,
+}
+
+impl StorageBackend {
+    /// The name used in TOML and in `check-config`'s summary.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Sqlite => "sqlite",
+            Self::Postgres => "postgres",
+        }
+    }
 }
 
 /// What a committed write survives.
@@ -505,10 +541,65 @@ impl Default for ServerConfig {
     }
 }
 
+impl StorageConfig {
+    /// Which database, said without a password: `sqlite smsgate.db` or
+    /// `postgres smsgate@db:5432/smsgate (node n1)`.
+    pub fn describe(&self) -> String {
+        match self.backend {
+            StorageBackend::Sqlite => format!("sqlite {}", self.path.display()),
+            StorageBackend::Postgres => {
+                let place = self
+                    .url
+                    .as_deref()
+                    .and_then(|u| u.parse::<postgres::Config>().ok())
+                    .map(|c| {
+                        let host = c
+                            .get_hosts()
+                            .first()
+                            .map(|h| match h {
+                                postgres::config::Host::Tcp(h) => h.clone(),
+                                postgres::config::Host::Unix(p) => p.display().to_string(),
+                            })
+                            .unwrap_or_else(|| "localhost".into());
+                        let port = c.get_ports().first().copied().unwrap_or(5432);
+                        format!(
+                            "{}@{host}:{port}/{}",
+                            c.get_user().unwrap_or("?"),
+                            c.get_dbname().unwrap_or("?")
+                        )
+                    })
+                    .unwrap_or_else(|| "(no url)".into());
+                format!("postgres {place} (node {})", self.node_name())
+            }
+        }
+    }
+
+    /// This node's id: `node_id`, else the host name.
+    pub fn node_name(&self) -> String {
+        self.node_id.clone().unwrap_or_else(host_name)
+    }
+}
+
+/// The machine's host name (`/proc/sys/kernel/hostname`, else `HOSTNAME`, else `node`).
+fn host_name() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .ok()
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty())
+        .or_else(|| std::env::var("HOSTNAME").ok().filter(|s| !s.is_empty()))
+        .unwrap_or_else(|| "node".into())
+}
+
 impl Default for StorageConfig {
     fn default() -> Self {
         Self {
+            backend: StorageBackend::Sqlite,
             path: PathBuf::from("smsgate.db"),
+            url: None,
+            password_file: None,
+            pool_size: 4,
+            statement_timeout_ms: 5_000,
+            node_id: None,
             durability: Durability::Full,
             group_commit_max: 512,
             encryption_key_file: None,
@@ -741,7 +832,7 @@ impl Config {
         format!(
             "{routes}, strategy {}, storage {}, listen {}, {access}",
             self.dispatch.strategy,
-            self.storage.path.display(),
+            self.storage.describe(),
             self.server.listen
         )
     }

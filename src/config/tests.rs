@@ -722,7 +722,7 @@ fn names_round_trip() {
 fn the_summary_names_routes_strategy_storage_and_listen() {
     assert_eq!(
         Config::default().summary(),
-        "simulator with 2 modems, strategy least-loaded, storage smsgate.db, \
+        "simulator with 2 modems, strategy least-loaded, storage sqlite smsgate.db, \
          listen 127.0.0.1:8080, no api keys (open API, loopback only)"
     );
     let mut c = base();
@@ -731,7 +731,7 @@ fn the_summary_names_routes_strategy_storage_and_listen() {
     assert_eq!(
         c.summary(),
         "2 modems (m0 /dev/serial/by-id/usb-modem0, m1 tcp://127.0.0.1:7000 disabled), \
-         strategy least-loaded, storage smsgate.db, listen 127.0.0.1:8080, 1 api key"
+         strategy least-loaded, storage sqlite smsgate.db, listen 127.0.0.1:8080, 1 api key"
     );
     c.modems.clear();
     c.simulator.modems = 0;

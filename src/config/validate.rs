@@ -187,8 +187,63 @@ fn storage(c: &Config) -> Check {
     if c.storage.path.as_os_str().is_empty() {
         return fail("storage.path", "must not be empty");
     }
+    if c.storage.backend == super::StorageBackend::Postgres {
+        postgres_storage(c)?;
+    }
     if c.storage.group_commit_max == 0 {
         return fail("storage.group_commit_max", "must be at least 1");
+    }
+    Ok(())
+}
+
+/// `backend = "postgres"`: a URL without a password, sane pool and timeout, a node id that
+/// can go in a column, and an OTP secret shared by every node (a code made on one node is
+/// checked on another, so they must hash it alike; a per-node `otp.key` file would not).
+fn postgres_storage(c: &Config) -> Check {
+    let s = &c.storage;
+    let Some(url) = s.url.as_deref() else {
+        return fail("storage.url", "is required with backend = \"postgres\"");
+    };
+    let parsed = match url.parse::<postgres::Config>() {
+        Ok(parsed) => parsed,
+        // The parser's message may quote the URL; say only where it is.
+        Err(_) => {
+            return fail(
+                "storage.url",
+                "is not a PostgreSQL URL (postgres://user@host:port/database)",
+            )
+        }
+    };
+    if parsed.get_password().is_some() {
+        return fail(
+            "storage.url",
+            "must not carry a password: put it in storage.password_file or SMSGATE_STORAGE_PASSWORD",
+        );
+    }
+    if parsed.get_dbname().is_none() {
+        return fail("storage.url", "must name the database");
+    }
+    if !(1..=64).contains(&s.pool_size) {
+        return fail("storage.pool_size", "must be 1–64");
+    }
+    if !(100..=600_000).contains(&s.statement_timeout_ms) {
+        return fail("storage.statement_timeout_ms", "must be 100–600000");
+    }
+    if let Some(node) = &s.node_id {
+        let ok = !node.is_empty()
+            && node.len() <= 64
+            && node
+                .chars()
+                .all(|ch| ch.is_ascii_alphanumeric() || matches!(ch, '-' | '_' | '.'));
+        if !ok {
+            return fail("storage.node_id", "must be 1–64 of A–Z a–z 0–9 - _ .");
+        }
+    }
+    if c.otp.secret.is_none() && c.otp.secret_file.is_none() {
+        return fail(
+            "otp.secret_file",
+            "must be set with backend = \"postgres\": every node must hash OTP codes with the same secret",
+        );
     }
     Ok(())
 }

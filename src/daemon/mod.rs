@@ -18,6 +18,7 @@ mod admin;
 pub mod at_rest;
 mod auto_reply;
 pub mod reload;
+pub mod storage;
 pub mod systemd;
 
 use crate::config::Config;
@@ -34,7 +35,7 @@ use crate::route::Route;
 use crate::seal::Sealer;
 use crate::service::{Clock, Service, ServiceSettings};
 use crate::sim::{Latency, NetworkConfig, SimModemConfig, SimNetwork, SinkConfig};
-use crate::store::{Store, StoreOptions};
+use crate::store::StoreOptions;
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
@@ -223,7 +224,7 @@ impl Daemon {
     /// [`Daemon::start`] with the façade reading `clock` (tests move it to expire codes and
     /// pass cooldowns).
     pub async fn start_with_clock(config: &Config, clock: Clock) -> Result<Daemon, DaemonError> {
-        let path = config.storage.path.display().to_string();
+        let path = config.storage.describe();
         let otp_keys = otp_keys(config)?;
         // Encryption at rest: the key file's key seals (and still opens what the OTP key
         // sealed before it was turned on).
@@ -239,13 +240,9 @@ impl Daemon {
             group_commit_max: config.storage.group_commit_max,
             sealer: Some(sealer),
             at_rest: at_rest_key.is_some(),
+            ..StoreOptions::default()
         };
-        let store = Store::open(&config.storage.path, options)
-            .await
-            .map_err(|source| DaemonError::Store {
-                path: path.clone(),
-                source,
-            })?;
+        let store = storage::open(&config.storage, options).await?;
         at_rest::check(&store, at_rest_key.as_ref(), key_file, &config.storage.path).await?;
         let policy = in_flight_policy(config.dispatch.in_flight, config.dispatch.otp_in_flight);
         match store.recover(policy, now_millis()).await {

@@ -21,9 +21,9 @@
 //!   rows per route and hour), answered as the bucket's upper bound — exact to a bucket, not
 //!   to the millisecond, which is what retiring a slow SIM needs.
 
+use super::sql::{params, Connection, OptionalExtension};
 use super::types::StoreError;
 use crate::message::{MessageId, Millis};
-use rusqlite::{params, Connection, OptionalExtension};
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -160,9 +160,9 @@ fn add(
                                               segments, cost)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
          ON CONFLICT (hour, route, sms_type, status) DO UPDATE SET
-             messages = messages + excluded.messages,
-             segments = segments + excluded.segments,
-             cost = cost + excluded.cost",
+             messages = analytics_hourly_status.messages + excluded.messages,
+             segments = analytics_hourly_status.segments + excluded.segments,
+             cost = analytics_hourly_status.cost + excluded.cost",
     )?
     .execute(params![
         hour, route, sms_type, status, messages, segments, cost
@@ -197,9 +197,9 @@ fn add_to(
                               segments, cost)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
          ON CONFLICT ({column}, route, sms_type, country, status) DO UPDATE SET
-             messages = messages + excluded.messages,
-             segments = segments + excluded.segments,
-             cost = cost + excluded.cost"
+             messages = {table}.messages + excluded.messages,
+             segments = {table}.segments + excluded.segments,
+             cost = {table}.cost + excluded.cost"
     ))?
     .execute(params![
         hour, route, sms_type, country, status, messages, segments, cost
@@ -247,7 +247,7 @@ pub fn record_latency(
         .unwrap_or(Millis::MAX);
     conn.prepare_cached(
         "INSERT INTO analytics_latency (hour, route, le_ms, sends) VALUES (?1, ?2, ?3, 1)
-         ON CONFLICT (hour, route, le_ms) DO UPDATE SET sends = sends + 1",
+         ON CONFLICT (hour, route, le_ms) DO UPDATE SET sends = analytics_latency.sends + 1",
     )?
     .execute(params![hour_of(now), route, le])?;
     Ok(())
@@ -274,7 +274,7 @@ pub fn record_error(
 ) -> Result<(), StoreError> {
     conn.prepare_cached(
         "INSERT INTO analytics_errors (hour, route, class, count) VALUES (?1, ?2, ?3, 1)
-         ON CONFLICT (hour, route, class) DO UPDATE SET count = count + 1",
+         ON CONFLICT (hour, route, class) DO UPDATE SET count = analytics_errors.count + 1",
     )?
     .execute(params![
         hour_of(now),
@@ -401,7 +401,7 @@ pub fn hourly_status_cells(conn: &Connection, range: &Range) -> Result<Vec<Cell>
             "SELECT hour, status, sum(messages), sum(segments), sum(cost)
              FROM analytics_hourly_status
              WHERE hour >= ?1 AND hour <= ?2
-               AND (?3 IS NULL OR sms_type = ?3) AND (?4 IS NULL OR route = ?4)
+               AND (sms_type = ?3 OR ?3 IS NULL) AND (route = ?4 OR ?4 IS NULL)
                AND messages > 0
              GROUP BY hour, status",
         )?
@@ -445,7 +445,7 @@ fn read_cells(
         "SELECT {column}, route, sms_type, country, status, messages, segments, cost
          FROM {table}
          WHERE {column} >= ?1 AND {column} <= ?2
-           AND (?3 IS NULL OR sms_type = ?3) AND (?4 IS NULL OR route = ?4)
+           AND (sms_type = ?3 OR ?3 IS NULL) AND (route = ?4 OR ?4 IS NULL)
            AND messages > 0"
     ))?;
     let rows = statement.query_map(params![from, to, range.sms_type, range.route], |r| {
@@ -487,7 +487,7 @@ pub fn route_health(
     let from = hour_of(range.from);
     let mut latency = conn.prepare_cached(
         "SELECT route, le_ms, sum(sends) FROM analytics_latency
-         WHERE hour >= ?1 AND hour <= ?2 AND (?3 IS NULL OR route = ?3)
+         WHERE hour >= ?1 AND hour <= ?2 AND (route = ?3 OR ?3 IS NULL)
          GROUP BY route, le_ms",
     )?;
     let rows = latency.query_map(params![from, range.to, range.route], |r| {
@@ -503,7 +503,7 @@ pub fn route_health(
     }
     let mut errors = conn.prepare_cached(
         "SELECT route, class, sum(count) FROM analytics_errors
-         WHERE hour >= ?1 AND hour <= ?2 AND (?3 IS NULL OR route = ?3)
+         WHERE hour >= ?1 AND hour <= ?2 AND (route = ?3 OR ?3 IS NULL)
          GROUP BY route, class",
     )?;
     let rows = errors.query_map(params![from, range.to, range.route], |r| {

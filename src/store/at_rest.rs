@@ -17,9 +17,9 @@
 //! Never imports anything above layer 1. Invariant: a value that does not open (another
 //! key, tampered) is shown as [`UNREADABLE`], never as its ciphertext and never as a panic.
 
+use super::sql::{params, Connection, OptionalExtension};
 use super::types::StoreError;
 use crate::seal::Sealer;
-use rusqlite::{params, Connection, OptionalExtension};
 use std::cell::RefCell;
 
 thread_local! {
@@ -123,7 +123,7 @@ mod tests {
 
     #[test]
     fn the_marker_is_absent_then_set_then_replaced() {
-        let conn = Connection::open_in_memory().unwrap();
+        let conn = Connection::for_tests();
         super::super::schema::migrate(&conn).unwrap();
         assert_eq!(key_id(&conn).unwrap(), None);
         set_key_id(&conn, "abc").unwrap();

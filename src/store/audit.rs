@@ -6,9 +6,9 @@
 //! Never imports anything above layer 1. Invariants: rows are only appended (and purged by
 //! age in bounded batches); a page is newest first, by id, which grows with time.
 
+use super::sql::{params, Connection};
 use super::types::StoreError;
 use crate::message::Millis;
-use rusqlite::{params, Connection};
 use serde::Serialize;
 
 /// Longest page.
@@ -66,17 +66,17 @@ pub struct AuditFilter {
 
 /// Appends `entry` at `now` (inside the caller's transaction, if it has one).
 pub fn record(conn: &Connection, entry: &NewAuditEntry, now: Millis) -> Result<i64, StoreError> {
-    conn.prepare_cached(
-        "INSERT INTO audit_log (at, actor, action, target, detail) VALUES (?1, ?2, ?3, ?4, ?5)",
+    let inserted_id: i64 = conn.prepare_cached(
+        "INSERT INTO audit_log (at, actor, action, target, detail) VALUES (?1, ?2, ?3, ?4, ?5) RETURNING id",
     )?
-    .execute(params![
+    .query_row(params![
         now,
         entry.actor,
         entry.action,
         entry.target,
         entry.detail.to_string()
-    ])?;
-    Ok(conn.last_insert_rowid())
+    ], |r| r.get::<_, i64>(0))?;
+    Ok(inserted_id)
 }
 
 /// A page, newest first; the cursor for the next page when this one is full.
@@ -88,9 +88,9 @@ pub fn list(
     let entries: Vec<AuditEntry> = conn
         .prepare_cached(
             "SELECT id, at, actor, action, target, detail FROM audit_log
-             WHERE (?1 IS NULL OR action = ?1) AND (?2 IS NULL OR actor = ?2)
-               AND (?3 IS NULL OR at >= ?3) AND (?4 IS NULL OR at < ?4)
-               AND (?5 IS NULL OR id < ?5)
+             WHERE (action = ?1 OR ?1 IS NULL) AND (actor = ?2 OR ?2 IS NULL)
+               AND (at >= ?3 OR ?3 IS NULL) AND (at < ?4 OR ?4 IS NULL)
+               AND (id < ?5 OR ?5 IS NULL)
              ORDER BY id DESC LIMIT ?6",
         )?
         .query_map(
@@ -167,7 +167,7 @@ mod tests {
     use super::*;
 
     fn conn() -> Connection {
-        let conn = Connection::open_in_memory().unwrap();
+        let conn = Connection::for_tests();
         super::super::schema::migrate(&conn).unwrap();
         conn
     }

@@ -13,9 +13,9 @@
 //!   nothing and says so (`false`), so a second worker pass cannot log a reply twice.
 //! - A rule has exactly one of `template_id` and `reply_text` (a CHECK in the schema too).
 
+use super::sql::{params, Connection, OptionalExtension, Row};
 use super::types::StoreError;
 use crate::message::Millis;
-use rusqlite::{params, Connection, OptionalExtension, Row};
 use serde::Serialize;
 
 /// How a rule's pattern is matched against an inbound text.
@@ -90,7 +90,7 @@ pub struct Rule {
 const RULE_COLUMNS: &str = "id, name, match_kind, pattern, route, local_number, template_id, \
                             reply_text, priority, enabled, created_at, updated_at";
 
-fn rule_row(r: &Row<'_>) -> rusqlite::Result<Rule> {
+fn rule_row(r: &Row<'_>) -> super::sql::Result<Rule> {
     let kind: String = r.get(2)?;
     Ok(Rule {
         id: r.get(0)?,
@@ -133,24 +133,27 @@ pub fn rule(conn: &Connection, id: i64) -> Result<Option<Rule>, StoreError> {
 
 /// Stores a new rule.
 pub fn insert_rule(conn: &Connection, rule: &NewRule, now: Millis) -> Result<Rule, StoreError> {
-    conn.prepare_cached(
-        "INSERT INTO auto_reply_rules (name, match_kind, pattern, route, local_number,
+    let id: i64 = conn
+        .prepare_cached(
+            "INSERT INTO auto_reply_rules (name, match_kind, pattern, route, local_number,
              template_id, reply_text, priority, enabled, created_at, updated_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10)",
-    )?
-    .execute(params![
-        rule.name,
-        rule.match_kind.as_str(),
-        rule.pattern,
-        rule.route,
-        rule.local_number,
-        rule.template_id,
-        rule.reply_text,
-        rule.priority,
-        rule.enabled,
-        now
-    ])?;
-    let id = conn.last_insert_rowid();
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10) RETURNING id",
+        )?
+        .query_row(
+            params![
+                rule.name,
+                rule.match_kind.as_str(),
+                rule.pattern,
+                rule.route,
+                rule.local_number,
+                rule.template_id,
+                rule.reply_text,
+                rule.priority,
+                rule.enabled,
+                now
+            ],
+            |r| r.get::<_, i64>(0),
+        )?;
     self::rule(conn, id)?.ok_or(StoreError::NotFound)
 }
 
@@ -346,7 +349,7 @@ pub fn ai_calls_since(
     let n: i64 = conn
         .prepare_cached(
             "SELECT count(*) FROM auto_reply_log
-             WHERE kind = 'ai' AND at >= ?2 AND (?1 IS NULL OR remote_number = ?1)
+             WHERE kind = 'ai' AND at >= ?2 AND (remote_number = ?1 OR ?1 IS NULL)
                AND (skip_reason IS NULL OR skip_reason NOT LIKE 'ai_cap%')",
         )?
         .query_row(params![number, since], |r| r.get(0))?;
@@ -507,14 +510,14 @@ mod tests {
 
     /// An inbound message from `sender`, pending, through the inbox's own path.
     fn receive(conn: &Connection, sender: &str, text: &str, now: Millis) -> i64 {
-        conn.execute(
+        let id = conn.query_row(
             "INSERT INTO inbound_messages (modem, modem_msisdn, sender, concat_ref, parts_total,
                  parts_received, complete, text, encoding, sent_at, received_at)
-             VALUES ('sim0', '+12025550101', ?1, -1, 1, 1, 1, ?2, 'gsm7', NULL, ?3)",
+             VALUES ('sim0', '+12025550101', ?1, -1, 1, 1, 1, ?2, 'gsm7', NULL, ?3) RETURNING id",
             params![sender, text, now],
+            |r| r.get::<_, i64>(0),
         )
         .unwrap();
-        let id = conn.last_insert_rowid();
         crate::store::inbox::after_insert(
             conn,
             &crate::store::inbox::ReceivedMessage {
@@ -537,7 +540,7 @@ mod tests {
 
     #[test]
     fn old_log_rows_are_purged_and_recent_ones_kept() {
-        let conn = Connection::open_in_memory().unwrap();
+        let conn = Connection::for_tests();
         super::super::schema::migrate(&conn).unwrap();
         let id = receive(&conn, "+4915112345678", "hi", 1_000);
         for (kind, at) in [("rule", 10), ("ai", 20), ("keyword", 5_000)] {

@@ -14,9 +14,9 @@
 //! Never imports anything above layer 1.
 
 use super::events;
+use super::sql::{params, Connection, OptionalExtension, Row};
 use super::types::StoreError;
 use crate::message::{format_millis, Millis};
-use rusqlite::{params, Connection, OptionalExtension, Row};
 use serde::Serialize;
 
 /// Whether a conversation is open.
@@ -78,7 +78,7 @@ pub struct Conversation {
 const COLUMNS: &str = "id, remote_number, local_number, route, status, created_at, updated_at, \
                        closed_at, inbound_count, outbound_count, purged_at";
 
-fn conversation_row(r: &Row<'_>) -> rusqlite::Result<Conversation> {
+fn conversation_row(r: &Row<'_>) -> super::sql::Result<Conversation> {
     let status: String = r.get(4)?;
     let purged: Option<Millis> = r.get(10)?;
     Ok(Conversation {
@@ -118,7 +118,7 @@ pub fn set_route_number(
         .prepare_cached(
             "INSERT INTO route_numbers (route, number, updated_at) VALUES (?1, ?2, ?3)
              ON CONFLICT (route) DO UPDATE SET number = excluded.number, updated_at = excluded.updated_at
-             WHERE number <> excluded.number",
+             WHERE route_numbers.number <> excluded.number",
         )?
         .execute(params![route, number, now])?;
     if changed == 0 || route == number {
@@ -148,18 +148,19 @@ pub fn set_route_number(
 
 /// Moves conversation `from` (its messages, counts and response times) into `into`.
 fn merge(conn: &Connection, from: i64, into: i64) -> Result<(), StoreError> {
+    let (least, greatest) = (conn.least(), conn.greatest());
     for sql in [
         "UPDATE inbound_messages SET conversation_id = ?2 WHERE conversation_id = ?1",
         "UPDATE messages SET conversation_id = ?2 WHERE conversation_id = ?1",
         "UPDATE conversation_responses SET conversation_id = ?2 WHERE conversation_id = ?1",
-        "UPDATE conversations SET
+        &format!("UPDATE conversations SET
              inbound_count = inbound_count + (SELECT inbound_count FROM conversations WHERE id = ?1),
              outbound_count = outbound_count + (SELECT outbound_count FROM conversations WHERE id = ?1),
-             created_at = min(created_at, (SELECT created_at FROM conversations WHERE id = ?1)),
-             updated_at = max(updated_at, (SELECT updated_at FROM conversations WHERE id = ?1)),
+             created_at = {least}(created_at, (SELECT created_at FROM conversations WHERE id = ?1)),
+             updated_at = {greatest}(updated_at, (SELECT updated_at FROM conversations WHERE id = ?1)),
              awaiting_since = CASE
                  WHEN awaiting_since IS NULL THEN (SELECT awaiting_since FROM conversations WHERE id = ?1)
-                 ELSE min(awaiting_since, COALESCE((SELECT awaiting_since FROM conversations WHERE id = ?1), awaiting_since))
+                 ELSE {least}(awaiting_since, COALESCE((SELECT awaiting_since FROM conversations WHERE id = ?1), awaiting_since))
              END,
              status = CASE WHEN (SELECT status FROM conversations WHERE id = ?1) = 'active'
                            THEN 'active' ELSE status END,
@@ -167,7 +168,7 @@ fn merge(conn: &Connection, from: i64, into: i64) -> Result<(), StoreError> {
                               THEN NULL ELSE closed_at END,
              purged_at = CASE WHEN (SELECT purged_at FROM conversations WHERE id = ?1) IS NULL
                               THEN NULL ELSE purged_at END
-         WHERE id = ?2",
+         WHERE id = ?2"),
     ] {
         conn.prepare_cached(sql)?.execute(params![from, into])?;
     }
@@ -195,16 +196,17 @@ pub fn touch(
     direction: Direction,
     at: Millis,
 ) -> Result<i64, StoreError> {
+    let greatest = conn.greatest();
     let id: i64 = conn
-        .prepare_cached(
+        .prepare_cached(&format!(
             "INSERT INTO conversations (remote_number, local_number, route, status, created_at, updated_at)
              VALUES (?1, ?2, ?3, 'active', ?4, ?4)
              ON CONFLICT (remote_number, local_number) DO UPDATE
                 SET status = 'active', closed_at = NULL, purged_at = NULL,
-                    route = COALESCE(excluded.route, route),
-                    updated_at = max(updated_at, excluded.updated_at)
-             RETURNING id",
-        )?
+                    route = COALESCE(excluded.route, conversations.route),
+                    updated_at = {greatest}(conversations.updated_at, excluded.updated_at)
+             RETURNING id"
+        ))?
         .query_row(params![remote, local, route, at], |r| r.get(0))?;
     match direction {
         Direction::Inbound => {
@@ -289,10 +291,12 @@ pub fn close(
     if conversation.status == ConversationStatus::Closed {
         return Ok(Some(false));
     }
-    conn.prepare_cached(
-        "UPDATE conversations SET status = 'closed', closed_at = ?2, updated_at = max(updated_at, ?2)
+    conn.prepare_cached(&format!(
+        "UPDATE conversations SET status = 'closed', closed_at = ?2,
+                updated_at = {}(updated_at, ?2)
          WHERE id = ?1",
-    )?
+        conn.greatest()
+    ))?
     .execute(params![id, now])?;
     events::emit(
         conn,
@@ -422,8 +426,8 @@ pub fn list(
     conn: &Connection,
     filter: &ConversationFilter,
 ) -> Result<ConversationPage, StoreError> {
-    let condition = "(?1 IS NULL OR status = ?1) AND (?2 IS NULL OR remote_number = ?2)
-                     AND (?3 IS NULL OR local_number = ?3) AND (?4 IS NULL OR route = ?4)
+    let condition = "(status = ?1 OR ?1 IS NULL) AND (remote_number = ?2 OR ?2 IS NULL)
+                     AND (local_number = ?3 OR ?3 IS NULL) AND (route = ?4 OR ?4 IS NULL)
                      AND updated_at >= ?5";
     let status = filter.status.map(ConversationStatus::as_str);
     let since = filter.updated_since.unwrap_or(Millis::MIN);
@@ -726,7 +730,7 @@ mod tests {
     use super::*;
 
     fn conn() -> Connection {
-        let conn = Connection::open_in_memory().unwrap();
+        let conn = Connection::for_tests();
         super::super::schema::migrate(&conn).unwrap();
         conn
     }

@@ -9,9 +9,9 @@
 //!
 //! Never imports anything above layer 1.
 
+use super::sql::{params, Connection};
 use super::types::StoreError;
 use crate::message::{format_millis, Millis};
-use rusqlite::{params, Connection};
 use serde::Serialize;
 
 /// The event types a subscription may ask for.
@@ -91,7 +91,7 @@ mod tests {
     use super::*;
 
     fn conn() -> Connection {
-        let conn = Connection::open_in_memory().unwrap();
+        let conn = Connection::for_tests();
         super::super::schema::migrate(&conn).unwrap();
         conn
     }

@@ -2,9 +2,9 @@
 //! waiting message, and the open callback and webhook deliveries — each an indexed count
 //! over a partial index (its size is the backlog, never the whole history).
 
+use super::sql::Connection;
 use super::{Store, StoreError};
 use crate::message::Millis;
-use rusqlite::Connection;
 
 /// Live queue and outbox sizes.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]

@@ -17,9 +17,9 @@
 //!   holds with other content (the sender reused the reference) closes that set as
 //!   incomplete first and starts a new one.
 
+use super::sql::{params, Connection, OptionalExtension, Row};
 use super::types::StoreError;
 use crate::message::Millis;
-use rusqlite::{params, Connection, OptionalExtension, Row};
 use serde::Serialize;
 use std::sync::Arc;
 
@@ -288,24 +288,28 @@ pub fn receive(
         superseded = Some(create_message(conn, &key, &pending, false, rules, now)?);
         pending.clear();
     }
-    conn.prepare_cached(
-        "INSERT INTO inbound_parts (modem, modem_msisdn, sender, concat_ref, part_total,
+    let inserted_id: i64 = conn
+        .prepare_cached(
+            "INSERT INTO inbound_parts (modem, modem_msisdn, sender, concat_ref, part_total,
                                     part_seq, sent_at, pdu, received_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-    )?
-    .execute(params![
-        key.modem,
-        part.modem_msisdn,
-        key.sender,
-        key.concat_ref,
-        key.total,
-        seq,
-        part.sent_at,
-        super::at_rest::seal_for_storage(&part.pdu),
-        part.received_at
-    ])?;
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) RETURNING id",
+        )?
+        .query_row(
+            params![
+                key.modem,
+                part.modem_msisdn,
+                key.sender,
+                key.concat_ref,
+                key.total,
+                seq,
+                part.sent_at,
+                super::at_rest::seal_for_storage(&part.pdu),
+                part.received_at
+            ],
+            |r| r.get::<_, i64>(0),
+        )?;
     pending.push(PartRow {
-        id: conn.last_insert_rowid(),
+        id: inserted_id,
         seq,
         pdu: part.pdu.clone(),
         modem_msisdn: part.modem_msisdn.clone(),
@@ -414,27 +418,30 @@ fn create_message(
     let msisdn = parts.iter().rev().find_map(|p| p.modem_msisdn.clone());
     let sent_at = parts.first().and_then(|p| p.sent_at);
     let received = u8::try_from(parts.len()).unwrap_or(u8::MAX);
-    conn.prepare_cached(
-        "INSERT INTO inbound_messages (modem, modem_msisdn, sender, concat_ref, text, encoding,
+    let id: i64 = conn
+        .prepare_cached(
+            "INSERT INTO inbound_messages (modem, modem_msisdn, sender, concat_ref, text, encoding,
                                        parts_total, parts_received, complete, sent_at,
                                        received_at, optout)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
-    )?
-    .execute(params![
-        key.modem,
-        msisdn,
-        key.sender,
-        key.concat_ref,
-        super::at_rest::seal_for_storage(&joined.text),
-        joined.encoding,
-        key.total,
-        received,
-        complete,
-        sent_at,
-        now,
-        request.as_ref().map(|r| r.action.as_str()),
-    ])?;
-    let id = conn.last_insert_rowid();
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12) RETURNING id",
+        )?
+        .query_row(
+            params![
+                key.modem,
+                msisdn,
+                key.sender,
+                key.concat_ref,
+                super::at_rest::seal_for_storage(&joined.text),
+                joined.encoding,
+                key.total,
+                received,
+                complete,
+                sent_at,
+                now,
+                request.as_ref().map(|r| r.action.as_str()),
+            ],
+            |r| r.get::<_, i64>(0),
+        )?;
     let mut mark = conn.prepare_cached("UPDATE inbound_parts SET message_id = ?1 WHERE id = ?2")?;
     for part in &parts {
         mark.execute(params![id, part.id])?;
@@ -571,7 +578,7 @@ const MESSAGE_COLUMNS: &str = "id, sender, modem_msisdn, modem, text, encoding, 
                                parts_received, complete, sent_at, received_at, optout, \
                                provider";
 
-fn message_row(r: &Row<'_>) -> rusqlite::Result<InboundMessage> {
+fn message_row(r: &Row<'_>) -> super::sql::Result<InboundMessage> {
     let optout: Option<String> = r.get(11)?;
     Ok(InboundMessage {
         id: r.get(0)?,
@@ -595,7 +602,7 @@ pub fn list(conn: &Connection, filter: &InboundFilter) -> Result<InboundPage, St
     let limit = i64::try_from(filter.limit).unwrap_or(i64::MAX);
     let offset = i64::try_from(filter.offset).unwrap_or(i64::MAX);
     let since = filter.since.unwrap_or(i64::MIN);
-    let condition = "(?1 IS NULL OR sender = ?1) AND received_at >= ?2";
+    let condition = "(sender = ?1 OR ?1 IS NULL) AND received_at >= ?2";
     let messages = conn
         .prepare_cached(&format!(
             "SELECT {MESSAGE_COLUMNS} FROM inbound_messages WHERE {condition}

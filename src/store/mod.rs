@@ -62,6 +62,8 @@ pub mod modem_admin;
 pub mod optouts;
 pub mod otp;
 mod outcomes;
+#[doc(hidden)]
+pub mod postgres_testing;
 pub mod provider_inbox;
 pub mod provider_status;
 mod query;
@@ -69,6 +71,7 @@ mod queue;
 mod reports;
 pub mod retention;
 mod schema;
+pub mod sql;
 mod state;
 pub mod subscriptions;
 pub mod templates;
@@ -85,11 +88,12 @@ pub use types::{
 };
 
 use crate::seal::Sealer;
+pub use sql::PgTarget;
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use tokio::sync::mpsc;
-use writer::{Guard, ReadJob, WriteJob};
+use writer::{Backend, Guard, ReadJob, WriteJob};
 
 /// A handle to the store; cheap to clone. The threads end (and a temporary database is
 /// removed) when the last clone is dropped.
@@ -101,6 +105,8 @@ pub struct Store {
     sealer: Option<Sealer>,
     /// Encryption at rest: outbound texts and PDUs are stored sealed (see `at_rest`).
     at_rest: bool,
+    /// This node's id among the nodes sharing a PostgreSQL database (`None`: the only node).
+    node: Option<Arc<str>>,
     _guard: Arc<Guard>,
 }
 
@@ -113,14 +119,35 @@ impl std::fmt::Debug for Store {
 static TEMP_COUNTER: AtomicU64 = AtomicU64::new(0);
 
 impl Store {
+    /// This node's id when several share the database, else `None`.
+    pub fn node_id(&self) -> Option<&str> {
+        self.node.as_deref()
+    }
+
     /// Opens (creating and migrating) the database at `path`.
     pub async fn open(path: &Path, options: StoreOptions) -> Result<Store, StoreError> {
-        Self::start(path, options, false).await
+        Self::start(&Backend::Sqlite(path.to_path_buf()), options, false).await
+    }
+
+    /// Opens (migrating under an advisory lock) the shared PostgreSQL database at `target`.
+    pub async fn open_postgres(
+        target: PgTarget,
+        options: StoreOptions,
+    ) -> Result<Store, StoreError> {
+        Self::start(&Backend::Postgres(target), options, false).await
     }
 
     /// A private database for tests: a temporary file (WAL needs a file), removed when the
     /// last handle is dropped. `Durability::Normal`.
     pub async fn open_memory() -> Result<Store, StoreError> {
+        if let Some(url) = postgres_testing::test_backend() {
+            let options = StoreOptions {
+                durability: Durability::Normal,
+                sealer: Some(Sealer::random()),
+                ..StoreOptions::default()
+            };
+            return Self::open_postgres(PgTarget::for_tests(&url), options).await;
+        }
         let n = TEMP_COUNTER.fetch_add(1, Ordering::Relaxed);
         let name = format!(
             "smsgate-store-{}-{n}-{}.db",
@@ -133,13 +160,25 @@ impl Store {
             sealer: Some(Sealer::random()),
             ..StoreOptions::default()
         };
-        Self::start(&path, options, true).await
+        Self::start(&Backend::Sqlite(path), options, true).await
     }
 
-    async fn start(path: &Path, options: StoreOptions, temp: bool) -> Result<Store, StoreError> {
-        files::make_private(path)?;
-        let threads =
-            writer::start(path, options.durability, options.group_commit_max, temp).await?;
+    async fn start(
+        backend: &Backend,
+        options: StoreOptions,
+        temp: bool,
+    ) -> Result<Store, StoreError> {
+        if let Backend::Sqlite(path) = backend {
+            files::make_private(path)?;
+        }
+        let threads = writer::start(
+            backend,
+            options.durability,
+            options.group_commit_max,
+            options.readers,
+            temp,
+        )
+        .await?;
         // Encryption at rest: the writer thread seals the texts its jobs write.
         if let (true, Some(sealer)) = (options.at_rest, options.sealer.clone()) {
             writer::write(&threads.writer, move |_| {
@@ -153,6 +192,7 @@ impl Store {
             reader: threads.reader,
             sealer: options.sealer,
             at_rest: options.at_rest,
+            node: options.node_id.map(Arc::from),
             _guard: threads.guard,
         })
     }

@@ -3,9 +3,9 @@
 //!
 //! Plain rows in, plain rows out; never imports the modem layer (the daemon converts).
 
+use super::sql::{params, OptionalExtension};
 use super::{Store, StoreError};
 use crate::message::Millis;
-use rusqlite::{params, OptionalExtension};
 
 /// A SIM's stored quota use.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]

@@ -6,9 +6,9 @@
 //! reason is kept: adding a listed number changes nothing); numbers arrive already in
 //! E.164 — normalising is the caller's job.
 
+use super::sql::{params, Connection, OptionalExtension};
 use super::types::StoreError;
 use crate::message::Millis;
-use rusqlite::{params, Connection, OptionalExtension};
 use serde::Serialize;
 use std::collections::HashSet;
 
@@ -169,10 +169,15 @@ pub fn among(conn: &Connection, numbers: &[String]) -> Result<HashSet<String>, S
     }
     let json = serde_json::to_string(numbers)
         .map_err(|e| StoreError::Sqlite(format!("encoding the numbers: {e}")))?;
+    // The list goes in as one JSON array: one statement, whatever its length.
+    let sql = if conn.is_postgres() {
+        "SELECT number FROM optouts
+         WHERE number IN (SELECT json_array_elements_text(CAST(?1 AS json)))"
+    } else {
+        "SELECT number FROM optouts WHERE number IN (SELECT value FROM json_each(?1))"
+    };
     let found = conn
-        .prepare_cached(
-            "SELECT number FROM optouts WHERE number IN (SELECT value FROM json_each(?1))",
-        )?
+        .prepare_cached(sql)?
         .query_map([json], |r| r.get(0))?
         .collect::<Result<_, _>>()?;
     Ok(found)

@@ -7,9 +7,9 @@
 //! a resend between reading a session and counting an attempt cannot let an old code in.
 //! Never imports anything above layer 1.
 
+use super::sql::{params, Connection, OptionalExtension};
 use super::types::StoreError;
 use crate::message::{MessageId, Millis};
-use rusqlite::{params, Connection, OptionalExtension};
 use serde::Serialize;
 
 /// Says whether the presented code matches a session's stored hash: `(session_id, hash)`.
@@ -162,7 +162,7 @@ const SESSION_COLUMNS: &str = "id, phone, purpose, status, attempts, max_attempt
      message_id, expires_at, last_sent_at, created_at, verified_at, code_length, alphanumeric,
      expiry_minutes, text_template";
 
-fn session_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<(OtpSession, String)> {
+fn session_row(r: &super::sql::Row<'_>) -> super::sql::Result<(OtpSession, String)> {
     let status: String = r.get(3)?;
     Ok((
         OtpSession {
@@ -632,7 +632,7 @@ mod tests {
     use super::*;
 
     fn db() -> Connection {
-        let conn = Connection::open_in_memory().unwrap();
+        let conn = Connection::for_tests();
         super::super::schema::migrate(&conn).unwrap();
         conn
     }

@@ -6,10 +6,10 @@
 //! message through `state::transition`. Invariant: a `sending` message is never lost: it
 //! ends sent / queued / failed / expired.
 
+use super::sql::{params, Connection};
 use super::state::transition;
 use super::types::{parse_sms_type, Recovered, SegmentReceipt, StoreError};
 use crate::message::{InFlightPolicy, MessageId, MessageStatus, Millis, SmsType};
-use rusqlite::{params, Connection};
 
 /// `sending → sent`: every segment gets the route and `sent_at`, and its reference.
 pub fn record_sent(
@@ -229,10 +229,11 @@ pub fn cancel(conn: &Connection, id: MessageId, now: Millis) -> Result<MessageSt
 }
 
 /// Which `sending` messages to give back.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub enum Reclaim {
-    /// Every one (start-up: nothing can be in flight).
-    All,
+    /// Those leased by this node (`None`: the only node, every lease), at start-up:
+    /// nothing of this node can be in flight then.
+    Node(Option<String>),
     /// Those whose lease ran out before `now`.
     ExpiredLeases,
 }
@@ -245,26 +246,33 @@ pub fn reclaim(
     policy: fn(SmsType) -> InFlightPolicy,
     now: Millis,
 ) -> Result<Recovered, StoreError> {
-    let sql = match which {
-        Reclaim::All => "SELECT id, sms_type FROM messages WHERE status = 'sending' ORDER BY id",
-        Reclaim::ExpiredLeases => {
-            "SELECT id, sms_type FROM messages
-             WHERE status = 'sending' AND (lease_until IS NULL OR lease_until < ?1) ORDER BY id"
-        }
-    };
-    let mut stmt = conn.prepare_cached(sql)?;
-    let rows = if matches!(which, Reclaim::All) {
-        stmt.query_map([], |r| Ok((MessageId(r.get(0)?), r.get::<_, String>(1)?)))?
-            .collect::<Result<Vec<_>, _>>()?
+    // PostgreSQL: several nodes reclaim at once; each takes the rows no other has locked.
+    let skip_locked = if conn.is_postgres() {
+        " FOR UPDATE SKIP LOCKED"
     } else {
-        stmt.query_map([now], |r| {
-            Ok((MessageId(r.get(0)?), r.get::<_, String>(1)?))
-        })?
-        .collect::<Result<Vec<_>, _>>()?
+        ""
     };
-    drop(stmt);
+    let row = |r: &super::sql::Row<'_>| Ok((MessageId(r.get(0)?), r.get::<_, String>(1)?));
+    let rows = match &which {
+        Reclaim::Node(node) => conn
+            .prepare_cached(&format!(
+                "SELECT id, sms_type FROM messages
+                 WHERE status = 'sending' AND (CAST(?1 AS TEXT) IS NULL OR lease_node = ?1)
+                 ORDER BY id{skip_locked}"
+            ))?
+            .query_map([node.clone()], row)?
+            .collect::<Result<Vec<_>, _>>()?,
+        Reclaim::ExpiredLeases => conn
+            .prepare_cached(&format!(
+                "SELECT id, sms_type FROM messages
+                 WHERE status = 'sending' AND (lease_until IS NULL OR lease_until < ?1)
+                 ORDER BY id{skip_locked}"
+            ))?
+            .query_map([now], row)?
+            .collect::<Result<Vec<_>, _>>()?,
+    };
     let (requeue_detail, fail_detail) = match which {
-        Reclaim::All => ("requeued after restart", "interrupted by restart"),
+        Reclaim::Node(_) => ("requeued after restart", "interrupted by restart"),
         Reclaim::ExpiredLeases => ("requeued: lease expired", "lease expired"),
     };
     let mut done = Recovered::default();
@@ -405,14 +413,20 @@ impl super::Store {
         super::writer::write(&self.writer, move |c| cancel(c, id, now)).await
     }
 
-    /// Start-up: every `sending` message is queued again (at-least-once) or failed
-    /// "interrupted by restart" (at-most-once), by the policy of its SMS type.
+    /// Start-up: every `sending` message this node leased (every one, when it is the only
+    /// node) is queued again (at-least-once) or failed "interrupted by restart"
+    /// (at-most-once), by the policy of its SMS type. Other nodes' leases are theirs until
+    /// they expire ([`Self::reclaim_expired_leases`]).
     pub async fn recover(
         &self,
         policy: fn(SmsType) -> InFlightPolicy,
         now: Millis,
     ) -> Result<Recovered, StoreError> {
-        super::writer::write(&self.writer, move |c| reclaim(c, Reclaim::All, policy, now)).await
+        let node = self.node.as_deref().map(str::to_string);
+        super::writer::write(&self.writer, move |c| {
+            reclaim(c, Reclaim::Node(node), policy, now)
+        })
+        .await
     }
 
     /// While running: the same for `sending` messages whose lease ran out before `now`.

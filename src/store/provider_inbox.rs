@@ -22,9 +22,9 @@
 use super::inbox::{
     after_insert, apply_optout, CreatedMessage, InboundReceipt, InboundRules, ReceivedMessage,
 };
+use super::sql::{params, Connection, OptionalExtension};
 use super::types::StoreError;
 use crate::message::Millis;
-use rusqlite::{params, Connection, OptionalExtension};
 use std::sync::Arc;
 
 /// A whole message a provider delivered (or one part of a set, with [`ProviderConcat`]).
@@ -152,28 +152,31 @@ fn insert_message(
     } else {
         None
     };
-    conn.prepare_cached(
-        "INSERT INTO inbound_messages (modem, modem_msisdn, sender, concat_ref, text, encoding,
+    let id: i64 = conn
+        .prepare_cached(
+            "INSERT INTO inbound_messages (modem, modem_msisdn, sender, concat_ref, text, encoding,
                                        parts_total, parts_received, complete, sent_at,
                                        received_at, optout, provider, provider_message_id)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?1, ?13)",
-    )?
-    .execute(params![
-        m.provider,
-        m.to,
-        m.from,
-        m.concat_ref,
-        super::at_rest::seal_for_storage(m.text),
-        m.encoding,
-        m.parts_total,
-        m.parts_received,
-        m.complete,
-        m.sent_at,
-        now,
-        request.as_ref().map(|r| r.action.as_str()),
-        m.provider_message_id,
-    ])?;
-    let id = conn.last_insert_rowid();
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?1, ?13) RETURNING id",
+        )?
+        .query_row(
+            params![
+                m.provider,
+                m.to,
+                m.from,
+                m.concat_ref,
+                super::at_rest::seal_for_storage(m.text),
+                m.encoding,
+                m.parts_total,
+                m.parts_received,
+                m.complete,
+                m.sent_at,
+                now,
+                request.as_ref().map(|r| r.action.as_str()),
+                m.provider_message_id,
+            ],
+            |r| r.get::<_, i64>(0),
+        )?;
     after_insert(
         conn,
         &ReceivedMessage {
@@ -255,27 +258,31 @@ fn receive_part(
         superseded = Some(create_from_parts(conn, &key, &pending, false, rules, now)?);
         pending.clear();
     }
-    conn.prepare_cached(
-        "INSERT INTO provider_inbound_parts (provider, provider_message_id, sender, recipient,
+    let inserted_id: i64 = conn
+        .prepare_cached(
+            "INSERT INTO provider_inbound_parts (provider, provider_message_id, sender, recipient,
                                              concat_ref, part_total, part_seq, text, encoding,
                                              sent_at, received_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
-    )?
-    .execute(params![
-        key.provider,
-        inbound.provider_message_id,
-        key.sender,
-        key.recipient,
-        key.concat_ref,
-        key.total,
-        seq,
-        super::at_rest::seal_for_storage(&inbound.text),
-        inbound.encoding,
-        inbound.sent_at,
-        now
-    ])?;
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11) RETURNING id",
+        )?
+        .query_row(
+            params![
+                key.provider,
+                inbound.provider_message_id,
+                key.sender,
+                key.recipient,
+                key.concat_ref,
+                key.total,
+                seq,
+                super::at_rest::seal_for_storage(&inbound.text),
+                inbound.encoding,
+                inbound.sent_at,
+                now
+            ],
+            |r| r.get::<_, i64>(0),
+        )?;
     pending.push(PartRow {
-        id: conn.last_insert_rowid(),
+        id: inserted_id,
         seq,
         provider_message_id: inbound.provider_message_id.clone(),
         text: inbound.text.clone(),

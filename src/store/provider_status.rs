@@ -22,10 +22,10 @@
 //!   list of part ids counts), and only to a message sent through that provider.
 
 use super::reports::roll_up;
+use super::sql::{params, Connection, OptionalExtension};
 use super::state::{insert_event, status_of};
 use super::types::StoreError;
 use crate::message::{MessageId, MessageStatus, Millis};
-use rusqlite::{params, Connection, OptionalExtension};
 use serde::Serialize;
 
 /// Pending callbacks older than this are pruned.
@@ -137,7 +137,7 @@ fn by_provider_id(
     Ok(conn
         .prepare_cached(
             "SELECT message_id FROM segments
-             WHERE provider_id = ?1 AND (?2 IS NULL OR route = ?2)
+             WHERE provider_id = ?1 AND (route = ?2 OR ?2 IS NULL)
              ORDER BY sent_at DESC LIMIT 1",
         )?
         .query_row(params![provider_id, provider], |r| r.get(0))
@@ -494,7 +494,7 @@ mod tests {
             1,
         )
         .unwrap();
-        let leased = lease(conn, 10, 1, Duration::from_secs(60), None).unwrap();
+        let leased = lease(conn, 10, 1, Duration::from_secs(60), None, None).unwrap();
         assert_eq!(leased.len(), 1);
         accepted.ids[0]
     }
@@ -521,7 +521,7 @@ mod tests {
         assert_eq!(r.verdict, Verdict::Pending);
         // When it is due again it is not leased (sent again) but recorded sent through
         // Twilio, and the kept callback delivers it.
-        let leased = lease(&c, 100, 10, Duration::from_secs(60), None).unwrap();
+        let leased = lease(&c, 100, 10, Duration::from_secs(60), None, None).unwrap();
         assert!(leased.is_empty(), "sent again: {leased:?}");
         assert_eq!(status_of(&c, id).unwrap(), MessageStatus::Delivered);
         let pid: Option<String> = c
@@ -546,7 +546,7 @@ mod tests {
             30,
         )
         .unwrap();
-        let leased = lease(&c, 100, 10, Duration::from_secs(60), None).unwrap();
+        let leased = lease(&c, 100, 10, Duration::from_secs(60), None, None).unwrap();
         assert_eq!(leased.len(), 1);
     }
 

@@ -6,14 +6,14 @@
 //! Invariants: lists are newest first (`created_at DESC, id DESC`) and never longer than
 //! [`LIST_LIMIT_MAX`]; filters are bound parameters, never SQL text.
 
+use super::sql::Value;
+use super::sql::{params, params_from_iter, Connection, OptionalExtension, Row};
 use super::types::AcceptedRow;
 use super::types::{
     parse_message_type, parse_sms_type, parse_status, BatchSummary, Event, ListFilter,
     MessageDetail, MessageSummary, SegmentDetail, StoreError, LIST_LIMIT_MAX,
 };
 use crate::message::{MessageId, Millis, RawJson};
-use rusqlite::types::Value;
-use rusqlite::{params, params_from_iter, Connection, OptionalExtension, Row};
 use std::collections::BTreeMap;
 
 /// The summary columns, in the order [`summary_from_row`] reads them.
@@ -29,7 +29,7 @@ struct RawSummary {
     message_type: String,
 }
 
-fn summary_from_row(r: &Row<'_>) -> rusqlite::Result<RawSummary> {
+fn summary_from_row(r: &Row<'_>) -> super::sql::Result<RawSummary> {
     let status: String = r.get(3)?;
     let sms_type: String = r.get(4)?;
     let message_type: String = r.get(5)?;

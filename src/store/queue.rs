@@ -8,6 +8,7 @@
 //! a `sending` message is never lost: it ends sent / queued / failed / expired.
 
 use super::outcomes::{record_expired, record_sent_with};
+use super::sql::{params, Connection, OptionalExtension};
 use super::state::{insert_event, transition};
 use super::types::{
     message_type_str, parse_message_type, parse_sms_type, Accepted, DueMessage, Leased, NewBatch,
@@ -15,7 +16,6 @@ use super::types::{
 };
 use crate::message::{MessageId, MessageStatus, Millis};
 use crate::seal::Sealer;
-use rusqlite::{params, Connection, OptionalExtension};
 use std::time::Duration;
 
 /// A new batch id: `b_` and 24 lower-case hex digits from the OS-seeded RNG.
@@ -103,7 +103,8 @@ pub fn enqueue_with(
         "INSERT INTO messages (batch_id, batch_pos, recipient, body, message_type, sms_type,
             encoding, priority, status, schedule_at, expire_at, provider, custom_id,
             recipient_name, segments, created_at, updated_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?16)",
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?16)
+         RETURNING id",
     )?;
     let mut insert_segment = conn.prepare_cached(
         "INSERT INTO segments (message_id, seq, pdu_hex, tpdu_length) VALUES (?1, ?2, ?3, ?4)",
@@ -122,25 +123,28 @@ pub fn enqueue_with(
             Some(sealer) => sealer.seal(shown),
             None => shown.clone(),
         };
-        insert_message.execute(params![
-            batch_id,
-            i64::try_from(pos).unwrap_or(i64::MAX),
-            m.recipient,
-            stored_body,
-            message_type_str(m.message_type),
-            m.sms_type.as_str(),
-            m.encoding,
-            m.priority,
-            status.as_str(),
-            m.schedule_at,
-            m.expire_at,
-            m.provider,
-            m.custom_id,
-            m.recipient_name,
-            segment_count,
-            now
-        ])?;
-        let id = MessageId(conn.last_insert_rowid());
+        let inserted_id: i64 = insert_message.query_row(
+            params![
+                batch_id,
+                i64::try_from(pos).unwrap_or(i64::MAX),
+                m.recipient,
+                stored_body,
+                message_type_str(m.message_type),
+                m.sms_type.as_str(),
+                m.encoding,
+                m.priority,
+                status.as_str(),
+                m.schedule_at,
+                m.expire_at,
+                m.provider,
+                m.custom_id,
+                m.recipient_name,
+                segment_count,
+                now
+            ],
+            |r| r.get::<_, i64>(0),
+        )?;
+        let id = MessageId(inserted_id);
         super::analytics::set_country(conn, id, &m.recipient)?;
         super::analytics::sync(conn, id, None)?;
         match (&m.redacted_body, sealer) {
@@ -274,27 +278,36 @@ pub fn peek_due(
 }
 
 /// Leases those of `ids` that are still due (a peek may be a moment old), in that order.
+/// PostgreSQL: another node may be leasing the same messages right now. Each takes a row
+/// lock on those it leases and skips those locked by another, so a message is leased by one
+/// node only and no node waits for another.
 pub fn lease_ids(
     conn: &Connection,
     ids: &[MessageId],
     now: Millis,
     lease_for: std::time::Duration,
     sealer: Option<&Sealer>,
+    node: Option<&str>,
 ) -> Result<Vec<Leased>, StoreError> {
-    let mut still_due = conn.prepare_cached(
+    let lock = if conn.is_postgres() {
+        " FOR UPDATE SKIP LOCKED"
+    } else {
+        ""
+    };
+    let mut still_due = conn.prepare_cached(&format!(
         "SELECT 1 FROM messages
          WHERE id = ?1 AND status IN ('queued', 'scheduled')
            AND (status = 'queued' OR schedule_at <= ?2)
            AND next_attempt_at <= ?2
-           AND (expire_at IS NULL OR expire_at > ?2)",
-    )?;
+           AND (expire_at IS NULL OR expire_at > ?2){lock}"
+    ))?;
     let mut due = Vec::with_capacity(ids.len());
     for &id in ids {
         if still_due.exists(params![id.0, now])? {
             due.push(id);
         }
     }
-    lease_listed(conn, due, now, lease_for, sealer)
+    lease_listed(conn, due, now, lease_for, sealer, node)
 }
 
 /// Leases up to `limit` due messages: they become `sending` until `now + lease_for`.
@@ -304,13 +317,19 @@ pub fn lease(
     limit: usize,
     lease_for: std::time::Duration,
     sealer: Option<&Sealer>,
+    node: Option<&str>,
 ) -> Result<Vec<Leased>, StoreError> {
     let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+    let lock = if conn.is_postgres() {
+        " FOR UPDATE SKIP LOCKED"
+    } else {
+        ""
+    };
     let ids = conn
-        .prepare_cached(DUE)?
+        .prepare_cached(&format!("{DUE}{lock}"))?
         .query_map(params![now, limit], |r| r.get(0).map(MessageId))?
         .collect::<Result<Vec<_>, _>>()?;
-    lease_listed(conn, ids, now, lease_for, sealer)
+    lease_listed(conn, ids, now, lease_for, sealer, node)
 }
 
 /// Leases `ids` (all due): each becomes `sending` until `now + lease_for`.
@@ -320,10 +339,11 @@ fn lease_listed(
     now: Millis,
     lease_for: std::time::Duration,
     sealer: Option<&Sealer>,
+    node: Option<&str>,
 ) -> Result<Vec<Leased>, StoreError> {
     let until = now.saturating_add(duration_millis(lease_for));
     let mut set_lease =
-        conn.prepare_cached("UPDATE messages SET lease_until = ?2 WHERE id = ?1")?;
+        conn.prepare_cached("UPDATE messages SET lease_until = ?2, lease_node = ?3 WHERE id = ?1")?;
     let mut leased = Vec::with_capacity(ids.len());
     for id in ids {
         if settled_by_callback(conn, id, now)? {
@@ -356,7 +376,7 @@ fn lease_listed(
             Some("leased"),
             now,
         )?;
-        set_lease.execute(params![id.0, until])?;
+        set_lease.execute(params![id.0, until, node])?;
         leased.push(message);
     }
     Ok(leased)
@@ -568,8 +588,9 @@ impl super::Store {
         lease_for: Duration,
     ) -> Result<Vec<Leased>, StoreError> {
         let sealer = self.sealer.clone();
+        let node = self.node.clone();
         super::writer::write(&self.writer, move |c| {
-            lease(c, now, limit, lease_for, sealer.as_ref())
+            lease(c, now, limit, lease_for, sealer.as_ref(), node.as_deref())
         })
         .await
     }
@@ -593,8 +614,9 @@ impl super::Store {
         lease_for: Duration,
     ) -> Result<Vec<Leased>, StoreError> {
         let sealer = self.sealer.clone();
+        let node = self.node.clone();
         super::writer::write(&self.writer, move |c| {
-            lease_ids(c, &ids, now, lease_for, sealer.as_ref())
+            lease_ids(c, &ids, now, lease_for, sealer.as_ref(), node.as_deref())
         })
         .await
     }
@@ -615,7 +637,7 @@ pub(crate) mod tests {
     use crate::store::types::{Durability, OutboundSegment};
 
     pub(crate) fn conn() -> Connection {
-        let conn = Connection::open_in_memory().unwrap();
+        let conn = Connection::for_tests();
         schema::configure_writer(&conn, Durability::Normal).unwrap();
         schema::migrate(&conn).unwrap();
         conn
@@ -684,7 +706,7 @@ pub(crate) mod tests {
         );
         // Nothing was leased: the same page again, and a lease takes the same messages.
         assert_eq!(peek_due(&conn, 2, 2, 0).unwrap(), first);
-        let leased = lease(&conn, 2, 1, std::time::Duration::from_secs(60), None).unwrap();
+        let leased = lease(&conn, 2, 1, std::time::Duration::from_secs(60), None, None).unwrap();
         assert_eq!(leased[0].id, ids[1]);
         // A failed attempt shows in the next peek as a failure on its route.
         record_retry(&conn, ids[1], Some("twilio"), "refused", 3, 3).unwrap();
@@ -698,6 +720,9 @@ pub(crate) mod tests {
     #[test]
     fn the_lease_query_walks_the_partial_due_index_without_sorting() {
         let conn = conn();
+        if conn.is_postgres() {
+            return; // SQLite's query planner is what this checks
+        }
         let plan = plan(&conn, DUE);
         assert!(plan.contains("messages_due"), "{plan}");
         assert!(!plan.contains("TEMP B-TREE"), "{plan}");
@@ -706,6 +731,9 @@ pub(crate) mod tests {
     #[test]
     fn status_reports_are_correlated_through_their_index() {
         let conn = conn();
+        if conn.is_postgres() {
+            return; // SQLite's query planner is what this checks
+        }
         let sql = super::super::reports::MATCH
             .replace("?5", "'x'")
             .replace("?3", "0")
@@ -775,16 +803,29 @@ pub(crate) mod tests {
         )
         .unwrap()
         .ids[0];
-        let leased = lease(&conn, 2, 10, std::time::Duration::from_secs(60), None).unwrap();
+        let leased = lease(&conn, 2, 10, std::time::Duration::from_secs(60), None, None).unwrap();
         assert_eq!(leased.len(), 1);
         release(&conn, id, 50, 3).unwrap();
         // Not due before 50, and no attempt counted when it comes back.
-        assert!(
-            lease(&conn, 49, 10, std::time::Duration::from_secs(60), None)
-                .unwrap()
-                .is_empty()
-        );
-        let again = lease(&conn, 50, 10, std::time::Duration::from_secs(60), None).unwrap();
+        assert!(lease(
+            &conn,
+            49,
+            10,
+            std::time::Duration::from_secs(60),
+            None,
+            None
+        )
+        .unwrap()
+        .is_empty());
+        let again = lease(
+            &conn,
+            50,
+            10,
+            std::time::Duration::from_secs(60),
+            None,
+            None,
+        )
+        .unwrap();
         assert_eq!(again.len(), 1);
         assert_eq!(again[0].attempts, 0);
         // Only a leased message can be released.

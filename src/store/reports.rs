@@ -17,11 +17,11 @@
 //! or duplicate orphan never attaches to a later message. Orphans are pruned after a day.
 
 use super::queue::duration_millis;
+use super::sql::{params, Connection, OptionalExtension};
 use super::state::{status_of, transition};
 use super::types::StoreError;
 use crate::message::{MessageId, MessageStatus, Millis};
 use crate::pdu::tpdu::DeliveryStatus;
-use rusqlite::{params, Connection, OptionalExtension};
 use std::time::Duration;
 
 /// Finds the segment a status report is about: `segments_correlation` (route, message_ref,
@@ -29,7 +29,8 @@ use std::time::Duration;
 /// has to be the same number. TP-RA comes as the SC writes it: international with or
 /// without `+`, with a `00` prefix, or national with its trunk `0` (`015112345678` for
 /// `+4915112345678`) — so the stored E.164 digits must equal the report's, or end with
-/// them once their leading `+` and `0`s are gone (at least 6 digits: with the route, TP-MR
+/// them once their leading `+` and `0`s are gone (the "ends with" is spelt with a positive
+/// `substr` start, which both SQLite and PostgreSQL read alike) (at least 6 digits: with the route, TP-MR
 /// and time window already fixed, that cannot pick another recipient).
 pub(super) const MATCH: &str =
     "SELECT s.message_id, s.seq FROM segments s JOIN messages m ON m.id = s.message_id
@@ -37,7 +38,9 @@ pub(super) const MATCH: &str =
        AND s.status = 'sent'
        AND (ltrim(m.recipient, '+') = ltrim(?5, '+')
             OR (length(ltrim(?5, '+0')) >= 6
-                AND substr(ltrim(m.recipient, '+'), -length(ltrim(?5, '+0'))) = ltrim(?5, '+0')))
+                AND substr(ltrim(m.recipient, '+'),
+                           length(ltrim(m.recipient, '+')) - length(ltrim(?5, '+0')) + 1)
+                    = ltrim(?5, '+0')))
      ORDER BY s.sent_at DESC, s.message_id DESC
      LIMIT 1";
 
@@ -132,8 +135,8 @@ pub(super) fn roll_up(
     let current = status_of(conn, id)?;
     let (total, delivered, failed): (i64, i64, i64) = conn
         .prepare_cached(
-            "SELECT count(*), coalesce(sum(status = 'delivered'), 0),
-                    coalesce(sum(status = 'failed'), 0)
+            "SELECT count(*), coalesce(sum(CASE WHEN status = 'delivered' THEN 1 ELSE 0 END), 0),
+                    coalesce(sum(CASE WHEN status = 'failed' THEN 1 ELSE 0 END), 0)
              FROM segments WHERE message_id = ?1",
         )?
         .query_row([id.0], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
@@ -188,7 +191,8 @@ pub fn adopt_orphans(
                  WHERE route = ?1 AND message_ref = ?2 AND received_at >= ?3
                    AND (ltrim(recipient, '+') = ltrim(?4, '+')
                         OR (length(ltrim(recipient, '+0')) >= 6
-                            AND substr(ltrim(?4, '+'), -length(ltrim(recipient, '+0')))
+                            AND substr(ltrim(?4, '+'),
+                                       length(ltrim(?4, '+')) - length(ltrim(recipient, '+0')) + 1)
                                 = ltrim(recipient, '+0')))
                  ORDER BY received_at LIMIT 1",
             )?

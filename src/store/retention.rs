@@ -7,9 +7,9 @@
 //! OTP's sealed text and PDUs are already wiped when it is sent. Never imports anything
 //! above layer 1.
 
+use super::sql::{params, Connection};
 use super::types::StoreError;
 use crate::message::Millis;
-use rusqlite::{params, Connection};
 
 /// Rows per batch.
 pub const BATCH: usize = 500;
@@ -112,7 +112,7 @@ mod tests {
     use super::*;
 
     fn conn() -> Connection {
-        let conn = Connection::open_in_memory().unwrap();
+        let conn = Connection::for_tests();
         super::super::schema::migrate(&conn).unwrap();
         conn.execute_batch("INSERT INTO batches (id, created_at) VALUES ('b', 0);")
             .unwrap();

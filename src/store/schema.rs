@@ -1,5 +1,5 @@
-//! The schema and its migrations, versioned with `PRAGMA user_version`, and the pragmas
-//! every connection gets.
+//! The schema and its migrations, versioned with `PRAGMA user_version` (SQLite) or the
+//! `schema_version` table (PostgreSQL), and the pragmas every SQLite connection gets.
 //!
 //! Owns: `migrations/*.sql` (applied in order, each in its own transaction together with the
 //! new `user_version`, so a failed migration leaves the previous version intact) and the
@@ -10,6 +10,10 @@
 
 use super::types::{Durability, StoreError};
 use rusqlite::Connection;
+
+/// The advisory lock the nodes sharing a PostgreSQL database take while one of them
+/// migrates it (any fixed number; this one spells "smsgate" in ASCII).
+const MIGRATION_LOCK: i64 = 0x0073_6d73_6761_7465;
 
 /// The migrations, in order: version `i + 1` is `MIGRATIONS[i]`.
 const MIGRATIONS: &[&str] = &[
@@ -30,6 +34,30 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0015_retention.sql"),
     include_str!("migrations/0016_modem_admin.sql"),
     include_str!("migrations/0017_audit.sql"),
+    include_str!("migrations/0018_cluster.sql"),
+];
+
+/// The PostgreSQL twins of [`MIGRATIONS`], numbered alike: version `i + 1` is
+/// `POSTGRES_MIGRATIONS[i]` on either database.
+const POSTGRES_MIGRATIONS: &[&str] = &[
+    include_str!("migrations/postgres/0001_init.sql"),
+    include_str!("migrations/postgres/0002_orphan_reports.sql"),
+    include_str!("migrations/postgres/0003_webhooks.sql"),
+    include_str!("migrations/postgres/0004_templates.sql"),
+    include_str!("migrations/postgres/0005_inbox.sql"),
+    include_str!("migrations/postgres/0006_otp.sql"),
+    include_str!("migrations/postgres/0007_segment_cost.sql"),
+    include_str!("migrations/postgres/0008_provider_callbacks.sql"),
+    include_str!("migrations/postgres/0009_request_bounds.sql"),
+    include_str!("migrations/postgres/0010_two_way.sql"),
+    include_str!("migrations/postgres/0011_webhook_retention.sql"),
+    include_str!("migrations/postgres/0012_provider_inbound.sql"),
+    include_str!("migrations/postgres/0013_auto_reply.sql"),
+    include_str!("migrations/postgres/0014_analytics.sql"),
+    include_str!("migrations/postgres/0015_retention.sql"),
+    include_str!("migrations/postgres/0016_modem_admin.sql"),
+    include_str!("migrations/postgres/0017_audit.sql"),
+    include_str!("migrations/postgres/0018_cluster.sql"),
 ];
 
 /// The schema version this binary writes.
@@ -40,8 +68,15 @@ pub fn latest_version() -> u32 {
 /// How long a connection waits for a lock before `SQLITE_BUSY`.
 const BUSY_TIMEOUT_MS: u32 = 5_000;
 
-/// Pragmas for the one write connection: WAL, durability, foreign keys, busy timeout.
-pub fn configure_writer(conn: &Connection, durability: Durability) -> Result<(), StoreError> {
+/// Pragmas for the one write connection: WAL, durability, foreign keys, busy timeout (a
+/// PostgreSQL session needs none).
+pub fn configure_writer(
+    conn: &super::sql::Connection,
+    durability: Durability,
+) -> Result<(), StoreError> {
+    let Some(conn) = conn.sqlite() else {
+        return Ok(());
+    };
     let mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
     // An in-memory database answers "memory"; every file database must be in WAL.
     if !mode.eq_ignore_ascii_case("wal") && !mode.eq_ignore_ascii_case("memory") {
@@ -72,8 +107,17 @@ pub fn configure_reader(conn: &Connection) -> Result<(), StoreError> {
     Ok(())
 }
 
-/// Brings the schema up to [`latest_version`]; returns the version found before.
-pub fn migrate(conn: &Connection) -> Result<u32, StoreError> {
+/// Brings the schema up to [`latest_version`], on either database; returns the version
+/// found before.
+pub fn migrate(conn: &super::sql::Connection) -> Result<u32, StoreError> {
+    match conn.sqlite() {
+        Some(sqlite) => migrate_sqlite(sqlite),
+        None => migrate_postgres(conn),
+    }
+}
+
+/// SQLite: versions in `PRAGMA user_version`, one transaction per version.
+fn migrate_sqlite(conn: &Connection) -> Result<u32, StoreError> {
     let found: u32 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
     let latest = latest_version();
     if found > latest {
@@ -106,16 +150,87 @@ pub fn migrate(conn: &Connection) -> Result<u32, StoreError> {
     Ok(found)
 }
 
+/// Brings a PostgreSQL database up to [`latest_version`] under an advisory lock, so that of
+/// several nodes starting together one migrates and the others find it done. Each version
+/// commits with its `schema_version` row. Returns the version found before.
+pub fn migrate_postgres(conn: &super::sql::Connection) -> Result<u32, StoreError> {
+    let failed = |version: u32| {
+        move |e: super::sql::Error| StoreError::Migration {
+            version,
+            reason: e.to_string(),
+        }
+    };
+    conn.execute_batch("CREATE TABLE IF NOT EXISTS schema_version (version BIGINT NOT NULL)")
+        .or_else(|e| {
+            // Two nodes creating it at once: one of them loses the race on the catalogue.
+            conn.execute_batch("SELECT 1 FROM schema_version LIMIT 1")
+                .map_err(|_| failed(0)(e))
+        })?;
+    conn.query_row("SELECT pg_advisory_lock(?1)", [MIGRATION_LOCK], |_| Ok(()))
+        .map_err(failed(0))?;
+    let result = migrate_postgres_locked(conn);
+    let _ = conn.query_row(
+        "SELECT pg_advisory_unlock(?1)",
+        [MIGRATION_LOCK],
+        |_| Ok(()),
+    );
+    result
+}
+
+fn migrate_postgres_locked(conn: &super::sql::Connection) -> Result<u32, StoreError> {
+    let found: Option<i64> = conn
+        .query_row("SELECT max(version) FROM schema_version", [], |r| r.get(0))
+        .map_err(|e| StoreError::Migration {
+            version: 0,
+            reason: e.to_string(),
+        })?;
+    let found = u32::try_from(found.unwrap_or(0)).unwrap_or(u32::MAX);
+    let latest = latest_version();
+    if found > latest {
+        return Err(StoreError::Migration {
+            version: found,
+            reason: format!("the database is newer than this binary (which knows {latest})"),
+        });
+    }
+    for (index, sql) in POSTGRES_MIGRATIONS.iter().enumerate() {
+        let version = u32::try_from(index + 1).unwrap_or(u32::MAX);
+        if version <= found {
+            continue;
+        }
+        let failed = |e: super::sql::Error| StoreError::Migration {
+            version,
+            reason: e.to_string(),
+        };
+        conn.execute_batch("BEGIN").map_err(failed)?;
+        let applied = conn.execute_batch(sql).and_then(|()| {
+            conn.execute(
+                "INSERT INTO schema_version (version) VALUES (?1)",
+                [i64::from(version)],
+            )
+            .map(|_| ())
+        });
+        match applied {
+            Ok(()) => conn.execute_batch("COMMIT").map_err(failed)?,
+            Err(e) => {
+                let _ = conn.execute_batch("ROLLBACK");
+                return Err(failed(e));
+            }
+        }
+    }
+    Ok(found)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn migrates_a_new_database_once() {
-        let conn = Connection::open_in_memory().unwrap();
+        let conn = super::super::sql::Connection::open_in_memory().unwrap();
         configure_writer(&conn, Durability::Normal).unwrap();
         assert_eq!(migrate(&conn).unwrap(), 0);
         assert_eq!(migrate(&conn).unwrap(), latest_version());
+        let conn = conn.sqlite().unwrap();
         let tables: i64 = conn
             .query_row(
                 "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name IN ('batches','messages','segments','events')",
@@ -130,7 +245,7 @@ mod tests {
     fn refuses_a_database_from_the_future() {
         let conn = Connection::open_in_memory().unwrap();
         conn.execute_batch("PRAGMA user_version = 99").unwrap();
-        match migrate(&conn) {
+        match migrate_sqlite(&conn) {
             Err(StoreError::Migration { version: 99, .. }) => {}
             other => panic!("{other:?}"),
         }

@@ -7,14 +7,27 @@
 //! through — none of them calls another to change a status. Imports only the store's types,
 //! its webhook outbox and `message`.
 
+use super::sql::{params, Connection, OptionalExtension};
 use super::types::StoreError;
 use crate::message::{MessageId, MessageStatus, Millis};
-use rusqlite::{params, Connection, OptionalExtension};
 
 /// The status of a message, or `NotFound`.
 pub fn status_of(conn: &Connection, id: MessageId) -> Result<MessageStatus, StoreError> {
     let text: Option<String> = conn
         .prepare_cached("SELECT status FROM messages WHERE id = ?1")?
+        .query_row([id.0], |r| r.get(0))
+        .optional()?;
+    let text = text.ok_or(StoreError::NotFound)?;
+    MessageStatus::parse(&text)
+        .ok_or_else(|| StoreError::Sqlite(format!("message {id}: unknown status {text:?}")))
+}
+
+/// PostgreSQL: the status, with the row locked until the transaction ends, so that two
+/// nodes changing one message (a report received on one while the other records its send)
+/// take turns and each sees the other's change. SQLite has one writer; it needs no lock.
+fn status_for_change(conn: &Connection, id: MessageId) -> Result<MessageStatus, StoreError> {
+    let text: Option<String> = conn
+        .prepare_cached("SELECT status FROM messages WHERE id = ?1 FOR UPDATE")?
         .query_row([id.0], |r| r.get(0))
         .optional()?;
     let text = text.ok_or(StoreError::NotFound)?;
@@ -33,7 +46,11 @@ pub fn transition(
     detail: Option<&str>,
     now: Millis,
 ) -> Result<MessageStatus, StoreError> {
-    let from = status_of(conn, id)?;
+    let from = if conn.is_postgres() {
+        status_for_change(conn, id)?
+    } else {
+        status_of(conn, id)?
+    };
     let allowed = from.can_become(to) && only_from.is_none_or(|list| list.contains(&from));
     if !allowed {
         return Err(StoreError::Conflict(format!(

@@ -15,9 +15,9 @@
 //! - a delivery ends delivered (2xx) or given up (its event older than `max_age`), never
 //!   silently dropped; deleting a subscription removes its queue with it.
 
+use super::sql::{params, Connection, OptionalExtension};
 use super::types::StoreError;
 use crate::message::Millis;
-use rusqlite::{params, Connection, OptionalExtension};
 
 /// Longest page of subscriptions or deliveries.
 pub const PAGE_MAX: usize = 1000;
@@ -171,7 +171,8 @@ pub fn create(conn: &Connection, new: &NewSubscription, now: Millis) -> Result<(
         now
     ])?;
     let mut wants = conn.prepare_cached(
-        "INSERT OR IGNORE INTO webhook_subscription_events (event, subscription_id) VALUES (?1, ?2)",
+        "INSERT INTO webhook_subscription_events (event, subscription_id) VALUES (?1, ?2)
+         ON CONFLICT DO NOTHING",
     )?;
     for event in &new.events {
         wants.execute(params![event, new.id])?;
@@ -183,7 +184,7 @@ const COLUMNS: &str = "s.id, s.url, s.events, s.description, s.created_at, s.upd
      (SELECT count(*) FROM webhook_deliveries d
       WHERE d.subscription_id = s.id AND d.delivered_at IS NULL AND d.gave_up_at IS NULL)";
 
-fn subscription_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Subscription> {
+fn subscription_row(r: &super::sql::Row<'_>) -> super::sql::Result<Subscription> {
     let events: String = r.get(2)?;
     Ok(Subscription {
         id: r.get(0)?,
@@ -538,8 +539,10 @@ mod tests {
     use super::*;
 
     fn conn() -> Connection {
-        let conn = Connection::open_in_memory().unwrap();
-        conn.execute_batch("PRAGMA foreign_keys = ON").unwrap();
+        let conn = Connection::for_tests();
+        if !conn.is_postgres() {
+            conn.execute_batch("PRAGMA foreign_keys = ON").unwrap();
+        }
         super::super::schema::migrate(&conn).unwrap();
         conn
     }

@@ -15,10 +15,10 @@
 //! - Lists are newest first (`created_at DESC, id`), never longer than
 //!   [`TEMPLATE_LIST_MAX`]; filters are bound parameters, never SQL text.
 
+use super::sql::{params, Connection, OptionalExtension, Row};
 use super::types::{parse_sms_type, StoreError};
 use super::{writer, Store};
 use crate::message::{Millis, SmsType};
-use rusqlite::{params, Connection, OptionalExtension, Row};
 use serde::Serialize;
 
 /// Longest page of templates.
@@ -162,7 +162,7 @@ struct RawRecord {
     sms_type: String,
 }
 
-fn record_from_row(r: &Row<'_>) -> rusqlite::Result<RawRecord> {
+fn record_from_row(r: &Row<'_>) -> super::sql::Result<RawRecord> {
     Ok(RawRecord {
         record: TemplateRecord {
             id: r.get(0)?,
@@ -275,8 +275,8 @@ fn update(
 }
 
 fn list(conn: &Connection, filter: &TemplateFilter) -> Result<TemplatePage, StoreError> {
-    const WHERE: &str = "(?1 IS NULL OR category = ?1) AND (?2 IS NULL OR sms_type = ?2)
-                         AND (?3 IS NULL OR is_active = ?3)";
+    const WHERE: &str = "(category = ?1 OR ?1 IS NULL) AND (sms_type = ?2 OR ?2 IS NULL)
+                         AND (is_active = ?3 OR ?3 IS NULL)";
     let sms_type = filter.sms_type.map(SmsType::as_str);
     let limit = i64::try_from(filter.limit.min(TEMPLATE_LIST_MAX)).unwrap_or(0);
     let offset = i64::try_from(filter.offset).unwrap_or(i64::MAX);

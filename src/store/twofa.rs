@@ -7,9 +7,9 @@
 //! (it holds the key and compares in constant time), run inside the write job that marks it
 //! used. Never imports anything above layer 1.
 
+use super::sql::{params, Connection, OptionalExtension};
 use super::types::StoreError;
 use crate::message::Millis;
-use rusqlite::{params, Connection, OptionalExtension};
 use serde::Serialize;
 
 /// Says whether the presented backup code matches a stored hash.
@@ -101,7 +101,7 @@ pub fn twofa_activate(
     conn.prepare_cached("DELETE FROM twofa_backup_codes WHERE user_id = ?1")?
         .execute([user_id])?;
     let mut insert = conn.prepare_cached(
-        "INSERT OR IGNORE INTO twofa_backup_codes (user_id, code_hash) VALUES (?1, ?2)",
+        "INSERT INTO twofa_backup_codes (user_id, code_hash) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
     )?;
     for hash in backup_hashes {
         insert.execute(params![user_id, hash])?;
@@ -213,7 +213,7 @@ mod tests {
     use super::*;
 
     fn db() -> Connection {
-        let conn = Connection::open_in_memory().unwrap();
+        let conn = Connection::for_tests();
         super::super::schema::migrate(&conn).unwrap();
         conn
     }

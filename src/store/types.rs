@@ -27,6 +27,11 @@ pub struct StoreOptions {
     /// Encryption at rest: every outbound text and its PDUs are sealed with `sealer`, not
     /// only those carrying a secret (which must then be set).
     pub at_rest: bool,
+    /// Reader connections (threads): 2 for SQLite; PostgreSQL's `pool_size`.
+    pub readers: usize,
+    /// This node's id, written on every lease it takes (PostgreSQL: the nodes sharing the
+    /// database tell their leases apart by it). `None`: the only node.
+    pub node_id: Option<String>,
 }
 
 impl Default for StoreOptions {
@@ -36,6 +41,8 @@ impl Default for StoreOptions {
             group_commit_max: 512,
             sealer: None,
             at_rest: false,
+            readers: 2,
+            node_id: None,
         }
     }
 }
@@ -43,7 +50,7 @@ impl Default for StoreOptions {
 /// What can go wrong in the store.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
-    /// SQLite reported an error (the text is SQLite's).
+    /// The database reported an error (the text is the database's).
     #[error("database: {0}")]
     Sqlite(String),
     /// A database file could not be created or its permissions set.
@@ -66,11 +73,23 @@ pub enum StoreError {
     /// The store's threads are gone.
     #[error("store closed")]
     Closed,
+    /// The database (PostgreSQL) cannot be reached now: nothing was written; try again later.
+    #[error("database unavailable: {0}")]
+    Unavailable(String),
 }
 
 impl From<rusqlite::Error> for StoreError {
     fn from(e: rusqlite::Error) -> Self {
         StoreError::Sqlite(e.to_string())
+    }
+}
+
+impl From<super::sql::Error> for StoreError {
+    fn from(e: super::sql::Error) -> Self {
+        match e {
+            super::sql::Error::Unavailable(reason) => StoreError::Unavailable(reason),
+            other => StoreError::Sqlite(other.to_string()),
+        }
     }
 }
 

@@ -9,9 +9,9 @@
 //! 16 KB of metadata would write it 40,000 times): it is kept once on the batch and put into
 //! the payload, verbatim, when the callback is read for delivery.
 
+use super::sql::{params, Connection, OptionalExtension};
 use super::types::StoreError;
 use crate::message::{format_millis, MessageId, MessageStatus, Millis, RawJson};
-use rusqlite::{params, Connection, OptionalExtension};
 
 /// A callback waiting to be delivered.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -5,14 +5,19 @@
 //! that are already waiting, runs them in ONE transaction with a `SAVEPOINT` per job (a job
 //! that fails rolls back alone), commits once, and only then answers every job. Reads run
 //! on their own connections and threads (WAL lets them proceed while the writer commits).
+//! The same threads drive SQLite or PostgreSQL ([`Backend`]); with PostgreSQL a group that
+//! finds the server gone is answered `Unavailable` at once, and the session is opened again
+//! for a later group (see `sql::postgres`).
 //! Never imports anything above `message`.
 //! Invariants: a job is answered `Ok` only after the `COMMIT` that contains it returned; if
 //! the commit fails every job of the group gets the error; no job runs outside a
 //! transaction; the threads end when the last `Store` handle is dropped.
 
 use super::schema;
+use super::sql::{Connection, PgConn, PgTarget};
 use super::types::{Durability, StoreError};
-use rusqlite::{Connection, OpenFlags};
+use rusqlite::OpenFlags;
+use std::cell::RefCell;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
@@ -22,8 +27,6 @@ use tokio::sync::{mpsc, oneshot};
 const WRITE_QUEUE: usize = 8_192;
 /// How many reads may wait for a reader.
 const READ_QUEUE: usize = 1_024;
-/// Reader threads (each with its own connection).
-pub const READERS: usize = 2;
 
 /// A unit of work for the writer: run inside a savepoint, answer after the commit.
 pub trait WriteJob: Send {
@@ -31,7 +34,25 @@ pub trait WriteJob: Send {
     /// be trusted (a savepoint could not be rolled back): the whole group is then abandoned.
     fn run(&mut self, conn: &Connection) -> bool;
     /// Answers the caller once the group's fate is known.
-    fn answer(self: Box<Self>, committed: Result<(), String>);
+    fn answer(self: Box<Self>, committed: Result<(), GroupFailure>);
+}
+
+/// Why a group did not commit.
+#[derive(Debug, Clone)]
+pub enum GroupFailure {
+    /// The database could not be reached: nothing of the group was written.
+    Unavailable(String),
+    /// The transaction failed (the database's reason).
+    Failed(String),
+}
+
+impl From<super::sql::Error> for GroupFailure {
+    fn from(e: super::sql::Error) -> Self {
+        match e {
+            super::sql::Error::Unavailable(reason) => GroupFailure::Unavailable(reason),
+            other => GroupFailure::Failed(other.to_string()),
+        }
+    }
 }
 
 struct TypedJob<T, F> {
@@ -71,12 +92,13 @@ where
         }
     }
 
-    fn answer(self: Box<Self>, committed: Result<(), String>) {
+    fn answer(self: Box<Self>, committed: Result<(), GroupFailure>) {
         let result = match (committed, self.outcome) {
             (Ok(()), Some(outcome)) => outcome,
             // The job's own error says more than the group's.
             (Err(_), Some(Err(e))) => Err(e),
-            (Err(reason), _) => Err(StoreError::Sqlite(reason)),
+            (Err(GroupFailure::Unavailable(reason)), _) => Err(StoreError::Unavailable(reason)),
+            (Err(GroupFailure::Failed(reason)), _) => Err(StoreError::Sqlite(reason)),
             (Ok(()), None) => Err(StoreError::Closed),
         };
         // The caller may have gone away (a cancelled request): its work is committed anyway.
@@ -148,42 +170,107 @@ where
 {
     let (reply, answer) = oneshot::channel();
     let job: ReadJob = Box::new(move |conn: &Connection| {
-        let result = conn
-            .unchecked_transaction()
-            .map_err(StoreError::from)
-            .and_then(|tx| {
-                let value = work(conn)?;
-                tx.finish()?;
-                Ok(value)
-            });
+        let result = in_read_transaction(conn, work);
         let _ = reply.send(result);
     });
     reader.send(job).await.map_err(|_| StoreError::Closed)?;
     answer.await.map_err(|_| StoreError::Closed)?
 }
 
-fn open_connection(path: &Path) -> Result<Connection, StoreError> {
+/// Runs a read inside one read-only snapshot, so its queries agree with each other.
+fn in_read_transaction<T>(
+    conn: &Connection,
+    work: impl FnOnce(&Connection) -> Result<T, StoreError>,
+) -> Result<T, StoreError> {
+    let (begin, end) = match conn {
+        Connection::Sqlite(_) => ("BEGIN DEFERRED", "COMMIT"),
+        Connection::Postgres(_) => ("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY", "COMMIT"),
+    };
+    conn.execute_batch(begin)?;
+    match work(conn) {
+        Ok(value) => {
+            conn.execute_batch(end)?;
+            Ok(value)
+        }
+        Err(e) => {
+            let _ = conn.execute_batch("ROLLBACK");
+            Err(e)
+        }
+    }
+}
+
+/// Where the store keeps its data.
+#[derive(Debug, Clone)]
+#[allow(clippy::large_enum_variant)] // made once per store
+pub enum Backend {
+    /// A SQLite database file (WAL).
+    Sqlite(PathBuf),
+    /// A PostgreSQL database, shared with other nodes.
+    Postgres(PgTarget),
+}
+
+fn open_sqlite(path: &Path) -> Result<Connection, StoreError> {
     let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
         | OpenFlags::SQLITE_OPEN_CREATE
         | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-    Ok(Connection::open_with_flags(path, flags)?)
+    Ok(Connection::Sqlite(rusqlite::Connection::open_with_flags(
+        path, flags,
+    )?))
+}
+
+/// The writer's connection: configured and migrated.
+fn open_writer(backend: &Backend, durability: Durability) -> Result<Connection, StoreError> {
+    match backend {
+        Backend::Sqlite(path) => {
+            let conn = open_sqlite(path)?;
+            schema::configure_writer(&conn, durability)?;
+            schema::migrate(&conn)?;
+            Ok(conn)
+        }
+        Backend::Postgres(target) => {
+            let conn = Connection::Postgres(RefCell::new(PgConn::connect(target.clone())?));
+            schema::migrate(&conn)?;
+            Ok(conn)
+        }
+    }
+}
+
+/// A reader's connection.
+fn open_reader(backend: &Backend) -> Result<Connection, StoreError> {
+    match backend {
+        Backend::Sqlite(path) => {
+            let conn = open_sqlite(path)?;
+            if let Some(sqlite) = conn.sqlite() {
+                schema::configure_reader(sqlite)?;
+            }
+            Ok(conn)
+        }
+        Backend::Postgres(target) => Ok(Connection::Postgres(RefCell::new(PgConn::connect(
+            target.clone(),
+        )?))),
+    }
 }
 
 /// Opens (creating and migrating) the database and starts the writer and reader threads.
 /// `remove_on_close` deletes the database files when the last handle goes (temporary
 /// databases for tests).
 pub async fn start(
-    path: &Path,
+    backend: &Backend,
     durability: Durability,
     group_commit_max: usize,
+    readers: usize,
     remove_on_close: bool,
 ) -> Result<Threads, StoreError> {
+    let readers = readers.max(1);
     let max = group_commit_max.max(1);
     // Declared before the channels so that, on an early return, the senders drop first and
     // the guard's joins cannot wait for threads still blocked on a channel.
     let guard = Arc::new(Guard {
-        handles: Mutex::new(Vec::with_capacity(1 + READERS)),
-        remove: remove_on_close.then(|| path.to_path_buf()),
+        handles: Mutex::new(Vec::with_capacity(1 + readers)),
+        remove: match backend {
+            Backend::Sqlite(path) if remove_on_close => Some(path.clone()),
+            _ => None,
+        },
     });
     let add_handle = |h: JoinHandle<()>| {
         if let Ok(mut all) = guard.handles.lock() {
@@ -194,15 +281,11 @@ pub async fn start(
     let (read_tx, read_rx) = mpsc::channel::<ReadJob>(READ_QUEUE);
 
     let (ready_tx, ready_rx) = oneshot::channel();
-    let writer_path = path.to_path_buf();
+    let writer_backend = backend.clone();
     let handle = std::thread::Builder::new()
         .name("store-writer".into())
         .spawn(move || {
-            let conn = match open_connection(&writer_path).and_then(|conn| {
-                schema::configure_writer(&conn, durability)?;
-                schema::migrate(&conn)?;
-                Ok(conn)
-            }) {
+            let conn = match open_writer(&writer_backend, durability) {
                 Ok(conn) => {
                     let _ = ready_tx.send(Ok(()));
                     conn
@@ -219,17 +302,14 @@ pub async fn start(
     ready_rx.await.map_err(|_| StoreError::Closed)??;
 
     let read_rx = Arc::new(Mutex::new(read_rx));
-    for n in 0..READERS {
+    for n in 0..readers {
         let (ready_tx, ready_rx) = oneshot::channel();
-        let reader_path = path.to_path_buf();
+        let reader_backend = backend.clone();
         let queue = Arc::clone(&read_rx);
         let handle = std::thread::Builder::new()
             .name(format!("store-reader-{n}"))
             .spawn(move || {
-                let conn = match open_connection(&reader_path).and_then(|conn| {
-                    schema::configure_reader(&conn)?;
-                    Ok(conn)
-                }) {
+                let conn = match open_reader(&reader_backend) {
                     Ok(conn) => {
                         let _ = ready_tx.send(Ok(()));
                         conn
@@ -270,20 +350,32 @@ fn writer_loop(conn: &Connection, mut jobs: mpsc::Receiver<Box<dyn WriteJob>>, m
 }
 
 /// Runs a group in one transaction; `Ok` once the commit returned.
-fn run_group(conn: &Connection, group: &mut [Box<dyn WriteJob>]) -> Result<(), String> {
-    conn.execute_batch("BEGIN IMMEDIATE")
-        .map_err(|e| e.to_string())?;
+fn run_group(conn: &Connection, group: &mut [Box<dyn WriteJob>]) -> Result<(), GroupFailure> {
+    let begin = match conn {
+        Connection::Sqlite(_) => "BEGIN IMMEDIATE",
+        Connection::Postgres(_) => "BEGIN",
+    };
+    conn.execute_batch(begin)?;
     for job in group.iter_mut() {
         if !job.run(conn) {
             let _ = conn.execute_batch("ROLLBACK");
-            return Err("transaction abandoned: a savepoint could not be rolled back".into());
+            if let Connection::Postgres(pg) = conn {
+                if !pg.borrow().is_connected() {
+                    return Err(GroupFailure::Unavailable(
+                        "the database connection was lost during the transaction".into(),
+                    ));
+                }
+            }
+            return Err(GroupFailure::Failed(
+                "transaction abandoned: a savepoint could not be rolled back".into(),
+            ));
         }
     }
     match conn.execute_batch("COMMIT") {
         Ok(()) => Ok(()),
         Err(e) => {
             let _ = conn.execute_batch("ROLLBACK");
-            Err(e.to_string())
+            Err(e.into())
         }
     }
 }
@@ -305,9 +397,12 @@ fn reader_loop(conn: &Connection, queue: &Mutex<mpsc::Receiver<ReadJob>>) {
 mod tests {
     use super::*;
 
+    const READERS: usize = 2;
+
     async fn temp() -> (tempfile::TempDir, Threads) {
         let dir = tempfile::tempdir().unwrap();
-        let threads = start(&dir.path().join("w.db"), Durability::Normal, 64, false)
+        let backend = Backend::Sqlite(dir.path().join("w.db"));
+        let threads = start(&backend, Durability::Normal, 64, READERS, false)
             .await
             .unwrap();
         threads
@@ -357,7 +452,15 @@ mod tests {
     async fn threads_end_and_the_temporary_file_goes_when_the_guard_drops() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("gone.db");
-        let threads = start(&path, Durability::Normal, 8, true).await.unwrap();
+        let threads = start(
+            &Backend::Sqlite(path.clone()),
+            Durability::Normal,
+            8,
+            READERS,
+            true,
+        )
+        .await
+        .unwrap();
         assert!(path.exists());
         drop(threads);
         assert!(!path.exists());

@@ -88,7 +88,7 @@ fn check_config_accepts_the_example() {
         "{line}"
     );
     assert!(
-        line.contains("strategy least-loaded, storage smsgate.db, listen 127.0.0.1:8080"),
+        line.contains("strategy least-loaded, storage sqlite smsgate.db, listen 127.0.0.1:8080"),
         "{line}"
     );
     assert!(
@@ -101,7 +101,7 @@ fn check_config_accepts_the_example() {
 fn check_config_without_a_file_describes_the_defaults() {
     let run = smsgate(&["check-config"], &[]);
     assert_eq!(run.code, 0, "{}", run.stderr);
-    assert!(run.stdout.starts_with("ok: simulator with 2 modems, strategy least-loaded, storage smsgate.db, listen 127.0.0.1:8080"), "{}", run.stdout);
+    assert!(run.stdout.starts_with("ok: simulator with 2 modems, strategy least-loaded, storage sqlite smsgate.db, listen 127.0.0.1:8080"), "{}", run.stdout);
     let run = smsgate(
         &["check-config"],
         &[("SMSGATE_SIM_MODEMS", "3"), ("SMSGATE_STRATEGY", "sticky")],
