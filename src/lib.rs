@@ -6,6 +6,7 @@
 //! command line.
 
 pub mod at;
+pub mod cluster;
 pub mod config;
 pub mod daemon;
 pub mod dispatch;

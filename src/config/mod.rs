@@ -267,6 +267,10 @@ pub struct SimulatorConfig {
     pub seed: u64,
     /// Cost of one segment on each simulated modem (0.0), as `[[modems]] cost_per_segment`.
     pub cost_per_segment: f64,
+    /// The simulated modems are named this and their number (`sim` → `sim0`, `sim1`…).
+    /// Nodes sharing a database need names of their own (`a` → `a0`…): a route name says
+    /// which node has the modem.
+    pub name_prefix: String,
     /// Balance and quota settings of simulated modems by name (`[simulator.modem_settings.sim0]`),
     /// the keys `[[modems]]` has for real ones.
     pub modem_settings: std::collections::BTreeMap<String, ModemAdminConfig>,
@@ -615,6 +619,7 @@ impl Default for SimulatorConfig {
             fail_prefixes: Vec::new(),
             seed: 1,
             cost_per_segment: 0.0,
+            name_prefix: "sim".into(),
             modem_settings: Default::default(),
         }
     }

@@ -250,6 +250,14 @@ fn postgres_storage(c: &Config) -> Check {
 
 fn simulator(c: &Config) -> Check {
     let s = &c.simulator;
+    let prefix_ok = !s.name_prefix.is_empty()
+        && s.name_prefix.len() <= 32
+        && s.name_prefix
+            .chars()
+            .all(|ch| ch.is_ascii_alphanumeric() || matches!(ch, '-' | '_'));
+    if !prefix_ok {
+        return fail("simulator.name_prefix", "must be 1–32 of A–Z a–z 0–9 - _");
+    }
     for (name, settings) in &s.modem_settings {
         super::modem_admin::validate(settings, &|k| {
             format!("simulator.modem_settings.{name}.{k}")

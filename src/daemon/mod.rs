@@ -21,6 +21,7 @@ pub mod reload;
 pub mod storage;
 pub mod systemd;
 
+use crate::cluster::ClusterView;
 use crate::config::Config;
 use crate::dispatch::{self, DispatchSettings, Dispatcher, RetryPolicy};
 use crate::http::{self, AppState, HttpSettings};
@@ -306,6 +307,11 @@ impl Daemon {
             )
             .collect();
         metrics.prepare(&prepared);
+        // This node among those sharing the database (a cluster of one on SQLite).
+        let cluster = match store.node_id() {
+            Some(node) => ClusterView::shared(node.to_string(), now_millis()),
+            None => ClusterView::single(now_millis()),
+        };
         let d = &config.dispatch;
         let settings = DispatchSettings {
             strategy: d.strategy,
@@ -322,6 +328,7 @@ impl Daemon {
             no_route_delay: Duration::from_millis(d.poll_interval_ms),
             routing: dispatch::RoutingPolicy::from_config(&config.routing),
             metrics: metrics.clone(),
+            cluster: cluster.clone(),
         };
         let source = modems.clone();
         let (dispatcher, dispatcher_task) = Dispatcher::spawn_with_modems(
@@ -332,11 +339,27 @@ impl Daemon {
             cancel.child_token(),
         );
         let heartbeat = dispatcher.heartbeat();
+        let advertised_modems = modems.clone();
+        let advertised_providers = providers.clone();
+        let provider_names: std::collections::HashSet<String> =
+            providers.iter().map(|p| p.name().to_string()).collect();
+        let cluster_task = crate::cluster::run(
+            store.clone(),
+            cluster.clone(),
+            move || {
+                let mut routes = advertised_modems.routes();
+                routes.extend(advertised_providers.iter().cloned());
+                crate::cluster::advertised(&routes, &provider_names)
+            },
+            now_millis,
+            cancel.child_token(),
+        );
         let window = Duration::from_secs(d.report_window_hours.saturating_mul(3600));
         let (reports_tx, reports_rx) = mpsc::channel::<ModemEvent>(1024);
         let (inbound_tx, inbound_rx) = mpsc::channel::<ModemEvent>(1024);
         // Every task the daemon starts is tracked, so `stop` can wait for them to end.
         let tasks = TaskTracker::new();
+        tasks.spawn(cluster_task);
         tasks.spawn(crate::inbound::split_events(
             events_rx,
             reports_tx,
@@ -471,7 +494,8 @@ impl Daemon {
                 currency: config.analytics.currency.clone(),
             },
         )
-        .with_metrics(metrics);
+        .with_metrics(metrics)
+        .with_cluster(cluster);
         auto_reply::spawn(
             config,
             replies_store,
@@ -652,7 +676,7 @@ fn start_simulated_modems(
     });
     let modems = (0..sim.modems)
         .map(|i| {
-            let mut modem_config = ModemConfig::new(format!("sim{i}"));
+            let mut modem_config = ModemConfig::new(format!("{}{i}", config.simulator.name_prefix));
             // A simulated reboot takes a second, not a USB re-enumeration.
             modem_config.reset_wait = Duration::from_secs(2);
             modem_config.receive = receive;

@@ -18,6 +18,7 @@
 use super::balancer::{Balancer, Candidate, Strategy};
 use super::retry::{Decision, RetryPolicy};
 use super::routing::{self, RoutedMessage, Routing, RoutingPolicy};
+use crate::cluster::ClusterView;
 use crate::config::RouteGroup;
 use crate::message::{now_millis, InFlightPolicy, MessageId, Millis, SmsType};
 use crate::metrics::{Metrics, RouteKind};
@@ -51,6 +52,9 @@ pub struct DispatchSettings {
     pub routing: RoutingPolicy,
     /// Where sends, failures and final statuses are counted.
     pub metrics: Metrics,
+    /// The other nodes sharing the database, and whether it answers: a message pinned to
+    /// another node's route waits for it, and nothing is leased while the database is away.
+    pub cluster: ClusterView,
 }
 
 impl Default for DispatchSettings {
@@ -64,6 +68,7 @@ impl Default for DispatchSettings {
             no_route_delay: Duration::from_secs(1),
             routing: RoutingPolicy::default(),
             metrics: Metrics::default(),
+            cluster: ClusterView::single(0),
         }
     }
 }
@@ -230,12 +235,17 @@ impl Runner {
             let now = now_millis();
             self.heartbeat.store(now, Ordering::Relaxed);
             self.take_new_routing();
-            if now - last_housekeeping >= 1000 {
+            // While the shared database does not answer, lease nothing (and log nothing per
+            // poll): the sends in flight finish and record their outcomes when it is back.
+            let reachable = self.settings.cluster.database_reachable(now);
+            if reachable && now - last_housekeeping >= 1000 {
                 last_housekeeping = now;
                 self.housekeeping(now).await;
             }
             self.refresh_routes();
-            self.round(now, &mut sends).await;
+            if reachable {
+                self.round(now, &mut sends).await;
+            }
             tokio::select! {
                 () = cancel.cancelled() => break,
                 () = self.wake.notified() => {}
@@ -443,6 +453,8 @@ impl Runner {
                 };
                 match routing::decide(&routed, now, &self.settings.routing, &view, &self.groups) {
                     Routing::Wait => {}
+                    // Pinned to a route of another node: that node sends it.
+                    Routing::Fail(_) if self.pinned_elsewhere(message.provider.as_deref()) => {}
                     Routing::Fail(reason) => chosen.push((message.id, Placement::Fail(reason))),
                     Routing::Try { routes, .. } => {
                         let candidate = Candidate {
@@ -547,6 +559,15 @@ impl Runner {
         Assigned::Done
     }
 
+    /// Whether `provider` names no route of this node but one of another live node.
+    fn pinned_elsewhere(&self, provider: Option<&str>) -> bool {
+        provider.is_some_and(|p| {
+            let name = crate::config::canonical_provider(p);
+            !self.routes.iter().any(|r| r.name() == name)
+                && self.settings.cluster.route_elsewhere(name)
+        })
+    }
+
     /// No route can take the message now: fail it when none ever could, else release it.
     async fn no_route(
         &self,
@@ -557,6 +578,7 @@ impl Runner {
         let unknown_provider = message.provider.as_deref().filter(|p| {
             let name = crate::config::canonical_provider(p);
             !snapshots.iter().any(|s| s.name == name)
+                && !self.settings.cluster.route_elsewhere(name)
         });
         let unserved = !snapshots
             .iter()
@@ -624,12 +646,11 @@ async fn send_one(
             let cost = receipts.iter().filter_map(|r| r.cost).reduce(|a, b| a + b);
             metrics.route_sent(route.name(), kind, receipts.len(), took, cost);
             metrics.message_finished("sent", Some(route.name()), sms_type);
-            log_store(
-                store
-                    .record_sent(message.id, route.name(), receipts, now)
-                    .await,
+            persist(
+                || store.record_sent(message.id, route.name(), receipts.clone(), now),
                 "recording a send",
-            );
+            )
+            .await;
         }
         Err(e) => {
             let class_name = serde_json::to_value(e.class)
@@ -656,28 +677,23 @@ async fn send_one(
             match decision {
                 Decision::Fail(reason) => {
                     warn!(%reason, "message failed");
-                    log_store(
-                        store
-                            .record_failed(message.id, Some(route.name()), &reason, now)
-                            .await,
+                    persist(
+                        || store.record_failed(message.id, Some(route.name()), &reason, now),
                         "failing",
-                    );
+                    )
+                    .await;
                     metrics.message_finished("failed", Some(route.name()), sms_type);
                 }
                 Decision::SentUnknown(note) => {
                     warn!(%note, "no answer; not sent again");
-                    log_store(
-                        store
-                            .record_sent_unknown(message.id, route.name(), &note, now)
-                            .await,
+                    persist(
+                        || store.record_sent_unknown(message.id, route.name(), &note, now),
                         "recording an unanswered send",
-                    );
+                    )
+                    .await;
                 }
                 Decision::Retry { at, .. } if message.expire_at.is_some_and(|exp| exp <= at) => {
-                    log_store(
-                        store.record_expired(message.id, now).await,
-                        "recording expiry",
-                    );
+                    persist(|| store.record_expired(message.id, now), "recording expiry").await;
                     metrics.message_finished("expired", Some(route.name()), sms_type);
                 }
                 Decision::Retry { at, .. } => {
@@ -692,17 +708,46 @@ async fn send_one(
                             format!("{}; {n} part(s) already sent go out again", e.message)
                         }
                     };
-                    log_store(
-                        store
-                            .record_retry(message.id, Some(route.name()), &detail, at, now)
-                            .await,
+                    persist(
+                        || store.record_retry(message.id, Some(route.name()), &detail, at, now),
                         "recording a retry",
-                    );
+                    )
+                    .await;
                 }
             }
         }
     }
 }
+
+/// Records what became of a send. While the shared database cannot be reached the outcome
+/// is kept and written again (backing off up to [`PERSIST_BACKOFF_MAX`], for up to
+/// [`PERSIST_FOR`]): a send that went out is recorded as sent when the database is back,
+/// not sent a second time because its lease ran out unrecorded. Other errors are logged.
+async fn persist<T, F, Fut>(mut write: F, what: &str)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, crate::store::StoreError>>,
+{
+    let started = tokio::time::Instant::now();
+    let mut backoff = Duration::from_millis(100);
+    loop {
+        match write().await {
+            Err(crate::store::StoreError::Unavailable(reason))
+                if started.elapsed() < PERSIST_FOR =>
+            {
+                debug!(%reason, "the database is away; {what} again in {backoff:?}");
+                tokio::time::sleep(backoff).await;
+                backoff = (backoff * 2).min(PERSIST_BACKOFF_MAX);
+            }
+            other => return log_store(other, what),
+        }
+    }
+}
+
+/// Longest wait between two tries of recording an outcome while the database is away.
+const PERSIST_BACKOFF_MAX: Duration = Duration::from_secs(2);
+/// How long an outcome is kept for a database that is away.
+const PERSIST_FOR: Duration = Duration::from_secs(600);
 
 fn log_store<T>(result: Result<T, crate::store::StoreError>, what: &str) {
     if let Err(e) = result {

@@ -122,6 +122,17 @@ impl From<ServiceError> for ApiError {
                 field: Some(field),
                 retry_after: None,
             },
+            ServiceError::Unavailable(detail) => {
+                tracing::warn!(%detail, "refused a request: the database is unavailable");
+                ApiError {
+                    status: StatusCode::SERVICE_UNAVAILABLE,
+                    code: "database_unavailable",
+                    message: "the database is unavailable; nothing was stored — retry shortly"
+                        .into(),
+                    field: None,
+                    retry_after: Some(1),
+                }
+            }
             ServiceError::Internal(detail) => {
                 tracing::error!(%detail, "internal error answering a request");
                 ApiError {

@@ -380,6 +380,12 @@ pub const ROUTES: &[RouteDoc] = &[
     ),
     route(
         "GET",
+        "/api/cluster",
+        Scope("admin"),
+        "The nodes sharing this node's database: their routes and last heartbeat",
+    ),
+    route(
+        "GET",
         "/api/webhooks/secret",
         Scope("admin"),
         "The status callbacks' signing secret",

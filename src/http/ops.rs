@@ -1,5 +1,6 @@
 //! Operations endpoints (scope `admin`): `POST /api/admin/reload` (re-read the config file
-//! and apply what can change live) and `GET /api/audit` (the audit log).
+//! and apply what can change live), `GET /api/audit` (the audit log) and `GET /api/cluster`
+//! (the nodes sharing the database, their routes and heartbeats).
 //!
 //! Knows only the service.
 
@@ -21,6 +22,15 @@ pub fn admin_router() -> Router<AppState> {
     Router::new()
         .route("/api/admin/reload", post(reload))
         .route("/api/audit", get(audit))
+        .route("/api/cluster", get(cluster))
+}
+
+/// The nodes sharing this node's database (one, `local`, with SQLite).
+async fn cluster(State(state): State<AppState>) -> Result<Json<serde_json::Value>, ApiError> {
+    let status = state.service.cluster_status().await?;
+    Ok(Json(serde_json::to_value(status).map_err(|e| {
+        ApiError::from(crate::service::ServiceError::Internal(e.to_string()))
+    })?))
 }
 
 /// 200 with what changed; 422 with `smsgate check-config`'s text when the new config is

@@ -68,14 +68,23 @@ async fn healthz() -> Json<serde_json::Value> {
     Json(json!({"status": "ok"}))
 }
 
-/// Ready when at least one route can send.
+/// Ready when at least one route can send and the database answers.
 async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
     let ready = state.service.ready();
-    let depth = state.service.queue_depth().await.ok();
+    let database = state.service.database_reachable();
+    // No database round trip while it is away: the answer must come at once.
+    let depth = if database {
+        state.service.queue_depth().await.ok()
+    } else {
+        None
+    };
     let status = if ready {
         StatusCode::OK
     } else {
         StatusCode::SERVICE_UNAVAILABLE
     };
-    (status, Json(json!({"ready": ready, "queue_depth": depth})))
+    (
+        status,
+        Json(json!({"ready": ready, "database": database, "queue_depth": depth})),
+    )
 }

@@ -147,6 +147,17 @@ impl TwError {
                 format!("Attempt to send to unsubscribed recipient: {reason}"),
             ),
             ServiceError::Refused { reason, .. } => Self::bad(20001, reason),
+            ServiceError::Unavailable(detail) => {
+                tracing::warn!(%detail, "refused a Twilio-compatible request: database unavailable");
+                Self {
+                    retry_after: Some(1),
+                    ..Self::new(
+                        StatusCode::SERVICE_UNAVAILABLE,
+                        20503,
+                        "Service Unavailable: the database is unavailable; retry shortly",
+                    )
+                }
+            }
             ServiceError::Internal(detail) => {
                 tracing::error!(%detail, "internal error answering a Twilio-compatible request");
                 Self::new(

@@ -19,6 +19,7 @@ mod audit;
 mod auto_reply;
 mod bounds;
 mod callbacks;
+pub mod cluster;
 mod conversations;
 mod inbound;
 mod modem_admin;
@@ -135,6 +136,9 @@ pub enum ServiceError {
     /// Something on our side failed (the store); the request may be retried.
     #[error("internal error: {0}")]
     Internal(String),
+    /// The shared database cannot be reached: nothing was committed; retry shortly.
+    #[error("database unavailable: {0}")]
+    Unavailable(String),
     /// Over a rate limit (`scope` says which: `phone`, `ip`, `api_key`, `recipient`,
     /// `global`, `resend`); try again after `retry_after`.
     #[error("rate limit ({scope}) exceeded; retry after {retry_after:?}")]
@@ -170,6 +174,7 @@ impl From<StoreError> for ServiceError {
         match e {
             StoreError::NotFound => ServiceError::NotFound("message".into()),
             StoreError::Conflict(why) => ServiceError::Conflict(why),
+            StoreError::Unavailable(why) => ServiceError::Unavailable(why),
             other => ServiceError::Internal(other.to_string()),
         }
     }
@@ -417,6 +422,8 @@ pub struct Service {
     metrics: crate::metrics::Metrics,
     /// Reload, audit: see `reload.rs`, `audit.rs`.
     ops: Arc<reload::Ops>,
+    /// This node among those sharing the database (see `cluster.rs`).
+    cluster: crate::cluster::ClusterView,
 }
 
 /// A modem as `GET /api/modems` shows it.
@@ -452,6 +459,7 @@ impl Service {
             guards: Arc::new(std::sync::RwLock::new(guards)),
             metrics: crate::metrics::Metrics::default(),
             ops: Arc::default(),
+            cluster: crate::cluster::ClusterView::single(0),
         }
     }
 
@@ -474,6 +482,12 @@ impl Service {
     /// The same façade counting into `metrics` (the daemon's, shared with the dispatcher).
     pub fn with_metrics(mut self, metrics: crate::metrics::Metrics) -> Self {
         self.metrics = metrics;
+        self
+    }
+
+    /// Uses `cluster` as this node's view of the nodes sharing its database.
+    pub fn with_cluster(mut self, cluster: crate::cluster::ClusterView) -> Self {
+        self.cluster = cluster;
         self
     }
 
@@ -927,7 +941,7 @@ impl Service {
 
     /// Whether at least one route can send now.
     pub fn ready(&self) -> bool {
-        self.all_routes().iter().any(|r| r.snapshot().ready)
+        self.database_reachable() && self.all_routes().iter().any(|r| r.snapshot().ready)
     }
 
     /// Every route now: the modems in the fleet, then the providers.

@@ -265,10 +265,15 @@ impl Service {
         now: Millis,
     ) -> Result<OtpIssued, ServiceError> {
         self.guards().otp_code(phone, now)?;
+        if let Err(e) = self.take_shared_otp_code(phone, now).await {
+            self.guards().refund_otp_code(phone, now);
+            return Err(e);
+        }
         let issued = self.issue_counted_code(phone, spec, now).await;
         if issued.is_err() {
             // No code went out: it must not count against the number.
             self.guards().refund_otp_code(phone, now);
+            self.refund_shared_otp_code(phone, now).await;
         }
         issued
     }
@@ -559,6 +564,10 @@ impl Service {
         );
         let expires_at = now + minutes_ms(shape.expiry_minutes);
         self.guards().otp_code(&session.phone, now)?;
+        if let Err(e) = self.take_shared_otp_code(&session.phone, now).await {
+            self.guards().refund_otp_code(&session.phone, now);
+            return Err(e);
+        }
         let message_id = match self
             .send_code(&session.phone, &session.id, shape, &code, expires_at)
             .await
@@ -566,6 +575,7 @@ impl Service {
             Ok(id) => id,
             Err(e) => {
                 self.guards().refund_otp_code(&session.phone, now);
+                self.refund_shared_otp_code(&session.phone, now).await;
                 return Err(e);
             }
         };
@@ -593,6 +603,7 @@ impl Service {
                 // go out, and it cost the number nothing.
                 self.cancel_stale_codes(vec![message_id]).await;
                 self.guards().refund_otp_code(&session.phone, now);
+                self.refund_shared_otp_code(&session.phone, now).await;
                 return Err(match other {
                     Ok(refusal) => refused(refusal),
                     Err(e) => e.into(),

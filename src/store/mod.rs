@@ -52,7 +52,9 @@ pub mod analytics;
 pub mod at_rest;
 pub mod audit;
 pub mod auto_reply;
+
 pub mod backup;
+pub mod cluster;
 pub mod conversations;
 pub mod events;
 mod files;

@@ -34,6 +34,7 @@ pub mod modem_events;
 pub mod subscriptions;
 
 use crate::message::{now_millis, MessageId, Millis};
+use crate::store::cluster::Queue;
 use crate::store::webhooks::WebhookJob;
 use crate::store::Store;
 use crate::url_policy::UrlPolicy;
@@ -273,6 +274,7 @@ pub async fn run(store: Store, settings: WebhookSettings, cancel: CancellationTo
         secret,
         sid_key,
     });
+    let claim_for = claim_time(deliverer.settings.timeout);
     let mut running: JoinSet<()> = JoinSet::new();
     let mut busy = InFlight::default();
     loop {
@@ -287,6 +289,9 @@ pub async fn run(store: Store, settings: WebhookSettings, cancel: CancellationTo
                             break;
                         }
                         if !busy.may_start(&job, per_host) {
+                            continue;
+                        }
+                        if !claimed(&store, Queue::Callbacks, job.id, claim_for).await {
                             continue;
                         }
                         let key = (job.message_id, job.host.clone());
@@ -493,6 +498,27 @@ fn backoff(settings: &WebhookSettings, attempt: u32) -> Millis {
         .saturating_mul(1u32 << attempt.saturating_sub(1).min(20))
         .min(settings.max_backoff);
     i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
+}
+
+/// How long a claimed delivery stays this node's: two timeouts and a margin, after which a
+/// delivery whose node died is due again for any node.
+pub(crate) fn claim_time(timeout: Duration) -> Duration {
+    timeout.saturating_mul(2) + Duration::from_secs(10)
+}
+
+/// Whether this node may deliver row `id` of `queue`: with a shared database, only when it
+/// claimed the row first (another node may be about to deliver it); always when it is the
+/// only node.
+pub(crate) async fn claimed(store: &Store, queue: Queue, id: i64, claim_for: Duration) -> bool {
+    let now = now_millis();
+    let until = now.saturating_add(i64::try_from(claim_for.as_millis()).unwrap_or(i64::MAX / 2));
+    match store.claim_due(queue, vec![id], until, now).await {
+        Ok(ids) => !ids.is_empty(),
+        Err(e) => {
+            warn!("claiming a webhook delivery failed: {e}");
+            false
+        }
+    }
 }
 
 #[cfg(test)]

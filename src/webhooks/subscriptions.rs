@@ -26,6 +26,7 @@
 
 use super::{describe, loggable_url, signature, PolicyResolver};
 use crate::message::{now_millis, Millis};
+use crate::store::cluster::Queue;
 use crate::store::subscriptions::{Attempt, DeliveryJob};
 use crate::store::Store;
 use crate::url_policy::UrlPolicy;
@@ -158,6 +159,7 @@ pub async fn run(store: Store, settings: SubscriptionSettings, cancel: Cancellat
     });
     let mut running: JoinSet<()> = JoinSet::new();
     let mut busy = InFlight::default();
+    let claim_for = super::claim_time(deliverer.settings.timeout);
     let mut purged_at: Option<tokio::time::Instant> = None;
     let mut expired_at: Option<tokio::time::Instant> = None;
     loop {
@@ -192,6 +194,9 @@ pub async fn run(store: Store, settings: SubscriptionSettings, cancel: Cancellat
                             break;
                         }
                         if !busy.may_start(&job, per_host) {
+                            continue;
+                        }
+                        if !super::claimed(&store, Queue::Subscriptions, job.id, claim_for).await {
                             continue;
                         }
                         let key = (job.subscription_id.clone(), job.host.clone());

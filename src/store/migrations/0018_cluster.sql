@@ -17,6 +17,7 @@ CREATE TABLE cluster_nodes (
 -- Limits shared by the nodes (OTPs per number): one row per unit taken, purged once older
 -- than the longest window.
 CREATE TABLE shared_limit_hits (
+    id    INTEGER PRIMARY KEY,
     scope TEXT NOT NULL,
     key   TEXT NOT NULL,
     at    INTEGER NOT NULL,
