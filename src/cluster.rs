@@ -98,6 +98,16 @@ impl ClusterView {
         now - last <= millis(DATABASE_TIMEOUT)
     }
 
+    /// Someone found the database unreachable: it counts as such until the next heartbeat
+    /// gets through (so the dispatcher stops at the first failure, not after the timeout).
+    pub fn database_failed(&self) {
+        if self.inner.node_id.is_some() {
+            self.inner
+                .database_ok_at
+                .store(i64::MIN / 2, Ordering::Relaxed);
+        }
+    }
+
     /// Whether the heartbeat row `node` says it is alive at `now`.
     pub fn is_alive(node: &ClusterNode, now: Millis) -> bool {
         now - node.heartbeat_at <= millis(NODE_TIMEOUT)
@@ -247,5 +257,13 @@ mod tests {
         assert!(view.database_reachable(millis(DATABASE_TIMEOUT)));
         assert!(!view.database_reachable(millis(DATABASE_TIMEOUT) + 1));
         assert!(ClusterView::single(0).database_reachable(i64::MAX));
+        view.database_failed();
+        assert!(
+            !view.database_reachable(1),
+            "down at once when a caller saw it fail"
+        );
+        let single = ClusterView::single(0);
+        single.database_failed();
+        assert!(single.database_reachable(1));
     }
 }

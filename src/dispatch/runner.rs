@@ -382,6 +382,12 @@ impl Runner {
         }
         let placed = match self.place(now, free, &snapshots).await {
             Ok(placed) => placed,
+            Err(crate::store::StoreError::Unavailable(e)) => {
+                // Said once by the cluster heartbeat; no more rounds until it answers.
+                debug!("looking at due messages: the database is away: {e}");
+                self.settings.cluster.database_failed();
+                return;
+            }
             Err(e) => {
                 error!("looking at due messages failed: {e}");
                 return;

@@ -123,7 +123,8 @@ impl From<ServiceError> for ApiError {
                 retry_after: None,
             },
             ServiceError::Unavailable(detail) => {
-                tracing::warn!(%detail, "refused a request: the database is unavailable");
+                // One line per outage comes from the cluster heartbeat, not one per request.
+                tracing::debug!(%detail, "refused a request: the database is unavailable");
                 ApiError {
                     status: StatusCode::SERVICE_UNAVAILABLE,
                     code: "database_unavailable",

@@ -148,7 +148,7 @@ impl TwError {
             ),
             ServiceError::Refused { reason, .. } => Self::bad(20001, reason),
             ServiceError::Unavailable(detail) => {
-                tracing::warn!(%detail, "refused a Twilio-compatible request: database unavailable");
+                tracing::debug!(%detail, "refused a Twilio-compatible request: database unavailable");
                 Self {
                     retry_after: Some(1),
                     ..Self::new(

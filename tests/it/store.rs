@@ -942,3 +942,80 @@ async fn reports_naming_the_recipient_in_national_or_00_form_settle_their_segmen
         assert_eq!(report, Some((id, MessageStatus::Delivered)), "{written}");
     }
 }
+
+/// PostgreSQL, two nodes: two stores (nodes `a` and `b`) on one database lease the same
+/// queue at the same time. No message is leased twice (`FOR UPDATE SKIP LOCKED`), every
+/// message is leased by one of them, and a node's start-up recovery takes back only its
+/// own leases — the other node's stay `sending` until they expire.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_nodes_on_one_postgres_database_never_lease_a_message_twice() {
+    use smsgate::store::{postgres_testing, PgTarget};
+    use std::collections::HashSet;
+    let Some(server) = postgres_testing::require("store::two_nodes_on_one_postgres_database")
+    else {
+        return;
+    };
+    let url = server.new_database();
+    let open = |node: &str| {
+        let options = StoreOptions {
+            durability: Durability::Normal,
+            node_id: Some(node.to_string()),
+            ..StoreOptions::default()
+        };
+        Store::open_postgres(PgTarget::for_tests(&url), options)
+    };
+    // Opened together: one migrates under the advisory lock, the other waits and finds
+    // the schema done.
+    let (a, b) = tokio::join!(open("a"), open("b"));
+    let (a, b) = (a.unwrap(), b.unwrap());
+    let messages: Vec<NewMessage> = (0..400)
+        .map(|i| msg(&format!("+4915112{i:06}"), 0))
+        .collect();
+    a.enqueue(NewBatch::default(), messages, T0).await.unwrap();
+
+    let lease_all = |store: Store| {
+        tokio::spawn(async move {
+            let mut got = Vec::new();
+            loop {
+                let leased = store.lease(T0 + 1, 7, LEASE).await.unwrap();
+                if leased.is_empty() {
+                    return got;
+                }
+                got.extend(leased.into_iter().map(|m| m.id));
+            }
+        })
+    };
+    let (by_a, by_b) = tokio::join!(lease_all(a.clone()), lease_all(b.clone()));
+    let (by_a, by_b) = (by_a.unwrap(), by_b.unwrap());
+    let set_a: HashSet<MessageId> = by_a.iter().copied().collect();
+    let set_b: HashSet<MessageId> = by_b.iter().copied().collect();
+    assert_eq!(set_a.len(), by_a.len(), "node a leased a message twice");
+    assert!(
+        set_a.is_disjoint(&set_b),
+        "a message was leased by both nodes"
+    );
+    assert_eq!(set_a.len() + set_b.len(), 400, "every message leased once");
+
+    // Node a restarts: only its own leases come back.
+    let done = a
+        .recover(|_| InFlightPolicy::AtLeastOnce, T0 + 2)
+        .await
+        .unwrap();
+    assert_eq!(done.requeued, set_a.len());
+    if let Some(id) = by_b.first() {
+        assert_eq!(
+            b.get(*id).await.unwrap().unwrap().summary.status,
+            MessageStatus::Sending,
+            "b's lease is b's until it expires"
+        );
+    }
+    // b dies: once its leases expire, a takes them back.
+    let reclaimed = a
+        .reclaim_expired_leases(
+            |_| InFlightPolicy::AtLeastOnce,
+            T0 + 1 + i64::try_from(LEASE.as_millis()).unwrap() + 1,
+        )
+        .await
+        .unwrap();
+    assert_eq!(reclaimed.requeued, set_b.len());
+}
