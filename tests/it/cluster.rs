@@ -247,7 +247,7 @@ fn two_nodes_share_one_queue_and_survive_kill_9_of_one() {
         "the batch was over before the kill: nothing tested"
     );
 
-    // Node a alone finishes the batch, B's leased messages included once their lease ran out.
+    // Node a alone finishes the batch, b's leased messages included once their lease ran out.
     let deadline = Instant::now() + Duration::from_secs(120);
     loop {
         let (status, v) = a.get(&format!("/api/batches/{batch_id}"));
@@ -520,7 +520,7 @@ fn a_webhook_event_is_delivered_once_by_one_node() {
             expected.is_subset(&got)
         },
     );
-    // The database's side: every delivery done, each in one attempt.
+    // The database's side: every delivery done.
     wait_until(30, "every delivery recorded delivered", || {
         let (_, v) = a.get(&format!("/api/webhooks/{hook}/deliveries?limit=1000"));
         v["total"] == 100
