@@ -16,6 +16,7 @@ mod auto_reply; // automatic replies on the simulator: keyword/HELP/regex rules 
 mod cli_ops; // the operator CLI (status, send, modems, ussd, reload) against a real smsgate serve: aligned tables, --json, address from the config, key from the env, daemon not running, 401/403
 mod cli_pdu; // `smsgate pdu encode|decode|count`: the JSON contract, exit codes, stderr
 mod cli_simulate; // `smsgate simulate` as a process: stdout lines, TCP, pty links, log, SIGTERM, bad arguments
+mod cluster; // several smsgate serve nodes on one PostgreSQL: one queue over both and SIGKILL of one (leases taken over), OTP codes and limits across nodes, a webhook event delivered once, a database restart under load (503, recovery, nothing lost)
 mod config; // `smsgate check-config` and `smsgate api-key create` as processes: ok line, exit 78 naming the key, keys that parse back
 mod console; // the web console in headless Chromium (selenium) against a real daemon on `smsgate simulate`: login, modems ready, send with the live count → delivered without reload, an injected reply in its thread, reply and close, a template created and edited, the overview = /api/analytics/stats, XSS texts as text, no JS error or CSP violation, a read-only key without send buttons, 401 → login; screenshots at 1280/360 px in target/console-shots/
 mod console_http; // the web console's server side in process: embedded files, media types, ETag/304, security headers on every console response (redirects, 404, 405), [console] enabled = false; GET /api/auth/whoami; POST /api/sms/count = `smsgate pdu count`

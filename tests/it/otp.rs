@@ -101,7 +101,7 @@ impl Harness {
 }
 
 /// The code in a text of the default form "Your verification code is 123456. It …".
-fn code_in(text: &str) -> String {
+pub(super) fn code_in(text: &str) -> String {
     let rest = text
         .split("code is ")
         .nth(1)
