@@ -1,5 +1,6 @@
 //! `smsgate backup FILE [--config CONFIG]`: an online, consistent copy of the database of
-//! a running (or stopped) daemon — see `smsgate::store::backup`.
+//! a running (or stopped) daemon — see `smsgate::store::backup`. SQLite only: a PostgreSQL
+//! database is backed up with PostgreSQL's own tools.
 
 use anyhow::Context;
 use clap::Args;
@@ -17,6 +18,13 @@ pub struct BackupArgs {
 
 pub fn run(args: BackupArgs) -> anyhow::Result<()> {
     let config = Config::load(args.config.as_deref()).map_err(super::config::config_error)?;
+    if config.storage.backend == smsgate::config::StorageBackend::Postgres {
+        anyhow::bail!(
+            "smsgate backup copies the SQLite file; this daemon uses PostgreSQL ({}): \
+             back it up with pg_dump or the server's own backups (docs/scaling.md)",
+            config.storage.describe()
+        );
+    }
     let report = smsgate::store::backup::backup(&config.storage.path, &args.file)
         .with_context(|| format!("backing up {}", config.storage.path.display()))?;
     println!(

@@ -16,6 +16,24 @@ use std::time::Duration;
 /// The scope under which OTP codes per phone number are counted in the store.
 const OTP_PHONE_SCOPE: &str = "otp_phone";
 
+/// The shared duplicate keys of a send's messages (in their order) and those it took.
+pub(super) struct SharedDuplicates {
+    /// One key per message.
+    pub keys: Vec<String>,
+    /// The keys taken; a message whose key is not here is a duplicate.
+    pub taken: std::collections::HashSet<String>,
+}
+
+/// A recipient and a hash of the text: what makes a duplicate, stored without the text.
+fn duplicate_key(recipient: &str, body: &str) -> String {
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::digest(body.as_bytes());
+    format!(
+        "{recipient}\u{1f}{}",
+        hex::encode(digest.get(..16).unwrap_or(&digest))
+    )
+}
+
 /// `GET /api/cluster`.
 #[derive(Debug, Clone, Serialize)]
 pub struct ClusterStatus {
@@ -131,6 +149,42 @@ impl Service {
             .await
         {
             tracing::warn!(error = %e, "could not give back a shared OTP count");
+        }
+    }
+
+    /// Several nodes: takes, in the shared database, the duplicate keys of `messages` (a
+    /// recipient and a hash of the text — never the text). `None` when there is nothing to
+    /// share (the only node, or duplicate suppression off).
+    pub(super) async fn take_shared_duplicates(
+        &self,
+        messages: &[crate::store::NewMessage],
+        now: Millis,
+    ) -> Option<Result<SharedDuplicates, ServiceError>> {
+        let window_secs = self.settings().limits.duplicate_window_secs;
+        if self.cluster.node_id().is_none() || window_secs == 0 {
+            return None;
+        }
+        let keys: Vec<String> = messages
+            .iter()
+            .map(|m| duplicate_key(&m.recipient, &m.body))
+            .collect();
+        let window_ms = i64::try_from(window_secs.saturating_mul(1000)).unwrap_or(i64::MAX);
+        Some(
+            self.store
+                .take_duplicates(keys.clone(), window_ms, now)
+                .await
+                .map(|taken| SharedDuplicates { keys, taken })
+                .map_err(ServiceError::from),
+        )
+    }
+
+    /// Gives back the shared duplicate keys a send took (its messages were not stored).
+    pub(super) async fn refund_shared_duplicates(&self, keys: &[String], at: Millis) {
+        if keys.is_empty() {
+            return;
+        }
+        if let Err(e) = self.store.refund_duplicates(keys.to_vec(), at).await {
+            tracing::warn!(error = %e, "could not give back shared duplicate keys");
         }
     }
 

@@ -67,6 +67,8 @@ pub(super) struct Taken {
     recipients: Vec<String>,
     duplicates: Vec<DuplicateKey>,
     global: u32,
+    /// Duplicate keys taken in the shared database (several nodes; see `cluster.rs`).
+    pub(super) shared_duplicates: Vec<String>,
 }
 
 /// The messages a send may store, those it may not, and what it took.
@@ -203,6 +205,8 @@ impl Service {
         };
         let blocked = self.opted_out(&prepared, sms_type).await?;
         let mut messages = Vec::with_capacity(prepared.len());
+        // Each kept message's position in the request (for a later refusal).
+        let mut positions = Vec::with_capacity(prepared.len());
         let mut rejected = Vec::new();
         for (index, m) in prepared.into_iter().enumerate() {
             let refuse =
@@ -255,7 +259,49 @@ impl Service {
                 }
                 taken.recipients.push(m.recipient.clone());
             }
+            positions.push(index);
             messages.push(m);
+        }
+        // Several nodes: the same text to the same number through another node counts too.
+        if !issued_code && !messages.is_empty() {
+            if let Some(shared) = self.take_shared_duplicates(&messages, now).await {
+                let shared = match shared {
+                    Ok(shared) => shared,
+                    Err(e) => {
+                        guards.refund(&taken);
+                        return Err(e);
+                    }
+                };
+                let mut kept = Vec::with_capacity(messages.len());
+                for ((m, key), index) in messages.into_iter().zip(shared.keys).zip(&positions) {
+                    if shared.taken.contains(&key) {
+                        taken.shared_duplicates.push(key);
+                        kept.push(m);
+                        continue;
+                    }
+                    // What this node took for it goes back: it is not sent.
+                    let local = duplicate_key(&m);
+                    guards.duplicates.remove(&local, now);
+                    taken.duplicates.retain(|d| *d != local);
+                    guards.recipient.refund(&m.recipient, 1, now);
+                    if let Some(at) = taken.recipients.iter().position(|r| *r == m.recipient) {
+                        taken.recipients.remove(at);
+                    }
+                    let index = *index;
+                    rejected.push(RejectedRecipient {
+                        index,
+                        to: m.recipient.clone(),
+                        code: "duplicate",
+                        reason: format!(
+                            "the same text went to {} within the duplicate window",
+                            m.recipient
+                        ),
+                        retry_after_secs: None,
+                    });
+                }
+                messages = kept;
+                rejected.sort_by_key(|r| r.index);
+            }
         }
         if messages.is_empty() {
             guards.refund(&taken);

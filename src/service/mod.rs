@@ -554,6 +554,8 @@ impl Service {
             Err(e) => {
                 if let Some(taken) = &taken {
                     self.guards().refund(taken);
+                    self.refund_shared_duplicates(&taken.shared_duplicates, now)
+                        .await;
                 }
                 return Err(e.into());
             }

@@ -151,6 +151,52 @@ pub fn take_shared(
     Ok(Ok(()))
 }
 
+/// Of `keys` (a recipient and a text hash each), takes those not taken within `window_ms`
+/// before `now` and returns them; the others are duplicates. One statement whatever the
+/// number of keys; two nodes taking one key at once cannot both get it (the second's insert
+/// waits for the first's row, then finds it within the window).
+pub fn take_duplicates(
+    conn: &Connection,
+    keys: &[String],
+    window_ms: Millis,
+    now: Millis,
+) -> Result<std::collections::HashSet<String>, StoreError> {
+    if keys.is_empty() {
+        return Ok(std::collections::HashSet::new());
+    }
+    let json = serde_json::to_string(keys)
+        .map_err(|e| StoreError::Sqlite(format!("encoding the keys: {e}")))?;
+    let cutoff = now - window_ms;
+    conn.prepare_cached("DELETE FROM shared_duplicates WHERE at <= ?1")?
+        .execute([cutoff])?;
+    let source = if conn.is_postgres() {
+        "SELECT DISTINCT k, CAST(?2 AS BIGINT) FROM json_array_elements_text(CAST(?1 AS json)) AS k"
+    } else {
+        // `WHERE true`: SQLite's parser needs it before an upsert's ON CONFLICT.
+        "SELECT DISTINCT value, ?2 FROM json_each(?1) WHERE true"
+    };
+    let taken = conn
+        .prepare_cached(&format!(
+            "INSERT INTO shared_duplicates (key, at) {source}
+             ON CONFLICT (key) DO UPDATE SET at = excluded.at
+             WHERE shared_duplicates.at <= ?3
+             RETURNING key"
+        ))?
+        .query_map(params![json, now, cutoff], |r| r.get(0))?
+        .collect::<Result<_, _>>()?;
+    Ok(taken)
+}
+
+/// Gives back duplicate keys taken at `at` (their messages were not stored).
+pub fn refund_duplicates(conn: &Connection, keys: &[String], at: Millis) -> Result<(), StoreError> {
+    let mut stmt =
+        conn.prepare_cached("DELETE FROM shared_duplicates WHERE key = ?1 AND at = ?2")?;
+    for key in keys {
+        stmt.execute(params![key, at])?;
+    }
+    Ok(())
+}
+
 /// Gives back one take of `units` made at `at` (the work it paid for did not happen).
 pub fn refund_shared(
     conn: &Connection,
@@ -251,6 +297,24 @@ impl super::Store {
         .await
     }
 
+    /// Takes the duplicate keys not seen within `window_ms` (see [`take_duplicates`]).
+    pub async fn take_duplicates(
+        &self,
+        keys: Vec<String>,
+        window_ms: Millis,
+        now: Millis,
+    ) -> Result<std::collections::HashSet<String>, StoreError> {
+        super::writer::write(&self.writer, move |c| {
+            take_duplicates(c, &keys, window_ms, now)
+        })
+        .await
+    }
+
+    /// Gives back duplicate keys taken at `at`.
+    pub async fn refund_duplicates(&self, keys: Vec<String>, at: Millis) -> Result<(), StoreError> {
+        super::writer::write(&self.writer, move |c| refund_duplicates(c, &keys, at)).await
+    }
+
     /// Gives back a take of a shared limit made at `at`.
     pub async fn refund_shared_limit(
         &self,
@@ -345,6 +409,31 @@ mod tests {
         assert_eq!(
             claim(&conn, Queue::Callbacks, &[due], 2_000, 1_000).unwrap(),
             [due]
+        );
+    }
+
+    #[test]
+    fn a_key_is_a_duplicate_within_its_window_and_free_after_it_or_a_refund() {
+        let conn = conn();
+        let keys = |k: &[&str]| k.iter().map(|s| (*s).to_string()).collect::<Vec<_>>();
+        let taken = take_duplicates(&conn, &keys(&["+1|a", "+2|a"]), 60_000, 1_000).unwrap();
+        assert_eq!(taken.len(), 2);
+        // Within the window: "+1|a" again is a duplicate, "+3|a" is new.
+        let taken = take_duplicates(&conn, &keys(&["+1|a", "+3|a"]), 60_000, 30_000).unwrap();
+        assert_eq!(taken, ["+3|a".to_string()].into_iter().collect());
+        // A refund frees it at once; the window's end frees the rest.
+        refund_duplicates(&conn, &keys(&["+3|a"]), 30_000).unwrap();
+        assert_eq!(
+            take_duplicates(&conn, &keys(&["+3|a"]), 60_000, 31_000)
+                .unwrap()
+                .len(),
+            1
+        );
+        assert_eq!(
+            take_duplicates(&conn, &keys(&["+1|a"]), 60_000, 61_001)
+                .unwrap()
+                .len(),
+            1
         );
     }
 

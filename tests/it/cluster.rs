@@ -451,6 +451,24 @@ fn an_otp_made_on_one_node_verifies_on_the_other_and_limits_count_both() {
             node.id
         );
     }
+
+    // Duplicate suppression is shared too: the same text to the same number through the
+    // other node within the window is refused; another text, or another number, is not.
+    let send = |node: &Node, to: &str, text: &str| {
+        node.post("/api/sms/send", &json!({"to": to, "message": text}))
+    };
+    let (status, v) = send(&a, "+4915116000004", "same text");
+    assert!((200..300).contains(&status), "{status}: {v}");
+    let (status, v) = send(&b, "+4915116000004", "same text");
+    assert_eq!(
+        status, 422,
+        "the same text again through the other node: {v}"
+    );
+    assert_eq!(v["error"]["code"], "duplicate", "{v}");
+    let (status, v) = send(&b, "+4915116000004", "another text");
+    assert!((200..300).contains(&status), "{status}: {v}");
+    let (status, v) = send(&b, "+4915116000005", "same text");
+    assert!((200..300).contains(&status), "{status}: {v}");
 }
 
 #[test]

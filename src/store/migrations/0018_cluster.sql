@@ -24,3 +24,11 @@ CREATE TABLE shared_limit_hits (
     units INTEGER NOT NULL
 );
 CREATE INDEX shared_limit_hits_key ON shared_limit_hits (scope, key, at);
+
+-- Duplicate suppression shared by the nodes: one row per recipient and text *hash* (never
+-- the text), with when it was last accepted.
+CREATE TABLE shared_duplicates (
+    key TEXT PRIMARY KEY NOT NULL,
+    at  INTEGER NOT NULL
+);
+CREATE INDEX shared_duplicates_at ON shared_duplicates (at);

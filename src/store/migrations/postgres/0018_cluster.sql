@@ -25,3 +25,11 @@ CREATE TABLE shared_limit_hits (
     units BIGINT NOT NULL
 );
 CREATE INDEX shared_limit_hits_key ON shared_limit_hits (scope, key, at);
+
+-- Duplicate suppression shared by the nodes: one row per recipient and text *hash* (never
+-- the text), with when it was last accepted.
+CREATE TABLE shared_duplicates (
+    key TEXT PRIMARY KEY NOT NULL,
+    at  BIGINT NOT NULL
+);
+CREATE INDEX shared_duplicates_at ON shared_duplicates (at);
