@@ -3,10 +3,14 @@
 //! `/readyz`), and the OTP per-number limit counted across nodes.
 //!
 //! The in-memory limiters (`limits.rs`) stay node-local; for a shared database the
-//! per-number OTP limit is *also* taken in the store, under a lock on the number, so "3
-//! codes per number per minute" holds whichever nodes the requests reach.
+//! per-number OTP limit, duplicate suppression, the per-recipient and the global send
+//! limits are *also* taken in the store (under a lock, in the writer's transaction), so "3
+//! codes per number per minute" or "the same text to the same number once a minute" holds
+//! whichever nodes the requests reach. The OTP limits per client IP and per API key stay
+//! node-local: a client meets them on the node it talks to.
 
-use super::{Service, ServiceError};
+use super::limits::{SharedScreening, Taken};
+use super::{RejectedRecipient, Service, ServiceError};
 use crate::cluster::ClusterView;
 use crate::message::Millis;
 use crate::store::cluster::{ClusterNode, SharedWindow};
@@ -15,13 +19,13 @@ use std::time::Duration;
 
 /// The scope under which OTP codes per phone number are counted in the store.
 const OTP_PHONE_SCOPE: &str = "otp_phone";
+/// Messages per recipient (`[limits] per_recipient_*`).
+const RECIPIENT_SCOPE: &str = "recipient";
+/// Messages of every client together (`[limits] per_second`, `per_minute`, `per_hour`).
+const GLOBAL_SCOPE: &str = "global";
 
-/// The shared duplicate keys of a send's messages (in their order) and those it took.
-pub(super) struct SharedDuplicates {
-    /// One key per message.
-    pub keys: Vec<String>,
-    /// The keys taken; a message whose key is not here is a duplicate.
-    pub taken: std::collections::HashSet<String>,
+fn secs_ms(secs: u64) -> Millis {
+    i64::try_from(secs.saturating_mul(1000)).unwrap_or(i64::MAX)
 }
 
 /// A recipient and a hash of the text: what makes a duplicate, stored without the text.
@@ -152,39 +156,189 @@ impl Service {
         }
     }
 
-    /// Several nodes: takes, in the shared database, the duplicate keys of `messages` (a
-    /// recipient and a hash of the text — never the text). `None` when there is nothing to
-    /// share (the only node, or duplicate suppression off).
-    pub(super) async fn take_shared_duplicates(
+    /// Several nodes: the send limits counted across them. Of `screening.messages` (which
+    /// passed this node's own limiters), those whose text went to the same number within
+    /// the duplicate window, or whose number is at its per-recipient limit, through any
+    /// node are moved to `rejected` (and what this node took for them given back). A store
+    /// failure is an error; what was taken stays in `screening.taken` for the caller's
+    /// refund. Nothing to do for the only node.
+    pub(super) async fn screen_shared(
         &self,
-        messages: &[crate::store::NewMessage],
+        screening: &mut SharedScreening,
         now: Millis,
-    ) -> Option<Result<SharedDuplicates, ServiceError>> {
-        let window_secs = self.settings().limits.duplicate_window_secs;
-        if self.cluster.node_id().is_none() || window_secs == 0 {
-            return None;
+    ) -> Result<(), ServiceError> {
+        if self.cluster.node_id().is_none() {
+            return Ok(());
         }
-        let keys: Vec<String> = messages
-            .iter()
-            .map(|m| duplicate_key(&m.recipient, &m.body))
-            .collect();
-        let window_ms = i64::try_from(window_secs.saturating_mul(1000)).unwrap_or(i64::MAX);
-        Some(
-            self.store
+        let limits = self.settings().limits.clone();
+        if limits.duplicate_window_secs > 0 {
+            let keys: Vec<String> = screening
+                .messages
+                .iter()
+                .map(|m| duplicate_key(&m.recipient, &m.body))
+                .collect();
+            let window_ms = secs_ms(limits.duplicate_window_secs);
+            let fresh = self
+                .store
                 .take_duplicates(keys.clone(), window_ms, now)
-                .await
-                .map(|taken| SharedDuplicates { keys, taken })
-                .map_err(ServiceError::from),
-        )
+                .await?;
+            let verdicts = keys
+                .into_iter()
+                .map(|key| {
+                    if fresh.contains(&key) {
+                        screening.taken.shared_duplicates.push(key);
+                        None
+                    } else {
+                        Some(("duplicate", None))
+                    }
+                })
+                .collect();
+            self.refuse(screening, verdicts, |to| {
+                format!("the same text went to {to} within the duplicate window")
+            });
+        }
+        let windows: Vec<SharedWindow> = [
+            (limits.per_recipient_per_minute, 60_000),
+            (limits.per_recipient_per_hour, 3_600_000),
+        ]
+        .into_iter()
+        .filter(|(limit, _)| *limit > 0)
+        .map(|(limit, period_ms)| SharedWindow { limit, period_ms })
+        .collect();
+        if !windows.is_empty() && !screening.messages.is_empty() {
+            let keys: Vec<String> = screening
+                .messages
+                .iter()
+                .map(|m| m.recipient.clone())
+                .collect();
+            let answers = self
+                .store
+                .take_shared_each(RECIPIENT_SCOPE, keys.clone(), windows, now)
+                .await?;
+            let verdicts = keys
+                .into_iter()
+                .zip(answers)
+                .map(|(key, answer)| match answer {
+                    Ok(()) => {
+                        screening.taken.shared_recipients.push(key);
+                        None
+                    }
+                    Err(wait_ms) => Some(("rate_limited", Some(wait_ms))),
+                })
+                .collect();
+            self.refuse(screening, verdicts, |to| {
+                format!("{to} reached its per-recipient limit")
+            });
+        }
+        Ok(())
     }
 
-    /// Gives back the shared duplicate keys a send took (its messages were not stored).
-    pub(super) async fn refund_shared_duplicates(&self, keys: &[String], at: Millis) {
-        if keys.is_empty() {
-            return;
+    /// Moves the messages whose verdict is a refusal (`code`, and a wait for a rate limit)
+    /// to `rejected`, giving back what this node took for them.
+    fn refuse(
+        &self,
+        screening: &mut SharedScreening,
+        verdicts: Vec<Option<(&'static str, Option<Millis>)>>,
+        reason: impl Fn(&str) -> String,
+    ) {
+        let messages = std::mem::take(&mut screening.messages);
+        let positions = std::mem::take(&mut screening.positions);
+        let guards = self.guards();
+        for ((m, index), verdict) in messages.into_iter().zip(positions).zip(verdicts) {
+            match verdict {
+                None => {
+                    screening.messages.push(m);
+                    screening.positions.push(index);
+                }
+                Some((code, wait_ms)) => {
+                    guards.refund_message(&mut screening.taken, &m);
+                    screening.rejected.push(RejectedRecipient {
+                        index,
+                        reason: reason(&m.recipient),
+                        to: m.recipient,
+                        code,
+                        retry_after_secs: wait_ms
+                            .map(|ms| u64::try_from(ms).unwrap_or(1).div_ceil(1000).max(1)),
+                    });
+                }
+            }
         }
-        if let Err(e) = self.store.refund_duplicates(keys.to_vec(), at).await {
-            tracing::warn!(error = %e, "could not give back shared duplicate keys");
+        screening.rejected.sort_by_key(|r| r.index);
+    }
+
+    /// Several nodes: `count` units of the global limits (`[limits] per_second`,
+    /// `per_minute`, `per_hour`), counted across them.
+    pub(super) async fn take_shared_global(
+        &self,
+        taken: &mut Taken,
+        count: u32,
+        now: Millis,
+    ) -> Result<(), ServiceError> {
+        if self.cluster.node_id().is_none() {
+            return Ok(());
+        }
+        let limits = self.settings().limits.clone();
+        let windows: Vec<SharedWindow> = [
+            (limits.per_second, 1_000),
+            (limits.per_minute, 60_000),
+            (limits.per_hour, 3_600_000),
+        ]
+        .into_iter()
+        .filter(|(limit, _)| *limit > 0)
+        .map(|(limit, period_ms)| SharedWindow { limit, period_ms })
+        .collect();
+        if windows.is_empty() {
+            return Ok(());
+        }
+        match self
+            .store
+            .take_shared_limit(GLOBAL_SCOPE, String::new(), windows, count, now)
+            .await?
+        {
+            Ok(()) => {
+                taken.shared_global = count;
+                Ok(())
+            }
+            Err(wait_ms) => Err(ServiceError::RateLimited {
+                scope: "global".into(),
+                retry_after: Duration::from_millis(u64::try_from(wait_ms).unwrap_or(1)),
+            }),
+        }
+    }
+
+    /// Gives back what a send took in the shared database (its messages were not stored).
+    pub(super) async fn refund_shared(&self, taken: &Taken) {
+        let at = taken.at();
+        let mut failures = Vec::new();
+        if !taken.shared_duplicates.is_empty() {
+            if let Err(e) = self
+                .store
+                .refund_duplicates(taken.shared_duplicates.clone(), at)
+                .await
+            {
+                failures.push(e);
+            }
+        }
+        if !taken.shared_recipients.is_empty() {
+            if let Err(e) = self
+                .store
+                .refund_shared_each(RECIPIENT_SCOPE, taken.shared_recipients.clone(), at)
+                .await
+            {
+                failures.push(e);
+            }
+        }
+        if taken.shared_global > 0 {
+            if let Err(e) = self
+                .store
+                .refund_shared_limit(GLOBAL_SCOPE, String::new(), at)
+                .await
+            {
+                failures.push(e);
+            }
+        }
+        for e in failures {
+            tracing::warn!(error = %e, "could not give back a shared send limit");
         }
     }
 

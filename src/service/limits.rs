@@ -67,8 +67,40 @@ pub(super) struct Taken {
     recipients: Vec<String>,
     duplicates: Vec<DuplicateKey>,
     global: u32,
-    /// Duplicate keys taken in the shared database (several nodes; see `cluster.rs`).
+    /// What was taken in the shared database (several nodes; see `cluster.rs`): duplicate
+    /// keys, recipients counted, and units of the global limits.
     pub(super) shared_duplicates: Vec<String>,
+    pub(super) shared_recipients: Vec<String>,
+    pub(super) shared_global: u32,
+}
+
+impl Taken {
+    /// When it was taken.
+    pub(super) fn at(&self) -> Millis {
+        self.at
+    }
+}
+
+/// A send's screening as the shared limits see it: its messages so far (with their
+/// positions in the request), those refused, and what was taken.
+pub(super) struct SharedScreening {
+    pub messages: Vec<NewMessage>,
+    pub positions: Vec<usize>,
+    pub rejected: Vec<RejectedRecipient>,
+    pub taken: Taken,
+}
+
+impl Guards {
+    /// Gives back what this node took for `m`, which a shared limit refused.
+    pub(super) fn refund_message(&self, taken: &mut Taken, m: &NewMessage) {
+        let local = duplicate_key(m);
+        self.duplicates.remove(&local, taken.at);
+        taken.duplicates.retain(|d| *d != local);
+        if let Some(at) = taken.recipients.iter().position(|r| *r == m.recipient) {
+            taken.recipients.remove(at);
+            self.recipient.refund(&m.recipient, 1, taken.at);
+        }
+    }
 }
 
 /// The messages a send may store, those it may not, and what it took.
@@ -262,49 +294,24 @@ impl Service {
             positions.push(index);
             messages.push(m);
         }
-        // Several nodes: the same text to the same number through another node counts too.
+        // Several nodes: what went through the others counts too (see `cluster.rs`).
         if !issued_code && !messages.is_empty() {
-            if let Some(shared) = self.take_shared_duplicates(&messages, now).await {
-                let shared = match shared {
-                    Ok(shared) => shared,
-                    Err(e) => {
-                        guards.refund(&taken);
-                        return Err(e);
-                    }
-                };
-                let mut kept = Vec::with_capacity(messages.len());
-                for ((m, key), index) in messages.into_iter().zip(shared.keys).zip(&positions) {
-                    if shared.taken.contains(&key) {
-                        taken.shared_duplicates.push(key);
-                        kept.push(m);
-                        continue;
-                    }
-                    // What this node took for it goes back: it is not sent.
-                    let local = duplicate_key(&m);
-                    guards.duplicates.remove(&local, now);
-                    taken.duplicates.retain(|d| *d != local);
-                    guards.recipient.refund(&m.recipient, 1, now);
-                    if let Some(at) = taken.recipients.iter().position(|r| *r == m.recipient) {
-                        taken.recipients.remove(at);
-                    }
-                    let index = *index;
-                    rejected.push(RejectedRecipient {
-                        index,
-                        to: m.recipient.clone(),
-                        code: "duplicate",
-                        reason: format!(
-                            "the same text went to {} within the duplicate window",
-                            m.recipient
-                        ),
-                        retry_after_secs: None,
-                    });
-                }
-                messages = kept;
-                rejected.sort_by_key(|r| r.index);
+            let mut screening = SharedScreening {
+                messages,
+                positions,
+                rejected,
+                taken,
+            };
+            if let Err(e) = self.screen_shared(&mut screening, now).await {
+                guards.refund(&screening.taken);
+                self.refund_shared(&screening.taken).await;
+                return Err(e);
             }
+            (messages, rejected, taken) = (screening.messages, screening.rejected, screening.taken);
         }
         if messages.is_empty() {
             guards.refund(&taken);
+            self.refund_shared(&taken).await;
             return Err(match rejected.into_iter().next() {
                 Some(first) if first.code == "rate_limited" => ServiceError::RateLimited {
                     scope: "recipient".into(),
@@ -321,9 +328,17 @@ impl Service {
         let count = u32::try_from(messages.len()).unwrap_or(u32::MAX);
         if let Err(denied) = guards.global.acquire(&(), count, now) {
             guards.refund(&taken);
+            self.refund_shared(&taken).await;
             return Err(limited("global", denied));
         }
         taken.global = count;
+        if !issued_code {
+            if let Err(e) = self.take_shared_global(&mut taken, count, now).await {
+                guards.refund(&taken);
+                self.refund_shared(&taken).await;
+                return Err(e);
+            }
+        }
         Ok(Screened {
             messages,
             rejected,

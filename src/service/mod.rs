@@ -554,8 +554,7 @@ impl Service {
             Err(e) => {
                 if let Some(taken) = &taken {
                     self.guards().refund(taken);
-                    self.refund_shared_duplicates(&taken.shared_duplicates, now)
-                        .await;
+                    self.refund_shared(taken).await;
                 }
                 return Err(e.into());
             }

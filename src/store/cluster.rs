@@ -197,6 +197,78 @@ pub fn refund_duplicates(conn: &Connection, keys: &[String], at: Millis) -> Resu
     Ok(())
 }
 
+/// One unit of the limit `scope` for each of `keys` (a key may come more than once: once per
+/// message), taken where every window has room; the answer per key, in order. One lock on
+/// the whole scope (PostgreSQL) for the transaction: this is the path of limits an operator
+/// turned on, and one lock is what keeps a request of many keys within what the lock table
+/// holds.
+pub fn take_shared_each(
+    conn: &Connection,
+    scope: &str,
+    keys: &[String],
+    windows: &[SharedWindow],
+    now: Millis,
+) -> Result<Vec<Result<(), Millis>>, StoreError> {
+    if conn.is_postgres() {
+        conn.query_row(
+            "SELECT pg_advisory_xact_lock(hashtextextended(?1, 0))",
+            [format!("{scope}\u{1f}*")],
+            |_| Ok(()),
+        )?;
+    }
+    let longest = windows.iter().map(|w| w.period_ms).max().unwrap_or(0);
+    conn.prepare_cached("DELETE FROM shared_limit_hits WHERE scope = ?1 AND at <= ?2")?
+        .execute(params![scope, now - longest])?;
+    let mut answers = Vec::with_capacity(keys.len());
+    for key in keys {
+        let answer = take_one_locked(conn, scope, key, windows, now)?;
+        answers.push(answer);
+    }
+    Ok(answers)
+}
+
+/// One unit of `scope`/`key` if every window has room (the caller holds the lock).
+fn take_one_locked(
+    conn: &Connection,
+    scope: &str,
+    key: &str,
+    windows: &[SharedWindow],
+    now: Millis,
+) -> Result<Result<(), Millis>, StoreError> {
+    for window in windows.iter().filter(|w| w.limit > 0) {
+        let since = now - window.period_ms;
+        let (used, oldest): (i64, Option<Millis>) = conn
+            .prepare_cached(
+                "SELECT coalesce(sum(units), 0), min(at) FROM shared_limit_hits
+                 WHERE scope = ?1 AND key = ?2 AND at > ?3",
+            )?
+            .query_row(params![scope, key, since], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        if used + 1 > i64::from(window.limit) {
+            // Room comes back as the oldest units in the window leave it.
+            let wait = oldest.map_or(window.period_ms, |at| at + window.period_ms - now);
+            return Ok(Err(wait.max(1)));
+        }
+    }
+    conn.prepare_cached(
+        "INSERT INTO shared_limit_hits (scope, key, at, units) VALUES (?1, ?2, ?3, 1)",
+    )?
+    .execute(params![scope, key, now])?;
+    Ok(Ok(()))
+}
+
+/// Gives back one unit per key of `keys` taken at `at`.
+pub fn refund_shared_each(
+    conn: &Connection,
+    scope: &str,
+    keys: &[String],
+    at: Millis,
+) -> Result<(), StoreError> {
+    for key in keys {
+        refund_shared(conn, scope, key, at)?;
+    }
+    Ok(())
+}
+
 /// Gives back one take of `units` made at `at` (the work it paid for did not happen).
 pub fn refund_shared(
     conn: &Connection,
@@ -313,6 +385,33 @@ impl super::Store {
     /// Gives back duplicate keys taken at `at`.
     pub async fn refund_duplicates(&self, keys: Vec<String>, at: Millis) -> Result<(), StoreError> {
         super::writer::write(&self.writer, move |c| refund_duplicates(c, &keys, at)).await
+    }
+
+    /// One unit of a shared limit per key (see [`take_shared_each`]).
+    pub async fn take_shared_each(
+        &self,
+        scope: &'static str,
+        keys: Vec<String>,
+        windows: Vec<SharedWindow>,
+        now: Millis,
+    ) -> Result<Vec<Result<(), Millis>>, StoreError> {
+        super::writer::write(&self.writer, move |c| {
+            take_shared_each(c, scope, &keys, &windows, now)
+        })
+        .await
+    }
+
+    /// Gives back one unit per key taken at `at`.
+    pub async fn refund_shared_each(
+        &self,
+        scope: &'static str,
+        keys: Vec<String>,
+        at: Millis,
+    ) -> Result<(), StoreError> {
+        super::writer::write(&self.writer, move |c| {
+            refund_shared_each(c, scope, &keys, at)
+        })
+        .await
     }
 
     /// Gives back a take of a shared limit made at `at`.

@@ -74,6 +74,7 @@ impl Node {
                 "[server]\nlisten = \"{addr}\"\nrequest_timeout_ms = {REQUEST_TIMEOUT_MS}\n\
                  [storage]\nbackend = \"postgres\"\nurl = \"{url}\"\nnode_id = \"{id}\"\n\
                  [otp]\nsecret = \"{SECRET}\"\nper_phone_per_minute = 3\nmax_attempts = 3\n\
+                 [limits]\nper_recipient_per_minute = 2\n\
                  [dispatch]\npoll_interval_ms = 20\nlease_seconds = {LEASE_SECONDS}\n\
                  [webhooks]\nallow_private = true\nbackoff_initial_ms = 50\nbackoff_max_ms = 200\n\
                  {entries}"
@@ -469,6 +470,29 @@ fn an_otp_made_on_one_node_verifies_on_the_other_and_limits_count_both() {
     assert!((200..300).contains(&status), "{status}: {v}");
     let (status, v) = send(&b, "+4915116000005", "same text");
     assert!((200..300).contains(&status), "{status}: {v}");
+
+    // And the per-recipient limit (2 a minute): one text through each node, then neither.
+    let to = "+4915116000006";
+    for (node, text) in [(&a, "first"), (&b, "second")] {
+        let (status, v) = send(node, to, text);
+        assert!(
+            (200..300).contains(&status),
+            "{text} via {}: {status}: {v}",
+            node.id
+        );
+    }
+    for (node, text) in [(&a, "third"), (&b, "fourth")] {
+        let (status, v) = send(node, to, text);
+        assert_eq!(
+            status, 429,
+            "{text} via {} over the per-recipient limit: {v}",
+            node.id
+        );
+        assert!(
+            v["error"]["retry_after"].as_u64().is_some_and(|s| s >= 1),
+            "{v}"
+        );
+    }
 }
 
 #[test]
