@@ -184,6 +184,9 @@ pub struct StorageConfig {
     pub statement_timeout_ms: u64,
     /// PostgreSQL: this node's name among the nodes sharing the database (the host name).
     pub node_id: Option<String>,
+    /// PostgreSQL: a PEM file of the CA that signed the server's certificate (TLS); without
+    /// it the system's roots are used. TLS itself follows the URL's `sslmode`.
+    pub ssl_root_cert: Option<PathBuf>,
     /// What a commit survives.
     pub durability: Durability,
     /// Most writes grouped into one transaction (512).
@@ -604,6 +607,7 @@ impl Default for StorageConfig {
             pool_size: 4,
             statement_timeout_ms: 5_000,
             node_id: None,
+            ssl_root_cert: None,
             durability: Durability::Full,
             group_commit_max: 512,
             encryption_key_file: None,

@@ -44,11 +44,50 @@ pub fn postgres_target(storage: &StorageConfig) -> Result<PgTarget, StoreError> 
         config.password(password);
     }
     config.connect_timeout(Duration::from_secs(5));
+    let tls = match config.get_ssl_mode() {
+        postgres::config::SslMode::Disable => None,
+        _ => Some(tls(storage.ssl_root_cert.as_deref())?),
+    };
     Ok(PgTarget {
         config,
+        tls,
         statement_timeout: Duration::from_millis(storage.statement_timeout_ms),
         application_name: format!("smsgate {}", storage.node_name()),
     })
+}
+
+/// TLS to the server: its certificate verified against `root_cert` (a PEM file of the CA
+/// that signed it) when given, else against the system's roots (rustls, aws-lc-rs).
+fn tls(
+    root_cert: Option<&std::path::Path>,
+) -> Result<tokio_postgres_rustls::MakeRustlsConnect, StoreError> {
+    use rustls::pki_types::{pem::PemObject, CertificateDer};
+    use rustls_platform_verifier::BuilderVerifierExt;
+    let provider = std::sync::Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    let builder = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| StoreError::File(format!("TLS: {e}")))?;
+    let config = match root_cert {
+        Some(path) => {
+            let failed = |e: String| {
+                StoreError::File(format!("storage.ssl_root_cert {}: {e}", path.display()))
+            };
+            let mut roots = rustls::RootCertStore::empty();
+            for cert in CertificateDer::pem_file_iter(path).map_err(|e| failed(e.to_string()))? {
+                let cert = cert.map_err(|e| failed(e.to_string()))?;
+                roots.add(cert).map_err(|e| failed(e.to_string()))?;
+            }
+            if roots.is_empty() {
+                return Err(failed("no certificate in the file".into()));
+            }
+            builder.with_root_certificates(roots).with_no_client_auth()
+        }
+        None => builder
+            .with_platform_verifier()
+            .map_err(|e| StoreError::File(format!("TLS: the system's roots: {e}")))?
+            .with_no_client_auth(),
+    };
+    Ok(tokio_postgres_rustls::MakeRustlsConnect::new(config))
 }
 
 /// The password: the file's first line, else the variable, else none (trust or peer auth).

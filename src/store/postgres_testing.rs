@@ -73,8 +73,24 @@ pub fn require(test: &str) -> Option<&'static TestServer> {
 /// the value is dropped: for tests that stop or restart the server, which would break the
 /// other tests of the process on the shared one. Skip / fail as [`require`].
 pub fn require_private(test: &str) -> Option<TestServer> {
-    match Cluster::create().map(TestServer::local) {
+    match Cluster::create(false).map(TestServer::local) {
         Ok(server) => Some(server),
+        Err(reason) => {
+            skip_or_fail(test, &reason);
+            None
+        }
+    }
+}
+
+/// A private cluster (as [`require_private`]) that also serves TLS (`ssl = on`) with a
+/// certificate for `127.0.0.1` and `localhost` signed by a test CA, made with the `openssl`
+/// tool; returns the server and the CA's PEM file (what a client must trust).
+pub fn require_private_tls(test: &str) -> Option<(TestServer, PathBuf)> {
+    match Cluster::create(true) {
+        Ok(cluster) => {
+            let cert = cluster.data().join("ca.crt");
+            Some((TestServer::local(cluster), cert))
+        }
         Err(reason) => {
             skip_or_fail(test, &reason);
             None
@@ -104,7 +120,7 @@ pub fn test_backend() -> Option<String> {
 fn shared() -> &'static Result<TestServer, String> {
     SERVER.get_or_init(|| match std::env::var("SMSGATE_TEST_PG_URL") {
         Ok(url) if !url.trim().is_empty() => TestServer::external(url.trim()),
-        _ => Cluster::create().map(TestServer::local),
+        _ => Cluster::create(false).map(TestServer::local),
     })
 }
 
@@ -286,10 +302,12 @@ struct Cluster {
     port: u16,
     /// `setpriv` arguments that run a command as the cluster's owner; empty when not root.
     as_owner: Vec<String>,
+    /// Serve TLS with a self-signed certificate.
+    tls: bool,
 }
 
 impl Cluster {
-    fn create() -> Result<Cluster, String> {
+    fn create(tls: bool) -> Result<Cluster, String> {
         let bin = find_bin_dir()?;
         let psql = find_psql().unwrap_or_else(|| bin.join("psql"));
         let dir = std::env::temp_dir().join(format!(
@@ -307,6 +325,7 @@ impl Cluster {
             dir,
             port: 0,
             as_owner: Vec::new(),
+            tls,
         };
         // From here on the watchdog removes the directory whatever happens next.
         let made = cluster.make();
@@ -351,6 +370,14 @@ impl Cluster {
             "\n# smsgate tests\n{SETTINGS}unix_socket_directories = '{socket_dir}'\n"
         )
         .map_err(|e| format!("postgresql.conf: {e}"))?;
+        if self.tls {
+            self.make_certificate()?;
+            writeln!(
+                conf,
+                "ssl = on\nssl_cert_file = 'server.crt'\nssl_key_file = 'server.key'"
+            )
+            .map_err(|e| format!("postgresql.conf: {e}"))?;
+        }
         // A free port can be taken between finding it and the server binding it: a start
         // that fails for that reason tries another port.
         let mut last = String::new();
@@ -368,6 +395,90 @@ impl Cluster {
 
     fn data(&self) -> PathBuf {
         self.dir.join("data")
+    }
+
+    /// A test CA and a server certificate it signed (for `127.0.0.1` and `localhost`) in the
+    /// data directory, made as the cluster's owner (the server refuses a key others can
+    /// read). A CA apart from the server's certificate: rustls (webpki) refuses a CA
+    /// certificate used as the server's own.
+    fn make_certificate(&self) -> Result<(), String> {
+        let data = self.data();
+        let extensions = self.dir.join("server.ext");
+        fs::write(
+            &extensions,
+            "subjectAltName = IP:127.0.0.1, DNS:localhost\nbasicConstraints = CA:FALSE\n",
+        )
+        .map_err(|e| format!("{}: {e}", extensions.display()))?;
+        fs::set_permissions(&extensions, fs::Permissions::from_mode(0o644))
+            .map_err(|e| format!("{}: {e}", extensions.display()))?;
+        let path = |name: &str| data.join(name).to_string_lossy().into_owned();
+        let steps: [(&str, Vec<String>); 3] = [
+            (
+                "openssl req (the CA)",
+                vec![
+                    "req".into(),
+                    "-x509".into(),
+                    "-newkey".into(),
+                    "rsa:2048".into(),
+                    "-nodes".into(),
+                    "-days".into(),
+                    "2".into(),
+                    "-subj".into(),
+                    "/CN=smsgate test CA".into(),
+                    "-keyout".into(),
+                    path("ca.key"),
+                    "-out".into(),
+                    path("ca.crt"),
+                ],
+            ),
+            (
+                "openssl req (the server)",
+                vec![
+                    "req".into(),
+                    "-newkey".into(),
+                    "rsa:2048".into(),
+                    "-nodes".into(),
+                    "-subj".into(),
+                    "/CN=localhost".into(),
+                    "-keyout".into(),
+                    path("server.key"),
+                    "-out".into(),
+                    path("server.csr"),
+                ],
+            ),
+            (
+                "openssl x509 (signing)",
+                vec![
+                    "x509".into(),
+                    "-req".into(),
+                    "-in".into(),
+                    path("server.csr"),
+                    "-CA".into(),
+                    path("ca.crt"),
+                    "-CAkey".into(),
+                    path("ca.key"),
+                    "-CAcreateserial".into(),
+                    "-days".into(),
+                    "2".into(),
+                    "-extfile".into(),
+                    extensions.to_string_lossy().into_owned(),
+                    "-out".into(),
+                    path("server.crt"),
+                ],
+            ),
+        ];
+        for (what, args) in steps {
+            let mut openssl = match self.as_owner.split_first() {
+                Some((setpriv, owner)) => {
+                    let mut c = Command::new(setpriv);
+                    c.args(owner).arg("openssl");
+                    c
+                }
+                None => Command::new("openssl"),
+            };
+            ran(what, openssl.args(&args).stdin(Stdio::null()).output())?;
+        }
+        Ok(())
     }
 
     fn log(&self) -> PathBuf {

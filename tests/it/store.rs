@@ -1019,3 +1019,70 @@ async fn two_nodes_on_one_postgres_database_never_lease_a_message_twice() {
         .unwrap();
     assert_eq!(reclaimed.requeued, set_b.len());
 }
+
+/// PostgreSQL over TLS, as a managed database needs: with `sslmode=require` and the CA of
+/// the server's certificate (`[storage] ssl_root_cert`) the session is encrypted (the
+/// server's `pg_stat_ssl` says so) and the store works; against the system's roots the same
+/// self-signed certificate is refused — never a silent fallback to clear text; with
+/// `sslmode=disable` the session is clear.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_node_reaches_postgres_over_verified_tls() {
+    use smsgate::config::{StorageBackend, StorageConfig};
+    use smsgate::daemon::storage::postgres_target;
+    use smsgate::store::postgres_testing;
+    let Some((server, ca)) =
+        postgres_testing::require_private_tls("store::a_node_reaches_postgres_over_verified_tls")
+    else {
+        return;
+    };
+    let url = server.new_database();
+    let db = url.rsplit('/').next().unwrap().to_string();
+    let storage = |mode: &str, ca: Option<std::path::PathBuf>| StorageConfig {
+        backend: StorageBackend::Postgres,
+        url: Some(format!("{url}?sslmode={mode}")),
+        ssl_root_cert: ca,
+        node_id: Some(format!("tls-{mode}")),
+        ..StorageConfig::default()
+    };
+    let open = |storage: StorageConfig| async move {
+        let options = StoreOptions {
+            durability: Durability::Normal,
+            node_id: storage.node_id.clone(),
+            ..StoreOptions::default()
+        };
+        Store::open_postgres(postgres_target(&storage)?, options).await
+    };
+    let sessions = |name: &str, ssl: bool| -> u32 {
+        server
+            .psql(
+                &db,
+                &format!(
+                    "SELECT count(*) FROM pg_stat_ssl s JOIN pg_stat_activity a USING (pid)
+                     WHERE a.application_name = 'smsgate {name}' AND s.ssl = {ssl}"
+                ),
+            )
+            .unwrap()
+            .trim()
+            .parse()
+            .unwrap()
+    };
+
+    let store = open(storage("require", Some(ca.clone()))).await.unwrap();
+    let accepted = store
+        .enqueue(NewBatch::default(), vec![msg("+4915112000001", 0)], T0)
+        .await
+        .unwrap();
+    assert_eq!(accepted.ids.len(), 1);
+    assert!(sessions("tls-require", true) >= 1, "no TLS session");
+    assert_eq!(sessions("tls-require", false), 0, "a session in clear text");
+
+    let refused = open(storage("require", None)).await.unwrap_err();
+    assert!(
+        refused.to_string().contains("certificate"),
+        "an unknown certificate must be refused: {refused}"
+    );
+
+    let clear = open(storage("disable", None)).await.unwrap();
+    assert_eq!(clear.list(ListFilter::default()).await.unwrap().len(), 1);
+    assert!(sessions("tls-disable", false) >= 1);
+}

@@ -18,12 +18,16 @@ use std::time::{Duration, Instant};
 /// At most one connection attempt per this long while the server is away.
 const RECONNECT_EVERY: Duration = Duration::from_millis(500);
 
-/// How to reach the server: the parsed config (password included, never printed), and the
-/// settings every new session gets.
+/// How to reach the server: the parsed config (password included, never printed), TLS, and
+/// the settings every new session gets.
 #[derive(Clone)]
 pub struct PgTarget {
-    /// Host, port, user, database, password.
+    /// Host, port, user, database, password, `sslmode`.
     pub config: postgres::Config,
+    /// TLS (rustls) for `sslmode=prefer` (the default: TLS when the server offers it) and
+    /// `require`; the server's certificate is always verified — against the system's
+    /// roots, or `[storage] ssl_root_cert`. `None`: no TLS at all.
+    pub tls: Option<tokio_postgres_rustls::MakeRustlsConnect>,
     /// `statement_timeout`, so a stuck query cannot hold the writer for ever.
     pub statement_timeout: Duration,
     /// Shown in `pg_stat_activity` (the node's id).
@@ -36,6 +40,7 @@ impl PgTarget {
     pub fn for_tests(url: &str) -> PgTarget {
         PgTarget {
             config: url.parse().expect("a PostgreSQL URL"),
+            tls: None,
             statement_timeout: Duration::from_secs(30),
             application_name: "smsgate tests".into(),
         }
@@ -94,11 +99,11 @@ impl PgConn {
             }
             self.last_attempt = Some(Instant::now());
             self.statements.clear();
-            let mut client = self
-                .target
-                .config
-                .connect(postgres::NoTls)
-                .map_err(|e| Error::Unavailable(describe(&e)))?;
+            let connected = match &self.target.tls {
+                Some(tls) => self.target.config.connect(tls.clone()),
+                None => self.target.config.connect(postgres::NoTls),
+            };
+            let mut client = connected.map_err(|e| Error::Unavailable(describe(&e)))?;
             let timeout_ms = self.target.statement_timeout.as_millis();
             let name = self.target.application_name.replace('\'', "");
             client
