@@ -136,7 +136,7 @@ pub fn day_of(at: Millis) -> Millis {
 
 /// Adds to a key of every rollup (the hour's, the day's, the hour's without country).
 #[allow(clippy::too_many_arguments)]
-fn add(
+pub(super) fn add(
     conn: &Connection,
     hour: Millis,
     route: &str,
@@ -212,15 +212,6 @@ fn add_to(
                AND status = ?5 AND messages <= 0"
         ))?
         .execute(params![hour, route, sms_type, country, status])?;
-    }
-    Ok(())
-}
-
-/// Records the country of a message just accepted (from its E.164 recipient).
-pub fn set_country(conn: &Connection, id: MessageId, recipient: &str) -> Result<(), StoreError> {
-    if let Some(country) = crate::phone::country_of(recipient) {
-        conn.prepare_cached("UPDATE messages SET country = ?2 WHERE id = ?1")?
-            .execute(params![id.0, country])?;
     }
     Ok(())
 }

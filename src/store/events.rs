@@ -36,6 +36,13 @@ pub fn new_event_id() -> String {
     format!("evt_{}", hex::encode(bytes))
 }
 
+/// Whether any subscription takes events of type `kind`.
+pub fn has_subscribers(conn: &Connection, kind: &str) -> Result<bool, StoreError> {
+    Ok(conn
+        .prepare_cached("SELECT 1 FROM webhook_subscription_events WHERE event = ?1 LIMIT 1")?
+        .exists([kind])?)
+}
+
 /// Records event `kind` with `data` for every subscription that wants it; returns its id,
 /// or `None` when nobody subscribed (nothing is written then).
 pub fn emit(

@@ -102,10 +102,18 @@ pub fn enqueue_with(
     let mut insert_message = conn.prepare_cached(
         "INSERT INTO messages (batch_id, batch_pos, recipient, body, message_type, sms_type,
             encoding, priority, status, schedule_at, expire_at, provider, custom_id,
-            recipient_name, segments, created_at, updated_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?16)
+            recipient_name, segments, created_at, updated_at,
+            country, rolled_status, rolled_route, rolled_cost)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?16,
+                 ?17, ?9, '', 0.0)
          RETURNING id",
     )?;
+    // The analytics rollups of what this batch adds, counted here and written once per key
+    // (hour, SMS type, country, status) below: a 10,000-recipient batch is a few upserts,
+    // not three per message. A new message has no route and no cost yet, and is already
+    // marked rolled up as such (`analytics::sync` moves it from there when it changes).
+    let mut rollup: std::collections::BTreeMap<(&'static str, String, &'static str), (i64, i64)> =
+        std::collections::BTreeMap::new();
     let mut insert_segment = conn.prepare_cached(
         "INSERT INTO segments (message_id, seq, pdu_hex, tpdu_length) VALUES (?1, ?2, ?3, ?4)",
     )?;
@@ -118,6 +126,7 @@ pub fn enqueue_with(
         };
         let segment_count = u16::try_from(m.segments.len())
             .map_err(|_| StoreError::Conflict("more than 65535 segments".into()))?;
+        let country = crate::phone::country_of(&m.recipient);
         let shown = m.redacted_body.as_ref().unwrap_or(&m.body);
         let stored_body = match at_rest {
             Some(sealer) => sealer.seal(shown),
@@ -140,13 +149,21 @@ pub fn enqueue_with(
                 m.custom_id,
                 m.recipient_name,
                 segment_count,
-                now
+                now,
+                country
             ],
             |r| r.get::<_, i64>(0),
         )?;
         let id = MessageId(inserted_id);
-        super::analytics::set_country(conn, id, &m.recipient)?;
-        super::analytics::sync(conn, id, None)?;
+        let counted = rollup
+            .entry((
+                m.sms_type.as_str(),
+                country.clone().unwrap_or_default(),
+                status.as_str(),
+            ))
+            .or_default();
+        counted.0 += 1;
+        counted.1 += i64::from(segment_count);
         match (&m.redacted_body, sealer) {
             (None, _) => {
                 for s in &m.segments {
@@ -195,6 +212,12 @@ pub fn enqueue_with(
         }
         super::state::status_event(conn, id, status, status, None, None, now)?;
         ids.push(id);
+    }
+    let hour = super::analytics::hour_of(now);
+    for ((sms_type, country, status), (count, segments)) in rollup {
+        super::analytics::add(
+            conn, hour, "", sms_type, &country, status, count, segments, 0.0,
+        )?;
     }
     Ok(Accepted {
         batch_id,

@@ -110,6 +110,10 @@ pub fn status_event(
     let Some(kind) = event_type(to) else {
         return Ok(());
     };
+    // Most installations subscribe to few event types: no read of the message for nobody.
+    if !super::events::has_subscribers(conn, kind)? {
+        return Ok(());
+    }
     type Row = (
         String,
         String,
