@@ -1005,8 +1005,8 @@ async def m_pg_accept(args, server, nodes, modems):
         "warmup_requests": warm, **r, "accepted": accepted, "accepted_per_s": round(rate),
         "accepted_per_s_per_node": rates, "database": db, "database_note": "warm-up and measured requests; with modems the sends meanwhile too",
         "pg_statements": statements,
-        "queue_depth_after": (ready or {}).get("queue_depth"), "daemon": ns.stopped,
-        "target": ">= 5000/s per node", "met": all(v >= 5000 for v in rates.values()),
+        "queue_depth_after": (ready or {}).get("queue_depth"), "log_errors": ns.log_errors,
+        "daemon": ns.stopped, "target": ">= 5000/s per node", "met": all(v >= 5000 for v in rates.values()),
         "loadavg": os.getloadavg(),
     })
 
@@ -1019,17 +1019,27 @@ async def m_pg_batch(args, server, nodes, modems):
     async with pg_cluster(args, server, nodes, modems) as ns:
         conns = [await Conn("127.0.0.1", p).open() for p in ns.ports]
 
-        async def one(conn, k):
+        async def one(j, k):
             recipients = [sink_number(k * 10_000 + i) for i in range(10_000)]
             body = json.dumps({"name": f"bench {k}", "recipients": recipients,
                                "message": "bench batch"}).encode()
             t0 = time.perf_counter()
-            status, data = await conn.request("POST", "/api/sms/send-batch", body)
+            try:
+                status, data = await conns[j].request("POST", "/api/sms/send-batch", body)
+            except (OSError, asyncio.IncompleteReadError) as e:
+                # The daemon closed the connection without an answer: recorded, and a new
+                # connection for the next round.
+                elapsed = time.perf_counter() - t0
+                refused.append({"round": k, "node": "ab"[j], "status": None, "after_s": round(elapsed, 3),
+                                "reply": f"connection closed without an answer ({type(e).__name__})"})
+                conns[j].close()
+                conns[j] = await Conn("127.0.0.1", ns.ports[j]).open()
+                return elapsed, len(body)
             elapsed = time.perf_counter() - t0
             reply = json.loads(data)
             if status != 200 or reply.get("total") != 10_000:
                 # Recorded, not raised: which batches a cluster refuses is a result.
-                refused.append({"round": k, "status": status, "after_s": round(elapsed, 3),
+                refused.append({"round": k, "node": "ab"[j], "status": status, "after_s": round(elapsed, 3),
                                 "reply": data[:200].decode(errors="replace")})
             return elapsed, len(body)
 
@@ -1039,7 +1049,7 @@ async def m_pg_batch(args, server, nodes, modems):
                 server.reset_statements(ns.dbname)
                 cpu0, pg0, t_start = ns.cpu(), server.cpu(), time.perf_counter()
             t0 = time.perf_counter()
-            got = await asyncio.gather(*(one(c, k * nodes + j) for j, c in enumerate(conns)))
+            got = await asyncio.gather(*(one(j, k * nodes + j) for j in range(len(conns))))
             if k > 0:
                 rounds.append(time.perf_counter() - t0)
                 for n, (elapsed, body_bytes) in zip("ab", got):
@@ -1127,7 +1137,7 @@ async def m_pg_utilisation(args, server, nodes, per_node=4, latency=200):
                          for node in "ab"[:nodes]},
         "modem_sent_segments": views, "cluster_nodes": [c.get("node_id") for c in (cluster or {}).get("nodes", [])]
         if isinstance(cluster, dict) else cluster,
-        **cpu, "daemon": ns.stopped, "target": ">= 97 % of Σ 1/latency",
+        **cpu, "log_errors": ns.log_errors, "daemon": ns.stopped, "target": ">= 97 % of Σ 1/latency",
         "met": steady / capacity >= 0.97, "loadavg": os.getloadavg(),
     })
 
