@@ -430,8 +430,9 @@ class PgServer:
     SETTINGS = {"fsync": "on", "synchronous_commit": "on", "full_page_writes": "on",
                 "listen_addresses": "127.0.0.1", "max_connections": "100"}
 
-    def __init__(self, url=None, stat_statements=False, socket=False):
+    def __init__(self, url=None, stat_statements=False, socket=False, parent=None):
         self.url, self.stat_statements, self.socket = url, stat_statements, socket
+        self.parent = parent  # where the throwaway cluster's directory goes (None: TMPDIR)
         self.dir = self.port = None
         self.databases = []
 
@@ -449,7 +450,7 @@ class PgServer:
             self.user_url = self.url
             self.version = self.sql("SHOW server_version")
             return self
-        self.dir = tempfile.mkdtemp(prefix="smsgate-pg-")
+        self.dir = tempfile.mkdtemp(prefix="smsgate-pg-", dir=self.parent)
         if os.geteuid() == 0:
             import pwd
             pw = pwd.getpwnam("postgres")
@@ -481,7 +482,10 @@ class PgServer:
 
     def __exit__(self, *exc):
         for name in list(self.databases):
-            self.drop_database(name)
+            try:
+                self.drop_database(name)
+            except RuntimeError as e:  # the server may be gone: stop and remove it anyway
+                print(f"warning: {e}", file=sys.stderr)
         if self.dir:
             subprocess.run(self._as_owner([pg_tool("pg_ctl"), "-D", os.path.join(self.dir, "data"),
                                            "-m", "fast", "-w", "stop"]),
@@ -504,6 +508,9 @@ class PgServer:
         out["server_version"] = self.version
         out["server"] = "--pg-url" if self.url else "throwaway cluster (initdb) on this machine"
         out["daemons_connect"] = "unix socket" if self.socket else "tcp"
+        if self.dir:
+            fs = subprocess.run(["df", "--output=fstype", self.dir], capture_output=True, text=True).stdout.split()
+            out["data_directory_filesystem"] = fs[-1] if fs else None
         return out
 
     def create_database(self):
@@ -1700,6 +1707,9 @@ async def main():
                         "per message and the costliest ones")
     p.add_argument("--pg-socket", action="store_true",
                    help="postgres (throwaway cluster): the daemons connect over its Unix socket, not TCP")
+    p.add_argument("--pg-dir", metavar="DIR",
+                   help="postgres (throwaway cluster): make its data directory under DIR (default: TMPDIR); "
+                        "on a tmpfs fsync costs nothing, so the results are then not durable ones")
     p.add_argument("--backlog", type=int, default=1_000_000, help="lease-latency: messages scheduled ahead")
     p.add_argument("--backlog-via", choices=["sql", "api"], default="sql",
                    help="lease-latency: how the backlog is made (see the measurement)")
@@ -1748,7 +1758,7 @@ async def main_postgres(args):
                  "(accept, batch, utilisation, lease-latency, all)")
     node_counts = [args.nodes] if args.nodes else [1, 2]
     totals = [args.modems] if args.modems is not None else [0, 8]
-    with PgServer(args.pg_url, args.pg_stat_statements, args.pg_socket) as server:
+    with PgServer(args.pg_url, args.pg_stat_statements, args.pg_socket, args.pg_dir) as server:
         if args.what in ("all", "accept"):
             for nodes in node_counts:
                 for modems in totals:
