@@ -1185,7 +1185,8 @@ async def lease_samples(port, samples, pause_ms, offset):
         return {f"p{p}_ms": round(percentile(values, p), 1) for p in (50, 95, 99)} | {
             "max_ms": round(max(values), 1), "n": len(values)}
 
-    return {k: stats(v) for k, v in out.items()}
+    return {k: stats(v) for k, v in out.items()} | {
+        "sends": len(ids), "not_leased_when_read": len(ids) - len(out["accepted_to_sending"])}
 
 
 # The lease query as the store runs it on PostgreSQL (src/store/queue.rs DUE, its `INDEXED BY`
