@@ -1024,24 +1024,23 @@ async def m_pg_batch(args, server, nodes, modems):
     times = {n: [] for n in "ab"[:nodes]}
     rounds, refused = [], []
     async with pg_cluster(args, server, nodes, modems) as ns:
-        conns = [await Conn("127.0.0.1", p).open() for p in ns.ports]
-
         async def one(j, k):
             recipients = [sink_number(k * 10_000 + i) for i in range(10_000)]
             body = json.dumps({"name": f"bench {k}", "recipients": recipients,
                                "message": "bench batch"}).encode()
+            # A fresh connection per batch: a keep-alive connection left idle while the other
+            # node's batch ran may have been closed by the daemon's idle timeout meanwhile.
+            conn = await Conn("127.0.0.1", ns.ports[j]).open()
             t0 = time.perf_counter()
             try:
-                status, data = await conns[j].request("POST", "/api/sms/send-batch", body)
+                status, data = await conn.request("POST", "/api/sms/send-batch", body)
             except (OSError, asyncio.IncompleteReadError) as e:
-                # The daemon closed the connection without an answer: recorded, and a new
-                # connection for the next round.
                 elapsed = time.perf_counter() - t0
                 refused.append({"batch": k, "node": "ab"[j], "status": None, "after_s": round(elapsed, 3),
                                 "reply": f"connection closed without an answer ({type(e).__name__})"})
-                conns[j].close()
-                conns[j] = await Conn("127.0.0.1", ns.ports[j]).open()
                 return elapsed, len(body)
+            finally:
+                conn.close()
             elapsed = time.perf_counter() - t0
             reply = json.loads(data)
             if status != 200 or reply.get("total") != 10_000:
@@ -1056,7 +1055,7 @@ async def m_pg_batch(args, server, nodes, modems):
                 server.reset_statements(ns.dbname)
                 cpu0, pg0, t_start = ns.cpu(), server.cpu(), time.perf_counter()
             t0 = time.perf_counter()
-            got = await asyncio.gather(*(one(j, k * nodes + j) for j in range(len(conns))))
+            got = await asyncio.gather(*(one(j, k * nodes + j) for j in range(nodes)))
             if k > 0:
                 rounds.append(time.perf_counter() - t0)
                 for n, (elapsed, body_bytes) in zip("ab", got):
@@ -1065,8 +1064,6 @@ async def m_pg_batch(args, server, nodes, modems):
         messages = 10_000 * nodes * args.repeat
         cpu = pg_record(server, ns, cpu0, pg0, wall)
         statements = server.statements(ns.dbname, messages)
-        for c in conns:
-            c.close()
     db = server.delta(before, ns.final_counters, 10_000 * nodes * (args.repeat + 1))
     every = [t for ts in times.values() for t in ts]
     emit({
