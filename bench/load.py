@@ -1091,6 +1091,7 @@ async def m_pg_utilisation(args, server, nodes, per_node=4, latency=200):
     modems = nodes * per_node
     async with pg_cluster(args, server, nodes, modems, latency, args.poll_interval_ms) as ns:
         recipients = [sink_number(i) for i in range(n)]
+        server.reset_statements(ns.dbname)
         cpu0, pg0 = ns.cpu(), server.cpu()
         t_post = time.time() * 1000
         status, reply = await call(ns.ports[0], "POST", "/api/sms/send-batch",
@@ -1106,6 +1107,7 @@ async def m_pg_utilisation(args, server, nodes, per_node=4, latency=200):
             if done >= n or time.monotonic() > deadline:
                 break
             await asyncio.sleep(0.5)
+        statements = server.statements(ns.dbname, n)  # accepting, sending and reports
         messages = await list_batch(ns.ports[0], batch_id, n)
         sent = [m for m in messages if m.get("sent_at")]
         times = sorted(millis(m["sent_at"]) for m in sent)
@@ -1142,7 +1144,8 @@ async def m_pg_utilisation(args, server, nodes, per_node=4, latency=200):
                          for node in "ab"[:nodes]},
         "modem_sent_segments": views, "cluster_nodes": [c.get("node_id") for c in (cluster or {}).get("nodes", [])]
         if isinstance(cluster, dict) else cluster,
-        **cpu, "log_errors": ns.log_errors, "daemon": ns.stopped, "target": ">= 97 % of Σ 1/latency",
+        **cpu, "pg_statements": statements,
+        "log_errors": ns.log_errors, "daemon": ns.stopped, "target": ">= 97 % of Σ 1/latency",
         "met": steady / capacity >= 0.97, "loadavg": os.getloadavg(),
     })
 
