@@ -20,7 +20,9 @@ generator, not the daemon, set the pace (`ceiling` measures that limit on `/heal
 
 import argparse
 import asyncio
+import contextlib
 import datetime
+import glob
 import json
 import os
 import random
@@ -33,6 +35,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.parse
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DEFAULT_BINARY = os.path.join(ROOT, "target", "release", "smsgate")
@@ -175,10 +178,12 @@ class Daemon:
     """`smsgate serve` with a generated config in a fresh temporary directory."""
 
     def __init__(self, binary, modems, latency_ms, durability="full", poll_interval_ms=200,
-                 tcp_modems=None):
+                 tcp_modems=None, storage=None, modem_prefix="m"):
         """`tcp_modems`: TCP ports of modems served elsewhere (`smsgate simulate --tcp-port`),
-        configured as `[[modems]]` m0, m1, … with the built-in simulator off; `modems` and
-        `latency_ms` are then ignored."""
+        configured as `[[modems]]` m0, m1, … (`modem_prefix`) with the built-in simulator
+        off; `modems` and `latency_ms` are then ignored. `storage`: None for a SQLite file in
+        the temporary directory, or a PostgreSQL database shared with other nodes:
+        {"url", "node_id", "otp_secret_file"} (see `PgServer`)."""
         self.binary = binary
         self.settings = {
             "simulator.modems": modems,
@@ -191,28 +196,39 @@ class Daemon:
             self.settings = {"modems": f"{len(tcp_modems)} x tcp://127.0.0.1 (smsgate simulate)",
                              "storage.durability": durability,
                              "dispatch.poll_interval_ms": poll_interval_ms}
+        if storage is not None:
+            # PostgreSQL: what a commit survives is the server's business (fsync and
+            # synchronous_commit, see PgServer); `durability` is SQLite's.
+            del self.settings["storage.durability"]
+            self.settings.update({"storage.backend": "postgres", "storage.node_id": storage["node_id"]})
         self.modems = modems
         self.dir = tempfile.TemporaryDirectory(prefix="smsgate-bench-")
         self.port = free_port()
         self.db = os.path.join(self.dir.name, "smsgate.db")
         self.config = os.path.join(self.dir.name, "smsgate.toml")
         with open(self.config, "w") as f:
-            f.write(
-                f'[server]\nlisten = "127.0.0.1:{self.port}"\n\n'
-                f'[storage]\npath = "{self.db}"\ndurability = "{durability}"\n\n'
-            )
+            f.write(f'[server]\nlisten = "127.0.0.1:{self.port}"\n\n')
+            if storage is None:
+                f.write(f'[storage]\npath = "{self.db}"\ndurability = "{durability}"\n\n')
+            else:
+                f.write(f'[storage]\nbackend = "postgres"\nurl = "{storage["url"]}"\n'
+                        f'node_id = "{storage["node_id"]}"\n\n'
+                        f'[otp]\nsecret_file = "{storage["otp_secret_file"]}"\n\n')
             if tcp_modems is None:
                 f.write(f"[simulator]\nmodems = {modems}\nlatency_ms = {latency_ms}\n\n")
             else:
                 f.write("[simulator]\nmodems = 0\n\n")
             f.write(f"[dispatch]\npoll_interval_ms = {poll_interval_ms}\n")
             for i, port in enumerate(tcp_modems or []):
-                f.write(f'\n[[modems]]\nname = "m{i}"\nport = "tcp://127.0.0.1:{port}"\n')
+                f.write(f'\n[[modems]]\nname = "{modem_prefix}{i}"\nport = "tcp://127.0.0.1:{port}"\n')
         self.proc = None
 
     async def __aenter__(self):
         self.log = open(os.path.join(self.dir.name, "daemon.log"), "wb")
-        env = {k: v for k, v in os.environ.items() if not k.startswith("SMSGATE_")}
+        # The PostgreSQL password (for a --pg-url server that wants one) is the only
+        # SMSGATE_ variable let through.
+        env = {k: v for k, v in os.environ.items()
+               if not k.startswith("SMSGATE_") or k == "SMSGATE_STORAGE_PASSWORD"}
         self.proc = subprocess.Popen(
             [self.binary, "serve", "--config", self.config],
             stdout=self.log, stderr=subprocess.STDOUT, env=env,
@@ -373,16 +389,297 @@ class Simulator:
         self.dir.cleanup()
 
 
+# --- PostgreSQL (--backend postgres) ---------------------------------------------------------
+
+
+def pg_tool(name):
+    """A PostgreSQL program: from the newest /usr/lib/postgresql/*/bin, else from PATH."""
+    def major(d):
+        try:
+            return int(d.split(os.sep)[-2])
+        except ValueError:
+            return 0
+    for d in sorted(glob.glob("/usr/lib/postgresql/*/bin"), key=major, reverse=True):
+        if os.access(os.path.join(d, name), os.X_OK):
+            return os.path.join(d, name)
+    found = shutil.which(name)
+    if not found:
+        sys.exit(f"{name} not found (install PostgreSQL, or give --pg-url)")
+    return found
+
+
+def with_dbname(url, dbname):
+    """The URL `url` with its database replaced by `dbname` (query string kept)."""
+    parts = urllib.parse.urlsplit(url)
+    return urllib.parse.urlunsplit(parts._replace(path="/" + dbname))
+
+
+class PgServer:
+    """Where the PostgreSQL measurements' databases live.
+
+    With `url` (`--pg-url postgres://user@host:port/postgres`): an existing server; each
+    measurement gets a fresh database there (`CREATE DATABASE`, dropped afterwards), owned
+    by the URL's user, which the daemons then use. Without: a throwaway cluster in a
+    temporary directory — `initdb` and `pg_ctl` from /usr/lib/postgresql/*/bin, run as the
+    user `postgres` (`setpriv`) when this script runs as root — listening on 127.0.0.1 on a
+    free port, trust authentication for loopback, default durability (fsync on,
+    synchronous_commit on, full_page_writes on: every commit is flushed to disk), stopped
+    and removed at the end. The daemons connect as the role `smsgate`, which owns each
+    database (no superuser)."""
+
+    SETTINGS = {"fsync": "on", "synchronous_commit": "on", "full_page_writes": "on",
+                "listen_addresses": "127.0.0.1", "max_connections": "100"}
+
+    def __init__(self, url=None, stat_statements=False, socket=False, parent=None):
+        self.url, self.stat_statements, self.socket = url, stat_statements, socket
+        self.parent = parent  # where the throwaway cluster's directory goes (None: TMPDIR)
+        self.dir = self.port = None
+        self.databases = []
+
+    # as the cluster's owner: the user `postgres` when we are root, else ourselves
+    def _as_owner(self, argv):
+        if os.geteuid() != 0:
+            return argv
+        import pwd
+        pw = pwd.getpwnam("postgres")
+        return ["setpriv", f"--reuid={pw.pw_uid}", f"--regid={pw.pw_gid}", "--clear-groups"] + argv
+
+    def __enter__(self):
+        if self.url:
+            self.admin_url = self.url
+            self.user_url = self.url
+            self.version = self.sql("SHOW server_version")
+            return self
+        self.dir = tempfile.mkdtemp(prefix="smsgate-pg-", dir=self.parent)
+        if os.geteuid() == 0:
+            import pwd
+            pw = pwd.getpwnam("postgres")
+            os.chown(self.dir, pw.pw_uid, pw.pw_gid)
+        os.chmod(self.dir, 0o700)
+        data = os.path.join(self.dir, "data")
+        subprocess.run(self._as_owner([pg_tool("initdb"), "-D", data, "-U", "postgres", "-E", "UTF8",
+                                       "--auth=trust", "--no-instructions"]),
+                       cwd=self.dir, check=True, capture_output=True)
+        self.port = free_port()
+        opts = " ".join(f"-c {k}={v}" for k, v in self.SETTINGS.items())
+        opts += f" -c port={self.port} -c unix_socket_directories={self.dir}"
+        if self.stat_statements:
+            opts += " -c shared_preload_libraries=pg_stat_statements -c pg_stat_statements.track=all"
+        subprocess.run(self._as_owner([pg_tool("pg_ctl"), "-D", data, "-l", os.path.join(self.dir, "server.log"),
+                                       "-o", opts, "-w", "-t", "60", "start"]),
+                       cwd=self.dir, check=True, capture_output=True)
+        with open(os.path.join(data, "postmaster.pid")) as f:
+            self.postmaster = int(f.readline())
+        self.admin_url = f"postgres://postgres@127.0.0.1:{self.port}/postgres"
+        self.user_url = f"postgres://smsgate@127.0.0.1:{self.port}/postgres"
+        if self.socket:  # the daemons over the cluster's Unix socket instead of TCP
+            os.chmod(self.dir, 0o755)
+            self.user_url = (f"postgres://smsgate@{urllib.parse.quote(self.dir, safe='')}:{self.port}"
+                             "/postgres")
+        self.sql("CREATE ROLE smsgate LOGIN")
+        self.version = self.sql("SHOW server_version")
+        return self
+
+    def __exit__(self, *exc):
+        for name in list(self.databases):
+            try:
+                self.drop_database(name)
+            except RuntimeError as e:  # the server may be gone: stop and remove it anyway
+                print(f"warning: {e}", file=sys.stderr)
+        if self.dir:
+            subprocess.run(self._as_owner([pg_tool("pg_ctl"), "-D", os.path.join(self.dir, "data"),
+                                           "-m", "fast", "-w", "stop"]),
+                           cwd=self.dir, capture_output=True)
+            shutil.rmtree(self.dir, ignore_errors=True)
+
+    def sql(self, statement, dbname=None):
+        """One statement through psql as the administrator; its output, unaligned."""
+        url = self.admin_url if dbname is None else with_dbname(self.admin_url, dbname)
+        out = subprocess.run(["psql", "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-d", url,
+                              "-c", statement], capture_output=True, text=True)
+        if out.returncode != 0:
+            raise RuntimeError(f"psql: {statement[:80]}: {out.stderr.strip()}")
+        return out.stdout.strip()
+
+    def settings(self):
+        names = ["fsync", "synchronous_commit", "full_page_writes", "wal_sync_method", "shared_buffers"]
+        values = self.sql("SELECT " + ", ".join(f"current_setting('{n}')" for n in names)).split("|")
+        out = dict(zip(names, values))
+        out["server_version"] = self.version
+        out["server"] = "--pg-url" if self.url else "throwaway cluster (initdb) on this machine"
+        out["daemons_connect"] = "unix socket" if self.socket else "tcp"
+        if self.dir:
+            fs = subprocess.run(["df", "--output=fstype", self.dir], capture_output=True, text=True).stdout.split()
+            out["data_directory_filesystem"] = fs[-1] if fs else None
+        return out
+
+    def create_database(self):
+        """A fresh database; returns (name, the URL the daemons use)."""
+        name = f"smsgate_bench_{os.getpid()}_{len(self.databases)}_{random.randrange(1 << 30)}"
+        owner = " OWNER smsgate" if not self.url else ""
+        self.sql(f"CREATE DATABASE {name}{owner}")
+        self.databases.append(name)
+        if self.stat_statements:
+            self.sql("CREATE EXTENSION IF NOT EXISTS pg_stat_statements", dbname=name)
+        return name, with_dbname(self.user_url, name)
+
+    def drop_database(self, name):
+        try:
+            self.sql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        finally:
+            self.databases.remove(name)
+
+    def cpu(self):
+        """CPU seconds of the throwaway cluster: the postmaster (with its reaped children) and
+        its live children, the daemons' backends among them; None for a --pg-url server."""
+        if not self.dir:
+            return None
+        total = 0.0
+        for entry in os.listdir("/proc"):
+            if not entry.isdigit():
+                continue
+            try:
+                with open(f"/proc/{entry}/stat") as f:
+                    fields = f.read().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            pid, ppid = int(entry), int(fields[1])
+            if pid == self.postmaster:
+                total += sum(int(x) for x in fields[11:15]) / CLK_TCK  # own + reaped children
+            elif ppid == self.postmaster:
+                total += (int(fields[11]) + int(fields[12])) / CLK_TCK
+        return total
+
+    def counters(self, dbname):
+        """The database's and the server's counters (pg_stat_database, pg_stat_wal) and the
+        WAL position. Backends report their statistics at most once a second and when they
+        end, so `delta` is read after the daemons stopped, from a `counters` taken before
+        the warm-up: the numbers cover warm-up and measured work."""
+        row = self.sql(
+            "SELECT d.xact_commit, d.xact_rollback, d.tup_inserted, d.tup_updated, d.tup_deleted, "
+            "w.wal_records, w.wal_bytes, w.wal_sync, w.wal_write, pg_current_wal_lsn() "
+            "FROM pg_stat_database d, pg_stat_wal w WHERE d.datname = current_database()",
+            dbname=dbname).split("|")
+        names = ["xact_commit", "xact_rollback", "tup_inserted", "tup_updated", "tup_deleted",
+                 "wal_records", "wal_bytes_stat", "wal_sync", "wal_write"]
+        out = {n: int(v) for n, v in zip(names, row[:-1])}
+        out["lsn"] = row[-1]
+        return out
+
+    def delta(self, before, after, messages):
+        """Per message between two `counters`: transactions committed (reads included: the
+        readers' transactions count too), WAL flushes to disk (`wal_sync`: each durable
+        commit that was not flushed along with another's), WAL records and bytes."""
+        wal = int(self.sql(f"SELECT pg_wal_lsn_diff('{after['lsn']}', '{before['lsn']}')::bigint"))
+        d = {k: after[k] - before[k] for k in before if k not in ("lsn", "wal_bytes_stat")}
+        per = lambda v: round(v / messages, 2) if messages else None
+        return {"messages": messages, **d, "wal_bytes": wal,
+                "per_message": {"xact_commit": per(d["xact_commit"]), "wal_sync": per(d["wal_sync"]),
+                                "wal_records": per(d["wal_records"]), "wal_bytes": per(wal),
+                                "tup_inserted": per(d["tup_inserted"]), "tup_updated": per(d["tup_updated"])}}
+
+    def statements(self, dbname, messages, top=30):
+        """With --pg-stat-statements: statements executed per message and the costliest ones."""
+        if not self.stat_statements:
+            return None
+        rows = self.sql(
+            "SELECT calls, round(total_exec_time::numeric, 1), round(mean_exec_time::numeric, 3), "
+            "left(regexp_replace(query, '\\s+', ' ', 'g'), 110) FROM pg_stat_statements "
+            f"WHERE dbid = (SELECT oid FROM pg_database WHERE datname = '{dbname}') "
+            "ORDER BY total_exec_time DESC", dbname=dbname)
+        parsed = [line.split("|", 3) for line in rows.splitlines() if line]
+        calls = sum(int(r[0]) for r in parsed)
+        exec_ms = sum(float(r[1]) for r in parsed)
+        return {"statements": calls, "statements_per_message": round(calls / messages, 1) if messages else None,
+                "exec_ms_total": round(exec_ms), "exec_us_per_message": round(1000 * exec_ms / messages, 1)
+                if messages else None,
+                "top": [{"calls": int(c), "total_ms": float(t), "mean_ms": float(m), "query": q}
+                        for c, t, m, q in parsed[:top]]}
+
+    def reset_statements(self, dbname):
+        if self.stat_statements:
+            self.sql("SELECT pg_stat_statements_reset()", dbname=dbname)
+
+
+class Nodes:
+    """`nodes` daemons (node ids a, b, …) on one fresh database of `server`, started one
+    after the other (the first runs the migrations); with `tcp_modems` (one list of ports
+    per node) each node's modems are named `<node>-m<i>`, unique across the cluster."""
+
+    def __init__(self, args, server, nodes, modems=0, latency_ms=0, poll_interval_ms=200, tcp_modems=None):
+        self.args, self.server, self.n = args, server, nodes
+        self.modems, self.latency_ms, self.poll = modems, latency_ms, poll_interval_ms
+        self.tcp_modems = tcp_modems
+        self.daemons = []
+
+    async def __aenter__(self):
+        self.dbname, url = self.server.create_database()
+        self.secret_dir = tempfile.TemporaryDirectory(prefix="smsgate-bench-otp-")
+        secret = os.path.join(self.secret_dir.name, "otp.key")
+        with open(os.open(secret, os.O_WRONLY | os.O_CREAT, 0o600), "w") as f:
+            f.write(os.urandom(32).hex() + "\n")  # every node hashes codes with the same secret
+        try:
+            for i in range(self.n):
+                node = "abcdefgh"[i]
+                d = Daemon(self.args.binary, modems=self.modems, latency_ms=self.latency_ms,
+                           poll_interval_ms=self.poll,
+                           tcp_modems=self.tcp_modems[i] if self.tcp_modems else None,
+                           storage={"url": url, "node_id": node, "otp_secret_file": secret},
+                           modem_prefix=f"{node}-m")
+                await d.__aenter__()
+                self.daemons.append(d)
+        except BaseException:
+            await self.__aexit__()
+            raise
+        self.settings = dict(self.daemons[0].settings, nodes=self.n)
+        del self.settings["storage.node_id"]
+        return self
+
+    async def __aexit__(self, *exc):
+        self.stopped, self.log_errors = {}, {}
+        for node, d in zip("abcdefgh", self.daemons):
+            d.stop()  # first, so that what it logs while stopping is read too
+            d.log.flush()
+            self.log_errors[node] = log_warnings(os.path.join(d.dir.name, "daemon.log"), detail=True)
+            await d.__aexit__()
+            self.stopped[node] = d.stopped
+        self.secret_dir.cleanup()
+        if getattr(self, "dbname", None) in self.server.databases:
+            self.final_counters = self.server.counters(self.dbname)
+            self.server.drop_database(self.dbname)
+
+    @property
+    def ports(self):
+        return [d.port for d in self.daemons]
+
+    def cpu(self):
+        return {node: d.cpu() for node, d in zip("abcdefgh", self.daemons)}
+
+
+def pg_record(server, nodes, daemon_cpu0, pg_cpu0, wall_s):
+    """CPU of each daemon and of PostgreSQL over `wall_s`, in % of one core."""
+    cpu = nodes.cpu()
+    out = {"daemon_cpu_pct": {n: round(100 * (cpu[n] - daemon_cpu0[n]) / wall_s, 1) for n in cpu}}
+    pg = server.cpu()
+    out["postgres_cpu_pct"] = round(100 * (pg - pg_cpu0) / wall_s, 1) if pg is not None else None
+    return out
+
+
 # --- measurements ---------------------------------------------------------------------------
 
 
 async def hammer(port, concurrency, count, make_request):
-    """`count` requests from `concurrency` keep-alive connections; returns statistics."""
-    conns = [await Conn("127.0.0.1", port).open() for _ in range(concurrency)]
+    """`count` requests from `concurrency` keep-alive connections; returns statistics.
+    `port` may be a list (several nodes): connection k goes to `port[k % len(port)]`, and
+    the statuses are also counted per node (`per_node`, in the order of the list)."""
+    ports = port if isinstance(port, list) else [port]
+    conns = [(k % len(ports), await Conn("127.0.0.1", ports[k % len(ports)]).open())
+             for k in range(concurrency)]
     next_index = 0
     latencies, statuses = [], {}
+    per_node = [{} for _ in ports]
 
-    async def worker(conn):
+    async def worker(node, conn):
         nonlocal next_index
         while next_index < count:
             i = next_index
@@ -392,14 +689,15 @@ async def hammer(port, concurrency, count, make_request):
             status, _ = await conn.request(method, path, body)
             latencies.append(time.perf_counter() - t0)
             statuses[status] = statuses.get(status, 0) + 1
+            per_node[node][status] = per_node[node].get(status, 0) + 1
 
     cpu0, t0 = time.process_time(), time.perf_counter()
-    await asyncio.gather(*(worker(c) for c in conns))
+    await asyncio.gather(*(worker(node, c) for node, c in conns))
     wall = time.perf_counter() - t0
     cpu = time.process_time() - cpu0
-    for c in conns:
+    for _, c in conns:
         c.close()
-    return {
+    out = {
         "requests": count,
         "statuses": {str(k): v for k, v in sorted(statuses.items())},
         "wall_s": round(wall, 3),
@@ -408,6 +706,9 @@ async def hammer(port, concurrency, count, make_request):
         "max_ms": round(max(latencies) * 1000, 2),
         "client_cpu_pct": round(100 * cpu / wall, 1),
     }
+    if len(ports) > 1:
+        out["per_node"] = [{str(k): v for k, v in sorted(st.items())} for st in per_node]
+    return out
 
 
 def send_request(i):
@@ -660,6 +961,331 @@ async def m_rss(args):
     })
 
 
+# --- PostgreSQL measurements (--backend postgres) -------------------------------------------
+
+
+@contextlib.asynccontextmanager
+async def pg_cluster(args, server, nodes, modems=0, latency_ms=200, poll_interval_ms=200):
+    """`nodes` daemons on a fresh database; `modems` simulated modems in all, split evenly
+    between the nodes, served by one `smsgate simulate` process over TCP (node a gets the
+    first ones, named a-m0, a-m1, …; the built-in simulator would name every node's sim0)."""
+    if modems == 0:
+        async with Nodes(args, server, nodes, poll_interval_ms=poll_interval_ms) as ns:
+            ns.settings["modems"] = 0
+            yield ns
+        return
+    per = modems // nodes
+    async with Simulator(args.binary, per * nodes, latency_ms) as sim:
+        split = [sim.ports[i * per:(i + 1) * per] for i in range(nodes)]
+        async with Nodes(args, server, nodes, poll_interval_ms=poll_interval_ms, tcp_modems=split) as ns:
+            for port in ns.ports:
+                await wait_modems_ready(port, per)
+            ns.settings["modems"] = f"{nodes} x {per} x tcp (smsgate simulate, latency {latency_ms} ms)"
+            yield ns
+
+
+def per_node_rates(r, nodes):
+    if nodes == 1:
+        return {"a": round(r["statuses"].get("200", 0) / r["wall_s"])}
+    return {node: round(st.get("200", 0) / r["wall_s"]) for node, st in zip("ab", r["per_node"])}
+
+
+async def m_pg_accept(args, server, nodes, modems):
+    """Single-recipient POST /api/sms/send, the connections split between the nodes."""
+    async with pg_cluster(args, server, nodes, modems) as ns:
+        warm = 500
+        before = server.counters(ns.dbname)
+        await hammer(ns.ports, args.concurrency, warm, lambda i: send_request(10_000_000 - 1 - i))
+        server.reset_statements(ns.dbname)
+        cpu0, pg0 = ns.cpu(), server.cpu()
+        r = await hammer(ns.ports, args.concurrency, args.count, send_request)
+        r.update(pg_record(server, ns, cpu0, pg0, r["wall_s"]))
+        accepted = r["statuses"].get("200", 0)
+        statements = server.statements(ns.dbname, accepted)
+        _, ready = await call(ns.ports[0], "GET", "/readyz")
+    db = server.delta(before, ns.final_counters, warm + accepted)
+    rates = per_node_rates(r, nodes)
+    rate = accepted / r["wall_s"]
+    emit({
+        "measurement": "http_accept_single", "backend": "postgres", "nodes": nodes,
+        "config": ns.settings, "postgres": server.settings(), "concurrency": args.concurrency,
+        "warmup_requests": warm, **r, "accepted": accepted, "accepted_per_s": round(rate),
+        "accepted_per_s_per_node": rates, "database": db, "database_note": "warm-up and measured requests; with modems the sends meanwhile too",
+        "pg_statements": statements,
+        "queue_depth_after": (ready or {}).get("queue_depth"), "log_errors": ns.log_errors,
+        "daemon": ns.stopped, "target": ">= 5000/s per node", "met": all(v >= 5000 for v in rates.values()),
+        "loadavg": os.getloadavg(),
+    })
+
+
+async def m_pg_batch(args, server, nodes, modems):
+    """POST /api/sms/send-batch with 10,000 recipients; with two nodes one batch to each
+    node at the same time per round."""
+    times = {n: [] for n in "ab"[:nodes]}
+    rounds, refused = [], []
+    async with pg_cluster(args, server, nodes, modems) as ns:
+        async def one(j, k):
+            recipients = [sink_number(k * 10_000 + i) for i in range(10_000)]
+            body = json.dumps({"name": f"bench {k}", "recipients": recipients,
+                               "message": "bench batch"}).encode()
+            # A fresh connection per batch: a keep-alive connection left idle while the other
+            # node's batch ran may have been closed by the daemon's idle timeout meanwhile.
+            conn = await Conn("127.0.0.1", ns.ports[j]).open()
+            t0 = time.perf_counter()
+            try:
+                status, data = await conn.request("POST", "/api/sms/send-batch", body)
+            except (OSError, asyncio.IncompleteReadError) as e:
+                elapsed = time.perf_counter() - t0
+                refused.append({"batch": k, "node": "ab"[j], "status": None, "after_s": round(elapsed, 3),
+                                "reply": f"connection closed without an answer ({type(e).__name__})"})
+                return elapsed, len(body)
+            finally:
+                conn.close()
+            elapsed = time.perf_counter() - t0
+            reply = json.loads(data)
+            if status != 200 or reply.get("total") != 10_000:
+                # Recorded, not raised: which batches a cluster refuses is a result.
+                refused.append({"batch": k, "node": "ab"[j], "status": status, "after_s": round(elapsed, 3),
+                                "reply": data[:200].decode(errors="replace")})
+            return elapsed, len(body)
+
+        before = server.counters(ns.dbname)
+        for k in range(args.repeat + 1):  # the first is a warm-up
+            if k == 1:
+                server.reset_statements(ns.dbname)
+                cpu0, pg0, t_start = ns.cpu(), server.cpu(), time.perf_counter()
+            t0 = time.perf_counter()
+            got = await asyncio.gather(*(one(j, k * nodes + j) for j in range(nodes)))
+            if k > 0:
+                rounds.append(time.perf_counter() - t0)
+                for n, (elapsed, body_bytes) in zip("ab", got):
+                    times[n].append(elapsed)
+        wall = time.perf_counter() - t_start
+        messages = 10_000 * nodes * args.repeat
+        cpu = pg_record(server, ns, cpu0, pg0, wall)
+        statements = server.statements(ns.dbname, messages)
+    db = server.delta(before, ns.final_counters, 10_000 * nodes * (args.repeat + 1))
+    every = [t for ts in times.values() for t in ts]
+    emit({
+        "measurement": "http_batch_10k", "backend": "postgres", "nodes": nodes,
+        "config": ns.settings, "postgres": server.settings(), "body_bytes": body_bytes,
+        "concurrent_batches": nodes, "repeats": args.repeat,
+        "times_s": {n: [round(t, 3) for t in ts] for n, ts in times.items()},
+        "median_s": round(statistics.median(every), 3), "max_s": round(max(every), 3),
+        "round_s": [round(t, 3) for t in rounds],
+        "messages_per_s": round((messages - 10_000 * sum(1 for x in refused if x["batch"] >= nodes))
+                                / sum(rounds)),
+        **cpu, "cpu_note": "over the timed rounds (client gaps between rounds included)",
+        "database": db, "database_note": "warm-up and measured batches; with modems the sends meanwhile too",
+        "pg_statements": statements,
+        "refused": refused, "log_errors": ns.log_errors,
+        "daemon": ns.stopped, "target": "< 1 s", "met": max(every) < 1.0 and not refused,
+        "loadavg": os.getloadavg(),
+    })
+
+
+async def m_pg_utilisation(args, server, nodes, per_node=4, latency=200):
+    """`nodes` x `per_node` simulated modems at 200 ms, one batch posted to node a: achieved
+    segments/s over every node's routes against Σ 1/latency."""
+    n = args.messages
+    modems = nodes * per_node
+    async with pg_cluster(args, server, nodes, modems, latency, args.poll_interval_ms) as ns:
+        recipients = [sink_number(i) for i in range(n)]
+        server.reset_statements(ns.dbname)
+        cpu0, pg0 = ns.cpu(), server.cpu()
+        t_post = time.time() * 1000
+        status, reply = await call(ns.ports[0], "POST", "/api/sms/send-batch",
+                                   {"recipients": recipients, "message": "utilisation"})
+        if status != 200:
+            raise RuntimeError(f"batch refused: {status} {reply}")
+        batch_id = reply["batch_id"]
+        deadline = time.monotonic() + n / (modems * 1000 / latency) * 4 + 30
+        while True:
+            _, summary = await call(ns.ports[0], "GET", f"/api/batches/{batch_id}")
+            by = summary["by_status"]
+            done = sum(by.get(s, 0) for s in ("sent", "delivered", "undelivered", "failed", "expired"))
+            if done >= n or time.monotonic() > deadline:
+                break
+            await asyncio.sleep(0.5)
+        statements = server.statements(ns.dbname, n)  # accepting, sending and reports
+        messages = await list_batch(ns.ports[0], batch_id, n)
+        sent = [m for m in messages if m.get("sent_at")]
+        times = sorted(millis(m["sent_at"]) for m in sent)
+        cpu = pg_record(server, ns, cpu0, pg0, (times[-1] - t_post) / 1000)
+        views = {}
+        for node, port in zip("ab", ns.ports):
+            _, view = await call(port, "GET", "/api/modems")
+            views[node] = {m["route"]["name"]: m["route"]["sent_segments"] for m in view["modems"]} \
+                if view and "modems" in view else None
+        _, cluster = await call(ns.ports[0], "GET", "/api/cluster")
+    segments = sum(m["segments"] for m in sent)
+    span_s = (times[-1] - times[0]) / 1000
+    per_route = {}
+    for m in sent:
+        per_route.setdefault(m["route"], []).append(millis(m["sent_at"]))
+    route_rates = {r: (len(ts) - 1) / ((max(ts) - min(ts)) / 1000) for r, ts in per_route.items() if len(ts) > 1}
+    steady = sum(route_rates.values())
+    overall = segments / ((times[-1] - t_post) / 1000)
+    capacity = modems * 1000 / latency
+    first_by_node = {node: round((min(t for r, ts in per_route.items() if r.startswith(node + "-") for t in ts)
+                                  - t_post) / 1000, 3)
+                     for node in "ab"[:nodes] if any(r.startswith(node + "-") for r in per_route)}
+    emit({
+        "measurement": "modem_utilisation", "backend": "postgres", "nodes": nodes,
+        "config": ns.settings, "postgres": server.settings(), "messages": n, "posted_to": "a",
+        "by_status": by, "segments_sent": segments, "first_to_last_sent_s": round(span_s, 2),
+        "steady_segments_per_s": round(steady, 2), "capacity_segments_per_s": capacity,
+        "utilisation_pct": round(100 * steady / capacity, 1),
+        "post_to_last_sent_segments_per_s": round(overall, 2),
+        "post_to_last_sent_utilisation_pct": round(100 * overall / capacity, 1),
+        "post_to_first_sent_s_by_node": first_by_node,
+        "per_route_segments_per_s": {r: round(v, 2) for r, v in sorted(route_rates.items())},
+        "sent_by_node": {node: sum(len(ts) for r, ts in per_route.items() if r.startswith(node + "-"))
+                         for node in "ab"[:nodes]},
+        "modem_sent_segments": views, "cluster_nodes": [c.get("node_id") for c in (cluster or {}).get("nodes", [])]
+        if isinstance(cluster, dict) else cluster,
+        **cpu, "pg_statements": statements,
+        "log_errors": ns.log_errors, "daemon": ns.stopped, "target": ">= 97 % of Σ 1/latency",
+        "met": steady / capacity >= 0.97, "loadavg": os.getloadavg(),
+    })
+
+
+async def lease_samples(port, samples, pause_ms, offset):
+    """One single send at a time on an idle modem; accept -> `sending` (leased) and -> `sent`
+    from the message's events, as `latency` does."""
+    conn = await Conn("127.0.0.1", port).open()
+    ids = []
+    for i in range(samples + 5):  # the first 5 are a warm-up
+        body = json.dumps({"to": sink_number(offset + i), "message": f"lease {i}"}).encode()
+        t_sent = time.time() * 1000
+        status, data = await conn.request("POST", "/api/sms/send", body)
+        t_202 = time.time() * 1000
+        if status != 200:
+            raise RuntimeError(f"send refused: {status} {data[:300]!r}")
+        if i >= 5:
+            ids.append((json.loads(data)["messages"][0]["id"], t_sent, t_202))
+        await asyncio.sleep(pause_ms / 1000)
+    conn.close()
+    await asyncio.sleep(1.0)
+    out = {"request": [], "accepted_to_sending": [], "accepted_to_sent": []}
+    for message_id, t_sent, t_202 in ids:
+        _, detail = await call(port, "GET", f"/api/sms/{message_id}")
+        at = {}
+        for e in detail["events"]:
+            at.setdefault(e["status"], millis(e["at"]))
+        out["request"].append(t_202 - t_sent)
+        if "sending" in at:
+            out["accepted_to_sending"].append(at["sending"] - at["queued"])
+        if "sent" in at:
+            out["accepted_to_sent"].append(at["sent"] - at["queued"])
+
+    def stats(values):
+        if not values:
+            return None
+        return {f"p{p}_ms": round(percentile(values, p), 1) for p in (50, 95, 99)} | {
+            "max_ms": round(max(values), 1), "n": len(values)}
+
+    return {k: stats(v) for k, v in out.items()} | {
+        "sends": len(ids), "not_leased_when_read": len(ids) - len(out["accepted_to_sending"])}
+
+
+# The lease query as the store runs it on PostgreSQL (src/store/queue.rs DUE, its `INDEXED BY`
+# dropped), for EXPLAIN ANALYZE: $1 = now in ms, $2 = limit.
+DUE_SQL = """SELECT id FROM messages
+     WHERE status IN ('queued', 'scheduled')
+       AND (status = 'queued' OR schedule_at <= {now})
+       AND next_attempt_at <= {now}
+       AND (expire_at IS NULL OR expire_at > {now})
+     ORDER BY priority DESC, id
+     LIMIT {limit}"""
+
+
+def explain_due(server, dbname, limit=32):
+    now = int(time.time() * 1000)
+    plan = json.loads(server.sql("EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) "
+                                 + DUE_SQL.format(now=now, limit=limit), dbname=dbname))[0]
+    lines = server.sql("EXPLAIN (ANALYZE, BUFFERS, COSTS OFF, TIMING OFF, SUMMARY OFF) "
+                       + DUE_SQL.format(now=now, limit=limit), dbname=dbname).splitlines()
+    return {"execution_ms": plan.get("Execution Time"), "planning_ms": plan.get("Planning Time"),
+            "plan": [line.rstrip() for line in lines]}
+
+
+async def m_pg_lease_latency(args, server):
+    """One node, one idle modem (built-in simulator, latency 0): accept -> leased for single
+    sends on an empty queue, then again with `--backlog` (1,000,000) messages scheduled an
+    hour ahead (the lease query must walk past them: they are in its partial index,
+    `status = 'scheduled'`, but not due). `--backlog-via sql` (the default): one batch of
+    10,000 through the API, then its `messages` rows copied with `INSERT … SELECT … CROSS
+    JOIN generate_series` up to the backlog (new ids; their segments and events are not
+    copied: the lease query reads `messages` only), then `ANALYZE messages`; `api`: every
+    batch of 10,000 through the API (on PostgreSQL today that takes ~10 s a batch)."""
+    schedule = (datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(hours=1)).isoformat()
+    batches = args.backlog // 10_000
+    async with Nodes(args, server, 1, modems=1, latency_ms=0) as ns:
+        port = ns.ports[0]
+        empty = await lease_samples(port, args.samples, args.pause_ms, 2_000_000)
+        explain_empty = explain_due(server, ns.dbname)
+        conn = await Conn("127.0.0.1", port).open()
+        batch_times = []
+        t_fill = time.perf_counter()
+        for k in range(batches if args.backlog_via == "api" else 1):
+            recipients = [sink_number(k * 10_000 + i) for i in range(10_000)]
+            body = json.dumps({"recipients": recipients, "message": "backlog", "schedule_at": schedule}).encode()
+            t0 = time.perf_counter()
+            status, data = await conn.request("POST", "/api/sms/send-batch", body)
+            batch_times.append(time.perf_counter() - t0)
+            if status != 200:
+                raise RuntimeError(f"batch {k} refused: {status} {data[:300]!r}")
+            batch_id = json.loads(data)["batch_id"]
+        conn.close()
+        copy_s = None
+        if args.backlog_via == "sql":
+            cols = server.sql("SELECT string_agg(column_name, ', ' ORDER BY ordinal_position) "
+                              "FROM information_schema.columns WHERE table_schema = 'public' "
+                              "AND table_name = 'messages' AND column_name <> 'id'", dbname=ns.dbname)
+            t0 = time.perf_counter()
+            server.sql(f"INSERT INTO messages ({cols}) SELECT {cols} FROM messages "
+                       f"CROSS JOIN generate_series(1, {batches - 1}) "
+                       f"WHERE batch_id = '{batch_id}' AND status = 'scheduled'", dbname=ns.dbname)
+            server.sql("ANALYZE messages", dbname=ns.dbname)
+            copy_s = time.perf_counter() - t0
+        fill_s = time.perf_counter() - t_fill
+        t0 = time.perf_counter()
+        status, ready = await call(port, "GET", "/readyz")
+        readyz_ms = (time.perf_counter() - t0) * 1000
+        await asyncio.sleep(args.settle_s)  # dispatcher polls and housekeeping over the grown queue
+        explain_full = explain_due(server, ns.dbname)
+        cpu0, pg0, t_s = ns.cpu(), server.cpu(), time.perf_counter()
+        full = await lease_samples(port, args.samples, args.pause_ms, 3_000_000)
+        cpu = pg_record(server, ns, cpu0, pg0, time.perf_counter() - t_s)
+        size = server.sql(f"SELECT pg_database_size('{ns.dbname}')")
+        counts = server.sql("SELECT status, count(*) FROM messages GROUP BY status ORDER BY 1", dbname=ns.dbname)
+    emit({
+        "measurement": "lease_latency_1m_queued", "backend": "postgres", "nodes": 1,
+        "config": ns.settings, "postgres": server.settings(), "samples": args.samples,
+        "pause_ms": args.pause_ms,
+        "backlog": {"messages": batches * 10_000, "via": args.backlog_via,
+                    "how": (f"API: POST /api/sms/send-batch x {batches} of 10,000" if args.backlog_via == "api"
+                            else f"API: one batch of 10,000, then its messages rows copied {batches - 1} times "
+                                 "by INSERT ... SELECT ... CROSS JOIN generate_series; ANALYZE messages")
+                    + ", schedule_at an hour ahead",
+                    "fill_s": round(fill_s, 1), "sql_copy_and_analyze_s": round(copy_s, 1) if copy_s else None,
+                    "api_batches": len(batch_times),
+                    "api_batch_median_s": round(statistics.median(batch_times), 3),
+                    "api_batch_max_s": round(max(batch_times), 3)},
+        "readyz_after_fill": {"status": status, "ms": round(readyz_ms, 1),
+                              "queue_depth": (ready or {}).get("queue_depth") if isinstance(ready, dict) else None},
+        "messages_by_status": dict(line.split("|") for line in counts.splitlines()),
+        "database_bytes": int(size),
+        "empty_queue": empty, "with_backlog": full, "cpu_while_sampling_with_backlog": cpu,
+        "lease_query_empty": explain_empty, "lease_query_with_backlog": explain_full,
+        "log_errors": ns.log_errors, "daemon": ns.stopped,
+        "target": "none in the issue; here as `latency`: accept -> leased p50 < 10 ms with the backlog",
+        "met": bool(full["accepted_to_sending"]) and full["accepted_to_sending"]["p50_ms"] < 10,
+        "loadavg": os.getloadavg(),
+    })
+
+
 # --- throughput under faults (smsgate simulate as its own process) -------------------------
 
 FINAL = ("sent", "delivered", "undelivered", "failed", "expired", "cancelled")
@@ -845,14 +1471,18 @@ def binary_info(path):
             .isoformat(timespec="seconds"), "bytes": st.st_size}
 
 
-def log_warnings(path):
-    """WARN and ERROR lines of a daemon log, counted by their message (fields left out)."""
+def log_warnings(path, detail=False):
+    """WARN and ERROR lines of a daemon log, counted by their message (fields left out; with
+    `detail`, a `detail=` or `error=` field is kept)."""
     out = {}
     with open(path, errors="replace") as f:
         for line in f:
             m = re.search(r" (WARN|ERROR) .*?smsgate::[\w:]+: (.*?)(?= [\w.]+=|$)", line)
             if m:
                 key = f"{m.group(1)} {m.group(2)}"
+                d = re.search(r" (?:detail|error)=(.*)$", line) if detail else None
+                if d:
+                    key += f" ({d.group(1).strip()[:160]})"
                 out[key] = out.get(key, 0) + 1
     return dict(sorted(out.items(), key=lambda kv: -kv[1]))
 
@@ -1052,18 +1682,40 @@ async def m_faults(args):
 async def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("what", choices=["all", "ceiling", "accept", "batch", "utilisation", "latency", "otp", "rss",
-                                    "faults"])
+                                    "faults", "lease-latency"])
     p.add_argument("--binary", default=DEFAULT_BINARY)
     p.add_argument("--concurrency", type=int, default=64)
     p.add_argument("--count", type=int, default=20_000, help="requests for accept and ceiling")
     p.add_argument("--repeat", type=int, default=5, help="10k batches to time")
     p.add_argument("--messages", type=int, default=2_000, help="messages for utilisation")
     p.add_argument("--poll-interval-ms", type=int, default=200)
-    p.add_argument("--samples", type=int, default=200, help="sends for latency")
+    p.add_argument("--samples", type=int, default=200, help="sends for latency and lease-latency")
     p.add_argument("--pause-ms", type=int, default=50)
     p.add_argument("--otp-samples", type=int, default=20, help="codes for otp")
     p.add_argument("--modems", type=int, default=None,
-                   help="accept/batch: simulated modems (default: run with 0 and with 8 at 200 ms)")
+                   help="accept/batch: simulated modems (default: run with 0 and with 8 at 200 ms; "
+                        "postgres: in all, split between the nodes)")
+    p.add_argument("--backend", choices=["sqlite", "postgres"], default="sqlite",
+                   help="postgres: accept, batch, utilisation and lease-latency on PostgreSQL")
+    p.add_argument("--pg-url", help="postgres: an existing server (postgres://user@host:port/postgres); "
+                                    "a fresh database is made there per measurement (default: a "
+                                    "throwaway cluster started with initdb on a free port)")
+    p.add_argument("--nodes", type=int, choices=[1, 2], default=None,
+                   help="postgres: smsgate serve processes on the one database (default: accept and batch "
+                        "with 1 and with 2, utilisation with 2)")
+    p.add_argument("--pg-stat-statements", action="store_true",
+                   help="postgres (throwaway cluster): load pg_stat_statements and report statements "
+                        "per message and the costliest ones")
+    p.add_argument("--pg-socket", action="store_true",
+                   help="postgres (throwaway cluster): the daemons connect over its Unix socket, not TCP")
+    p.add_argument("--pg-dir", metavar="DIR",
+                   help="postgres (throwaway cluster): make its data directory under DIR (default: TMPDIR); "
+                        "on a tmpfs fsync costs nothing, so the results are then not durable ones")
+    p.add_argument("--backlog", type=int, default=1_000_000, help="lease-latency: messages scheduled ahead")
+    p.add_argument("--backlog-via", choices=["sql", "api"], default="sql",
+                   help="lease-latency: how the backlog is made (see the measurement)")
+    p.add_argument("--settle-s", type=float, default=10.0,
+                   help="lease-latency: pause after the backlog before sampling")
     p.add_argument("--scenario", action="append", choices=list(FAULT_SCENARIOS),
                    help="faults: run this scenario (repeatable; default: all)")
     p.add_argument("--fault-messages", type=int, default=200, help="faults: messages per scenario")
@@ -1075,6 +1727,11 @@ async def main():
     args = p.parse_args()
     if not os.access(args.binary, os.X_OK):
         sys.exit(f"{args.binary} not found: run `cargo build --release` first")
+    if args.backend == "postgres":
+        await main_postgres(args)
+        return
+    if args.what == "lease-latency" or args.nodes not in (None, 1) or args.pg_url:
+        sys.exit("lease-latency, --nodes and --pg-url go with --backend postgres")
     variants = [(args.modems, 200)] if args.modems is not None else [(0, 0), (8, 200)]
     if args.what in ("all", "ceiling"):
         await m_ceiling(args)
@@ -1094,6 +1751,27 @@ async def main():
         await m_rss(args)
     if args.what == "faults":  # minutes, not seconds: not part of `all`
         await m_faults(args)
+
+
+async def main_postgres(args):
+    if args.what not in ("all", "accept", "batch", "utilisation", "lease-latency"):
+        sys.exit(f"{args.what} is not measured with --backend postgres "
+                 "(accept, batch, utilisation, lease-latency, all)")
+    node_counts = [args.nodes] if args.nodes else [1, 2]
+    totals = [args.modems] if args.modems is not None else [0, 8]
+    with PgServer(args.pg_url, args.pg_stat_statements, args.pg_socket, args.pg_dir) as server:
+        if args.what in ("all", "accept"):
+            for nodes in node_counts:
+                for modems in totals:
+                    await m_pg_accept(args, server, nodes, modems)
+        if args.what in ("all", "batch"):
+            for nodes in node_counts:
+                for modems in totals:
+                    await m_pg_batch(args, server, nodes, modems)
+        if args.what in ("all", "utilisation"):
+            await m_pg_utilisation(args, server, args.nodes or 2)
+        if args.what in ("all", "lease-latency"):
+            await m_pg_lease_latency(args, server)
 
 
 if __name__ == "__main__":
