@@ -725,7 +725,8 @@ async fn send_one(
     }
 }
 
-/// Records what became of a send. While the shared database cannot be reached the outcome
+/// Records what became of a send. While the shared database cannot be reached (or gives
+/// up on the write because of another node's: a deadlock, a lock timeout) the outcome
 /// is kept and written again (backing off up to [`PERSIST_BACKOFF_MAX`], for up to
 /// [`PERSIST_FOR`]): a send that went out is recorded as sent when the database is back,
 /// not sent a second time because its lease ran out unrecorded. Other errors are logged.
@@ -738,9 +739,10 @@ where
     let mut backoff = Duration::from_millis(100);
     loop {
         match write().await {
-            Err(crate::store::StoreError::Unavailable(reason))
-                if started.elapsed() < PERSIST_FOR =>
-            {
+            Err(
+                crate::store::StoreError::Unavailable(reason)
+                | crate::store::StoreError::Busy(reason),
+            ) if started.elapsed() < PERSIST_FOR => {
                 debug!(%reason, "the database is away; {what} again in {backoff:?}");
                 tokio::time::sleep(backoff).await;
                 backoff = (backoff * 2).min(PERSIST_BACKOFF_MAX);

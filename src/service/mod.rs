@@ -174,7 +174,7 @@ impl From<StoreError> for ServiceError {
         match e {
             StoreError::NotFound => ServiceError::NotFound("message".into()),
             StoreError::Conflict(why) => ServiceError::Conflict(why),
-            StoreError::Unavailable(why) => ServiceError::Unavailable(why),
+            StoreError::Unavailable(why) | StoreError::Busy(why) => ServiceError::Unavailable(why),
             other => ServiceError::Internal(other.to_string()),
         }
     }

@@ -134,7 +134,9 @@ pub fn day_of(at: Millis) -> Millis {
     at.div_euclid(DAY_MS) * DAY_MS
 }
 
-/// Adds to a key of every rollup (the hour's, the day's, the hour's without country).
+/// Adds to a key of every rollup (the hour's, the day's, the hour's without country). In
+/// the writer's groups the change is noted and written, summed per key, before the group
+/// commits (`rollups.rs`).
 #[allow(clippy::too_many_arguments)]
 pub(super) fn add(
     conn: &Connection,
@@ -147,6 +149,19 @@ pub(super) fn add(
     segments: i64,
     cost: f64,
 ) -> Result<(), StoreError> {
+    let change = super::rollups::Change {
+        hour,
+        route: route.to_string(),
+        sms_type: sms_type.to_string(),
+        country: country.to_string(),
+        status: status.to_string(),
+        messages,
+        segments,
+        cost,
+    };
+    if super::rollups::note(change).is_none() {
+        return Ok(());
+    }
     for (table, column, at) in [
         ("analytics_hourly", "hour", hour),
         ("analytics_daily", "day", day_of(hour)),
@@ -155,6 +170,23 @@ pub(super) fn add(
             conn, table, column, at, route, sms_type, country, status, messages, segments, cost,
         )?;
     }
+    add_by_status(
+        conn, hour, route, sms_type, status, messages, segments, cost,
+    )
+}
+
+/// Adds to a key of the hourly rollup without country.
+#[allow(clippy::too_many_arguments)]
+pub(super) fn add_by_status(
+    conn: &Connection,
+    hour: Millis,
+    route: &str,
+    sms_type: &str,
+    status: &str,
+    messages: i64,
+    segments: i64,
+    cost: f64,
+) -> Result<(), StoreError> {
     conn.prepare_cached(
         "INSERT INTO analytics_hourly_status (hour, route, sms_type, status, messages,
                                               segments, cost)
@@ -167,7 +199,7 @@ pub(super) fn add(
     .execute(params![
         hour, route, sms_type, status, messages, segments, cost
     ])?;
-    if messages < 0 {
+    if messages <= 0 {
         conn.prepare_cached(
             "DELETE FROM analytics_hourly_status
              WHERE hour = ?1 AND route = ?2 AND sms_type = ?3 AND status = ?4
@@ -179,7 +211,7 @@ pub(super) fn add(
 }
 
 #[allow(clippy::too_many_arguments)]
-fn add_to(
+pub(super) fn add_to(
     conn: &Connection,
     table: &str,
     column: &str,
@@ -204,7 +236,7 @@ fn add_to(
     .execute(params![
         hour, route, sms_type, country, status, messages, segments, cost
     ])?;
-    if messages < 0 {
+    if messages <= 0 {
         // Keep the table as small as the live keys: a key no message is under goes.
         conn.prepare_cached(&format!(
             "DELETE FROM {table}

@@ -72,6 +72,7 @@ mod query;
 mod queue;
 mod reports;
 pub mod retention;
+mod rollups;
 mod schema;
 pub mod sql;
 mod state;

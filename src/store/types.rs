@@ -76,6 +76,10 @@ pub enum StoreError {
     /// The database (PostgreSQL) cannot be reached now: nothing was written; try again later.
     #[error("database unavailable: {0}")]
     Unavailable(String),
+    /// The database gave up on the work because of other nodes' (a deadlock, a lock or
+    /// statement timeout): nothing was written; trying again is safe.
+    #[error("database busy: {0}")]
+    Busy(String),
 }
 
 impl From<rusqlite::Error> for StoreError {
@@ -88,6 +92,7 @@ impl From<super::sql::Error> for StoreError {
     fn from(e: super::sql::Error) -> Self {
         match e {
             super::sql::Error::Unavailable(reason) => StoreError::Unavailable(reason),
+            super::sql::Error::Busy(reason) => StoreError::Busy(reason),
             other => StoreError::Sqlite(other.to_string()),
         }
     }

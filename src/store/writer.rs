@@ -42,6 +42,9 @@ pub trait WriteJob: Send {
 pub enum GroupFailure {
     /// The database could not be reached: nothing of the group was written.
     Unavailable(String),
+    /// The database gave up on the group because of other sessions (its commit deadlocked
+    /// or timed out): nothing of it was written.
+    Busy(String),
     /// The transaction failed (the database's reason).
     Failed(String),
 }
@@ -50,6 +53,7 @@ impl From<super::sql::Error> for GroupFailure {
     fn from(e: super::sql::Error) -> Self {
         match e {
             super::sql::Error::Unavailable(reason) => GroupFailure::Unavailable(reason),
+            super::sql::Error::Busy(reason) => GroupFailure::Busy(reason),
             other => GroupFailure::Failed(other.to_string()),
         }
     }
@@ -70,6 +74,8 @@ where
         let Some(work) = self.work.take() else {
             return true;
         };
+        // The analytics notes this job makes go with its savepoint.
+        let mark = super::rollups::mark();
         if let Err(e) = conn.execute_batch("SAVEPOINT job") {
             self.outcome = Some(Err(e.into()));
             return true;
@@ -82,11 +88,13 @@ where
                 }
                 Err(e) => {
                     self.outcome = Some(Err(e.into()));
+                    super::rollups::rollback_to(mark);
                     conn.execute_batch("ROLLBACK TO job; RELEASE job").is_ok()
                 }
             },
             Err(e) => {
                 self.outcome = Some(Err(e));
+                super::rollups::rollback_to(mark);
                 conn.execute_batch("ROLLBACK TO job; RELEASE job").is_ok()
             }
         }
@@ -98,6 +106,7 @@ where
             // The job's own error says more than the group's.
             (Err(_), Some(Err(e))) => Err(e),
             (Err(GroupFailure::Unavailable(reason)), _) => Err(StoreError::Unavailable(reason)),
+            (Err(GroupFailure::Busy(reason)), _) => Err(StoreError::Busy(reason)),
             (Err(GroupFailure::Failed(reason)), _) => Err(StoreError::Sqlite(reason)),
             (Ok(()), None) => Err(StoreError::Closed),
         };
@@ -356,8 +365,10 @@ fn run_group(conn: &Connection, group: &mut [Box<dyn WriteJob>]) -> Result<(), G
         Connection::Postgres(_) => "BEGIN",
     };
     conn.execute_batch(begin)?;
+    super::rollups::begin();
     for job in group.iter_mut() {
         if !job.run(conn) {
+            super::rollups::abandon();
             let _ = conn.execute_batch("ROLLBACK");
             if let Connection::Postgres(pg) = conn {
                 if !pg.borrow().is_connected() {
@@ -370,6 +381,16 @@ fn run_group(conn: &Connection, group: &mut [Box<dyn WriteJob>]) -> Result<(), G
                 "transaction abandoned: a savepoint could not be rolled back".into(),
             ));
         }
+    }
+    // The group's analytics, summed per key and in key order (see `rollups.rs`).
+    if let Err(e) = super::rollups::flush(conn) {
+        super::rollups::abandon();
+        let _ = conn.execute_batch("ROLLBACK");
+        return Err(match e {
+            StoreError::Unavailable(reason) => GroupFailure::Unavailable(reason),
+            StoreError::Busy(reason) => GroupFailure::Busy(reason),
+            other => GroupFailure::Failed(format!("writing the analytics rollups: {other}")),
+        });
     }
     match conn.execute_batch("COMMIT") {
         Ok(()) => Ok(()),
@@ -446,6 +467,59 @@ mod tests {
         .await
         .unwrap();
         assert_eq!(n, 3);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_rolled_back_job_takes_its_analytics_notes_back() {
+        let (_dir, threads) = temp().await;
+        let add = |messages: i64| {
+            move |c: &Connection| {
+                super::super::analytics::add(
+                    c,
+                    0,
+                    "r",
+                    "transactional",
+                    "DE",
+                    "queued",
+                    messages,
+                    messages,
+                    0.0,
+                )
+            }
+        };
+        let mut waiting = Vec::new();
+        for (messages, fails) in [(1, false), (5, true), (2, false)] {
+            let writer = threads.writer.clone();
+            waiting.push(tokio::spawn(async move {
+                write(&writer, move |c| {
+                    add(messages)(c)?;
+                    if fails {
+                        return Err(StoreError::Conflict("this job fails".into()));
+                    }
+                    Ok(())
+                })
+                .await
+            }));
+        }
+        for w in waiting {
+            let _ = w.await.unwrap();
+        }
+        let (hourly, daily, by_status): (i64, i64, i64) = read(&threads.reader, |c| {
+            Ok(c.query_row(
+                "SELECT (SELECT sum(messages) FROM analytics_hourly),
+                        (SELECT sum(messages) FROM analytics_daily),
+                        (SELECT sum(messages) FROM analytics_hourly_status)",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )?)
+        })
+        .await
+        .unwrap();
+        assert_eq!(
+            (hourly, daily, by_status),
+            (3, 3, 3),
+            "the failed job's 5 must not count"
+        );
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

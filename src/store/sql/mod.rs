@@ -28,6 +28,11 @@ pub enum Error {
     /// PostgreSQL cannot be reached now; the work may be tried again later.
     #[error("database unavailable: {0}")]
     Unavailable(String),
+    /// PostgreSQL gave up on the statement because of other sessions (a deadlock, a lock
+    /// or statement timeout, a serialization failure): nothing of it stays; trying the work
+    /// again is safe and will likely succeed.
+    #[error("database busy: {0}")]
+    Busy(String),
     /// A query that must return a row returned none.
     #[error("query returned no rows")]
     NoRows,

@@ -172,8 +172,16 @@ fn from_pg(e: &postgres::Error, client: &postgres::Client) -> Error {
         .code()
         .is_some_and(|c| *c == SqlState::ADMIN_SHUTDOWN || *c == SqlState::CANNOT_CONNECT_NOW);
     let no_answer = e.as_db_error().is_none() && e.code().is_none();
+    let contended = e.code().is_some_and(|c| {
+        *c == SqlState::T_R_DEADLOCK_DETECTED
+            || *c == SqlState::T_R_SERIALIZATION_FAILURE
+            || *c == SqlState::LOCK_NOT_AVAILABLE
+            || *c == SqlState::QUERY_CANCELED
+    });
     if client.is_closed() || e.is_closed() || no_answer || server_going {
         Error::Unavailable(describe(e))
+    } else if contended {
+        Error::Busy(describe(e))
     } else {
         Error::Postgres(describe(e))
     }
