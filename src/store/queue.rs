@@ -238,6 +238,43 @@ const DUE: &str = "SELECT id FROM messages INDEXED BY messages_due
      ORDER BY priority DESC, id
      LIMIT ?2";
 
+/// The lease query for `conn`'s database, its rows `?3 ..?3 + ?2` (`paged`) or the first
+/// `?2`. PostgreSQL reads the queued messages and the scheduled ones that are due apart,
+/// each from its own partial index (`messages_queued`, `messages_scheduled_due`), and merges
+/// them: over `messages_due` its planner scans the table when a large backlog is scheduled
+/// for later. SQLite walks `messages_due` as [`DUE`] says.
+fn due_query(conn: &Connection, paged: bool) -> String {
+    if !conn.is_postgres() {
+        return if paged {
+            format!("{DUE} OFFSET ?3")
+        } else {
+            DUE.to_string()
+        };
+    }
+    let (inner, outer) = if paged {
+        (
+            "CAST(?2 AS BIGINT) + CAST(?3 AS BIGINT)",
+            "LIMIT ?2 OFFSET ?3",
+        )
+    } else {
+        ("?2", "LIMIT ?2")
+    };
+    format!(
+        "SELECT id FROM (
+             (SELECT id, priority FROM messages
+              WHERE status = 'queued' AND next_attempt_at <= ?1
+                AND (expire_at IS NULL OR expire_at > ?1)
+              ORDER BY priority DESC, id LIMIT {inner})
+             UNION ALL
+             (SELECT id, priority FROM messages
+              WHERE status = 'scheduled' AND schedule_at <= ?1 AND next_attempt_at <= ?1
+                AND (expire_at IS NULL OR expire_at > ?1)
+              ORDER BY priority DESC, id LIMIT {inner})
+         ) due
+         ORDER BY priority DESC, id {outer}"
+    )
+}
+
 /// The due messages `offset ..offset + limit` in leasing order, with what placing them on
 /// a route needs — not their texts or PDUs: for the dispatcher to decide which it can place
 /// before it leases any (a read; nothing changes). One query per page, plus one per message
@@ -253,8 +290,9 @@ pub fn peek_due(
     let sql = format!(
         "SELECT m.id, m.recipient, m.sms_type, m.provider, m.segments, m.attempts,
                 m.expire_at, m.created_at, m.schedule_at, m.route
-         FROM messages m JOIN ({DUE} OFFSET ?3) due ON due.id = m.id
-         ORDER BY m.priority DESC, m.id"
+         FROM messages m JOIN ({}) due ON due.id = m.id
+         ORDER BY m.priority DESC, m.id",
+        due_query(conn, true)
     );
     let rows = conn
         .prepare_cached(&sql)?
@@ -343,15 +381,14 @@ pub fn lease(
     node: Option<&str>,
 ) -> Result<Vec<Leased>, StoreError> {
     let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-    let lock = if conn.is_postgres() {
-        " FOR UPDATE SKIP LOCKED"
-    } else {
-        ""
-    };
     let ids = conn
-        .prepare_cached(&format!("{DUE}{lock}"))?
+        .prepare_cached(&due_query(conn, false))?
         .query_map(params![now, limit], |r| r.get(0).map(MessageId))?
         .collect::<Result<Vec<_>, _>>()?;
+    if conn.is_postgres() {
+        // Another node may be leasing the same ones: lock each, skipping those it has.
+        return lease_ids(conn, &ids, now, lease_for, sealer, node);
+    }
     lease_listed(conn, ids, now, lease_for, sealer, node)
 }
 

@@ -33,3 +33,11 @@ CREATE TABLE shared_duplicates (
     at  BIGINT NOT NULL
 );
 CREATE INDEX shared_duplicates_at ON shared_duplicates (at);
+
+-- PostgreSQL only: the lease query there reads queued and due scheduled messages apart
+-- (`queue::due_query`). Walking `messages_due` past a large backlog scheduled for later made
+-- PostgreSQL's planner scan the table on every lease round (measured with 1,000,000
+-- scheduled: 286 ms a query); these two keep each part an index range. SQLite walks
+-- `messages_due` well (a test checks its plan) and does not get them.
+CREATE INDEX messages_queued ON messages (priority DESC, id) WHERE status = 'queued';
+CREATE INDEX messages_scheduled_due ON messages (schedule_at) WHERE status = 'scheduled';
