@@ -156,12 +156,12 @@ impl Service {
         }
     }
 
-    /// Several nodes: the send limits counted across them. Of `screening.messages` (which
-    /// passed this node's own limiters), those whose text went to the same number within
-    /// the duplicate window, or whose number is at its per-recipient limit, through any
-    /// node are moved to `rejected` (and what this node took for them given back). A store
-    /// failure is an error; what was taken stays in `screening.taken` for the caller's
-    /// refund. Nothing to do for the only node.
+    /// Several nodes: the per-recipient limits counted across them. Of `screening.messages`
+    /// (which passed this node's own limiters), those whose number is at its limit through
+    /// any node are moved to `rejected` (and what this node took for them given back). A
+    /// store failure is an error; what was taken stays in `screening.taken` for the
+    /// caller's refund. Nothing to do for the only node. (Duplicates are counted in the
+    /// messages' own transaction: [`Self::duplicate_check`].)
     pub(super) async fn screen_shared(
         &self,
         screening: &mut SharedScreening,
@@ -171,32 +171,6 @@ impl Service {
             return Ok(());
         }
         let limits = self.settings().limits.clone();
-        if limits.duplicate_window_secs > 0 {
-            let keys: Vec<String> = screening
-                .messages
-                .iter()
-                .map(|m| duplicate_key(&m.recipient, &m.body))
-                .collect();
-            let window_ms = secs_ms(limits.duplicate_window_secs);
-            let fresh = self
-                .store
-                .take_duplicates(keys.clone(), window_ms, now)
-                .await?;
-            let verdicts = keys
-                .into_iter()
-                .map(|key| {
-                    if fresh.contains(&key) {
-                        screening.taken.shared_duplicates.push(key);
-                        None
-                    } else {
-                        Some(("duplicate", None))
-                    }
-                })
-                .collect();
-            self.refuse(screening, verdicts, |to| {
-                format!("the same text went to {to} within the duplicate window")
-            });
-        }
         let windows: Vec<SharedWindow> = [
             (limits.per_recipient_per_minute, 60_000),
             (limits.per_recipient_per_hour, 3_600_000),
@@ -306,19 +280,95 @@ impl Service {
         }
     }
 
+    /// Several nodes: the duplicate keys of `messages` (a recipient and a hash of the text
+    /// — never the text), for the store to count in the transaction that stores them.
+    /// `None` for the only node, or with duplicate suppression off.
+    pub(super) fn duplicate_check(
+        &self,
+        messages: &[crate::store::NewMessage],
+    ) -> Option<crate::store::DuplicateCheck> {
+        let window_secs = self.settings().limits.duplicate_window_secs;
+        if self.cluster.node_id().is_none() || window_secs == 0 {
+            return None;
+        }
+        Some(crate::store::DuplicateCheck {
+            keys: messages
+                .iter()
+                .map(|m| duplicate_key(&m.recipient, &m.body))
+                .collect(),
+            window_ms: secs_ms(window_secs),
+        })
+    }
+
+    /// The store refused some messages of a send as duplicates (through another node):
+    /// they join `rejected`, and what this node took for them goes back. All of them: the
+    /// request fails as a duplicate, as when this node finds one.
+    pub(super) async fn refuse_duplicates(
+        &self,
+        accepted: &crate::store::Accepted,
+        texts: &[(String, String)],
+        positions: &[usize],
+        rejected: &mut Vec<RejectedRecipient>,
+        taken: Option<&Taken>,
+    ) -> Result<(), ServiceError> {
+        let Some(taken) = taken else {
+            return Ok(());
+        };
+        let at = taken.at();
+        let mut shared_recipients = Vec::new();
+        for &pos in &accepted.duplicates {
+            let (Some((to, body)), Some(&index)) = (texts.get(pos), positions.get(pos)) else {
+                continue;
+            };
+            self.guards().refund_duplicate(to, body, at);
+            if taken.shared_recipients.contains(to) {
+                shared_recipients.push(to.clone());
+            }
+            rejected.push(RejectedRecipient {
+                index,
+                to: to.clone(),
+                code: "duplicate",
+                reason: format!("the same text went to {to} within the duplicate window"),
+                retry_after_secs: None,
+            });
+        }
+        rejected.sort_by_key(|r| r.index);
+        let mut refunds = Vec::new();
+        if !shared_recipients.is_empty() {
+            refunds.push(
+                self.store
+                    .refund_shared_each(RECIPIENT_SCOPE, shared_recipients, at)
+                    .await,
+            );
+        }
+        if accepted.ids.is_empty() && taken.shared_global > 0 {
+            refunds.push(
+                self.store
+                    .refund_shared_limit(GLOBAL_SCOPE, String::new(), at)
+                    .await,
+            );
+        }
+        for failed in refunds.into_iter().filter_map(Result::err) {
+            tracing::warn!(error = %failed, "could not give back a shared send limit");
+        }
+        if accepted.ids.is_empty() {
+            let first = rejected.iter().find(|r| r.code == "duplicate");
+            return Err(match first {
+                Some(first) => ServiceError::Refused {
+                    field: format!("to[{}].number", first.index),
+                    code: first.code,
+                    reason: first.reason.clone(),
+                },
+                None => ServiceError::invalid("to", "at least one recipient is required"),
+            });
+        }
+        Ok(())
+    }
+
     /// Gives back what a send took in the shared database (its messages were not stored).
     pub(super) async fn refund_shared(&self, taken: &Taken) {
         let at = taken.at();
         let mut failures = Vec::new();
-        if !taken.shared_duplicates.is_empty() {
-            if let Err(e) = self
-                .store
-                .refund_duplicates(taken.shared_duplicates.clone(), at)
-                .await
-            {
-                failures.push(e);
-            }
-        }
         if !taken.shared_recipients.is_empty() {
             if let Err(e) = self
                 .store

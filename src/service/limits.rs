@@ -67,9 +67,8 @@ pub(super) struct Taken {
     recipients: Vec<String>,
     duplicates: Vec<DuplicateKey>,
     global: u32,
-    /// What was taken in the shared database (several nodes; see `cluster.rs`): duplicate
-    /// keys, recipients counted, and units of the global limits.
-    pub(super) shared_duplicates: Vec<String>,
+    /// What was taken in the shared database (several nodes; see `cluster.rs`): recipients
+    /// counted, and units of the global limits.
     pub(super) shared_recipients: Vec<String>,
     pub(super) shared_global: u32,
 }
@@ -91,6 +90,14 @@ pub(super) struct SharedScreening {
 }
 
 impl Guards {
+    /// Gives back the duplicate and per-recipient counts this node took at `at` for a
+    /// message of `body` to `to` that was not stored after all.
+    pub(super) fn refund_duplicate(&self, to: &str, body: &str, at: Millis) {
+        self.duplicates
+            .remove(&(to.to_string(), body.to_string()), at);
+        self.recipient.refund(&to.to_string(), 1, at);
+    }
+
     /// Gives back what this node took for `m`, which a shared limit refused.
     pub(super) fn refund_message(&self, taken: &mut Taken, m: &NewMessage) {
         let local = duplicate_key(m);
@@ -106,6 +113,8 @@ impl Guards {
 /// The messages a send may store, those it may not, and what it took.
 pub(super) struct Screened {
     pub messages: Vec<NewMessage>,
+    /// Each message's position in the request.
+    pub positions: Vec<usize>,
     pub rejected: Vec<RejectedRecipient>,
     pub taken: Taken,
 }
@@ -307,7 +316,12 @@ impl Service {
                 self.refund_shared(&screening.taken).await;
                 return Err(e);
             }
-            (messages, rejected, taken) = (screening.messages, screening.rejected, screening.taken);
+            (messages, positions, rejected, taken) = (
+                screening.messages,
+                screening.positions,
+                screening.rejected,
+                screening.taken,
+            );
         }
         if messages.is_empty() {
             guards.refund(&taken);
@@ -341,6 +355,7 @@ impl Service {
         }
         Ok(Screened {
             messages,
+            positions,
             rejected,
             taken,
         })

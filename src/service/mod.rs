@@ -529,13 +529,34 @@ impl Service {
             },
             None => false,
         };
-        let (prepared, rejected, taken) = if replay {
-            (prepared, Vec::new(), None)
+        let (prepared, positions, mut rejected, taken) = if replay {
+            let positions = (0..prepared.len()).collect();
+            (prepared, positions, Vec::new(), None)
         } else {
             let screened = self
                 .screen(prepared, request.sms_type, request.secret.is_some(), now)
                 .await?;
-            (screened.messages, screened.rejected, Some(screened.taken))
+            let taken = Some(screened.taken);
+            (
+                screened.messages,
+                screened.positions,
+                screened.rejected,
+                taken,
+            )
+        };
+        // Several nodes: duplicates are counted in the store, in the messages' transaction
+        // (a code this service issued is never one).
+        let duplicate_check = (!replay && request.secret.is_none())
+            .then(|| self.duplicate_check(&prepared))
+            .flatten();
+        // What a duplicate refused there needs to be told and given back.
+        let texts: Vec<(String, String)> = if duplicate_check.is_some() {
+            prepared
+                .iter()
+                .map(|m| (m.recipient.clone(), m.body.clone()))
+                .collect()
+        } else {
+            Vec::new()
         };
         let batch = NewBatch {
             name: request.batch_name.clone(),
@@ -544,6 +565,7 @@ impl Service {
             fingerprint: Some(fingerprint),
             callback_url: stored_callback_url(&request),
             metadata: request.metadata.as_ref().map(|m| m.as_str().to_string()),
+            duplicate_check,
         };
         let summaries: Vec<(String, String, usize)> = prepared
             .iter()
@@ -558,6 +580,18 @@ impl Service {
                 }
                 return Err(e.into());
             }
+        };
+        let summaries = if accepted.duplicates.is_empty() {
+            summaries
+        } else {
+            self.refuse_duplicates(&accepted, &texts, &positions, &mut rejected, taken.as_ref())
+                .await?;
+            summaries
+                .into_iter()
+                .enumerate()
+                .filter(|(pos, _)| !accepted.duplicates.contains(pos))
+                .map(|(_, summary)| summary)
+                .collect()
         };
         if !accepted.replayed {
             self.dispatcher.wake();

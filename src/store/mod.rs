@@ -85,9 +85,9 @@ mod writer;
 
 pub use gauges::Backlog;
 pub use types::{
-    Accepted, AcceptedRow, BatchSummary, DueMessage, Durability, Event, Leased, ListFilter,
-    MessageDetail, MessageSummary, NewBatch, NewMessage, OutboundSegment, Recovered, SegmentDetail,
-    SegmentReceipt, StoreError, StoreOptions, LIST_LIMIT_MAX,
+    Accepted, AcceptedRow, BatchSummary, DueMessage, DuplicateCheck, Durability, Event, Leased,
+    ListFilter, MessageDetail, MessageSummary, NewBatch, NewMessage, OutboundSegment, Recovered,
+    SegmentDetail, SegmentReceipt, StoreError, StoreOptions, LIST_LIMIT_MAX,
 };
 
 use crate::seal::Sealer;

@@ -77,8 +77,38 @@ pub fn enqueue_with(
                 batch_id,
                 ids,
                 replayed: true,
+                duplicates: Vec::new(),
             });
         }
+    }
+    // Several nodes: the messages some node accepted within the window are not stored.
+    let mut duplicates = Vec::new();
+    let messages: Vec<&NewMessage> = match &batch.duplicate_check {
+        None => messages.iter().collect(),
+        Some(check) => {
+            let fresh = super::cluster::take_duplicates(conn, &check.keys, check.window_ms, now)?;
+            messages
+                .iter()
+                .zip(&check.keys)
+                .enumerate()
+                .filter_map(|(pos, (m, key))| {
+                    if fresh.contains(key) {
+                        Some(m)
+                    } else {
+                        duplicates.push(pos);
+                        None
+                    }
+                })
+                .collect()
+        }
+    };
+    if messages.is_empty() {
+        return Ok(Accepted {
+            batch_id: String::new(),
+            ids: Vec::new(),
+            replayed: false,
+            duplicates,
+        });
     }
     let batch_id = new_batch_id();
     conn.prepare_cached(
@@ -223,6 +253,7 @@ pub fn enqueue_with(
         batch_id,
         ids,
         replayed: false,
+        duplicates,
     })
 }
 

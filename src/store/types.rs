@@ -160,6 +160,19 @@ pub struct NewBatch {
     pub callback_url: Option<String>,
     /// The client's metadata: its JSON text exactly as sent (stored once, for every message).
     pub metadata: Option<String>,
+    /// Several nodes: duplicate suppression counted in the database, in the same
+    /// transaction as the messages (see `store::cluster::take_duplicates`).
+    pub duplicate_check: Option<DuplicateCheck>,
+}
+
+/// The duplicate keys of a batch's messages (a recipient and a hash of the text each, in
+/// the messages' order) and the window they are duplicates within.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DuplicateCheck {
+    /// One key per message.
+    pub keys: Vec<String>,
+    /// Milliseconds.
+    pub window_ms: Millis,
 }
 
 /// One message of an accepted batch, as an idempotent replay shows it.
@@ -186,6 +199,9 @@ pub struct Accepted {
     pub ids: Vec<MessageId>,
     /// True when the idempotency key matched an earlier accept (ids are the earlier ones).
     pub replayed: bool,
+    /// Positions (in the messages given) of those not stored: duplicates of a message some
+    /// node accepted within the window (`NewBatch::duplicate_check`). `ids` are the others'.
+    pub duplicates: Vec<usize>,
 }
 
 /// A message handed to the dispatcher by `lease`; it is `sending` until an outcome is

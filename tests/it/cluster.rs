@@ -466,6 +466,16 @@ fn an_otp_made_on_one_node_verifies_on_the_other_and_limits_count_both() {
         "the same text again through the other node: {v}"
     );
     assert_eq!(v["error"]["code"], "duplicate", "{v}");
+    // In a batch through the other node only the duplicate is left out, at its index.
+    let (status, v) = b.post(
+        "/api/sms/send-batch",
+        &json!({"recipients": ["+4915116000004", "+4915116000007"], "message": "same text"}),
+    );
+    assert!((200..300).contains(&status), "{status}: {v}");
+    assert_eq!(v["rejected"][0]["index"], 0, "{v}");
+    assert_eq!(v["rejected"][0]["code"], "duplicate", "{v}");
+    assert_eq!(v["messages"].as_array().map(Vec::len), Some(1), "{v}");
+    assert_eq!(v["messages"][0]["to"], "+4915116000007", "{v}");
     let (status, v) = send(&b, "+4915116000004", "another text");
     assert!((200..300).contains(&status), "{status}: {v}");
     let (status, v) = send(&b, "+4915116000005", "same text");
