@@ -39,11 +39,17 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
             config.simulator.latency_ms.1
         );
     }
-    tracing::info!(
-        "storage: SQLite at {} (durability {})",
-        config.storage.path.display(),
-        config.storage.durability
-    );
+    match config.storage.backend {
+        smsgate::config::StorageBackend::Sqlite => tracing::info!(
+            "storage: SQLite at {} (durability {})",
+            config.storage.path.display(),
+            config.storage.durability
+        ),
+        smsgate::config::StorageBackend::Postgres => tracing::info!(
+            "storage: PostgreSQL {} (shared with the other nodes on it)",
+            config.storage.describe()
+        ),
+    }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

@@ -44,8 +44,15 @@ pub fn postgres_target(storage: &StorageConfig) -> Result<PgTarget, StoreError> 
         config.password(password);
     }
     config.connect_timeout(Duration::from_secs(5));
+    // No TLS over a Unix socket (as libpq): the socket is local and has no host name to
+    // check a certificate against.
+    let only_sockets = config
+        .get_hosts()
+        .iter()
+        .all(|h| matches!(h, postgres::config::Host::Unix(_)));
     let tls = match config.get_ssl_mode() {
         postgres::config::SslMode::Disable => None,
+        _ if only_sockets => None,
         _ => Some(tls(storage.ssl_root_cert.as_deref())?),
     };
     Ok(PgTarget {
