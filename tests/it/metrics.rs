@@ -325,7 +325,9 @@ async fn metrics_move_as_messages_are_sent_fail_and_are_delivered() {
         }
         assert!(
             tokio::time::Instant::now() < deadline,
-            "reports never counted"
+            "reports never counted: delivery reports {}, queue depth {}",
+            after.sum("smsgate_delivery_reports_total", &[]),
+            after.sum("smsgate_queue_depth", &[])
         );
         tokio::time::sleep(Duration::from_millis(20)).await;
     };
