@@ -111,7 +111,7 @@ mod tests {
             for_command: false,
             message_ref: 7,
             recipient: Address::parse("+4915112345678").unwrap(),
-            timestamp: at.clone(),
+            timestamp: at,
             discharge_time: at,
             status,
             protocol_id: None,
