@@ -7,7 +7,7 @@
 //! key (PostgreSQL: `pg_advisory_xact_lock`; SQLite has one writer), so two nodes taking the
 //! last unit at once cannot both get it; a refused request takes nothing.
 
-use super::sql::{params, Connection, OptionalExtension};
+use super::sql::{params, Connection};
 use super::types::StoreError;
 use crate::message::Millis;
 use serde::{Deserialize, Serialize};
@@ -123,32 +123,7 @@ pub fn take_shared(
         "DELETE FROM shared_limit_hits WHERE scope = ?1 AND key = ?2 AND at <= ?3",
     )?
     .execute(params![scope, key, now - longest])?;
-    for window in windows.iter().filter(|w| w.limit > 0) {
-        let since = now - window.period_ms;
-        let used: i64 = conn
-            .prepare_cached(
-                "SELECT coalesce(sum(units), 0) FROM shared_limit_hits
-                 WHERE scope = ?1 AND key = ?2 AND at > ?3",
-            )?
-            .query_row(params![scope, key, since], |r| r.get(0))?;
-        if used + i64::from(units) > i64::from(window.limit) {
-            // Room comes back as the oldest units in the window leave it.
-            let oldest: Option<Millis> = conn
-                .prepare_cached(
-                    "SELECT min(at) FROM shared_limit_hits WHERE scope = ?1 AND key = ?2 AND at > ?3",
-                )?
-                .query_row(params![scope, key, since], |r| r.get(0))
-                .optional()?
-                .flatten();
-            let wait = oldest.map_or(window.period_ms, |at| at + window.period_ms - now);
-            return Ok(Err(wait.max(1)));
-        }
-    }
-    conn.prepare_cached(
-        "INSERT INTO shared_limit_hits (scope, key, at, units) VALUES (?1, ?2, ?3, ?4)",
-    )?
-    .execute(params![scope, key, now, units])?;
-    Ok(Ok(()))
+    take_locked(conn, scope, key, windows, units, now)
 }
 
 /// Of `keys` (a recipient and a text hash each), takes those not taken within `window_ms`
@@ -187,16 +162,6 @@ pub fn take_duplicates(
     Ok(taken)
 }
 
-/// Gives back duplicate keys taken at `at` (their messages were not stored).
-pub fn refund_duplicates(conn: &Connection, keys: &[String], at: Millis) -> Result<(), StoreError> {
-    let mut stmt =
-        conn.prepare_cached("DELETE FROM shared_duplicates WHERE key = ?1 AND at = ?2")?;
-    for key in keys {
-        stmt.execute(params![key, at])?;
-    }
-    Ok(())
-}
-
 /// One unit of the limit `scope` for each of `keys` (a key may come more than once: once per
 /// message), taken where every window has room; the answer per key, in order. One lock on
 /// the whole scope (PostgreSQL) for the transaction: this is the path of limits an operator
@@ -221,18 +186,20 @@ pub fn take_shared_each(
         .execute(params![scope, now - longest])?;
     let mut answers = Vec::with_capacity(keys.len());
     for key in keys {
-        let answer = take_one_locked(conn, scope, key, windows, now)?;
+        let answer = take_locked(conn, scope, key, windows, 1, now)?;
         answers.push(answer);
     }
     Ok(answers)
 }
 
-/// One unit of `scope`/`key` if every window has room (the caller holds the lock).
-fn take_one_locked(
+/// `units` of `scope`/`key` if every window has room, else how long until there is (ms);
+/// the caller holds the lock.
+fn take_locked(
     conn: &Connection,
     scope: &str,
     key: &str,
     windows: &[SharedWindow],
+    units: u32,
     now: Millis,
 ) -> Result<Result<(), Millis>, StoreError> {
     for window in windows.iter().filter(|w| w.limit > 0) {
@@ -243,16 +210,16 @@ fn take_one_locked(
                  WHERE scope = ?1 AND key = ?2 AND at > ?3",
             )?
             .query_row(params![scope, key, since], |r| Ok((r.get(0)?, r.get(1)?)))?;
-        if used + 1 > i64::from(window.limit) {
+        if used + i64::from(units) > i64::from(window.limit) {
             // Room comes back as the oldest units in the window leave it.
             let wait = oldest.map_or(window.period_ms, |at| at + window.period_ms - now);
             return Ok(Err(wait.max(1)));
         }
     }
     conn.prepare_cached(
-        "INSERT INTO shared_limit_hits (scope, key, at, units) VALUES (?1, ?2, ?3, 1)",
+        "INSERT INTO shared_limit_hits (scope, key, at, units) VALUES (?1, ?2, ?3, ?4)",
     )?
-    .execute(params![scope, key, now])?;
+    .execute(params![scope, key, now, units])?;
     Ok(Ok(()))
 }
 
@@ -367,24 +334,6 @@ impl super::Store {
             take_shared(c, scope, &key, &windows, units, now)
         })
         .await
-    }
-
-    /// Takes the duplicate keys not seen within `window_ms` (see [`take_duplicates`]).
-    pub async fn take_duplicates(
-        &self,
-        keys: Vec<String>,
-        window_ms: Millis,
-        now: Millis,
-    ) -> Result<std::collections::HashSet<String>, StoreError> {
-        super::writer::write(&self.writer, move |c| {
-            take_duplicates(c, &keys, window_ms, now)
-        })
-        .await
-    }
-
-    /// Gives back duplicate keys taken at `at`.
-    pub async fn refund_duplicates(&self, keys: Vec<String>, at: Millis) -> Result<(), StoreError> {
-        super::writer::write(&self.writer, move |c| refund_duplicates(c, &keys, at)).await
     }
 
     /// One unit of a shared limit per key (see [`take_shared_each`]).
@@ -512,7 +461,7 @@ mod tests {
     }
 
     #[test]
-    fn a_key_is_a_duplicate_within_its_window_and_free_after_it_or_a_refund() {
+    fn a_key_is_a_duplicate_within_its_window_and_free_after_it() {
         let conn = conn();
         let keys = |k: &[&str]| k.iter().map(|s| (*s).to_string()).collect::<Vec<_>>();
         let taken = take_duplicates(&conn, &keys(&["+1|a", "+2|a"]), 60_000, 1_000).unwrap();
@@ -520,14 +469,7 @@ mod tests {
         // Within the window: "+1|a" again is a duplicate, "+3|a" is new.
         let taken = take_duplicates(&conn, &keys(&["+1|a", "+3|a"]), 60_000, 30_000).unwrap();
         assert_eq!(taken, ["+3|a".to_string()].into_iter().collect());
-        // A refund frees it at once; the window's end frees the rest.
-        refund_duplicates(&conn, &keys(&["+3|a"]), 30_000).unwrap();
-        assert_eq!(
-            take_duplicates(&conn, &keys(&["+3|a"]), 60_000, 31_000)
-                .unwrap()
-                .len(),
-            1
-        );
+        // The window's end frees a key.
         assert_eq!(
             take_duplicates(&conn, &keys(&["+1|a"]), 60_000, 61_001)
                 .unwrap()

@@ -117,10 +117,21 @@ impl Node {
 }
 
 /// Polls `check` every 20 ms until it holds, at most `secs` seconds.
-fn wait_until(secs: u64, what: &str, mut check: impl FnMut() -> bool) {
+fn wait_until(secs: u64, what: &str, check: impl FnMut() -> bool) {
     let deadline = Instant::now() + Duration::from_secs(secs);
-    while !check() {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+    assert!(poll_until(deadline, check), "timed out waiting for {what}");
+}
+
+/// Asks `check` every 20 ms until it says yes (true) or `deadline` passes (false): the
+/// nodes are real processes, so the test polls them against a deadline.
+fn poll_until(deadline: Instant, mut check: impl FnMut() -> bool) -> bool {
+    loop {
+        if check() {
+            return true;
+        }
+        if Instant::now() >= deadline {
+            return false;
+        }
         std::thread::sleep(Duration::from_millis(20));
     }
 }
@@ -249,23 +260,21 @@ fn two_nodes_share_one_queue_and_survive_kill_9_of_one() {
     );
 
     // Node a alone finishes the batch, b's leased messages included once their lease ran out.
-    let deadline = Instant::now() + Duration::from_secs(120);
-    loop {
+    let mut batch = Value::Null;
+    let finished = poll_until(Instant::now() + Duration::from_secs(120), || {
         let (status, v) = a.get(&format!("/api/batches/{batch_id}"));
         assert_eq!(status, 200, "{v}");
+        batch = v;
         let done = ["sent", "delivered"]
             .iter()
-            .map(|s| v["by_status"][s].as_u64().unwrap_or(0))
+            .map(|s| batch["by_status"][s].as_u64().unwrap_or(0))
             .sum::<u64>();
-        if done == N as u64 {
-            break;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "{done} of {N} sent after node b was killed: {v}"
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
+        done == N as u64
+    });
+    assert!(
+        finished,
+        "not all {N} sent after node b was killed: {batch}"
+    );
     eprintln!(
         "cluster batch: all {N} sent {:?} after the kill",
         killed_at.elapsed()
@@ -330,10 +339,11 @@ fn two_nodes_share_one_queue_and_survive_kill_9_of_one() {
             assert_eq!(route["ready"], true, "{route}");
         }
     }
-    let deadline = killed_at + Duration::from_secs(60);
     let mut last_heartbeat = None;
-    loop {
-        let (status, view) = a.get("/api/cluster");
+    let mut view = Value::Null;
+    let gone = poll_until(killed_at + Duration::from_secs(60), || {
+        let (status, now_view) = a.get("/api/cluster");
+        view = now_view;
         assert_eq!(status, 200, "{view}");
         let node_a = cluster_node(&view, "a").expect("a listed");
         assert_eq!(node_a["alive"], true, "the node answering is alive: {view}");
@@ -343,15 +353,9 @@ fn two_nodes_share_one_queue_and_survive_kill_9_of_one() {
             assert_eq!(previous, now, "a killed node's heartbeat moved: {view}");
         }
         last_heartbeat = heartbeat;
-        if node_b["alive"] == false {
-            break;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "node b still alive 60 s after SIGKILL: {view}"
-        );
-        std::thread::sleep(Duration::from_millis(200));
-    }
+        node_b["alive"] == false
+    });
+    assert!(gone, "node b still alive 60 s after SIGKILL: {view}");
     eprintln!(
         "cluster batch: {N} accepted, sent by node {by_node:?}, {extra} sent twice; all sent \
          {:?} after the kill",
@@ -582,16 +586,6 @@ fn a_webhook_event_is_delivered_once_by_one_node() {
     });
     // A second delivery of an event by the other node would follow within milliseconds of
     // the first: the count must hold still for a second.
-    let settled = receiver.accepted().len();
-    let quiet_until = Instant::now() + Duration::from_secs(1);
-    while Instant::now() < quiet_until {
-        assert_eq!(
-            receiver.accepted().len(),
-            settled,
-            "a request arrived after every delivery was recorded"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
     let mut counts: HashMap<(i64, String), usize> = HashMap::new();
     for hit in receiver.accepted() {
         *counts.entry(key(&hit.json())).or_default() += 1;
@@ -671,7 +665,10 @@ fn a_database_restart_under_load_loses_nothing_and_nodes_recover() {
                 }
                 drop(o);
                 i += 1;
-                std::thread::sleep(Duration::from_millis(40));
+                // About 25 a second, and no later than asked to stop.
+                poll_until(Instant::now() + Duration::from_millis(40), || {
+                    stop.load(Ordering::SeqCst)
+                });
             }
         })
     };
@@ -686,7 +683,7 @@ fn a_database_restart_under_load_loses_nothing_and_nodes_recover() {
     // at least 3 s; at most 15 s (what was not seen by then fails the test below, after
     // the checks that nothing was lost).
     let (mut a_unready, mut b_unready, mut refused) = (false, false, false);
-    while stopped_at.elapsed() < Duration::from_secs(15) {
+    poll_until(stopped_at + Duration::from_secs(15), || {
         a_unready |= a.ready_status() == Some(503);
         b_unready |= b.ready_status() == Some(503);
         refused |= outcomes
@@ -695,11 +692,8 @@ fn a_database_restart_under_load_loses_nothing_and_nodes_recover() {
             .unavailable
             .iter()
             .any(|(at, _)| *at > stopped_at);
-        if a_unready && b_unready && refused && stopped_at.elapsed() >= Duration::from_secs(3) {
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
+        a_unready && b_unready && refused && stopped_at.elapsed() >= Duration::from_secs(3)
+    });
     let outage = stopped_at.elapsed();
     assert!(
         a.daemon.0.try_wait().unwrap().is_none(),
@@ -728,21 +722,20 @@ fn a_database_restart_under_load_loses_nothing_and_nodes_recover() {
 
     // Everything accepted is sent, before, during and after the outage.
     let mut pending: Vec<i64> = outcomes.accepted.iter().map(|(id, _)| *id).collect();
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while !pending.is_empty() {
-        assert!(
-            Instant::now() < deadline,
-            "{} accepted messages not sent: {:?}",
-            pending.len(),
-            &pending[..pending.len().min(10)]
-        );
+    poll_until(Instant::now() + Duration::from_secs(60), || {
         pending.retain(|id| {
             let (status, v) = a.get(&format!("/api/sms/{id}"));
             assert_eq!(status, 200, "accepted message {id} lost: {v}");
             !is_sent(&v)
         });
-        std::thread::sleep(Duration::from_millis(100));
-    }
+        pending.is_empty()
+    });
+    assert!(
+        pending.is_empty(),
+        "{} accepted messages not sent: {:?}",
+        pending.len(),
+        &pending[..pending.len().min(10)]
+    );
     // At most the send each modem had in flight when the database went away is repeated:
     // sent, but its outcome could not be recorded, so its lease runs out and it is sent
     // again. One modem per node, one send at a time each: 2.
