@@ -9,7 +9,8 @@
 //! - `schema` + `migrations/*.sql` — the schema, versioned with `PRAGMA user_version`;
 //! - `state` — the state machine as stored: every status change and its event (and its
 //!   status callback), through one function;
-//! - `queue` — enqueue, peek, lease; `outcomes` — what became of a lease, cancelling,
+//! - `queue` — enqueue, peek, lease; `accept_set` — the accepts of a write group stored
+//!   set-wise on PostgreSQL; `outcomes` — what became of a lease, cancelling,
 //!   recovery of unanswered leases;
 //! - `files` — the database files are private (0600);
 //! - `reports` — status-report correlation and the segment → message roll-up;
@@ -48,6 +49,7 @@
 //!   start-up.
 //! - Reads run on their own connections and threads and never wait for the writer.
 
+mod accept_set;
 pub mod analytics;
 pub mod at_rest;
 pub mod audit;
@@ -144,9 +146,11 @@ impl Store {
     /// last handle is dropped. `Durability::Normal`.
     pub async fn open_memory() -> Result<Store, StoreError> {
         if let Some(url) = postgres_testing::test_backend() {
+            // Two writers, as a node runs by default.
             let options = StoreOptions {
                 durability: Durability::Normal,
                 sealer: Some(Sealer::random()),
+                writers: 2,
                 ..StoreOptions::default()
             };
             return Self::open_postgres(PgTarget::for_tests(&url), options).await;
@@ -174,22 +178,18 @@ impl Store {
         if let Backend::Sqlite(path) = backend {
             files::make_private(path)?;
         }
+        // Encryption at rest: the writer threads seal the texts their jobs write.
+        let at_rest = options.sealer.clone().filter(|_| options.at_rest);
         let threads = writer::start(
             backend,
             options.durability,
             options.group_commit_max,
             options.readers,
+            options.writers,
+            at_rest,
             temp,
         )
         .await?;
-        // Encryption at rest: the writer thread seals the texts its jobs write.
-        if let (true, Some(sealer)) = (options.at_rest, options.sealer.clone()) {
-            writer::write(&threads.writer, move |_| {
-                at_rest::install(sealer);
-                Ok(())
-            })
-            .await?;
-        }
         Ok(Store {
             writer: threads.writer,
             reader: threads.reader,

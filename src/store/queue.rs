@@ -12,7 +12,7 @@ use super::sql::{params, Connection, OptionalExtension};
 use super::state::{insert_event, transition};
 use super::types::{
     message_type_str, parse_message_type, parse_sms_type, Accepted, DueMessage, Leased, NewBatch,
-    NewMessage, OutboundSegment, SegmentReceipt, StoreError,
+    NewMessage, OutboundSegment, ReplyLink, SegmentReceipt, StoreError,
 };
 use crate::message::{MessageId, MessageStatus, Millis};
 use crate::seal::Sealer;
@@ -60,26 +60,8 @@ pub fn enqueue_with(
             ))
         }
     };
-    if let Some(key) = &batch.idempotency_key {
-        if let Some((batch_id, fingerprint)) =
-            super::query::batch_for_key(conn, &batch.idempotency_scope, key)?
-        {
-            if fingerprint.is_some() && fingerprint != batch.fingerprint {
-                return Err(StoreError::Conflict(
-                    "this idempotency key was used for a different request".into(),
-                ));
-            }
-            let ids = conn
-                .prepare_cached("SELECT id FROM messages WHERE batch_id = ?1 ORDER BY batch_pos")?
-                .query_map([&batch_id], |r| r.get(0).map(MessageId))?
-                .collect::<Result<Vec<_>, _>>()?;
-            return Ok(Accepted {
-                batch_id,
-                ids,
-                replayed: true,
-                duplicates: Vec::new(),
-            });
-        }
+    if let Some(replayed) = replay(conn, batch)? {
+        return replayed;
     }
     // Several nodes: the messages some node accepted within the window are not stored.
     let mut duplicates = Vec::new();
@@ -149,38 +131,26 @@ pub fn enqueue_with(
     )?;
     let mut ids = Vec::with_capacity(messages.len());
     for (pos, m) in messages.iter().enumerate() {
-        let status = if m.schedule_at.is_some_and(|at| at > now) {
-            MessageStatus::Scheduled
-        } else {
-            MessageStatus::Queued
-        };
-        let segment_count = u16::try_from(m.segments.len())
-            .map_err(|_| StoreError::Conflict("more than 65535 segments".into()))?;
-        let country = crate::phone::country_of(&m.recipient);
-        let shown = m.redacted_body.as_ref().unwrap_or(&m.body);
-        let stored_body = match at_rest {
-            Some(sealer) => sealer.seal(shown),
-            None => shown.clone(),
-        };
+        let row = prepare(m, sealer, at_rest, now)?;
         let inserted_id: i64 = insert_message.query_row(
             params![
                 batch_id,
                 i64::try_from(pos).unwrap_or(i64::MAX),
                 m.recipient,
-                stored_body,
+                row.stored_body,
                 message_type_str(m.message_type),
                 m.sms_type.as_str(),
                 m.encoding,
                 m.priority,
-                status.as_str(),
+                row.status.as_str(),
                 m.schedule_at,
                 m.expire_at,
                 m.provider,
                 m.custom_id,
                 m.recipient_name,
-                segment_count,
+                row.segment_count,
                 now,
-                country
+                row.country
             ],
             |r| r.get::<_, i64>(0),
         )?;
@@ -188,59 +158,24 @@ pub fn enqueue_with(
         let counted = rollup
             .entry((
                 m.sms_type.as_str(),
-                country.clone().unwrap_or_default(),
-                status.as_str(),
+                row.country.clone().unwrap_or_default(),
+                row.status.as_str(),
             ))
             .or_default();
         counted.0 += 1;
-        counted.1 += i64::from(segment_count);
-        match (&m.redacted_body, sealer) {
-            (None, _) => {
-                for s in &m.segments {
-                    let pdu = match at_rest {
-                        Some(sealer) => sealer.seal(&s.pdu_hex),
-                        None => s.pdu_hex.clone(),
-                    };
-                    insert_segment.execute(params![id.0, s.seq, pdu, s.tpdu_length])?;
-                }
-            }
-            (Some(_), Some(sealer)) => {
-                conn.prepare_cached("UPDATE messages SET sealed_body = ?2 WHERE id = ?1")?
-                    .execute(params![id.0, sealer.seal(&m.body)])?;
-                for s in &m.segments {
-                    let sealed = sealer.seal(&s.pdu_hex);
-                    insert_segment.execute(params![id.0, s.seq, sealed, s.tpdu_length])?;
-                }
-            }
-            (Some(_), None) => {
-                return Err(StoreError::Conflict(
-                    "a message carrying a secret needs a store opened with a sealer".into(),
-                ))
-            }
+        counted.1 += i64::from(row.segment_count);
+        if let Some(sealed) = &row.sealed_body {
+            conn.prepare_cached("UPDATE messages SET sealed_body = ?2 WHERE id = ?1")?
+                .execute(params![id.0, sealed])?;
         }
-        insert_event(conn, id, status, None, Some("accepted"), now)?;
+        for (s, pdu) in m.segments.iter().zip(&row.pdus) {
+            insert_segment.execute(params![id.0, s.seq, pdu, s.tpdu_length])?;
+        }
+        insert_event(conn, id, row.status, None, Some("accepted"), now)?;
         if let Some(reply) = m.reply {
-            let conversation: Option<(String, String)> = conn
-                .prepare_cached(
-                    "SELECT remote_number, local_number FROM conversations WHERE id = ?1",
-                )?
-                .query_row([reply.conversation_id], |r| Ok((r.get(0)?, r.get(1)?)))
-                .optional()?;
-            let (remote, local) = conversation.ok_or(StoreError::NotFound)?;
-            let conversation = super::conversations::touch(
-                conn,
-                &remote,
-                &local,
-                m.provider.as_deref(),
-                super::conversations::Direction::Outbound,
-                now,
-            )?;
-            conn.prepare_cached(
-                "UPDATE messages SET conversation_id = ?2, reply_to = ?3 WHERE id = ?1",
-            )?
-            .execute(params![id.0, conversation, reply.inbound_id])?;
+            link_reply(conn, id, m, reply, now)?;
         }
-        super::state::status_event(conn, id, status, status, None, None, now)?;
+        super::state::status_event(conn, id, row.status, row.status, None, None, now)?;
         ids.push(id);
     }
     let hour = super::analytics::hour_of(now);
@@ -255,6 +190,127 @@ pub fn enqueue_with(
         replayed: false,
         duplicates,
     })
+}
+
+/// The earlier accept of `batch`'s idempotency key, if there was one: `Some(Ok)` to answer
+/// again, `Some(Err)` when the key came with a different request.
+pub(super) fn replay(
+    conn: &Connection,
+    batch: &NewBatch,
+) -> Result<Option<Result<Accepted, StoreError>>, StoreError> {
+    let Some(key) = &batch.idempotency_key else {
+        return Ok(None);
+    };
+    let Some((batch_id, fingerprint)) =
+        super::query::batch_for_key(conn, &batch.idempotency_scope, key)?
+    else {
+        return Ok(None);
+    };
+    if fingerprint.is_some() && fingerprint != batch.fingerprint {
+        return Ok(Some(Err(StoreError::Conflict(
+            "this idempotency key was used for a different request".into(),
+        ))));
+    }
+    let ids = conn
+        .prepare_cached("SELECT id FROM messages WHERE batch_id = ?1 ORDER BY batch_pos")?
+        .query_map([&batch_id], |r| r.get(0).map(MessageId))?
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(Some(Ok(Accepted {
+        batch_id,
+        ids,
+        replayed: true,
+        duplicates: Vec::new(),
+    })))
+}
+
+/// A new message as it is stored, worked out once for either way of storing it (row by
+/// row here, set-wise in `accept_set`).
+pub(super) struct Prepared {
+    /// `queued`, or `scheduled` when `schedule_at` is ahead.
+    pub status: MessageStatus,
+    pub segment_count: u16,
+    /// The recipient's country (analytics).
+    pub country: Option<String>,
+    /// What reads show: the text, or the redacted text of a message carrying a secret;
+    /// sealed under encryption at rest.
+    pub stored_body: String,
+    /// The real text of a message carrying a secret, sealed.
+    pub sealed_body: Option<String>,
+    /// The segments' PDUs as stored (sealed when the text is secret or at rest), in order.
+    pub pdus: Vec<String>,
+}
+
+/// Works out how `m` is stored; refuses what cannot be stored as asked.
+pub(super) fn prepare(
+    m: &NewMessage,
+    sealer: Option<&Sealer>,
+    at_rest: Option<&Sealer>,
+    now: Millis,
+) -> Result<Prepared, StoreError> {
+    let status = if m.schedule_at.is_some_and(|at| at > now) {
+        MessageStatus::Scheduled
+    } else {
+        MessageStatus::Queued
+    };
+    let segment_count = u16::try_from(m.segments.len())
+        .map_err(|_| StoreError::Conflict("more than 65535 segments".into()))?;
+    let shown = m.redacted_body.as_ref().unwrap_or(&m.body);
+    let stored_body = match at_rest {
+        Some(sealer) => sealer.seal(shown),
+        None => shown.clone(),
+    };
+    // A secret's text and PDUs are kept only sealed; under encryption at rest every PDU is.
+    let (sealed_body, pdu_sealer) = match (&m.redacted_body, sealer) {
+        (None, _) => (None, at_rest),
+        (Some(_), Some(sealer)) => (Some(sealer.seal(&m.body)), Some(sealer)),
+        (Some(_), None) => {
+            return Err(StoreError::Conflict(
+                "a message carrying a secret needs a store opened with a sealer".into(),
+            ))
+        }
+    };
+    let pdus = m
+        .segments
+        .iter()
+        .map(|s| match pdu_sealer {
+            Some(sealer) => sealer.seal(&s.pdu_hex),
+            None => s.pdu_hex.clone(),
+        })
+        .collect();
+    Ok(Prepared {
+        status,
+        segment_count,
+        country: crate::phone::country_of(&m.recipient),
+        stored_body,
+        sealed_body,
+        pdus,
+    })
+}
+
+/// Makes the new reply `id` part of its conversation from its acceptance.
+pub(super) fn link_reply(
+    conn: &Connection,
+    id: MessageId,
+    m: &NewMessage,
+    reply: ReplyLink,
+    now: Millis,
+) -> Result<(), StoreError> {
+    let conversation: Option<(String, String)> = conn
+        .prepare_cached("SELECT remote_number, local_number FROM conversations WHERE id = ?1")?
+        .query_row([reply.conversation_id], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?;
+    let (remote, local) = conversation.ok_or(StoreError::NotFound)?;
+    let conversation = super::conversations::touch(
+        conn,
+        &remote,
+        &local,
+        m.provider.as_deref(),
+        super::conversations::Direction::Outbound,
+        now,
+    )?;
+    conn.prepare_cached("UPDATE messages SET conversation_id = ?2, reply_to = ?3 WHERE id = ?1")?
+        .execute(params![id.0, conversation, reply.inbound_id])?;
+    Ok(())
 }
 
 /// The lease query: the partial index `messages_due` has the same `status IN (…)` term and
@@ -662,12 +718,14 @@ impl super::Store {
         messages: Vec<NewMessage>,
         now: Millis,
     ) -> Result<Accepted, StoreError> {
-        let sealer = self.sealer.clone();
-        let at_rest = self.at_rest;
-        super::writer::write(&self.writer, move |c| {
-            enqueue_with(c, &batch, &messages, sealer.as_ref(), at_rest, now)
-        })
-        .await
+        let (job, answer) = super::accept_set::AcceptJob::new(
+            batch,
+            messages,
+            self.sealer.clone(),
+            self.at_rest,
+            now,
+        );
+        super::writer::submit(&self.writer, Box::new(job), answer).await
     }
 
     /// Leases up to `limit` due messages (highest priority, then oldest): they become

@@ -85,7 +85,7 @@ pub fn transition(
 }
 
 /// The subscription event type of a change to `to`, if subscribers are told of it.
-fn event_type(to: MessageStatus) -> Option<&'static str> {
+pub(super) fn event_type(to: MessageStatus) -> Option<&'static str> {
     match to {
         MessageStatus::Queued | MessageStatus::Scheduled => Some("sms.queued"),
         MessageStatus::Sent => Some("sms.sent"),

@@ -1,9 +1,13 @@
 //! The group-commit writer thread and the reader threads.
 //!
-//! Owns the one write connection. Async callers send a job over a bounded channel and await
-//! a oneshot; the writer takes the first waiting job, drains up to `group_commit_max` more
-//! that are already waiting, runs them in ONE transaction with a `SAVEPOINT` per job (a job
-//! that fails rolls back alone), commits once, and only then answers every job. Reads run
+//! Owns the write connections: one on SQLite, `writers` on PostgreSQL. Async callers send a
+//! job over a bounded channel and await a oneshot; a writer takes the first waiting job,
+//! drains up to `group_commit_max` more that are already waiting, runs them in ONE
+//! transaction with a `SAVEPOINT` per job (a job that fails rolls back alone), commits
+//! once, and only then answers every job. A run of accepts in a group is stored set-wise
+//! on PostgreSQL (`accept_set`). Several PostgreSQL writers take groups in turns, so one
+//! runs while another waits for its commit; they see each other as two nodes would (row
+//! locks, `SKIP LOCKED`), and a job's effects are seen by every job sent after its answer. Reads run
 //! on their own connections and threads (WAL lets them proceed while the writer commits).
 //! The same threads drive SQLite or PostgreSQL ([`Backend`]); with PostgreSQL a group that
 //! finds the server gone is answered `Unavailable` at once, and the session is opened again
@@ -16,6 +20,7 @@
 use super::schema;
 use super::sql::{Connection, PgConn, PgTarget};
 use super::types::{Durability, StoreError};
+use crate::seal::Sealer;
 use rusqlite::OpenFlags;
 use std::cell::RefCell;
 use std::path::{Path, PathBuf};
@@ -35,6 +40,15 @@ pub trait WriteJob: Send {
     fn run(&mut self, conn: &Connection) -> bool;
     /// Answers the caller once the group's fate is known.
     fn answer(self: Box<Self>, committed: Result<(), GroupFailure>);
+    /// An accept, which the writer may store together with the accepts next to it in the
+    /// group (PostgreSQL: see `accept_set`).
+    fn accept(&mut self) -> Option<&mut super::accept_set::AcceptJob> {
+        None
+    }
+    /// Whether [`WriteJob::accept`] gives the job.
+    fn is_accept(&self) -> bool {
+        false
+    }
 }
 
 /// Why a group did not commit.
@@ -74,44 +88,53 @@ where
         let Some(work) = self.work.take() else {
             return true;
         };
-        // The analytics notes this job makes go with its savepoint.
-        let mark = super::rollups::mark();
-        if let Err(e) = conn.execute_batch("SAVEPOINT job") {
-            self.outcome = Some(Err(e.into()));
-            return true;
-        }
-        match work(conn) {
-            Ok(value) => match conn.execute_batch("RELEASE job") {
-                Ok(()) => {
-                    self.outcome = Some(Ok(value));
-                    true
-                }
-                Err(e) => {
-                    self.outcome = Some(Err(e.into()));
-                    super::rollups::rollback_to(mark);
-                    conn.execute_batch("ROLLBACK TO job; RELEASE job").is_ok()
-                }
-            },
-            Err(e) => {
-                self.outcome = Some(Err(e));
-                super::rollups::rollback_to(mark);
-                conn.execute_batch("ROLLBACK TO job; RELEASE job").is_ok()
-            }
-        }
+        let (outcome, trusted) = in_savepoint(conn, work);
+        self.outcome = Some(outcome);
+        trusted
     }
 
     fn answer(self: Box<Self>, committed: Result<(), GroupFailure>) {
-        let result = match (committed, self.outcome) {
-            (Ok(()), Some(outcome)) => outcome,
-            // The job's own error says more than the group's.
-            (Err(_), Some(Err(e))) => Err(e),
-            (Err(GroupFailure::Unavailable(reason)), _) => Err(StoreError::Unavailable(reason)),
-            (Err(GroupFailure::Busy(reason)), _) => Err(StoreError::Busy(reason)),
-            (Err(GroupFailure::Failed(reason)), _) => Err(StoreError::Sqlite(reason)),
-            (Ok(()), None) => Err(StoreError::Closed),
-        };
         // The caller may have gone away (a cancelled request): its work is committed anyway.
-        let _ = self.reply.send(result);
+        let _ = self.reply.send(settle(committed, self.outcome));
+    }
+}
+
+/// Runs `work` inside the savepoint `job`: what it did stays when it succeeds, and goes
+/// (with the analytics notes it made) when it fails. Also answers whether the
+/// transaction can still be trusted (false: a savepoint could not be rolled back).
+pub(super) fn in_savepoint<T>(
+    conn: &Connection,
+    work: impl FnOnce(&Connection) -> Result<T, StoreError>,
+) -> (Result<T, StoreError>, bool) {
+    let mark = super::rollups::mark();
+    if let Err(e) = conn.execute_batch("SAVEPOINT job") {
+        return (Err(e.into()), true);
+    }
+    let failed = match work(conn) {
+        Ok(value) => match conn.execute_batch("RELEASE job") {
+            Ok(()) => return (Ok(value), true),
+            Err(e) => e.into(),
+        },
+        Err(e) => e,
+    };
+    super::rollups::rollback_to(mark);
+    let trusted = conn.execute_batch("ROLLBACK TO job; RELEASE job").is_ok();
+    (Err(failed), trusted)
+}
+
+/// A job's answer, from its own outcome and its group's.
+pub(super) fn settle<T>(
+    committed: Result<(), GroupFailure>,
+    outcome: Option<Result<T, StoreError>>,
+) -> Result<T, StoreError> {
+    match (committed, outcome) {
+        (Ok(()), Some(outcome)) => outcome,
+        // The job's own error says more than the group's.
+        (Err(_), Some(Err(e))) => Err(e),
+        (Err(GroupFailure::Unavailable(reason)), _) => Err(StoreError::Unavailable(reason)),
+        (Err(GroupFailure::Busy(reason)), _) => Err(StoreError::Busy(reason)),
+        (Err(GroupFailure::Failed(reason)), _) => Err(StoreError::Sqlite(reason)),
+        (Ok(()), None) => Err(StoreError::Closed),
     }
 }
 
@@ -167,6 +190,15 @@ where
         outcome: None,
         reply,
     });
+    submit(writer, job, answer).await
+}
+
+/// Sends `job` to the writer and waits for its `answer` (after its commit).
+pub(super) async fn submit<T>(
+    writer: &mpsc::Sender<Box<dyn WriteJob>>,
+    job: Box<dyn WriteJob>,
+    answer: oneshot::Receiver<Result<T, StoreError>>,
+) -> Result<T, StoreError> {
     writer.send(job).await.map_err(|_| StoreError::Closed)?;
     answer.await.map_err(|_| StoreError::Closed)?
 }
@@ -261,21 +293,28 @@ fn open_reader(backend: &Backend) -> Result<Connection, StoreError> {
 }
 
 /// Opens (creating and migrating) the database and starts the writer and reader threads.
-/// `remove_on_close` deletes the database files when the last handle goes (temporary
-/// databases for tests).
+/// `writers` writer threads on PostgreSQL (one on SQLite, which allows one writer), each
+/// with `at_rest` as its sealer for encryption at rest. `remove_on_close` deletes the
+/// database files when the last handle goes (temporary databases for tests).
 pub async fn start(
     backend: &Backend,
     durability: Durability,
     group_commit_max: usize,
     readers: usize,
+    writers: usize,
+    at_rest: Option<Sealer>,
     remove_on_close: bool,
 ) -> Result<Threads, StoreError> {
     let readers = readers.max(1);
+    let writers = match backend {
+        Backend::Sqlite(_) => 1,
+        Backend::Postgres(_) => writers.max(1),
+    };
     let max = group_commit_max.max(1);
     // Declared before the channels so that, on an early return, the senders drop first and
     // the guard's joins cannot wait for threads still blocked on a channel.
     let guard = Arc::new(Guard {
-        handles: Mutex::new(Vec::with_capacity(1 + readers)),
+        handles: Mutex::new(Vec::with_capacity(writers + readers)),
         remove: match backend {
             Backend::Sqlite(path) if remove_on_close => Some(path.clone()),
             _ => None,
@@ -289,26 +328,39 @@ pub async fn start(
     let (write_tx, write_rx) = mpsc::channel::<Box<dyn WriteJob>>(WRITE_QUEUE);
     let (read_tx, read_rx) = mpsc::channel::<ReadJob>(READ_QUEUE);
 
-    let (ready_tx, ready_rx) = oneshot::channel();
-    let writer_backend = backend.clone();
-    let handle = std::thread::Builder::new()
-        .name("store-writer".into())
-        .spawn(move || {
-            let conn = match open_writer(&writer_backend, durability) {
-                Ok(conn) => {
-                    let _ = ready_tx.send(Ok(()));
-                    conn
+    // One after the other: the first migrates, the others find the schema done.
+    let write_rx = Arc::new(Mutex::new(write_rx));
+    for n in 0..writers {
+        let (ready_tx, ready_rx) = oneshot::channel();
+        let writer_backend = backend.clone();
+        let queue = Arc::clone(&write_rx);
+        let sealer = at_rest.clone();
+        let handle = std::thread::Builder::new()
+            .name(if writers == 1 {
+                "store-writer".into()
+            } else {
+                format!("store-writer-{n}")
+            })
+            .spawn(move || {
+                let conn = match open_writer(&writer_backend, durability) {
+                    Ok(conn) => {
+                        let _ = ready_tx.send(Ok(()));
+                        conn
+                    }
+                    Err(e) => {
+                        let _ = ready_tx.send(Err(e));
+                        return;
+                    }
+                };
+                if let Some(sealer) = sealer {
+                    super::at_rest::install(sealer);
                 }
-                Err(e) => {
-                    let _ = ready_tx.send(Err(e));
-                    return;
-                }
-            };
-            writer_loop(&conn, write_rx, max);
-        })
-        .map_err(|e| StoreError::Sqlite(format!("cannot start the writer thread: {e}")))?;
-    add_handle(handle);
-    ready_rx.await.map_err(|_| StoreError::Closed)??;
+                writer_loop(&conn, &queue, max);
+            })
+            .map_err(|e| StoreError::Sqlite(format!("cannot start a writer thread: {e}")))?;
+        add_handle(handle);
+        ready_rx.await.map_err(|_| StoreError::Closed)??;
+    }
 
     let read_rx = Arc::new(Mutex::new(read_rx));
     for n in 0..readers {
@@ -341,14 +393,25 @@ pub async fn start(
     })
 }
 
-fn writer_loop(conn: &Connection, mut jobs: mpsc::Receiver<Box<dyn WriteJob>>, max: usize) {
+/// Takes a group from the queue (the first job waited for, then up to `max` that are
+/// already waiting), runs it, answers it; until the queue closes. With several writers the
+/// queue is taken in turns: one writer gathers its group while another runs or commits.
+fn writer_loop(conn: &Connection, queue: &Mutex<mpsc::Receiver<Box<dyn WriteJob>>>, max: usize) {
     let mut group: Vec<Box<dyn WriteJob>> = Vec::with_capacity(max);
-    while let Some(first) = jobs.blocking_recv() {
-        group.push(first);
-        while group.len() < max {
-            match jobs.try_recv() {
-                Ok(job) => group.push(job),
-                Err(_) => break,
+    loop {
+        {
+            let Ok(mut jobs) = queue.lock() else {
+                return;
+            };
+            let Some(first) = jobs.blocking_recv() else {
+                return;
+            };
+            group.push(first);
+            while group.len() < max {
+                match jobs.try_recv() {
+                    Ok(job) => group.push(job),
+                    Err(_) => break,
+                }
             }
         }
         let committed = run_group(conn, &mut group);
@@ -360,14 +423,32 @@ fn writer_loop(conn: &Connection, mut jobs: mpsc::Receiver<Box<dyn WriteJob>>, m
 
 /// Runs a group in one transaction; `Ok` once the commit returned.
 fn run_group(conn: &Connection, group: &mut [Box<dyn WriteJob>]) -> Result<(), GroupFailure> {
+    // A group that opens with accepts opens their savepoint with its BEGIN (PostgreSQL).
+    let accepts_first = conn.is_postgres() && group.first().is_some_and(|j| j.is_accept());
     let begin = match conn {
         Connection::Sqlite(_) => "BEGIN IMMEDIATE",
+        Connection::Postgres(_) if accepts_first => "BEGIN; SAVEPOINT accepts",
         Connection::Postgres(_) => "BEGIN",
     };
     conn.execute_batch(begin)?;
     super::rollups::begin();
-    for job in group.iter_mut() {
-        if !job.run(conn) {
+    // On PostgreSQL, each run of accepts is stored set-wise (a few statements for the lot);
+    // every other job runs on its own.
+    let set_wise = conn.is_postgres();
+    let runs = group.chunk_by_mut(|a, b| set_wise && a.is_accept() && b.is_accept());
+    for (n, run) in runs.enumerate() {
+        let accepts: Option<Vec<&mut super::accept_set::AcceptJob>> = if set_wise {
+            run.iter_mut().map(|job| job.accept()).collect()
+        } else {
+            None
+        };
+        let trusted = match accepts {
+            Some(mut accepts) => {
+                super::accept_set::run_together(conn, &mut accepts, accepts_first && n == 0)
+            }
+            None => run.iter_mut().all(|job| job.run(conn)),
+        };
+        if !trusted {
             super::rollups::abandon();
             let _ = conn.execute_batch("ROLLBACK");
             if let Connection::Postgres(pg) = conn {
@@ -423,7 +504,7 @@ mod tests {
     async fn temp() -> (tempfile::TempDir, Threads) {
         let dir = tempfile::tempdir().unwrap();
         let backend = Backend::Sqlite(dir.path().join("w.db"));
-        let threads = start(&backend, Durability::Normal, 64, READERS, false)
+        let threads = start(&backend, Durability::Normal, 64, READERS, 1, None, false)
             .await
             .unwrap();
         threads
@@ -531,6 +612,8 @@ mod tests {
             Durability::Normal,
             8,
             READERS,
+            1,
+            None,
             true,
         )
         .await
