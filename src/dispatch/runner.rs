@@ -7,7 +7,8 @@
 //! time after a crash). A message that must wait (a busy route, its group's time limit)
 //! is not leased at all, so waiting costs no writes; one whose placement no longer holds
 //! when leased is released without counting an attempt. Woken by new work
-//! (`Dispatcher::wake`), by a finished send, and by a poll interval (for schedules,
+//! (`Dispatcher::wake`), by a route done with a send (before its outcome is recorded, so a
+//! modem does not idle for that commit), and by a poll interval (for schedules,
 //! retries and expiry).
 //!
 //! Invariants: every leased message ends the round recorded — sent, retried, failed,
@@ -120,6 +121,7 @@ impl Dispatcher {
         cancel: CancellationToken,
     ) -> (Dispatcher, tokio::task::JoinHandle<()>) {
         let dispatcher = Dispatcher::default();
+        let (route_done_tx, route_done_rx) = tokio::sync::mpsc::unbounded_channel();
         let mut runner = Runner {
             store,
             modems,
@@ -128,6 +130,9 @@ impl Dispatcher {
             groups: Vec::new(),
             balancer: Balancer::new(settings.strategy),
             running: HashMap::new(),
+            released: HashSet::new(),
+            route_done_tx,
+            route_done_rx,
             in_flight: HashSet::new(),
             peek_from: 0,
             settings,
@@ -191,6 +196,12 @@ struct Runner {
     running: HashMap<String, usize>,
     /// The ids being sent, whose leases the runner keeps renewing.
     in_flight: HashSet<MessageId>,
+    /// Sends whose route is done with them but whose outcome is still being recorded: their
+    /// route's count was given back early (see [`send_one`]).
+    released: HashSet<MessageId>,
+    /// Where a send says that its route is done with it.
+    route_done_tx: tokio::sync::mpsc::UnboundedSender<(String, MessageId)>,
+    route_done_rx: tokio::sync::mpsc::UnboundedReceiver<(String, MessageId)>,
     /// Where the next round starts looking at the due queue (see [`Runner::place`]).
     peek_from: usize,
 }
@@ -250,6 +261,7 @@ impl Runner {
                 () = cancel.cancelled() => break,
                 () = self.wake.notified() => {}
                 Some(done) = sends.join_next(), if !sends.is_empty() => self.finished(done),
+                Some((name, id)) = self.route_done_rx.recv() => self.route_done(&name, id),
                 () = tokio::time::sleep(self.settings.poll_interval) => {}
             }
         }
@@ -299,14 +311,28 @@ impl Runner {
         debug!(routes = self.routes.len(), "the route set changed");
     }
 
+    /// The route is done with message `id` (its outcome is being recorded): the route may
+    /// take the next message now rather than after that write commits.
+    fn route_done(&mut self, name: &str, id: MessageId) {
+        if self.in_flight.contains(&id) && self.released.insert(id) {
+            self.give_back(name);
+        }
+    }
+
+    fn give_back(&mut self, name: &str) {
+        if let Some(n) = self.running.get_mut(name) {
+            *n = n.saturating_sub(1);
+            if *n == 0 {
+                self.running.remove(name);
+            }
+        }
+    }
+
     fn finished(&mut self, done: Result<(String, MessageId), tokio::task::JoinError>) {
         match done {
             Ok((name, id)) => {
-                if let Some(n) = self.running.get_mut(&name) {
-                    *n = n.saturating_sub(1);
-                    if *n == 0 {
-                        self.running.remove(&name);
-                    }
+                if !self.released.remove(&id) {
+                    self.give_back(&name);
                 }
                 self.in_flight.remove(&id);
             }
@@ -555,9 +581,10 @@ impl Runner {
         let id = message.id;
         let name = route.name().to_string();
         let span = tracing::info_span!("send", message = %message.id, route = route.name());
+        let route_done = self.route_done_tx.clone();
         sends.spawn(
             async move {
-                send_one(store, route, message, retry, (metrics, kind)).await;
+                send_one(store, route, message, retry, (metrics, kind), route_done).await;
                 (name, id)
             }
             .instrument(span),
@@ -620,12 +647,17 @@ impl Runner {
     }
 }
 
+/// Sends `message` through `route` and records the outcome. Between the two it tells the
+/// runner (`route_done`) that the route is free: the next message need not wait for this
+/// one's write to commit — with PostgreSQL a commit is milliseconds a modem would idle. The
+/// message stays in flight (its lease renewed) until the outcome is recorded.
 async fn send_one(
     store: Store,
     route: Arc<dyn Route>,
     message: Leased,
     retry: RetryPolicy,
     (metrics, kind): (Metrics, RouteKind),
+    route_done: tokio::sync::mpsc::UnboundedSender<(String, MessageId)>,
 ) {
     let outbound = OutboundMessage {
         id: message.id,
@@ -644,6 +676,8 @@ async fn send_one(
     let started = std::time::Instant::now();
     let result = route.send(&outbound).await;
     let took = started.elapsed();
+    // The runner may be gone (shutting down): then nothing takes another message anyway.
+    let _ = route_done.send((route.name().to_string(), message.id));
     let now = now_millis();
     let sms_type = message.sms_type.as_str();
     match result {

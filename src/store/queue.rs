@@ -725,7 +725,7 @@ impl super::Store {
             self.at_rest,
             now,
         );
-        super::writer::submit(&self.writer, Box::new(job), answer).await
+        super::writer::submit(&self.accepts, Box::new(job), answer).await
     }
 
     /// Leases up to `limit` due messages (highest priority, then oldest): they become

@@ -29,9 +29,9 @@ pub struct StoreOptions {
     pub at_rest: bool,
     /// Reader connections (threads): 2 for SQLite; PostgreSQL's `pool_size`.
     pub readers: usize,
-    /// Writer connections (threads), PostgreSQL only: each runs and commits its own groups.
-    /// SQLite has one writer whatever this says (it allows one at a time).
-    pub writers: usize,
+    /// PostgreSQL: writer connections (threads) for accepts, besides the one writer of
+    /// everything else; each runs and commits its own groups. SQLite has one writer.
+    pub accept_writers: usize,
     /// This node's id, written on every lease it takes (PostgreSQL: the nodes sharing the
     /// database tell their leases apart by it). `None`: the only node.
     pub node_id: Option<String>,
@@ -45,7 +45,7 @@ impl Default for StoreOptions {
             sealer: None,
             at_rest: false,
             readers: 2,
-            writers: 1,
+            accept_writers: 1,
             node_id: None,
         }
     }

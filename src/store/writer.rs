@@ -1,13 +1,16 @@
 //! The group-commit writer thread and the reader threads.
 //!
-//! Owns the write connections: one on SQLite, `writers` on PostgreSQL. Async callers send a
-//! job over a bounded channel and await a oneshot; a writer takes the first waiting job,
+//! Owns the write connections: one on SQLite; on PostgreSQL one for every write but accepts,
+//! and `accept_writers` more for accepts. Async callers send a job over a bounded channel
+//! and await a oneshot; a writer takes the first waiting job,
 //! drains up to `group_commit_max` more that are already waiting, runs them in ONE
 //! transaction with a `SAVEPOINT` per job (a job that fails rolls back alone), commits
 //! once, and only then answers every job. A run of accepts in a group is stored set-wise
-//! on PostgreSQL (`accept_set`). Several PostgreSQL writers take groups in turns, so one
-//! runs while another waits for its commit; they see each other as two nodes would (row
-//! locks, `SKIP LOCKED`), and a job's effects are seen by every job sent after its answer. Reads run
+//! on PostgreSQL (`accept_set`). The accept writers take their queue in turns, so one group
+//! runs while another waits for its commit: accepts only insert new rows, which writers
+//! running side by side cannot miss in each other as two jobs that correlate could (a status
+//! report and the send it reports, each uncommitted while the other looks) — those stay on
+//! the one writer, in order. Reads run
 //! on their own connections and threads (WAL lets them proceed while the writer commits).
 //! The same threads drive SQLite or PostgreSQL ([`Backend`]); with PostgreSQL a group that
 //! finds the server gone is answered `Unavailable` at once, and the session is opened again
@@ -145,6 +148,8 @@ pub type ReadJob = Box<dyn FnOnce(&Connection) + Send>;
 pub struct Threads {
     /// To the writer.
     pub writer: mpsc::Sender<Box<dyn WriteJob>>,
+    /// To the writers of accepts: the writer's own queue on SQLite.
+    pub accepts: mpsc::Sender<Box<dyn WriteJob>>,
     /// To the readers.
     pub reader: mpsc::Sender<ReadJob>,
     /// Joined (and the temporary database removed) when the last handle goes.
@@ -301,15 +306,16 @@ pub async fn start(
     durability: Durability,
     group_commit_max: usize,
     readers: usize,
-    writers: usize,
+    accept_writers: usize,
     at_rest: Option<Sealer>,
     remove_on_close: bool,
 ) -> Result<Threads, StoreError> {
     let readers = readers.max(1);
-    let writers = match backend {
-        Backend::Sqlite(_) => 1,
-        Backend::Postgres(_) => writers.max(1),
+    let accept_writers = match backend {
+        Backend::Sqlite(_) => 0,
+        Backend::Postgres(_) => accept_writers.max(1),
     };
+    let writers = 1 + accept_writers;
     let max = group_commit_max.max(1);
     // Declared before the channels so that, on an early return, the senders drop first and
     // the guard's joins cannot wait for threads still blocked on a channel.
@@ -327,20 +333,28 @@ pub async fn start(
     };
     let (write_tx, write_rx) = mpsc::channel::<Box<dyn WriteJob>>(WRITE_QUEUE);
     let (read_tx, read_rx) = mpsc::channel::<ReadJob>(READ_QUEUE);
+    type Queue = Arc<Mutex<mpsc::Receiver<Box<dyn WriteJob>>>>;
+    let mut queues: Vec<(String, Queue)> =
+        vec![("store-writer".into(), Arc::new(Mutex::new(write_rx)))];
+    // PostgreSQL: accepts have writers of their own, taking their queue in turns.
+    let accept_tx = if accept_writers == 0 {
+        write_tx.clone()
+    } else {
+        let (accept_tx, accept_rx) = mpsc::channel::<Box<dyn WriteJob>>(WRITE_QUEUE);
+        let accept_rx = Arc::new(Mutex::new(accept_rx));
+        for n in 0..accept_writers {
+            queues.push((format!("store-accepts-{n}"), Arc::clone(&accept_rx)));
+        }
+        accept_tx
+    };
 
     // One after the other: the first migrates, the others find the schema done.
-    let write_rx = Arc::new(Mutex::new(write_rx));
-    for n in 0..writers {
+    for (name, queue) in queues {
         let (ready_tx, ready_rx) = oneshot::channel();
         let writer_backend = backend.clone();
-        let queue = Arc::clone(&write_rx);
         let sealer = at_rest.clone();
         let handle = std::thread::Builder::new()
-            .name(if writers == 1 {
-                "store-writer".into()
-            } else {
-                format!("store-writer-{n}")
-            })
+            .name(name)
             .spawn(move || {
                 let conn = match open_writer(&writer_backend, durability) {
                     Ok(conn) => {
@@ -388,6 +402,7 @@ pub async fn start(
     }
     Ok(Threads {
         writer: write_tx,
+        accepts: accept_tx,
         reader: read_tx,
         guard,
     })
