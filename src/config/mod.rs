@@ -183,7 +183,7 @@ pub struct StorageConfig {
     /// PostgreSQL: writer connections for accepted messages (2), each committing its own
     /// groups, so that one group runs while another waits for its commit; every other write
     /// has one writer connection more.
-    pub accept_writers: usize,
+    pub queue_writers: usize,
     /// PostgreSQL: longest a statement may run, in milliseconds (5000).
     pub statement_timeout_ms: u64,
     /// PostgreSQL: this node's name among the nodes sharing the database (the host name).
@@ -609,7 +609,7 @@ impl Default for StorageConfig {
             url: None,
             password_file: None,
             pool_size: 4,
-            accept_writers: 2,
+            queue_writers: 2,
             statement_timeout_ms: 5_000,
             node_id: None,
             ssl_root_cert: None,

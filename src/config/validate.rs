@@ -226,8 +226,8 @@ fn postgres_storage(c: &Config) -> Check {
     if !(1..=64).contains(&s.pool_size) {
         return fail("storage.pool_size", "must be 1–64");
     }
-    if !(1..=8).contains(&s.accept_writers) {
-        return fail("storage.accept_writers", "must be 1–8");
+    if !(1..=8).contains(&s.queue_writers) {
+        return fail("storage.queue_writers", "must be 1–8");
     }
     if !(100..=600_000).contains(&s.statement_timeout_ms) {
         return fail("storage.statement_timeout_ms", "must be 100–600000");

@@ -24,7 +24,7 @@ pub async fn open(
         StorageBackend::Postgres => {
             let target = postgres_target(storage).map_err(failed)?;
             options.readers = storage.pool_size;
-            options.accept_writers = storage.accept_writers;
+            options.queue_writers = storage.queue_writers;
             options.node_id = Some(storage.node_name());
             Store::open_postgres(target, options).await.map_err(failed)
         }

@@ -106,8 +106,9 @@ use writer::{Backend, Guard, ReadJob, WriteJob};
 pub struct Store {
     // Field order matters: the senders drop before the guard, which joins the threads.
     writer: mpsc::Sender<Box<dyn WriteJob>>,
-    /// Accepts (`enqueue`): writers of their own on PostgreSQL, else `writer`'s queue.
-    accepts: mpsc::Sender<Box<dyn WriteJob>>,
+    /// The queue's two ends, accepts (`enqueue`) and leases: writers of their own on
+    /// PostgreSQL, else `writer`'s queue.
+    queue: mpsc::Sender<Box<dyn WriteJob>>,
     reader: mpsc::Sender<ReadJob>,
     sealer: Option<Sealer>,
     /// Encryption at rest: outbound texts and PDUs are stored sealed (see `at_rest`).
@@ -148,11 +149,11 @@ impl Store {
     /// last handle is dropped. `Durability::Normal`.
     pub async fn open_memory() -> Result<Store, StoreError> {
         if let Some(url) = postgres_testing::test_backend() {
-            // Two accept writers, as a node runs by default.
+            // Two queue writers, as a node runs by default.
             let options = StoreOptions {
                 durability: Durability::Normal,
                 sealer: Some(Sealer::random()),
-                accept_writers: 2,
+                queue_writers: 2,
                 ..StoreOptions::default()
             };
             return Self::open_postgres(PgTarget::for_tests(&url), options).await;
@@ -187,14 +188,14 @@ impl Store {
             options.durability,
             options.group_commit_max,
             options.readers,
-            options.accept_writers,
+            options.queue_writers,
             at_rest,
             temp,
         )
         .await?;
         Ok(Store {
             writer: threads.writer,
-            accepts: threads.accepts,
+            queue: threads.queue,
             reader: threads.reader,
             sealer: options.sealer,
             at_rest: options.at_rest,

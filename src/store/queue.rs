@@ -725,7 +725,7 @@ impl super::Store {
             self.at_rest,
             now,
         );
-        super::writer::submit(&self.accepts, Box::new(job), answer).await
+        super::writer::submit(&self.queue, Box::new(job), answer).await
     }
 
     /// Leases up to `limit` due messages (highest priority, then oldest): they become
@@ -738,7 +738,7 @@ impl super::Store {
     ) -> Result<Vec<Leased>, StoreError> {
         let sealer = self.sealer.clone();
         let node = self.node.clone();
-        super::writer::write(&self.writer, move |c| {
+        super::writer::write(&self.queue, move |c| {
             lease(c, now, limit, lease_for, sealer.as_ref(), node.as_deref())
         })
         .await
@@ -764,7 +764,7 @@ impl super::Store {
     ) -> Result<Vec<Leased>, StoreError> {
         let sealer = self.sealer.clone();
         let node = self.node.clone();
-        super::writer::write(&self.writer, move |c| {
+        super::writer::write(&self.queue, move |c| {
             lease_ids(c, &ids, now, lease_for, sealer.as_ref(), node.as_deref())
         })
         .await

@@ -31,7 +31,7 @@ pub struct StoreOptions {
     pub readers: usize,
     /// PostgreSQL: writer connections (threads) for accepts, besides the one writer of
     /// everything else; each runs and commits its own groups. SQLite has one writer.
-    pub accept_writers: usize,
+    pub queue_writers: usize,
     /// This node's id, written on every lease it takes (PostgreSQL: the nodes sharing the
     /// database tell their leases apart by it). `None`: the only node.
     pub node_id: Option<String>,
@@ -45,7 +45,7 @@ impl Default for StoreOptions {
             sealer: None,
             at_rest: false,
             readers: 2,
-            accept_writers: 1,
+            queue_writers: 1,
             node_id: None,
         }
     }

@@ -1,16 +1,19 @@
 //! The group-commit writer thread and the reader threads.
 //!
-//! Owns the write connections: one on SQLite; on PostgreSQL one for every write but accepts,
-//! and `accept_writers` more for accepts. Async callers send a job over a bounded channel
-//! and await a oneshot; a writer takes the first waiting job,
+//! Owns the write connections: one on SQLite; on PostgreSQL one for every write but the
+//! queue's two ends, accepts and leases, and `queue_writers` more for those. Async callers
+//! send a job over a bounded channel and await a oneshot; a writer takes the first waiting
+//! job,
 //! drains up to `group_commit_max` more that are already waiting, runs them in ONE
 //! transaction with a `SAVEPOINT` per job (a job that fails rolls back alone), commits
 //! once, and only then answers every job. A run of accepts in a group is stored set-wise
-//! on PostgreSQL (`accept_set`). The accept writers take their queue in turns, so one group
-//! runs while another waits for its commit: accepts only insert new rows, which writers
-//! running side by side cannot miss in each other as two jobs that correlate could (a status
-//! report and the send it reports, each uncommitted while the other looks) — those stay on
-//! the one writer, in order. Reads run
+//! on PostgreSQL (`accept_set`). The queue writers take their jobs in turns, so one group
+//! runs while another waits for its commit. Accepts insert new rows, and leases take due
+//! rows under `FOR UPDATE SKIP LOCKED` and check their status — as they do beside other
+//! nodes' writers; neither can miss another job's uncommitted rows as two jobs that
+//! correlate could (a status report and the send it reports, each uncommitted while the
+//! other looks): those stay on the one writer, in order. And a lease does not wait behind a
+//! group of outcomes for the modem to get its next message. Reads run
 //! on their own connections and threads (WAL lets them proceed while the writer commits).
 //! The same threads drive SQLite or PostgreSQL ([`Backend`]); with PostgreSQL a group that
 //! finds the server gone is answered `Unavailable` at once, and the session is opened again
@@ -148,8 +151,9 @@ pub type ReadJob = Box<dyn FnOnce(&Connection) + Send>;
 pub struct Threads {
     /// To the writer.
     pub writer: mpsc::Sender<Box<dyn WriteJob>>,
-    /// To the writers of accepts: the writer's own queue on SQLite.
-    pub accepts: mpsc::Sender<Box<dyn WriteJob>>,
+    /// To the writers of the queue's ends (accepts and leases): the writer's own queue on
+    /// SQLite.
+    pub queue: mpsc::Sender<Box<dyn WriteJob>>,
     /// To the readers.
     pub reader: mpsc::Sender<ReadJob>,
     /// Joined (and the temporary database removed) when the last handle goes.
@@ -306,16 +310,16 @@ pub async fn start(
     durability: Durability,
     group_commit_max: usize,
     readers: usize,
-    accept_writers: usize,
+    queue_writers: usize,
     at_rest: Option<Sealer>,
     remove_on_close: bool,
 ) -> Result<Threads, StoreError> {
     let readers = readers.max(1);
-    let accept_writers = match backend {
+    let queue_writers = match backend {
         Backend::Sqlite(_) => 0,
-        Backend::Postgres(_) => accept_writers.max(1),
+        Backend::Postgres(_) => queue_writers.max(1),
     };
-    let writers = 1 + accept_writers;
+    let writers = 1 + queue_writers;
     let max = group_commit_max.max(1);
     // Declared before the channels so that, on an early return, the senders drop first and
     // the guard's joins cannot wait for threads still blocked on a channel.
@@ -336,14 +340,14 @@ pub async fn start(
     type Queue = Arc<Mutex<mpsc::Receiver<Box<dyn WriteJob>>>>;
     let mut queues: Vec<(String, Queue)> =
         vec![("store-writer".into(), Arc::new(Mutex::new(write_rx)))];
-    // PostgreSQL: accepts have writers of their own, taking their queue in turns.
-    let accept_tx = if accept_writers == 0 {
+    // PostgreSQL: accepts and leases have writers of their own, taking their jobs in turns.
+    let accept_tx = if queue_writers == 0 {
         write_tx.clone()
     } else {
         let (accept_tx, accept_rx) = mpsc::channel::<Box<dyn WriteJob>>(WRITE_QUEUE);
         let accept_rx = Arc::new(Mutex::new(accept_rx));
-        for n in 0..accept_writers {
-            queues.push((format!("store-accepts-{n}"), Arc::clone(&accept_rx)));
+        for n in 0..queue_writers {
+            queues.push((format!("store-queue-{n}"), Arc::clone(&accept_rx)));
         }
         accept_tx
     };
@@ -402,7 +406,7 @@ pub async fn start(
     }
     Ok(Threads {
         writer: write_tx,
-        accepts: accept_tx,
+        queue: accept_tx,
         reader: read_tx,
         guard,
     })
