@@ -5,6 +5,7 @@
 //! leaves, they stop. Settings come from `[[modems]]`, or on the simulator from
 //! `[simulator.modem_settings.<name>]`.
 
+use super::tasks::Tasks;
 use crate::config::{Config, ModemAdminConfig, ModemEntry};
 use crate::modem::discovery::RouteHook;
 use crate::modem::quota::{Quota, QuotaConfig};
@@ -16,7 +17,6 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
-use tokio_util::task::TaskTracker;
 use tracing::warn;
 
 /// The admin settings each configured modem last joined the fleet with, by name: written
@@ -116,7 +116,7 @@ pub(super) async fn follow(
     store: Store,
     fleet: Fleet,
     restored: Arc<Vec<Arc<ModemRoute>>>,
-    tasks: TaskTracker,
+    tasks: Tasks,
     cancel: CancellationToken,
 ) {
     let mut changes = fleet.subscribe();
@@ -159,14 +159,13 @@ fn start_tasks(
     s: ModemAdminConfig,
     store: &Store,
     route: &Arc<ModemRoute>,
-    tasks: &TaskTracker,
+    tasks: &Tasks,
     cancel: &CancellationToken,
 ) {
-    tasks.spawn(persist_quota(
-        store.clone(),
-        route.clone(),
-        cancel.child_token(),
-    ));
+    tasks.spawn(
+        "sim quota",
+        persist_quota(store.clone(), route.clone(), cancel.child_token()),
+    );
     let Some(code) = s.balance_ussd else { return };
     // Validated with the config; a failure here would be a bug, so it is only logged.
     let regex = match regex::Regex::new(&s.balance_regex) {
@@ -183,10 +182,8 @@ fn start_tasks(
         low: s.balance_low,
         low_disable: s.balance_low_disable,
     };
-    tasks.spawn(run_balance(
-        store.clone(),
-        route.clone(),
-        check,
-        cancel.child_token(),
-    ));
+    tasks.spawn(
+        "balance check",
+        run_balance(store.clone(), route.clone(), check, cancel.child_token()),
+    );
 }

@@ -2,6 +2,7 @@
 //! `[keywords]`, `[[auto_reply]]`, `[auto_replies]` and `[ai]`, the service as its reply
 //! sink, and the inbox's commit signal as its wake-up.
 
+use super::tasks::Tasks;
 use crate::config::Config;
 use crate::inbound::ai::AiClient;
 use crate::inbound::auto_reply::{AiSettings, AutoReplier, AutoReplySettings};
@@ -11,7 +12,6 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
-use tokio_util::task::TaskTracker;
 use tracing::{info, warn};
 
 /// The worker's settings from the config (`[ai]` left out when disabled or when its
@@ -55,7 +55,7 @@ pub fn spawn(
     service: &Service,
     clock: Clock,
     wake: Arc<Notify>,
-    tasks: &TaskTracker,
+    tasks: &Tasks,
     cancel: CancellationToken,
 ) {
     if !config.auto_replies.enabled {
@@ -75,5 +75,5 @@ pub fn spawn(
         settings,
         Arc::new(move || clock.now()),
     );
-    tasks.spawn(worker.run(wake, cancel));
+    tasks.spawn("auto replies", worker.run(wake, cancel));
 }

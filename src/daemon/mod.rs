@@ -20,6 +20,7 @@ mod auto_reply;
 pub mod reload;
 pub mod storage;
 pub mod systemd;
+mod tasks;
 
 use crate::cluster::ClusterView;
 use crate::config::Config;
@@ -40,10 +41,10 @@ use crate::store::StoreOptions;
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
+use tasks::Tasks;
 use thiserror::Error;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
-use tokio_util::task::TaskTracker;
 use tracing::{info, warn};
 
 /// Why the daemon could not start.
@@ -205,7 +206,7 @@ pub struct Daemon {
     inbox_task: tokio::task::JoinHandle<()>,
     inbox_cancel: CancellationToken,
     heartbeat: Arc<std::sync::atomic::AtomicI64>,
-    tasks: TaskTracker,
+    tasks: Tasks,
     http: HttpSettings,
     twilio_public_url: Option<String>,
     listen: std::net::SocketAddr,
@@ -358,20 +359,16 @@ impl Daemon {
         let (reports_tx, reports_rx) = mpsc::channel::<ModemEvent>(1024);
         let (inbound_tx, inbound_rx) = mpsc::channel::<ModemEvent>(1024);
         // Every task the daemon starts is tracked, so `stop` can wait for them to end.
-        let tasks = TaskTracker::new();
-        tasks.spawn(cluster_task);
-        tasks.spawn(crate::inbound::split_events(
-            events_rx,
-            reports_tx,
-            inbound_tx,
-            metrics.clone(),
-        ));
-        let reports_task = tasks.spawn(crate::inbound::reports::consume(
-            store.clone(),
-            reports_rx,
-            window,
-            metrics.clone(),
-        ));
+        let tasks = Tasks::new();
+        tasks.spawn("cluster heartbeat", cluster_task);
+        tasks.spawn(
+            "modem events",
+            crate::inbound::split_events(events_rx, reports_tx, inbound_tx, metrics.clone()),
+        );
+        let reports_task = tasks.spawn(
+            "status reports",
+            crate::inbound::reports::consume(store.clone(), reports_rx, window, metrics.clone()),
+        );
         let lookup = modems.clone();
         let replies_wake = Arc::new(tokio::sync::Notify::new());
         let inbox = Inbox::new(
@@ -393,62 +390,69 @@ impl Daemon {
         // Not a child of `cancel`: the inbox keeps taking what the modems hand over until
         // they are stopped (an event left without a consumer would hold its modem up).
         let inbox_cancel = CancellationToken::new();
-        let inbox_task = tasks.spawn(crate::inbound::inbox::consume(
-            inbox,
-            inbound_rx,
-            inbox_cancel.clone(),
-        ));
-        tasks.spawn(crate::webhooks::run(
-            store.clone(),
-            crate::webhooks::WebhookSettings {
-                twilio: config
-                    .twilio_compat
-                    .as_ref()
-                    .map(|t| crate::webhooks::TwilioSigning {
-                        account_sid: t.account_sid.clone(),
-                        auth_token: t.auth_token.expose().to_string(),
-                    }),
-                max_attempts: config.callbacks.max_attempts,
-                timeout: Duration::from_secs(config.callbacks.timeout_secs),
-                concurrency: config.callbacks.concurrency,
-                per_host: config.callbacks.per_host,
-                policy: config.callbacks.url_policy(),
-                metrics: metrics.clone(),
-                ..crate::webhooks::WebhookSettings::default()
-            },
-            cancel.child_token(),
-        ));
+        let inbox_task = tasks.spawn(
+            "inbox",
+            crate::inbound::inbox::consume(inbox, inbound_rx, inbox_cancel.clone()),
+        );
+        tasks.spawn(
+            "status callbacks",
+            crate::webhooks::run(
+                store.clone(),
+                crate::webhooks::WebhookSettings {
+                    twilio: config
+                        .twilio_compat
+                        .as_ref()
+                        .map(|t| crate::webhooks::TwilioSigning {
+                            account_sid: t.account_sid.clone(),
+                            auth_token: t.auth_token.expose().to_string(),
+                        }),
+                    max_attempts: config.callbacks.max_attempts,
+                    timeout: Duration::from_secs(config.callbacks.timeout_secs),
+                    concurrency: config.callbacks.concurrency,
+                    per_host: config.callbacks.per_host,
+                    policy: config.callbacks.url_policy(),
+                    metrics: metrics.clone(),
+                    ..crate::webhooks::WebhookSettings::default()
+                },
+                cancel.child_token(),
+            ),
+        );
         // Webhook subscriptions: their own worker and budgets, beside the callbacks'.
         let w = &config.webhooks;
-        tasks.spawn(crate::webhooks::subscriptions::run(
-            store.clone(),
-            crate::webhooks::subscriptions::SubscriptionSettings {
-                max_age: Duration::from_secs(w.max_age_secs),
-                initial_backoff: Duration::from_millis(w.backoff_initial_ms),
-                max_backoff: Duration::from_millis(w.backoff_max_ms),
-                timeout: Duration::from_secs(config.callbacks.timeout_secs),
-                concurrency: config.callbacks.concurrency,
-                per_host: config.callbacks.per_host,
-                policy: w.url_policy(&config.callbacks),
-                metrics: metrics.clone(),
-                ..Default::default()
-            },
-            cancel.child_token(),
-        ));
-        tasks.spawn(admin::follow(
-            config.clone(),
-            joined,
-            store.clone(),
-            modems.clone(),
-            restored,
-            tasks.clone(),
-            cancel.child_token(),
-        ));
-        tasks.spawn(crate::webhooks::modem_events::run(
-            store.clone(),
-            modems.clone(),
-            cancel.child_token(),
-        ));
+        tasks.spawn(
+            "webhook subscriptions",
+            crate::webhooks::subscriptions::run(
+                store.clone(),
+                crate::webhooks::subscriptions::SubscriptionSettings {
+                    max_age: Duration::from_secs(w.max_age_secs),
+                    initial_backoff: Duration::from_millis(w.backoff_initial_ms),
+                    max_backoff: Duration::from_millis(w.backoff_max_ms),
+                    timeout: Duration::from_secs(config.callbacks.timeout_secs),
+                    concurrency: config.callbacks.concurrency,
+                    per_host: config.callbacks.per_host,
+                    policy: w.url_policy(&config.callbacks),
+                    metrics: metrics.clone(),
+                    ..Default::default()
+                },
+                cancel.child_token(),
+            ),
+        );
+        tasks.spawn(
+            "modem admin",
+            admin::follow(
+                config.clone(),
+                joined,
+                store.clone(),
+                modems.clone(),
+                restored,
+                tasks.clone(),
+                cancel.child_token(),
+            ),
+        );
+        tasks.spawn(
+            "modem webhooks",
+            crate::webhooks::modem_events::run(store.clone(), modems.clone(), cancel.child_token()),
+        );
 
         if let Some(manager) = &manager {
             // Discovery passes probe only when a modem is missing or adoption is on; the
@@ -460,10 +464,10 @@ impl Daemon {
                     .iter()
                     .any(|m| m.enabled && !m.port.starts_with("tcp://"))
             {
-                tasks.spawn(crate::modem::discovery::watch::run(
-                    manager.clone(),
-                    cancel.child_token(),
-                ));
+                tasks.spawn(
+                    "discovery",
+                    crate::modem::discovery::watch::run(manager.clone(), cancel.child_token()),
+                );
             }
         }
 
@@ -505,13 +509,18 @@ impl Daemon {
             &tasks,
             cancel.child_token(),
         );
-        tasks.spawn(purge_otp_sessions(service.clone(), cancel.child_token()));
-        tasks.spawn(conversation_upkeep(service.clone(), cancel.child_token()));
-        tasks.spawn(retention(
-            service.clone(),
-            config.retention,
-            cancel.child_token(),
-        ));
+        tasks.spawn(
+            "otp purge",
+            purge_otp_sessions(service.clone(), cancel.child_token()),
+        );
+        tasks.spawn(
+            "conversation upkeep",
+            conversation_upkeep(service.clone(), cancel.child_token()),
+        );
+        tasks.spawn(
+            "retention",
+            retention(service.clone(), config.retention, cancel.child_token()),
+        );
         Ok(Daemon {
             service,
             simulator,
@@ -597,12 +606,15 @@ impl Daemon {
             );
         }
         let app = self.router();
-        self.tasks.spawn(systemd::run(
-            self.service.clone(),
-            Duration::from_secs(90),
-            self.heartbeat.clone(),
-            self.cancel.child_token(),
-        ));
+        self.tasks.spawn(
+            "systemd notify",
+            systemd::run(
+                self.service.clone(),
+                Duration::from_secs(90),
+                self.heartbeat.clone(),
+                self.cancel.child_token(),
+            ),
+        );
         let served = http::serve(listener, app, self.serve_limits, shutdown).await;
         if let Err(e) = served {
             warn!("HTTP server ended with an error: {e}");
@@ -642,7 +654,10 @@ impl Daemon {
             .await
             .is_err()
         {
-            warn!("some background tasks did not end within 5 s of the stop");
+            warn!(
+                "some background tasks did not end within 5 s of the stop: {}",
+                self.tasks.running()
+            );
         }
         info!("stopped");
     }

@@ -341,11 +341,10 @@ impl Daemon {
         self.service.set_reloader(Arc::new(reloader));
         match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()) {
             Ok(hangups) => {
-                self.tasks.spawn(on_sighup(
-                    self.service.clone(),
-                    hangups,
-                    self.cancel.child_token(),
-                ));
+                self.tasks.spawn(
+                    "reload",
+                    on_sighup(self.service.clone(), hangups, self.cancel.child_token()),
+                );
             }
             Err(e) => warn!("cannot listen for SIGHUP ({e}); reload through the API only"),
         }

@@ -195,3 +195,33 @@ async fn the_dispatcher_and_the_api_follow_modems_joining_and_leaving() {
     );
     d.stop().await;
 }
+
+/// A stopped manager lets go of the modems' event channel even while a clone of it lives on
+/// (a reload handler's): the daemon's event consumer ends instead of holding the stop up.
+#[tokio::test]
+async fn a_stopped_manager_closes_the_event_channel_though_a_clone_lives_on() {
+    let (_net, ports) = network().await;
+    let fleet = Fleet::default();
+    let (events, mut rx) = mpsc::channel(64);
+    let manager = FleetManager::new(
+        fleet.clone(),
+        events,
+        Metrics::new(),
+        smsgate::config::DiscoveryConfig::default(),
+    );
+    let kept = manager.clone();
+    manager.reconcile(&[ModemEntry::new("m0", &ports[0])]).await;
+    ready(&fleet, "m0").await;
+    manager.stop().await;
+    let closed = tokio::time::timeout(Duration::from_secs(10), async {
+        while rx.recv().await.is_some() {}
+    })
+    .await;
+    assert!(
+        closed.is_ok(),
+        "the event channel is still open after the stop"
+    );
+    // Nothing starts any more: a reconcile after the stop adds nothing.
+    let report = kept.reconcile(&[ModemEntry::new("m1", &ports[1])]).await;
+    assert!(fleet.get("m1").is_none(), "{report:?}");
+}

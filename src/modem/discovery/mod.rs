@@ -85,7 +85,10 @@ pub struct ReconcileReport {
 
 struct Inner {
     fleet: Fleet,
-    events: mpsc::Sender<ModemEvent>,
+    /// Where the modems it starts send their events; taken by [`FleetManager::stop`], so the
+    /// daemon's event consumers end although a clone of the manager (a reload handler's)
+    /// outlives the stop.
+    events: std::sync::Mutex<Option<mpsc::Sender<ModemEvent>>>,
     metrics: crate::metrics::Metrics,
     discovery: DiscoveryConfig,
     state: Mutex<State>,
@@ -114,7 +117,7 @@ impl FleetManager {
     ) -> Self {
         Self(Arc::new(Inner {
             fleet,
-            events,
+            events: std::sync::Mutex::new(Some(events)),
             metrics,
             discovery,
             state: Mutex::new(State::default()),
@@ -263,8 +266,13 @@ impl FleetManager {
         if let Some(cnmi) = &entry.cnmi {
             config.init.cnmi = cnmi.clone();
         }
+        let events = match self.0.events.lock() {
+            Ok(events) => events.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
+        }
+        .ok_or_else(|| "the fleet manager has stopped".to_string())?;
         info!(modem = %entry.name, port = %spec, "starting modem");
-        let modem = Modem::start(config, spec, self.0.events.clone());
+        let modem = Modem::start(config, spec, events);
         let mut route = ModemRoute::new(modem, route_settings(entry));
         if let Some(prepare) = self.0.prepare.get() {
             route = prepare(entry, route);
@@ -465,6 +473,10 @@ impl FleetManager {
             .store(true, std::sync::atomic::Ordering::Release);
         state.running.clear();
         self.0.fleet.stop_all().await;
+        match self.0.events.lock() {
+            Ok(mut events) => events.take(),
+            Err(poisoned) => poisoned.into_inner().take(),
+        };
     }
 }
 
