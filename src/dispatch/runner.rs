@@ -131,6 +131,7 @@ impl Dispatcher {
             balancer: Balancer::new(settings.strategy),
             running: HashMap::new(),
             released: HashSet::new(),
+            housekeeping: None,
             route_done_tx,
             route_done_rx,
             in_flight: HashSet::new(),
@@ -204,6 +205,8 @@ struct Runner {
     route_done_rx: tokio::sync::mpsc::UnboundedReceiver<(String, MessageId)>,
     /// Where the next round starts looking at the due queue (see [`Runner::place`]).
     peek_from: usize,
+    /// The housekeeping task of the last second, while it runs.
+    housekeeping: Option<tokio::task::JoinHandle<()>>,
 }
 
 /// What a round decided for a due message before leasing it — carried to the lease, so
@@ -251,7 +254,7 @@ impl Runner {
             let reachable = self.settings.cluster.database_reachable(now);
             if reachable && now - last_housekeeping >= 1000 {
                 last_housekeeping = now;
-                self.housekeeping(now).await;
+                self.start_housekeeping(now);
             }
             self.refresh_routes();
             if reachable {
@@ -271,6 +274,9 @@ impl Runner {
         );
         while let Some(done) = sends.join_next().await {
             self.finished(done);
+        }
+        if let Some(running) = self.housekeeping.take() {
+            let _ = running.await;
         }
     }
 
@@ -341,47 +347,27 @@ impl Runner {
         }
     }
 
-    async fn housekeeping(&self, now: Millis) {
-        // Sends still running keep their leases, however long a slow modem takes.
-        if !self.in_flight.is_empty() {
-            let ids: Vec<MessageId> = self.in_flight.iter().copied().collect();
-            let until =
-                now + i64::try_from(self.settings.lease_for.as_millis()).unwrap_or(i64::MAX / 2);
-            if let Err(e) = self.store.extend_leases(ids, until).await {
-                warn!("renewing leases failed: {e}");
-            }
-        }
-        match self.store.expire_due(now).await {
-            Ok(ids) if !ids.is_empty() => {
-                info!(
-                    count = ids.len(),
-                    "messages expired before they could be sent"
-                );
-                // The store answers with ids only: their type is not at hand here.
-                for _ in &ids {
-                    self.settings
-                        .metrics
-                        .message_finished("expired", None, "unknown");
-                }
-            }
-            Ok(_) => {}
-            Err(e) => warn!("expiring due messages failed: {e}"),
-        }
-        match self
-            .store
-            .reclaim_expired_leases(self.settings.in_flight, now)
-            .await
+    /// Starts this second's housekeeping in a task of its own (none while the last one
+    /// runs): its writes must not hold up a round — a modem that finished its send would
+    /// idle while they wait for the writer.
+    fn start_housekeeping(&mut self, now: Millis) {
+        if self
+            .housekeeping
+            .as_ref()
+            .is_some_and(|running| !running.is_finished())
         {
-            Ok(r) if r.requeued + r.failed > 0 => {
-                warn!(
-                    requeued = r.requeued,
-                    failed = r.failed,
-                    "reclaimed expired leases"
-                )
-            }
-            Ok(_) => {}
-            Err(e) => warn!("reclaiming leases failed: {e}"),
+            return;
         }
+        let ids: Vec<MessageId> = self.in_flight.iter().copied().collect();
+        let task = housekeeping(
+            self.store.clone(),
+            ids,
+            self.settings.lease_for,
+            self.settings.in_flight,
+            self.settings.metrics.clone(),
+            now,
+        );
+        self.housekeeping = Some(tokio::spawn(task.in_current_span()));
     }
 
     /// One leasing round. The due messages are first looked at without leasing them
@@ -644,6 +630,50 @@ impl Runner {
                 Assigned::Released
             }
         }
+    }
+}
+
+/// Renews the leases of the sends still running (`ids`), expires due messages past their
+/// time, and takes back leases that ran out.
+async fn housekeeping(
+    store: Store,
+    ids: Vec<MessageId>,
+    lease_for: Duration,
+    in_flight: fn(SmsType) -> InFlightPolicy,
+    metrics: Metrics,
+    now: Millis,
+) {
+    // Sends still running keep their leases, however long a slow modem takes.
+    if !ids.is_empty() {
+        let until = now + i64::try_from(lease_for.as_millis()).unwrap_or(i64::MAX / 2);
+        if let Err(e) = store.extend_leases(ids, until).await {
+            warn!("renewing leases failed: {e}");
+        }
+    }
+    match store.expire_due(now).await {
+        Ok(ids) if !ids.is_empty() => {
+            info!(
+                count = ids.len(),
+                "messages expired before they could be sent"
+            );
+            // The store answers with ids only: their type is not at hand here.
+            for _ in &ids {
+                metrics.message_finished("expired", None, "unknown");
+            }
+        }
+        Ok(_) => {}
+        Err(e) => warn!("expiring due messages failed: {e}"),
+    }
+    match store.reclaim_expired_leases(in_flight, now).await {
+        Ok(r) if r.requeued + r.failed > 0 => {
+            warn!(
+                requeued = r.requeued,
+                failed = r.failed,
+                "reclaimed expired leases"
+            )
+        }
+        Ok(_) => {}
+        Err(e) => warn!("reclaiming leases failed: {e}"),
     }
 }
 
