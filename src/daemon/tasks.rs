@@ -17,18 +17,25 @@ pub struct Tasks {
     running: Arc<Mutex<BTreeMap<&'static str, usize>>>,
 }
 
+type Running = Arc<Mutex<BTreeMap<&'static str, usize>>>;
+
+/// The list, whether or not a task panicked while holding it.
+fn lock(running: &Running) -> std::sync::MutexGuard<'_, BTreeMap<&'static str, usize>> {
+    match running.lock() {
+        Ok(running) => running,
+        Err(poisoned) => poisoned.into_inner(),
+    }
+}
+
 /// Takes the name off the list when its task ends, however it ends.
 struct Listed {
     name: &'static str,
-    running: Arc<Mutex<BTreeMap<&'static str, usize>>>,
+    running: Running,
 }
 
 impl Drop for Listed {
     fn drop(&mut self) {
-        let mut running = match self.running.lock() {
-            Ok(running) => running,
-            Err(poisoned) => poisoned.into_inner(),
-        };
+        let mut running = lock(&self.running);
         if let Some(n) = running.get_mut(self.name) {
             *n = n.saturating_sub(1);
             if *n == 0 {
@@ -50,13 +57,7 @@ impl Tasks {
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
-        {
-            let mut running = match self.running.lock() {
-                Ok(running) => running,
-                Err(poisoned) => poisoned.into_inner(),
-            };
-            *running.entry(name).or_default() += 1;
-        }
+        *lock(&self.running).entry(name).or_default() += 1;
         let listed = Listed {
             name,
             running: Arc::clone(&self.running),
@@ -79,11 +80,7 @@ impl Tasks {
 
     /// The names of the tasks still running, with their counts when more than one.
     pub fn running(&self) -> String {
-        let running = match self.running.lock() {
-            Ok(running) => running,
-            Err(poisoned) => poisoned.into_inner(),
-        };
-        running
+        lock(&self.running)
             .iter()
             .map(|(name, n)| match n {
                 1 => (*name).to_string(),

@@ -449,9 +449,9 @@ fn insert_rows(
 
     // One statement: its sub-statements share one snapshot, and the foreign keys are
     // checked at its end, when the batches, messages and segments are all there. Ids are
-    // handed out in `n` order, which is input order. It also says which of the event
-    // types of these messages have subscribers.
-    let mut inserted: HashMap<(String, i64), i64> = HashMap::with_capacity(messages.len());
+    // handed out in `n` order, which is input order; each comes back with its `n`. It also
+    // says which of the event types of these messages have subscribers.
+    let mut inserted: Vec<Option<i64>> = vec![None; messages.len()];
     let mut subscribed: Option<String> = None;
     let mut statement = conn.prepare_cached(
         "WITH source AS (
@@ -498,10 +498,10 @@ fn insert_rows(
              INSERT INTO events (message_id, at, status, route, detail)
              SELECT id, created_at, status, NULL, 'accepted' FROM numbered ORDER BY n
          )
-         SELECT id, batch_id, batch_pos,
+         SELECT id, n,
                 (SELECT string_agg(DISTINCT event, ',') FROM webhook_subscription_events
                  WHERE event IN (SELECT json_array_elements_text(CAST(?3 AS json))))
-         FROM new_messages",
+         FROM numbered",
     )?;
     let mut returned = statement.query(params![
         to_json(&batches)?,
@@ -509,14 +509,19 @@ fn insert_rows(
         to_json(&kinds)?
     ])?;
     while let Some(row) = returned.next()? {
-        inserted.insert((row.get(1)?, row.get(2)?), row.get(0)?);
-        subscribed = row.get(3)?;
+        let n = usize::try_from(row.get::<_, i64>(1)?).unwrap_or(usize::MAX);
+        if let Some(slot) = inserted.get_mut(n) {
+            *slot = Some(row.get(0)?);
+        }
+        subscribed = row.get(2)?;
     }
     drop(returned);
     drop(statement);
     let subscribed: HashSet<&str> = subscribed.as_deref().unwrap_or("").split(',').collect();
 
     let mut ids = Vec::with_capacity(plans.len());
+    // The messages come in `n` order here as they were numbered above.
+    let mut next = 0;
     let mut rollup: BTreeMap<(Millis, &str, &str, &str), (i64, i64)> = BTreeMap::new();
     for (job, plan) in jobs.iter().zip(plans) {
         let Plan::Store { batch_id, kept, .. } = plan else {
@@ -525,13 +530,15 @@ fn insert_rows(
         };
         let mut these = Vec::with_capacity(kept.len());
         for (batch_pos, (pos, row)) in kept.iter().enumerate() {
-            let key = (
-                batch_id.clone(),
-                i64::try_from(batch_pos).unwrap_or(i64::MAX),
-            );
-            let id = MessageId(*inserted.get(&key).ok_or_else(|| {
-                StoreError::Sqlite(format!("message {batch_id}/{batch_pos} was not inserted"))
-            })?);
+            let id = inserted
+                .get(next)
+                .copied()
+                .flatten()
+                .map(MessageId)
+                .ok_or_else(|| {
+                    StoreError::Sqlite(format!("message {batch_id}/{batch_pos} was not inserted"))
+                })?;
+            next += 1;
             let m = job.message(*pos)?;
             // Replies, and `sms.queued` for its subscribers: message by message, as they
             // are rare.

@@ -157,13 +157,15 @@ fn write_together(
         segments: i64,
         cost: f64,
     }
-    fn rows(sums: &Sums<(Millis, String, String, String, String)>) -> Vec<Row<'_>> {
-        sums.iter()
-            .enumerate()
+    /// The rows in key order; `n` numbers them.
+    fn rows<'a>(
+        sums: impl Iterator<Item = ([&'a str; 4], Millis, (i64, i64, f64))>,
+    ) -> Vec<Row<'a>> {
+        sums.enumerate()
             .map(
-                |(n, ((at, route, sms_type, country, status), &(messages, segments, cost)))| Row {
+                |(n, ([route, sms_type, country, status], at, (messages, segments, cost)))| Row {
                     n,
-                    at: *at,
+                    at,
                     route,
                     sms_type,
                     country,
@@ -175,28 +177,40 @@ fn write_together(
             )
             .collect()
     }
-    let status_rows: Vec<Row<'_>> = by_status
-        .iter()
-        .enumerate()
-        .map(
-            |(n, ((at, route, sms_type, status), &(messages, segments, cost)))| Row {
-                n,
-                at: *at,
-                route,
-                sms_type,
-                country: "",
-                status,
-                messages,
-                segments,
-                cost,
-            },
+    fn with_country(sums: &Sums<(Millis, String, String, String, String)>) -> Vec<Row<'_>> {
+        rows(
+            sums.iter()
+                .map(|((at, route, sms_type, country, status), &totals)| {
+                    (
+                        [
+                            route.as_str(),
+                            sms_type.as_str(),
+                            country.as_str(),
+                            status.as_str(),
+                        ],
+                        *at,
+                        totals,
+                    )
+                }),
         )
-        .collect();
+    }
+    let (hourly, daily) = (with_country(hourly), with_country(daily));
+    // The table without country: its key with an empty one, never written.
+    let status_rows = rows(
+        by_status
+            .iter()
+            .map(|((at, route, sms_type, status), &totals)| {
+                (
+                    [route.as_str(), sms_type.as_str(), "", status.as_str()],
+                    *at,
+                    totals,
+                )
+            }),
+    );
     let json = |rows: &[Row<'_>]| {
         serde_json::to_string(rows)
             .map_err(|e| StoreError::Sqlite(format!("encoding the rollups: {e}")))
     };
-    let (hourly, daily) = (rows(hourly), rows(daily));
     let (hourly_json, daily_json, status_json) =
         (json(&hourly)?, json(&daily)?, json(&status_rows)?);
     const ROW: &str = "x(n bigint, at bigint, route text, sms_type text, country text, \

@@ -341,75 +341,70 @@ pub async fn start(
     let mut queues: Vec<(String, Queue)> =
         vec![("store-writer".into(), Arc::new(Mutex::new(write_rx)))];
     // PostgreSQL: accepts and leases have writers of their own, taking their jobs in turns.
-    let accept_tx = if queue_writers == 0 {
+    let queue_tx = if queue_writers == 0 {
         write_tx.clone()
     } else {
-        let (accept_tx, accept_rx) = mpsc::channel::<Box<dyn WriteJob>>(WRITE_QUEUE);
-        let accept_rx = Arc::new(Mutex::new(accept_rx));
+        let (queue_tx, queue_rx) = mpsc::channel::<Box<dyn WriteJob>>(WRITE_QUEUE);
+        let queue_rx = Arc::new(Mutex::new(queue_rx));
         for n in 0..queue_writers {
-            queues.push((format!("store-queue-{n}"), Arc::clone(&accept_rx)));
+            queues.push((format!("store-queue-{n}"), Arc::clone(&queue_rx)));
         }
-        accept_tx
+        queue_tx
     };
 
     // One after the other: the first migrates, the others find the schema done.
     for (name, queue) in queues {
-        let (ready_tx, ready_rx) = oneshot::channel();
-        let writer_backend = backend.clone();
+        let backend = backend.clone();
         let sealer = at_rest.clone();
-        let handle = std::thread::Builder::new()
-            .name(name)
-            .spawn(move || {
-                let conn = match open_writer(&writer_backend, durability) {
-                    Ok(conn) => {
-                        let _ = ready_tx.send(Ok(()));
-                        conn
-                    }
-                    Err(e) => {
-                        let _ = ready_tx.send(Err(e));
-                        return;
-                    }
-                };
-                if let Some(sealer) = sealer {
-                    super::at_rest::install(sealer);
-                }
-                writer_loop(&conn, &queue, max);
-            })
-            .map_err(|e| StoreError::Sqlite(format!("cannot start a writer thread: {e}")))?;
-        add_handle(handle);
-        ready_rx.await.map_err(|_| StoreError::Closed)??;
+        let open = move || {
+            let conn = open_writer(&backend, durability)?;
+            if let Some(sealer) = sealer {
+                super::at_rest::install(sealer);
+            }
+            Ok(conn)
+        };
+        add_handle(
+            spawn_on_connection(name, open, move |conn| writer_loop(conn, &queue, max)).await?,
+        );
     }
-
     let read_rx = Arc::new(Mutex::new(read_rx));
     for n in 0..readers {
-        let (ready_tx, ready_rx) = oneshot::channel();
-        let reader_backend = backend.clone();
+        let backend = backend.clone();
         let queue = Arc::clone(&read_rx);
-        let handle = std::thread::Builder::new()
-            .name(format!("store-reader-{n}"))
-            .spawn(move || {
-                let conn = match open_reader(&reader_backend) {
-                    Ok(conn) => {
-                        let _ = ready_tx.send(Ok(()));
-                        conn
-                    }
-                    Err(e) => {
-                        let _ = ready_tx.send(Err(e));
-                        return;
-                    }
-                };
-                reader_loop(&conn, &queue);
-            })
-            .map_err(|e| StoreError::Sqlite(format!("cannot start a reader thread: {e}")))?;
-        add_handle(handle);
-        ready_rx.await.map_err(|_| StoreError::Closed)??;
+        let open = move || open_reader(&backend);
+        let run = move |conn: &Connection| reader_loop(conn, &queue);
+        add_handle(spawn_on_connection(format!("store-reader-{n}"), open, run).await?);
     }
     Ok(Threads {
         writer: write_tx,
-        queue: accept_tx,
+        queue: queue_tx,
         reader: read_tx,
         guard,
     })
+}
+
+/// Starts thread `name`: it opens its connection with `open`, says whether that worked
+/// (answered before this returns), then runs `run` on it until `run` returns.
+async fn spawn_on_connection(
+    name: String,
+    open: impl FnOnce() -> Result<Connection, StoreError> + Send + 'static,
+    run: impl FnOnce(&Connection) + Send + 'static,
+) -> Result<JoinHandle<()>, StoreError> {
+    let (ready_tx, ready_rx) = oneshot::channel();
+    let handle = std::thread::Builder::new()
+        .name(name.clone())
+        .spawn(move || match open() {
+            Ok(conn) => {
+                let _ = ready_tx.send(Ok(()));
+                run(&conn);
+            }
+            Err(e) => {
+                let _ = ready_tx.send(Err(e));
+            }
+        })
+        .map_err(|e| StoreError::Sqlite(format!("cannot start thread {name}: {e}")))?;
+    ready_rx.await.map_err(|_| StoreError::Closed)??;
+    Ok(handle)
 }
 
 /// Takes a group from the queue (the first job waited for, then up to `max` that are
